@@ -1,0 +1,107 @@
+"""The whole platform on one machine, no Docker: broker, database, migrations, topics, services.
+
+Used by `python -m deploy.local up` and by the integration tests, so the tests exercise exactly
+what a developer runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from deploy.local.credentials import Credentials
+from deploy.local.infra import LocalKafka, LocalPostgres, free_port
+from deploy.local.processes import DEFAULT_PORTS, SERVICES, ServiceProcess, migrate
+from deploy.topics import ensure_topics
+from shared.reference import TOWNSHIPS
+from shared.topics import all_topics
+
+
+@dataclass
+class LocalPlatform:
+    run_dir: Path
+    kafka_port: int = 9092
+    kafka_controller_port: int = 9093
+    service_ports: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_PORTS))
+    external_database_url: str | None = None  # an existing server (DATABASE_URL) instead of our own
+    credentials: Credentials = field(default_factory=Credentials.generate)
+    timings: dict[str, float] = field(default_factory=dict)
+    services: dict[str, ServiceProcess] = field(default_factory=dict)
+
+    @classmethod
+    def on_free_ports(cls, run_dir: Path) -> LocalPlatform:
+        """For tests: nothing collides with a platform a developer already runs."""
+        return cls(
+            run_dir,
+            kafka_port=free_port(),
+            kafka_controller_port=free_port(),
+            service_ports={name: free_port() for name in SERVICES},
+        )
+
+    def __post_init__(self) -> None:
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        self.kafka = LocalKafka(
+            self.run_dir / "kafka",
+            port=self.kafka_port,
+            controller_port=self.kafka_controller_port,
+            log_file=self.run_dir / "kafka.log",
+        )
+        self.postgres = None if self.external_database_url else LocalPostgres(self.run_dir / "postgres")
+
+    @property
+    def database_url(self) -> str:
+        return self.external_database_url or self.postgres.database_url
+
+    @property
+    def bootstrap(self) -> str:
+        return self.kafka.bootstrap_servers
+
+    def service_env(self) -> dict[str, str]:
+        return {
+            "BIZPULSE_KAFKA_BOOTSTRAP": self.bootstrap,
+            "BIZPULSE_DATABASE_URL": self.database_url,
+            "BIZPULSE_API_KEYS": self.credentials.api_keys_json(),
+        }
+
+    def start_infrastructure(self) -> None:
+        self._timed("kafka", self.kafka.start)
+        if self.postgres:
+            self._timed("postgres", self.postgres.start)
+        env = self.service_env()
+        self._timed("migrations", lambda: [migrate(name, env) for name in SERVICES])
+        self._timed("topics", lambda: asyncio.run(ensure_topics(self.bootstrap, all_topics(TOWNSHIPS))))
+        (self.run_dir / "credentials.json").write_text(self.credentials.to_json())
+        os.chmod(self.run_dir / "credentials.json", 0o600)
+
+    def start_services(self, names: tuple[str, ...] = SERVICES) -> None:
+        started = time.perf_counter()
+        env = self.service_env()
+        for name in names:
+            process = ServiceProcess(name, self.service_ports[name], env, self.run_dir / f"{name}.log")
+            process.start()
+            self.services[name] = process
+        for name in names:
+            self.services[name].wait_ready()
+        self.timings["services"] = time.perf_counter() - started
+
+    def restart(self, name: str) -> None:
+        self.services[name].start()
+        self.services[name].wait_ready()
+
+    def url(self, name: str) -> str:
+        return self.services[name].url
+
+    def stop(self) -> None:
+        for process in self.services.values():
+            process.stop()
+        self.kafka.stop()
+        if self.postgres:
+            self.postgres.stop()
+
+    def _timed(self, what: str, step) -> None:
+        started = time.perf_counter()
+        step()
+        self.timings[what] = time.perf_counter() - started

@@ -1,0 +1,45 @@
+"""Create every topic of the registry (idempotent): `python -m deploy.topics [--bootstrap HOST:PORT]`.
+
+The broker runs with auto-creation off, so a typo in a topic name fails loudly instead of
+creating a stray single-partition topic.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
+from shared.reference import TOWNSHIPS
+from shared.topics import TopicSpec, all_topics
+
+
+async def ensure_topics(bootstrap: str, specs: list[TopicSpec], replication_factor: int = 1) -> list[str]:
+    """Create the missing topics; returns the names created."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        missing = [s for s in specs if s.name not in existing]
+        if missing:
+            await admin.create_topics(
+                [NewTopic(s.name, num_partitions=s.partitions, replication_factor=replication_factor) for s in missing]
+            )
+        return [s.name for s in missing]
+    finally:
+        await admin.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--bootstrap", default=os.environ.get("BIZPULSE_KAFKA_BOOTSTRAP", "localhost:9092"))
+    parser.add_argument("--replication-factor", type=int, default=1)
+    args = parser.parse_args()
+    created = asyncio.run(ensure_topics(args.bootstrap, all_topics(TOWNSHIPS), args.replication_factor))
+    print(f"topics created: {len(created)}")
+
+
+if __name__ == "__main__":
+    main()

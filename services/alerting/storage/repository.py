@@ -1,0 +1,90 @@
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.alerting.domain.rules import Finding, MonthFacts
+from services.alerting.storage.tables import alerts, facts
+
+
+async def upsert_facts(session: AsyncSession, rows: Sequence[dict]) -> None:
+    latest: dict[uuid.UUID, dict] = {}
+    for row in rows:
+        if row["record_id"] not in latest or latest[row["record_id"]]["version"] < row["version"]:
+            latest[row["record_id"]] = row
+    if not latest:
+        return
+    stmt = insert(facts).values(list(latest.values()))
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[facts.c.record_id],
+            set_={c: stmt.excluded[c] for c in ("version", "uscc", "period", "kind", "value", "entity_name", "township_code")},
+            where=facts.c.version < stmt.excluded.version,
+        )
+    )
+
+
+async def month_facts(session: AsyncSession, keys: Iterable[tuple[str, str]]) -> list[MonthFacts]:
+    keys = list(set(keys))
+    if not keys:
+        return []
+    kwh = sa.func.coalesce(sa.func.sum(facts.c.value).filter(facts.c.kind == "power_usage"), 0.0)
+    tax = sa.func.coalesce(sa.func.sum(facts.c.value).filter(facts.c.kind == "tax_payment"), 0.0)
+    tax_reported = sa.func.bool_or(facts.c.kind == "tax_payment")
+    rows = await session.execute(
+        sa.select(
+            facts.c.uscc,
+            sa.func.max(facts.c.entity_name).label("entity_name"),
+            sa.func.max(facts.c.township_code).label("township_code"),
+            facts.c.period,
+            kwh.label("kwh"),
+            tax.label("tax_amount"),
+            tax_reported.label("tax_reported"),
+            sa.func.array_agg(facts.c.record_id).label("record_ids"),
+        )
+        .where(sa.tuple_(facts.c.uscc, facts.c.period).in_(keys))
+        .group_by(facts.c.uscc, facts.c.period)
+    )
+    return [MonthFacts(**{**row._mapping, "record_ids": tuple(row.record_ids)}) for row in rows]
+
+
+async def open_alerts(session: AsyncSession, findings: Sequence[tuple[Finding, MonthFacts]]) -> set[uuid.UUID]:
+    """Insert the findings as open alerts; returns the ids that are new (the rest already exist)."""
+    if not findings:
+        return set()
+    stmt = (
+        insert(alerts)
+        .values(
+            [
+                {
+                    "alert_id": f.alert_id,
+                    "rule": f.rule,
+                    "uscc": m.uscc,
+                    "period": m.period,
+                    "township_code": m.township_code,
+                    "status": "open",
+                }
+                for f, m in findings
+            ]
+        )
+        .on_conflict_do_nothing()
+        .returning(alerts.c.alert_id)
+    )
+    return set(await session.scalars(stmt))
+
+
+_RANK = {"open": 0, "acknowledged": 1, "resolved": 2}
+
+
+async def advance_alert_status(session: AsyncSession, alert_id: uuid.UUID, status: str) -> None:
+    """Statuses only move forward, so a redelivered older feedback cannot reopen an alert."""
+    rank = sa.case(_RANK, value=alerts.c.status, else_=0)
+    await session.execute(
+        sa.update(alerts)
+        .where(alerts.c.alert_id == alert_id, rank < _RANK[status])
+        .values(status=status, updated_at=sa.func.now())
+    )

@@ -1,0 +1,28 @@
+"""analytics (分析与应用): read models of the whole flow, answering the dashboards."""
+
+from shared import topics
+from shared.contracts import AnomalyDetected, FeedbackSubmitted, MatchFailed, RecordImported, RecordMatched
+from shared.messaging.consumer import Subscription
+from shared.service import ServiceSpec
+
+from services.analytics import handlers
+from services.analytics.api import routes
+from services.analytics.settings import AnalyticsSettings
+from services.analytics.storage.tables import metadata
+
+
+def build() -> ServiceSpec:
+    return ServiceSpec(
+        name="analytics",
+        description="分析与应用：区域概况、预警处置等看板数据",
+        settings=AnalyticsSettings(),
+        metadata=metadata,
+        subscriptions=lambda _: [
+            Subscription(topics.RECORD_IMPORTED, RecordImported, handlers.on_record_imported),
+            Subscription(topics.RECORD_MATCHED, RecordMatched, handlers.on_record_matched),
+            Subscription(topics.MATCH_FAILED, MatchFailed, handlers.on_match_failed),
+            Subscription(topics.ANOMALY_DETECTED, AnomalyDetected, handlers.on_anomaly_detected),
+            Subscription(topics.FEEDBACK_SUBMITTED, FeedbackSubmitted, handlers.on_feedback_submitted),
+        ],
+        routers=lambda service: [routes.router(service)],
+    )

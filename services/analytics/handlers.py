@@ -1,0 +1,101 @@
+"""Transport: every event of the flow in, read models out."""
+
+from __future__ import annotations
+
+from shared.contracts import (
+    AnomalyDetected,
+    FeedbackAction,
+    FeedbackSubmitted,
+    ImportedRecord,
+    MatchFailed,
+    RecordImported,
+    RecordMatched,
+)
+from shared.messaging.outbox import UnitOfWork
+from shared.records import Registration
+
+from services.analytics.domain.overview import (
+    ALERT_ACKNOWLEDGED,
+    ALERT_OPEN,
+    ALERT_RESOLVED,
+    MATCH_FAILED,
+    MATCH_OK,
+    MATCH_PENDING,
+)
+from services.analytics.storage import repository
+
+
+def _record_row(record: ImportedRecord, match_rank: int, uscc: str | None = None) -> dict:
+    return {
+        "record_id": record.record_id,
+        "department": record.department,
+        "kind": record.kind,
+        "township_code": record.township_code,
+        "period": record.period,
+        "uscc": uscc or record.uscc,
+        "version": record.version,
+        "match_rank": match_rank,
+    }
+
+
+async def on_record_imported(events: list[RecordImported], uow: UnitOfWork) -> None:
+    entities = []
+    for e in events:
+        if e.payload.kind == "registration":
+            reg = Registration.model_validate(e.payload.data)
+            entities.append(
+                {
+                    "uscc": reg.uscc,
+                    "name": reg.name,
+                    "township_code": reg.township_code,
+                    "status": reg.status,
+                    "industry_code": reg.industry_code,
+                    "version": e.payload.version,
+                }
+            )
+    await repository.upsert_entities(uow.session, entities)
+    await repository.upsert_records(uow.session, [_record_row(e.payload, MATCH_PENDING) for e in events])
+
+
+async def on_record_matched(events: list[RecordMatched], uow: UnitOfWork) -> None:
+    await repository.upsert_records(
+        uow.session, [_record_row(e.payload.record, MATCH_OK, e.payload.uscc) for e in events]
+    )
+
+
+async def on_match_failed(events: list[MatchFailed], uow: UnitOfWork) -> None:
+    await repository.upsert_records(uow.session, [_record_row(e.payload.record, MATCH_FAILED) for e in events])
+
+
+async def on_anomaly_detected(events: list[AnomalyDetected], uow: UnitOfWork) -> None:
+    await repository.upsert_alerts(
+        uow.session,
+        [
+            {
+                "alert_id": e.payload.alert_id,
+                "township_code": e.payload.township_code,
+                "rule": e.payload.rule,
+                "uscc": e.payload.uscc,
+                "period": e.payload.period,
+                "status_rank": ALERT_OPEN,
+                "detected_at": e.occurred_at,
+            }
+            for e in events
+        ],
+    )
+
+
+async def on_feedback_submitted(events: list[FeedbackSubmitted], uow: UnitOfWork) -> None:
+    rows = []
+    for e in events:
+        p = e.payload
+        acknowledged = p.action is FeedbackAction.ACKNOWLEDGE
+        rows.append(
+            {
+                "alert_id": p.alert_id,
+                "township_code": p.township_code,
+                "status_rank": ALERT_ACKNOWLEDGED if acknowledged else ALERT_RESOLVED,
+                "acknowledged_at" if acknowledged else "resolved_at": p.submitted_at,
+            }
+        )
+    await repository.upsert_alerts(uow.session, rows)

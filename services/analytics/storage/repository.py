@@ -1,0 +1,117 @@
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.analytics.domain.overview import (
+    ALERT_ACKNOWLEDGED,
+    ALERT_OPEN,
+    ALERT_RESOLVED,
+    MATCH_FAILED,
+    MATCH_OK,
+    TownshipFigures,
+)
+from services.analytics.storage.tables import alerts, entities, records
+
+
+def _latest(rows: Sequence[dict], key: str, version: str) -> list[dict]:
+    latest: dict = {}
+    for row in rows:
+        if row[key] not in latest or latest[row[key]][version] < row[version]:
+            latest[row[key]] = row
+    return list(latest.values())
+
+
+async def upsert_entities(session: AsyncSession, rows: Sequence[dict]) -> None:
+    if not rows:
+        return
+    stmt = insert(entities).values(_latest(rows, "uscc", "version"))
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[entities.c.uscc],
+            set_={c: stmt.excluded[c] for c in ("name", "township_code", "status", "industry_code", "version")},
+            where=entities.c.version < stmt.excluded.version,
+        )
+    )
+
+
+async def upsert_records(session: AsyncSession, rows: Sequence[dict]) -> None:
+    """Rows carry the match_rank they prove; the stored rank only ever goes up."""
+    if not rows:
+        return
+    merged: dict = {}
+    for row in rows:
+        current = merged.get(row["record_id"])
+        if current is None:
+            merged[row["record_id"]] = row
+        else:
+            merged[row["record_id"]] = {
+                **(row if row["version"] >= current["version"] else current),
+                "match_rank": max(row["match_rank"], current["match_rank"]),
+            }
+    stmt = insert(records).values(list(merged.values()))
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[records.c.record_id],
+            set_={
+                "version": sa.func.greatest(records.c.version, stmt.excluded.version),
+                "match_rank": sa.func.greatest(records.c.match_rank, stmt.excluded.match_rank),
+                "uscc": sa.func.coalesce(records.c.uscc, stmt.excluded.uscc),
+            },
+        )
+    )
+
+
+async def upsert_alerts(session: AsyncSession, rows: Sequence[dict]) -> None:
+    """Detection and feedback may arrive in either order; each fills its own columns."""
+    for row in rows:
+        stmt = insert(alerts).values(row)
+        updates = {
+            c: sa.func.coalesce(stmt.excluded[c], alerts.c[c])
+            for c in row
+            if c not in ("alert_id", "status_rank")
+        }
+        updates["status_rank"] = sa.func.greatest(alerts.c.status_rank, stmt.excluded.status_rank)
+        await session.execute(stmt.on_conflict_do_update(index_elements=[alerts.c.alert_id], set_=updates))
+
+
+async def figures_by_township(session: AsyncSession, township_prefix: str) -> dict[str, TownshipFigures]:
+    figures: dict[str, TownshipFigures] = {}
+
+    def fig(code: str) -> TownshipFigures:
+        return figures.setdefault(code, TownshipFigures())
+
+    in_scope = lambda col: col.startswith(township_prefix)  # noqa: E731
+    for code, n in await session.execute(
+        sa.select(entities.c.township_code, sa.func.count()).where(in_scope(entities.c.township_code)).group_by(entities.c.township_code)
+    ):
+        fig(code).entities = n
+    count_rank = lambda col, rank: sa.func.count().filter(col == rank)  # noqa: E731
+    for code, total, matched, failed in await session.execute(
+        sa.select(
+            records.c.township_code,
+            sa.func.count(),
+            count_rank(records.c.match_rank, MATCH_OK),
+            count_rank(records.c.match_rank, MATCH_FAILED),
+        )
+        .where(records.c.kind != "registration", in_scope(records.c.township_code))
+        .group_by(records.c.township_code)
+    ):
+        f = fig(code)
+        f.records, f.matched_records, f.unmatched_records = total, matched, failed
+    for code, open_, acknowledged, resolved in await session.execute(
+        sa.select(
+            alerts.c.township_code,
+            count_rank(alerts.c.status_rank, ALERT_OPEN),
+            count_rank(alerts.c.status_rank, ALERT_ACKNOWLEDGED),
+            count_rank(alerts.c.status_rank, ALERT_RESOLVED),
+        )
+        .where(in_scope(alerts.c.township_code))
+        .group_by(alerts.c.township_code)
+    ):
+        f = fig(code)
+        f.open_alerts, f.acknowledged_alerts, f.resolved_alerts = open_, acknowledged, resolved
+    return figures

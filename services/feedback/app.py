@@ -1,0 +1,23 @@
+"""feedback (反馈闭环): townships handle their alerts and report back."""
+
+from shared import topics
+from shared.contracts import AnomalyDetected, FeedbackSubmitted
+from shared.messaging.consumer import Subscription
+from shared.service import Publication, ServiceSpec
+
+from services.feedback.api import routes
+from services.feedback.handlers import on_anomaly_detected
+from services.feedback.settings import FeedbackSettings
+from services.feedback.storage.tables import metadata
+
+
+def build() -> ServiceSpec:
+    return ServiceSpec(
+        name="feedback",
+        description="反馈：乡镇（街道）签收、核实、办结预警并反馈处理情况",
+        settings=FeedbackSettings(),
+        metadata=metadata,
+        subscriptions=lambda _: [Subscription(topics.ANOMALY_DETECTED, AnomalyDetected, on_anomaly_detected)],
+        publications=[Publication(topics.FEEDBACK_SUBMITTED, FeedbackSubmitted, "a township's action on an alert")],
+        routers=lambda service: [routes.router(service)],
+    )

@@ -1,0 +1,36 @@
+"""feedback's own tables (schema `feedback`): the townships' worklist and what they did."""
+
+import sqlalchemy as sa
+
+from shared.db.messaging_tables import messaging_tables
+
+metadata = sa.MetaData(schema="feedback")
+outbox, processed_events = messaging_tables(metadata)
+
+alerts = sa.Table(
+    "alerts",
+    metadata,
+    sa.Column("alert_id", sa.Uuid, primary_key=True),
+    sa.Column("township_code", sa.Text, nullable=False),
+    sa.Column("rule", sa.Text, nullable=False),
+    sa.Column("uscc", sa.Text, nullable=False),
+    sa.Column("entity_name", sa.Text, nullable=False),
+    sa.Column("period", sa.Text, nullable=False),
+    sa.Column("message_zh", sa.Text, nullable=False),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("detected_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
+    sa.Index("alerts_by_township_status", "township_code", "status"),
+)
+
+actions = sa.Table(
+    "actions",
+    metadata,
+    sa.Column("feedback_id", sa.Uuid, primary_key=True),
+    sa.Column("alert_id", sa.Uuid, nullable=False),
+    sa.Column("action", sa.Text, nullable=False),
+    sa.Column("actor", sa.Text, nullable=False),
+    sa.Column("note", sa.Text, nullable=False),
+    sa.Column("submitted_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Index("actions_by_alert", "alert_id"),
+)

@@ -1,0 +1,39 @@
+"""脱敏 at the boundary: personal fields leave ingest only as a masked display form plus a keyed hash.
+
+The HMAC keeps equality matching possible downstream (same person, same hash) without the raw
+value ever reaching Kafka or a table; without the key the hash cannot be reversed by guessing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from typing import Any
+
+from shared.records import PersonalField
+
+
+def keyed_hash(key: bytes, value: str) -> str:
+    return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()
+
+
+def mask_person_name(name: str) -> str:
+    """First character kept, the rest starred (张三丰 → 张**)."""
+    return name[:1] + "*" * (len(name) - 1) if name else ""
+
+
+_MASKS = {PersonalField.PERSON_NAME: mask_person_name}
+
+
+def desensitise(
+    data: dict[str, Any], policy: dict[str, PersonalField], key: bytes
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """Return (data with personal fields masked, their keyed hashes)."""
+    masked = dict(data)
+    hashes: dict[str, str] = {}
+    for field, how in policy.items():
+        raw = masked.get(field)
+        if raw:
+            masked[field] = _MASKS[how](str(raw))
+            hashes[field] = keyed_hash(key, str(raw))
+    return masked, hashes

@@ -1,0 +1,90 @@
+"""Row validation against a kind's declared schema, with one error per field: row, field, code, 中文说明."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from shared.records import RecordKind
+
+MESSAGES_ZH = {
+    "required": "必填字段缺失",
+    "uscc_required": "统一社会信用代码为必填项",
+    "uscc_invalid": "统一社会信用代码无效（应为18位，字符集不含 I、O、Z、S、V，且校验位正确）",
+    "township_unknown": "乡镇（街道）代码不在本市乡镇代码表中",
+    "period_invalid": "所属期格式应为 YYYY-MM",
+    "negative": "数值不能为负数",
+    "not_a_number": "应为数字",
+    "too_many_digits": "数值位数或小数位数超出范围",
+    "format_invalid": "格式不正确",
+    "too_short": "内容过短",
+    "too_long": "内容过长",
+    "unknown_field": "不属于该数据类型的字段",
+    "not_an_object": "每一行应为一个 JSON 对象",
+    "invalid": "字段值无效",
+}
+
+_PYDANTIC_CODES = {
+    "missing": "required",
+    "greater_than_equal": "negative",
+    "decimal_parsing": "not_a_number",
+    "float_parsing": "not_a_number",
+    "float_type": "not_a_number",
+    "decimal_type": "not_a_number",
+    "decimal_max_digits": "too_many_digits",
+    "decimal_max_places": "too_many_digits",
+    "decimal_whole_digits": "too_many_digits",
+    "string_pattern_mismatch": "format_invalid",
+    "string_too_short": "too_short",
+    "string_too_long": "too_long",
+    "extra_forbidden": "unknown_field",
+    "date_from_datetime_parsing": "format_invalid",
+    "date_parsing": "format_invalid",
+    "enum": "format_invalid",
+}
+
+
+@dataclass(frozen=True)
+class RowError:
+    row: int  # 1-based position in the submission, as the sender counts rows
+    field: str
+    code: str
+    message: str
+
+
+@dataclass(frozen=True)
+class ValidRow:
+    row: int
+    record: BaseModel
+
+
+def validate_rows(kind: RecordKind, rows: Iterable[Any], first_row: int = 1) -> tuple[list[ValidRow], list[RowError]]:
+    valid: list[ValidRow] = []
+    errors: list[RowError] = []
+    for row_number, row in enumerate(rows, start=first_row):
+        if not isinstance(row, dict):
+            errors.append(_error(row_number, "", "not_an_object"))
+            continue
+        try:
+            valid.append(ValidRow(row_number, kind.model.model_validate(row)))
+        except ValidationError as exc:
+            errors += _row_errors(row_number, exc)
+    return valid, errors
+
+
+def _row_errors(row: int, exc: ValidationError) -> Sequence[RowError]:
+    return [_error(row, ".".join(map(str, e["loc"])), _code(e)) for e in exc.errors()]
+
+
+def _code(error: Any) -> str:
+    if error["type"] == "value_error":
+        reason = str(error.get("ctx", {}).get("error", ""))
+        return reason if reason in MESSAGES_ZH else "invalid"
+    return _PYDANTIC_CODES.get(error["type"], "invalid")
+
+
+def _error(row: int, field: str, code: str) -> RowError:
+    return RowError(row, field, code, MESSAGES_ZH[code])

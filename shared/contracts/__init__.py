@@ -1,0 +1,41 @@
+"""Event contracts: every message on Kafka is one of these envelopes."""
+
+from shared.contracts.events import (
+    EVENT_TYPES,
+    AnomalyDetected,
+    AnomalyPayload,
+    Candidate,
+    Event,
+    FeedbackAction,
+    FeedbackPayload,
+    FeedbackSubmitted,
+    ImportedRecord,
+    MatchFailed,
+    MatchFailedPayload,
+    MatchFailureReason,
+    MatchMethod,
+    RecordImported,
+    RecordMatched,
+    RecordMatchedPayload,
+    derived_event_id,
+)
+
+__all__ = [
+    "EVENT_TYPES",
+    "AnomalyDetected",
+    "AnomalyPayload",
+    "Candidate",
+    "Event",
+    "FeedbackAction",
+    "FeedbackPayload",
+    "FeedbackSubmitted",
+    "ImportedRecord",
+    "MatchFailed",
+    "MatchFailedPayload",
+    "MatchFailureReason",
+    "MatchMethod",
+    "RecordImported",
+    "RecordMatched",
+    "RecordMatchedPayload",
+    "derived_event_id",
+]

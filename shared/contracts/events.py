@@ -1,0 +1,201 @@
+"""The envelope and the five event types of the flow in DESIGN.md.
+
+Event ids are deterministic where an event is derived from another one (`derived_event_id`), so a
+re-run of the same input produces the same ids and every consumer's idempotency check holds
+across restarts, retries and rebalances. `correlation_id` is always the originating record's id:
+one record can be traced from import to match to alert to feedback.
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import UTC, datetime
+from typing import Any, ClassVar, Literal, Self
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from shared import topics
+
+_NAMESPACE = uuid.UUID("6f1c1f53-7d1e-4b55-9a55-0c7d1f0c2b11")
+
+
+def derived_event_id(cause: uuid.UUID, what: str) -> uuid.UUID:
+    """Id of the event `what` caused by event `cause`: the same cause always gives the same id."""
+    return uuid.uuid5(_NAMESPACE, f"{cause}:{what}")
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Event(_Frozen):
+    """The envelope every event carries."""
+
+    topic: ClassVar[str]
+
+    event_id: uuid.UUID
+    event_type: str
+    schema_version: int
+    occurred_at: AwareDatetime
+    producer: str = Field(description="service that produced the event")
+    correlation_id: uuid.UUID = Field(description="id of the originating record")
+    causation_id: uuid.UUID | None = Field(default=None, description="event that caused this one")
+    payload: Any
+
+    @classmethod
+    def create(
+        cls,
+        payload: Any,
+        *,
+        producer: str,
+        correlation_id: uuid.UUID,
+        cause: Event | None = None,
+        event_id: uuid.UUID | None = None,
+    ) -> Self:
+        if event_id is None:
+            event_id = derived_event_id(cause.event_id, cls.model_fields["event_type"].default) if cause else uuid.uuid4()
+        return cls(
+            event_id=event_id,
+            occurred_at=datetime.now(UTC),
+            producer=producer,
+            correlation_id=correlation_id,
+            causation_id=cause.event_id if cause else None,
+            payload=payload,
+        )
+
+
+# --- record-imported ------------------------------------------------------------------------
+
+
+class ImportedRecord(_Frozen):
+    """One accepted, desensitised department record."""
+
+    record_id: uuid.UUID = Field(description="uuid5 of (department, kind, source_key, period)")
+    version: int = Field(ge=1, description="1 for the first submission, +1 per correction")
+    department: str
+    kind: str
+    source_key: str
+    period: str | None
+    township_code: str
+    uscc: str | None
+    received_at: AwareDatetime
+    data: dict[str, Any] = Field(description="fields of the kind's declared schema, desensitised")
+    pii_hashes: dict[str, str] = Field(
+        default_factory=dict, description="keyed HMAC-SHA256 of each desensitised field, for equality matching"
+    )
+
+    @property
+    def is_correction(self) -> bool:
+        return self.version > 1
+
+
+class RecordImported(Event):
+    topic: ClassVar[str] = topics.RECORD_IMPORTED
+    event_type: Literal["record-imported"] = "record-imported"
+    schema_version: Literal[1] = 1
+    payload: ImportedRecord
+
+
+# --- record-matched / match-failed ----------------------------------------------------------
+
+
+class MatchMethod(enum.StrEnum):
+    EXACT_USCC = "exact_uscc"
+
+
+class MatchFailureReason(enum.StrEnum):
+    NO_CODE = "no_code"
+    CODE_NOT_REGISTERED = "code_not_registered"
+
+
+class Candidate(_Frozen):
+    uscc: str
+    name: str
+    score: float
+    explanation: dict[str, float] = Field(default_factory=dict)
+
+
+class RecordMatchedPayload(_Frozen):
+    record: ImportedRecord
+    uscc: str = Field(description="the registered entity the record is linked to")
+    entity_name: str
+    entity_township_code: str
+    method: MatchMethod
+    score: float = Field(ge=0, le=1)
+    explanation: dict[str, float] = Field(default_factory=dict)
+
+
+class RecordMatched(Event):
+    topic: ClassVar[str] = topics.RECORD_MATCHED
+    event_type: Literal["record-matched"] = "record-matched"
+    schema_version: Literal[1] = 1
+    payload: RecordMatchedPayload
+
+
+class MatchFailedPayload(_Frozen):
+    record: ImportedRecord
+    reason: MatchFailureReason
+    township_code: str = Field(description="township that must verify the record")
+    message_zh: str
+    candidates: list[Candidate] = Field(default_factory=list)
+
+
+class MatchFailed(Event):
+    topic: ClassVar[str] = topics.MATCH_FAILED
+    event_type: Literal["match-failed"] = "match-failed"
+    schema_version: Literal[1] = 1
+    payload: MatchFailedPayload
+
+
+# --- anomaly-detected -----------------------------------------------------------------------
+
+
+class AnomalyPayload(_Frozen):
+    alert_id: uuid.UUID = Field(description="uuid5 of (rule, uscc, period): one alert per case")
+    rule: str
+    uscc: str
+    entity_name: str
+    township_code: str
+    period: str
+    facts: dict[str, float]
+    message_zh: str
+    record_ids: list[uuid.UUID]
+
+
+class AnomalyDetected(Event):
+    topic: ClassVar[str] = topics.ANOMALY_DETECTED
+    event_type: Literal["anomaly-detected"] = "anomaly-detected"
+    schema_version: Literal[1] = 1
+    payload: AnomalyPayload
+
+
+# --- feedback-submitted ---------------------------------------------------------------------
+
+
+class FeedbackAction(enum.StrEnum):
+    ACKNOWLEDGE = "acknowledge"
+    RESOLVE = "resolve"
+
+
+class FeedbackPayload(_Frozen):
+    feedback_id: uuid.UUID
+    alert_id: uuid.UUID
+    action: FeedbackAction
+    township_code: str
+    actor: str = Field(description="the authenticated township principal")
+    note: str = ""
+    submitted_at: AwareDatetime
+
+
+class FeedbackSubmitted(Event):
+    topic: ClassVar[str] = topics.FEEDBACK_SUBMITTED
+    event_type: Literal["feedback-submitted"] = "feedback-submitted"
+    schema_version: Literal[1] = 1
+    payload: FeedbackPayload
+
+
+EVENT_TYPES: dict[str, type[Event]] = {
+    cls.model_fields["event_type"].default: cls
+    for cls in (RecordImported, RecordMatched, MatchFailed, AnomalyDetected, FeedbackSubmitted)
+}

@@ -1,0 +1,1 @@
+"""PostgreSQL plumbing shared by the services: engine, outbox/inbox tables, migrations."""

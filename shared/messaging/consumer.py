@@ -1,0 +1,221 @@
+"""One consumer shape for every service: batch in, idempotent apply, dead letters, commit after.
+
+A service is one consumer group; its single consumer reads all the topics it subscribes to.
+Per batch: every message is decoded (an undecodable one is dead-lettered at once: no retry can
+fix it); the valid ones are applied in one transaction together with their event ids in the
+inbox, so a redelivered event is skipped. If applying fails for a reason of the message's own,
+the batch is split and each event gets bounded retries with backoff before it is dead-lettered
+with the reason. If the database or broker is down nothing is dead-lettered: the batch waits and
+retries. Offsets are committed only after all of this (at-least-once + inbox = effectively once).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from aiokafka import ConsumerRecord, TopicPartition
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker
+from faststream.kafka.annotations import KafkaMessage
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
+from shared.contracts import Event
+from shared.messaging import codec
+from shared.messaging.errors import is_transient
+from shared.messaging.outbox import OutboxRelay, UnitOfWork
+from shared.observability import BATCH_SECONDS, CONSUMER_LAG, DEAD_LETTERS, EVENTS_HANDLED, TRANSIENT_ERRORS
+from shared.topics import dead_letter
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[list[Any], UnitOfWork], Awaitable[None]]
+MAX_TRANSIENT_BACKOFF = 5.0
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """What a service consumes from one topic and how it applies a batch of it."""
+
+    topic: str
+    event: type[Event]
+    handler: Handler
+
+
+@dataclass(frozen=True)
+class _Item:
+    record: ConsumerRecord
+    event: Event
+
+
+@dataclass(frozen=True)
+class _Failed:
+    record: ConsumerRecord
+    code: str
+    detail: str
+    attempts: int
+
+
+class EventConsumer:
+    def __init__(
+        self,
+        *,
+        service: str,
+        subscriptions: Sequence[Subscription],
+        sessions: async_sessionmaker,
+        outbox: sa.Table,
+        processed: sa.Table,
+        broker: KafkaBroker,
+        relay: OutboxRelay,
+        batch_size: int,
+        batch_timeout_ms: int,
+        max_attempts: int,
+        retry_backoff: float,
+    ) -> None:
+        self._service = service
+        self._subs: Mapping[str, Subscription] = {s.topic: s for s in subscriptions}
+        self._sessions = sessions
+        self._outbox = outbox
+        self._processed = processed
+        self._broker = broker
+        self._relay = relay
+        self._max_attempts = max_attempts
+        self._backoff = retry_backoff
+        broker.subscriber(
+            *self._subs,
+            group_id=f"bizpulse-{service}",
+            batch=True,
+            max_records=batch_size,
+            batch_timeout_ms=batch_timeout_ms,
+            auto_offset_reset="earliest",
+            ack_policy=AckPolicy.NACK_ON_ERROR,
+            decoder=_raw_values,
+            title=f"{service}-consumer",
+        )(self._on_batch)
+
+    async def _on_batch(self, message: KafkaMessage) -> None:
+        records: Sequence[ConsumerRecord] = message.raw_message
+        started = time.perf_counter()
+        decoded: list[_Item] = []
+        failed: list[_Failed] = []
+        for record in records:
+            try:
+                decoded.append(_Item(record, codec.decode(record.value, self._accepts(record.topic))))
+            except codec.DecodeError as exc:
+                failed.append(_Failed(record, exc.code, str(exc), 1))
+        if decoded:
+            failed += await self._apply_isolating_failures(decoded)
+        for item in failed:
+            await self._dead_letter(item)
+        BATCH_SECONDS.labels(self._service, records[0].topic).observe(time.perf_counter() - started)
+        self._record_lag(message, records)
+
+    def _accepts(self, topic: str) -> Mapping[str, type[Event]]:
+        event = self._subs[topic].event
+        return {event.model_fields["event_type"].default: event}
+
+    async def _apply_isolating_failures(self, batch: list[_Item]) -> list[_Failed]:
+        if len(batch) > 1:
+            try:
+                await self._apply_waiting_out_outages(batch)
+                return []
+            except Exception:
+                log.warning("batch of %d failed; applying its events one by one", len(batch), exc_info=True)
+        failed = []
+        for item in batch:
+            if failure := await self._apply_one_with_retries(item):
+                failed.append(failure)
+        return failed
+
+    async def _apply_one_with_retries(self, item: _Item) -> _Failed | None:
+        for attempt in range(1, self._max_attempts + 1):
+            try:
+                await self._apply_waiting_out_outages([item])
+                return None
+            except Exception as exc:
+                if attempt == self._max_attempts:
+                    log.error("event %s failed %d times: %r", item.event.event_id, attempt, exc)
+                    return _Failed(item.record, "handler_failed", f"{type(exc).__name__}: {exc}", attempt)
+                await asyncio.sleep(self._backoff * 2 ** (attempt - 1))
+        return None
+
+    async def _apply_waiting_out_outages(self, batch: list[_Item]) -> None:
+        backoff = self._backoff
+        while True:
+            try:
+                await self._apply(batch)
+                return
+            except Exception as exc:
+                if not is_transient(exc):
+                    raise
+                TRANSIENT_ERRORS.labels(self._service, "consume").inc()
+                log.warning("infrastructure unavailable (%r); retrying in %.1fs", exc, backoff)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, MAX_TRANSIENT_BACKOFF)
+
+    async def _apply(self, batch: list[_Item]) -> None:
+        async with self._sessions() as session, session.begin():
+            inserted = await session.scalars(
+                insert(self._processed)
+                .values([{"event_id": i.event.event_id, "topic": i.record.topic} for i in batch])
+                .on_conflict_do_nothing()
+                .returning(self._processed.c.event_id)
+            )
+            fresh_ids = set(inserted)
+            by_topic: dict[str, list[Event]] = {}
+            for item in batch:
+                if item.event.event_id in fresh_ids:
+                    fresh_ids.discard(item.event.event_id)  # a second copy in the same batch is a duplicate
+                    by_topic.setdefault(item.record.topic, []).append(item.event)
+            uow = UnitOfWork(session, self._outbox)
+            for topic, events in by_topic.items():
+                await self._subs[topic].handler(events, uow)
+            await uow.flush()
+        for topic in {i.record.topic for i in batch}:
+            applied = len(by_topic.get(topic, ()))
+            EVENTS_HANDLED.labels(self._service, topic, "applied").inc(applied)
+            EVENTS_HANDLED.labels(self._service, topic, "duplicate").inc(
+                sum(i.record.topic == topic for i in batch) - applied
+            )
+        if uow.emitted:
+            self._relay.wake()
+
+    async def _dead_letter(self, item: _Failed) -> None:
+        record = item.record
+        headers = {
+            "dlq_original_topic": record.topic,
+            "dlq_original_partition": str(record.partition),
+            "dlq_original_offset": str(record.offset),
+            "dlq_error_code": item.code,
+            "dlq_error": item.detail[:2000],
+            "dlq_attempts": str(item.attempts),
+            "dlq_service": self._service,
+            "dlq_failed_at": datetime.now(UTC).isoformat(),
+        }
+        await self._broker.publish(record.value or b"", dead_letter(record.topic), key=record.key, headers=headers)
+        DEAD_LETTERS.labels(self._service, record.topic, item.code).inc()
+        EVENTS_HANDLED.labels(self._service, record.topic, "dead_lettered").inc()
+        log.warning(
+            "dead-lettered %s[%d]@%d: %s (%s)", record.topic, record.partition, record.offset, item.code, item.detail
+        )
+
+    def _record_lag(self, message: KafkaMessage, records: Sequence[ConsumerRecord]) -> None:
+        last: dict[TopicPartition, int] = {}
+        for record in records:
+            last[TopicPartition(record.topic, record.partition)] = record.offset
+        for tp, offset in last.items():
+            highwater = message.consumer.highwater(tp)
+            if highwater is not None:
+                CONSUMER_LAG.labels(self._service, tp.topic, str(tp.partition)).set(max(highwater - offset - 1, 0))
+
+
+async def _raw_values(message: Any) -> list[bytes | None]:
+    """Skip FastStream's JSON decoding: a malformed value must reach our dead-letter path."""
+    return [record.value for record in message.raw_message]

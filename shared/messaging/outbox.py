@@ -1,0 +1,125 @@
+"""Unit of work with a transactional outbox, and the relay that moves the outbox to Kafka."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import sqlalchemy as sa
+from faststream.kafka import KafkaBroker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from shared.contracts import Event
+from shared.messaging import codec
+from shared.messaging.errors import is_transient
+from shared.observability import OUTBOX_PENDING, OUTBOX_PUBLISHED, TRANSIENT_ERRORS
+
+log = logging.getLogger(__name__)
+
+
+class UnitOfWork:
+    """One database transaction; events emitted here are published only if it commits."""
+
+    def __init__(self, session: AsyncSession, outbox: sa.Table) -> None:
+        self.session = session
+        self._outbox = outbox
+        self._rows: list[dict] = []
+        self.emitted = 0
+
+    def emit(self, event: Event, *, key: str | None, topic: str | None = None) -> None:
+        """Queue `event` for `topic` (default: the event type's own topic), keyed for ordering."""
+        self._rows.append(
+            {
+                "topic": topic or event.topic,
+                "key": key.encode() if key is not None else None,
+                "value": codec.encode(event),
+                "headers": codec.headers(event),
+            }
+        )
+        self.emitted += 1
+
+    async def flush(self) -> None:
+        if self._rows:
+            await self.session.execute(sa.insert(self._outbox), self._rows)
+            self._rows = []
+
+
+class OutboxRelay:
+    """Publishes committed outbox rows in order, deleting them once Kafka acknowledged (acks=all).
+
+    Several instances may relay the same table: `FOR UPDATE SKIP LOCKED` gives each its own
+    rows. A crash between publish and delete republishes those rows; consumers drop them by
+    event id.
+    """
+
+    def __init__(
+        self,
+        *,
+        service: str,
+        sessions: async_sessionmaker,
+        outbox: sa.Table,
+        broker: KafkaBroker,
+        batch_size: int,
+        idle_poll_seconds: float,
+    ) -> None:
+        self._service = service
+        self._sessions = sessions
+        self._outbox = outbox
+        self._broker = broker
+        self._batch_size = batch_size
+        self._idle_poll = idle_poll_seconds
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def run(self) -> None:
+        backoff = self._idle_poll
+        while True:
+            try:
+                relayed = await self.relay_once()
+                backoff = self._idle_poll
+            except Exception as exc:
+                if not is_transient(exc):
+                    log.exception("outbox relay failed")
+                TRANSIENT_ERRORS.labels(self._service, "outbox_relay").inc()
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
+                continue
+            if relayed < self._batch_size:
+                await self._idle()
+
+    async def _idle(self) -> None:
+        async with self._sessions() as session:
+            pending = await session.scalar(sa.select(sa.func.count()).select_from(self._outbox))
+        OUTBOX_PENDING.labels(self._service).set(pending or 0)
+        if pending:
+            return
+        try:
+            await asyncio.wait_for(self._wake.wait(), self._idle_poll)
+        except TimeoutError:
+            pass
+        self._wake.clear()
+
+    async def relay_once(self) -> int:
+        t = self._outbox
+        async with self._sessions() as session, session.begin():
+            rows = (
+                await session.execute(
+                    sa.select(t.c.id, t.c.topic, t.c.key, t.c.value, t.c.headers)
+                    .order_by(t.c.id)
+                    .limit(self._batch_size)
+                    .with_for_update(skip_locked=True)
+                )
+            ).all()
+            if not rows:
+                return 0
+            pending = [
+                await self._broker.publish(row.value, row.topic, key=row.key, headers=row.headers, no_confirm=True)
+                for row in rows
+            ]
+            await asyncio.gather(*pending)
+            await session.execute(sa.delete(t).where(t.c.id.in_([row.id for row in rows])))
+        for row in rows:
+            OUTBOX_PUBLISHED.labels(self._service, row.topic).inc()
+        return len(rows)

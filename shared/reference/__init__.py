@@ -1,0 +1,45 @@
+"""Jieyang's townships and sub-districts (乡镇/街道).
+
+Every record carries a township code and alerts are routed by it, so all services validate
+against this one list. It is read once from the CSV beside this file, which keeps the data
+reviewable by people who do not read Python.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Mapping
+from dataclasses import dataclass
+from importlib.resources import files
+from types import MappingProxyType
+
+
+@dataclass(frozen=True, slots=True)
+class Township:
+    code: str  # 9 digits: division code + 3-digit sequence
+    name: str
+    division_code: str  # county-level division (区/县/县级市), 6 digits
+    division_name: str
+
+
+def _load() -> dict[str, Township]:
+    text = files(__name__).joinpath("jieyang_townships.csv").read_text(encoding="utf-8")
+    return {
+        row["township_code"]: Township(
+            row["township_code"], row["township_name"], row["division_code"], row["division_name"]
+        )
+        for row in csv.DictReader(io.StringIO(text))
+    }
+
+
+TOWNSHIPS: Mapping[str, Township] = MappingProxyType(_load())
+DIVISIONS: Mapping[str, str] = MappingProxyType({t.division_code: t.division_name for t in TOWNSHIPS.values()})
+
+
+def township(code: str) -> Township | None:
+    return TOWNSHIPS.get(code)
+
+
+def is_known_township(code: str) -> bool:
+    return code in TOWNSHIPS

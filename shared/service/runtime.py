@@ -1,0 +1,193 @@
+"""Builds and runs one service process.
+
+FastStream (Kafka) and FastAPI (HTTP: API, /metrics, /healthz, /readyz) share one event loop
+and one lifespan, driven by uvicorn, which also handles SIGTERM/SIGINT for a clean stop.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import sqlalchemy as sa
+import uvicorn
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import JSONResponse
+from faststream.kafka import KafkaBroker
+from faststream.kafka.prometheus import KafkaPrometheusMiddleware
+from faststream.specification import AsyncAPI
+from prometheus_client import REGISTRY, make_asgi_app
+
+from shared.auth import KeyRing
+from shared.contracts import Event
+from shared.db.engine import create_engine, session_factory
+from shared.db.migrations import upgrade
+from shared.messaging.consumer import EventConsumer, Subscription
+from shared.messaging.outbox import OutboxRelay
+from shared.observability import configure_logging
+from shared.settings import ServiceSettings
+
+log = logging.getLogger(__name__)
+VERSION = "0.1.0"
+
+
+@dataclass(frozen=True)
+class Publication:
+    """An event a service produces, declared for its AsyncAPI document."""
+
+    topic: str
+    event: type[Event]
+    description: str = ""
+
+
+@dataclass
+class ServiceSpec:
+    name: str
+    description: str
+    settings: ServiceSettings
+    metadata: sa.MetaData
+    subscriptions: Callable[[Service], Sequence[Subscription]] = lambda _: ()
+    publications: Sequence[Publication] = ()
+    routers: Callable[[Service], Sequence[APIRouter]] = lambda _: ()
+
+
+class Service:
+    def __init__(self, spec: ServiceSpec) -> None:
+        self.spec = spec
+        self.settings = settings = spec.settings
+        self.name = spec.name
+        client_id = f"bizpulse-{spec.name}{'-' + settings.instance_id if settings.instance_id else ''}"
+        self.broker = KafkaBroker(
+            settings.kafka_bootstrap,
+            client_id=client_id,
+            acks="all",
+            enable_idempotence=True,
+            middlewares=[KafkaPrometheusMiddleware(registry=REGISTRY, app_name=spec.name)],
+            logger=logging.getLogger(f"bizpulse.{spec.name}.kafka"),
+        )
+        self.engine = create_engine(settings)
+        self.sessions = session_factory(engine=self.engine)
+        outbox = spec.metadata.tables[f"{spec.metadata.schema}.outbox"]
+        processed = spec.metadata.tables[f"{spec.metadata.schema}.processed_events"]
+        self.relay = OutboxRelay(
+            service=spec.name,
+            sessions=self.sessions,
+            outbox=outbox,
+            broker=self.broker,
+            batch_size=settings.outbox_batch_size,
+            idle_poll_seconds=settings.outbox_idle_poll_seconds,
+        )
+        subscriptions = spec.subscriptions(self)
+        if subscriptions:
+            EventConsumer(
+                service=spec.name,
+                subscriptions=subscriptions,
+                sessions=self.sessions,
+                outbox=outbox,
+                processed=processed,
+                broker=self.broker,
+                relay=self.relay,
+                batch_size=settings.consumer_batch_size,
+                batch_timeout_ms=settings.consumer_batch_timeout_ms,
+                max_attempts=settings.handler_max_attempts,
+                retry_backoff=settings.retry_backoff_seconds,
+            )
+        for pub in spec.publications:
+            self.broker.publisher(pub.topic, schema=pub.event, description=pub.description, title=f"{pub.topic}:publish")
+        self.api = self._build_api(spec)
+
+    def _build_api(self, spec: ServiceSpec) -> FastAPI:
+        api = FastAPI(
+            title=f"bizpulse {spec.name}",
+            description=spec.description,
+            version=VERSION,
+            lifespan=self._lifespan,
+        )
+        api.state.key_ring = KeyRing(self.settings.api_keys)
+        api.state.service = self
+        api.mount("/metrics", make_asgi_app(REGISTRY))
+        api.add_api_route("/healthz", self._healthz, methods=["GET"], tags=["operations"])
+        api.add_api_route("/readyz", self._readyz, methods=["GET"], tags=["operations"])
+        for router in spec.routers(self):
+            api.include_router(router)
+        api.add_exception_handler(Exception, _internal_error)
+        return api
+
+    @contextlib.asynccontextmanager
+    async def _lifespan(self, _: FastAPI) -> AsyncIterator[None]:
+        await self.broker.start()
+        relay = asyncio.create_task(self.relay.run(), name=f"{self.name}-outbox-relay")
+        log.info("%s started: kafka=%s http=:%d", self.name, self.settings.kafka_bootstrap, self.settings.http_port)
+        try:
+            yield
+        finally:
+            relay.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await relay
+            await self.broker.stop()
+            await self.engine.dispose()
+
+    async def _healthz(self) -> dict[str, str]:
+        """Liveness: the process is up and its event loop answers."""
+        return {"status": "ok", "service": self.name}
+
+    async def _readyz(self) -> JSONResponse:
+        """Readiness: both the broker and the database answer now."""
+        checks = {"kafka": await self._kafka_ok(), "database": await self._database_ok()}
+        ready = all(checks.values())
+        return JSONResponse(
+            {"status": "ready" if ready else "not_ready", "checks": checks}, status_code=200 if ready else 503
+        )
+
+    async def _kafka_ok(self) -> bool:
+        try:
+            return await self.broker.ping(timeout=2.0)
+        except Exception:
+            return False
+
+    async def _database_ok(self) -> bool:
+        try:
+            async with asyncio.timeout(2.0), self.engine.connect() as conn:
+                await conn.execute(sa.text("SELECT 1"))
+            return True
+        except Exception:
+            return False
+
+    def asyncapi(self) -> dict:
+        spec = AsyncAPI(self.broker, title=f"bizpulse {self.name}", version=VERSION, description=self.spec.description)
+        return spec.to_specification().to_jsonable()
+
+
+async def _internal_error(_: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled error", exc_info=exc)
+    return JSONResponse(status_code=500, content={"code": "internal_error", "message": "服务内部错误，请稍后重试"})
+
+
+def main(build: Callable[[], ServiceSpec]) -> None:
+    """`python -m services.<name> [run|migrate|asyncapi PATH]`."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("command", nargs="?", default="run", choices=["run", "migrate", "asyncapi"])
+    parser.add_argument("path", nargs="?", help="output file for `asyncapi`")
+    args = parser.parse_args()
+    spec = build()
+    configure_logging(spec.settings.log_level, spec.name)
+    if args.command == "migrate":
+        upgrade(spec.name, spec.settings.database_url)
+    elif args.command == "asyncapi":
+        document = json.dumps(Service(spec).asyncapi(), indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+        Path(args.path).write_text(document) if args.path else print(document, end="")
+    else:
+        service = Service(spec)
+        uvicorn.run(
+            service.api,
+            host=spec.settings.http_host,
+            port=spec.settings.http_port,
+            log_level=spec.settings.log_level.lower(),
+            access_log=False,
+        )

@@ -1,0 +1,50 @@
+"""Every Kafka topic name the platform uses, in one place.
+
+Hot topics get enough partitions that matcher and alerting instances can be added with
+`--scale`; a township's alert topic is small (one township's worklist), so it gets few.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+RECORD_IMPORTED = "record-imported"
+RECORD_MATCHED = "record-matched"
+MATCH_FAILED = "match-failed"
+ANOMALY_DETECTED = "anomaly-detected"
+FEEDBACK_SUBMITTED = "feedback-submitted"
+
+TOWNSHIP_ALERTS_PREFIX = "alerts.township."
+TOWNSHIP_ALERTS_PATTERN = r"alerts\.township\..*"
+DEAD_LETTER_SUFFIX = ".dlq"
+
+HOT_PARTITIONS = 12
+TOWNSHIP_PARTITIONS = 1
+DEAD_LETTER_PARTITIONS = 1
+
+# Topics that services consume, and so the ones that need a dead-letter twin.
+CONSUMED = (RECORD_IMPORTED, RECORD_MATCHED, MATCH_FAILED, ANOMALY_DETECTED, FEEDBACK_SUBMITTED)
+
+
+def township_alerts(township_code: str) -> str:
+    """The topic a township's own systems read: its anomalies and its unmatched records."""
+    return f"{TOWNSHIP_ALERTS_PREFIX}{township_code}"
+
+
+def dead_letter(topic: str) -> str:
+    return f"{topic}{DEAD_LETTER_SUFFIX}"
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    name: str
+    partitions: int
+
+
+def all_topics(township_codes: Iterable[str]) -> list[TopicSpec]:
+    """Every topic to create before the services start (the broker does not auto-create)."""
+    specs = [TopicSpec(t, HOT_PARTITIONS) for t in CONSUMED]
+    specs += [TopicSpec(dead_letter(t), DEAD_LETTER_PARTITIONS) for t in CONSUMED]
+    specs += [TopicSpec(township_alerts(code), TOWNSHIP_PARTITIONS) for code in sorted(township_codes)]
+    return specs

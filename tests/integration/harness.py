@@ -1,0 +1,124 @@
+"""Helpers for integration tests: drive the platform as its users and operators do."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import uuid
+from collections.abc import Callable
+
+import httpx
+import orjson
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from prometheus_client.parser import text_string_to_metric_families
+
+from deploy.local.platform import LocalPlatform
+from shared import uscc
+from shared.reference import TOWNSHIPS
+
+
+class Api:
+    """HTTP calls as a department, a township or the supervisor would make them."""
+
+    def __init__(self, platform: LocalPlatform) -> None:
+        self.platform = platform
+        self.client = httpx.AsyncClient(timeout=30)
+
+    def _auth(self, key: str | None) -> dict[str, str]:
+        return {"Authorization": f"Bearer {key}"} if key else {}
+
+    async def submit(self, department: str, kind: str, records: list, key: str | None = None) -> httpx.Response:
+        key = key or self.platform.credentials.departments[department]
+        return await self.client.post(
+            f"{self.platform.url('ingest')}/v1/records", json={"kind": kind, "records": records}, headers=self._auth(key)
+        )
+
+    async def as_township(self, township: str, method: str, service: str, path: str, **kw) -> httpx.Response:
+        key = self.platform.credentials.townships[township]
+        return await self.client.request(method, f"{self.platform.url(service)}{path}", headers=self._auth(key), **kw)
+
+    async def as_supervisor(self, service: str, path: str, **kw) -> httpx.Response:
+        return await self.client.get(
+            f"{self.platform.url(service)}{path}", headers=self._auth(self.platform.credentials.supervisor), **kw
+        )
+
+    async def overview_of(self, township: str) -> dict:
+        response = await self.as_township(township, "GET", "analytics", "/v1/overview")
+        response.raise_for_status()
+        (row,) = response.json()["townships"]
+        return row
+
+    async def metrics(self, service: str) -> dict[tuple[str, tuple], float]:
+        text = (await self.client.get(f"{self.platform.url(service)}/metrics/")).text
+        return {
+            (s.name, tuple(sorted(s.labels.items()))): s.value
+            for family in text_string_to_metric_families(text)
+            for s in family.samples
+        }
+
+
+async def eventually(check: Callable, timeout: float = 60, interval: float = 0.25, what: str = "condition"):
+    """Poll an async check until it returns a truthy value; fail with the last value seen."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    last = None
+    while asyncio.get_running_loop().time() < deadline:
+        last = await check()
+        if last:
+            return last
+        await asyncio.sleep(interval)
+    raise AssertionError(f"{what} not reached within {timeout}s; last value: {last!r}")
+
+
+class TopicReader:
+    """A plain aiokafka consumer, as a township's or an operator's own system would use."""
+
+    def __init__(self, bootstrap: str, topic: str) -> None:
+        self._consumer = AIOKafkaConsumer(
+            topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", enable_auto_commit=False,
+            group_id=f"test-reader-{uuid.uuid4()}",
+        )
+        self.messages: list = []
+
+    async def __aenter__(self) -> TopicReader:
+        await self._consumer.start()
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        await self._consumer.stop()
+
+    async def read_until(self, predicate: Callable[[list], bool], timeout: float = 60) -> list:
+        async def poll():
+            batches = await self._consumer.getmany(timeout_ms=200)
+            for records in batches.values():
+                self.messages.extend(records)
+            return predicate(self.messages)
+
+        await eventually(poll, timeout, interval=0, what="messages on topic")
+        return self.messages
+
+
+async def produce_raw(bootstrap: str, topic: str, value: bytes, key: bytes | None = None) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
+    await producer.start()
+    try:
+        await producer.send_and_wait(topic, value, key=key)
+    finally:
+        await producer.stop()
+
+
+def json_value(record) -> dict:
+    return orjson.loads(record.value)
+
+
+_serial = itertools.count(1)
+
+
+def new_uscc(division: str = "445202") -> str:
+    """A valid, never-before-used code (organisation part from a per-run counter)."""
+    n = next(_serial) + int(uuid.uuid4().int % 10**6) * 1000
+    body = "MA" + "".join(uscc.ALPHABET[(n // 31**i) % 31] for i in range(6))
+    return uscc.build("9", "1", division, body)
+
+
+def townships_of(division: str) -> list[str]:
+    return sorted(code for code in TOWNSHIPS if code.startswith(division))

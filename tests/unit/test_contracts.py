@@ -1,0 +1,98 @@
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+
+from shared import topics
+from shared.contracts import (
+    EVENT_TYPES,
+    FeedbackAction,
+    FeedbackPayload,
+    FeedbackSubmitted,
+    ImportedRecord,
+    RecordImported,
+    derived_event_id,
+)
+from shared.messaging import codec
+
+
+def _record(**over) -> ImportedRecord:
+    values = dict(
+        record_id=uuid.uuid4(),
+        version=1,
+        department="power_supply",
+        kind="power_usage",
+        source_key="0300123456",
+        period="2026-10",
+        township_code="445202001",
+        uscc="91350100M000100Y43",
+        received_at=datetime.now(UTC),
+        data={"kwh": 12.5},
+    )
+    return ImportedRecord(**(values | over))
+
+
+def test_event_round_trips_through_the_wire_format():
+    record = _record()
+    event = RecordImported.create(record, producer="ingest", correlation_id=record.record_id)
+    decoded = codec.decode(codec.encode(event))
+    assert decoded == event
+    assert isinstance(decoded, RecordImported)
+    assert decoded.topic == topics.RECORD_IMPORTED
+
+
+def test_derived_events_have_stable_ids_and_trace_back():
+    record = _record()
+    cause = RecordImported.create(record, producer="ingest", correlation_id=record.record_id)
+    feedback = FeedbackPayload(
+        feedback_id=uuid.uuid4(),
+        alert_id=uuid.uuid4(),
+        action=FeedbackAction.RESOLVE,
+        township_code="445202001",
+        actor="township:445202001",
+        submitted_at=datetime.now(UTC),
+    )
+    a = FeedbackSubmitted.create(feedback, producer="x", correlation_id=record.record_id, cause=cause)
+    b = FeedbackSubmitted.create(feedback, producer="x", correlation_id=record.record_id, cause=cause)
+    assert a.event_id == b.event_id == derived_event_id(cause.event_id, "feedback-submitted")
+    assert a.causation_id == cause.event_id
+    assert a.correlation_id == record.record_id
+
+
+@pytest.mark.parametrize(
+    ("raw", "code"),
+    [
+        (None, "empty_message"),
+        (b"", "empty_message"),
+        (b"\xff\xfe not json", "not_json"),
+        (b"[1, 2]", "not_an_envelope"),
+        (b'{"event_type": "no-such-event"}', "unexpected_event_type"),
+        (b'{"event_type": "record-imported", "event_id": "not-a-uuid"}', "schema_violation"),
+    ],
+)
+def test_undecodable_messages_get_a_stable_reason(raw, code):
+    with pytest.raises(codec.DecodeError) as info:
+        codec.decode(raw)
+    assert info.value.code == code
+
+
+def test_a_consumer_rejects_event_types_it_does_not_handle():
+    record = _record()
+    event = RecordImported.create(record, producer="ingest", correlation_id=record.record_id)
+    with pytest.raises(codec.DecodeError) as info:
+        codec.decode(codec.encode(event), {"feedback-submitted": FeedbackSubmitted})
+    assert info.value.code == "unexpected_event_type"
+
+
+def test_every_event_type_has_a_topic_that_is_consumed_with_a_dead_letter_twin():
+    specs = {s.name for s in topics.all_topics(["445202001"])}
+    for model in EVENT_TYPES.values():
+        assert model.topic in specs
+        assert topics.dead_letter(model.topic) in specs
+    assert "alerts.township.445202001" in specs
+
+
+def test_hot_topics_have_room_to_scale():
+    for spec in topics.all_topics([]):
+        if spec.name in topics.CONSUMED:
+            assert spec.partitions >= 6

@@ -1,0 +1,42 @@
+import pytest
+
+from shared import uscc
+
+
+@pytest.mark.parametrize("code", ["91350100M000100Y43", "91110000600037341L"])
+def test_published_codes_are_valid(code):
+    assert uscc.is_valid(code)
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "91110000600037341M",  # wrong check character
+        "91350100M000100Y4",  # 17 characters
+        "91350100M000100Y433",  # 19 characters
+        "91350100I000100Y43",  # I is not in the alphabet
+        "91350100o000100Y43",  # lower case is normalised before, not accepted here
+        "",
+    ],
+)
+def test_invalid_codes_are_rejected(code):
+    assert not uscc.is_valid(code)
+
+
+def test_normalise_strips_spaces_and_upper_cases():
+    assert uscc.normalise(" 91350100m000100y43\u3000") == "91350100M000100Y43"
+
+
+def test_build_gives_valid_codes_for_every_entity_type():
+    for entity_type in "123":
+        code = uscc.build("9", entity_type, "445202", "MA4W1234")
+        assert uscc.is_valid(code)
+        assert code[2:8] == "445202"
+
+
+def test_single_character_change_is_detected():
+    code = "91350100M000100Y43"
+    for i in range(17):
+        for ch in uscc.ALPHABET:
+            if ch != code[i]:
+                assert not uscc.is_valid(code[:i] + ch + code[i + 1 :])
