@@ -114,7 +114,6 @@ _VILLAGE_CHARS = "新东西南北上下大美溪湖塘寮洋埔厝围坑头内�
 _VILLAGE_PLACES = ("工业区", "工业园", "新区", "老寨", "市场")
 
 _ORG_SPACE = 31**6  # "MA" + 6 characters of the USCC alphabet
-_ORG_STRIDE = 387_420_489  # coprime to 31: index -> organisation body is a bijection
 _ACCOUNT_SPACE = 10**10
 _ACCOUNT_STRIDE = 3_141_592_653  # coprime to 10: (index, meter) -> account number is a bijection
 _METER_SLOTS = 4  # per entity: up to three own meters, the last slot for an unregistered neighbour
@@ -183,11 +182,33 @@ _NORMAL = tuple(NormalDist().inv_cdf((k + 0.5) / 4096) for k in range(4096))
 
 
 _TRADE_PAIRS = tuple(a + b for a in _TRADE_CHARS for b in _TRADE_CHARS)
+_SHOP_PAIRS = tuple("阿" + c for c in _NICKNAME_CHARS) + _TRADE_PAIRS  # 阿强五金店
+_TRADE_TRIPLES = len(_TRADE_CHARS) * len(_TRADE_PAIRS)
+_TRADE_STRIDE = 1_000_003  # a prime above every table size, so stepping by it permutes each table
 
 
-def _trade_name(r) -> str:
-    pair = _pick(r, _TRADE_PAIRS)
-    return pair if r() < 0.6 else pair + _pick(r, _TRADE_CHARS)
+class _TradeNames:
+    """Trade names unique within a naming group (region + industry + legal form), as the
+    registration authority requires and as name matching relies on.
+
+    The n-th entity of a group takes the n-th name of a seeded permutation of the two-character
+    names, then of the three-character ones; groups hold up to ~500,000 before names repeat.
+    """
+
+    def __init__(self, rnd: Random) -> None:
+        self._rnd = rnd
+        self._groups: dict[str, list[int]] = {}  # group -> [names given, permutation offset]
+
+    def next(self, group: str, pairs: tuple[str, ...] = _TRADE_PAIRS) -> str:
+        state = self._groups.get(group)
+        if state is None:
+            state = self._groups[group] = [0, self._rnd.randrange(_TRADE_TRIPLES)]
+        n, offset = state
+        state[0] = n + 1
+        if n < len(pairs):
+            return pairs[(n * _TRADE_STRIDE + offset) % len(pairs)]
+        head, tail = divmod(((n - len(pairs)) * _TRADE_STRIDE + offset) % _TRADE_TRIPLES, len(_TRADE_PAIRS))
+        return _TRADE_CHARS[head] + _TRADE_PAIRS[tail]
 
 
 def _person(r) -> str:
@@ -217,29 +238,28 @@ class _Codes:
     of the body adds a fixed amount to each sum; those amounts are measured once via shared.uscc.
     """
 
-    _HALF = 31**3
+    HALF = 31**3
 
     def __init__(self) -> None:
         halves = [a + b + c for a in uscc.ALPHABET for b in uscc.ALPHABET for c in uscc.ALPHABET]
         org = uscc.organisation_check_character
-        self._high = [(h, _org_residue(org(f"00{h}000")), _sum31(f"{'0' * 10}{h}0000")) for h in halves]
-        self._low = [(h, _org_residue(org(f"00000{h}")), _sum31(f"{'0' * 13}{h}0")) for h in halves]
-        self._org_base = _org_residue(org("MA000000"))
-        self._check_sums = {ch: _sum31("0" * 16 + ch) for ch in _ORG_CHECKS.values()}
-        self._prefixes: dict[tuple[str, str], tuple[str, int]] = {}
+        ma = _org_residue(org("MA000000"))
+        self.high = [(h, ma + _org_residue(org(f"00{h}000")), _sum31(f"{'0' * 10}{h}0000")) for h in halves]
+        self.low = [(h, _org_residue(org(f"00000{h}")), _sum31(f"{'0' * 13}{h}0")) for h in halves]
+        self.checks = [(_ORG_CHECKS[residue], _sum31("0" * 16 + _ORG_CHECKS[residue])) for residue in range(11)]
+        self.prefixes = {
+            (entity_type, division): (f"9{entity_type}{division}MA", _sum31(f"9{entity_type}{division}MA0000000"))
+            for entity_type in "123"
+            for division in DIVISIONS
+        }
 
     def build(self, entity_type: str, division: str, n: int) -> str:
         """The code with organisation body number n (0 <= n < 31**6)."""
-        key = (entity_type, division)
-        if key not in self._prefixes:
-            prefix = f"9{entity_type}{division}MA"
-            self._prefixes[key] = prefix, _sum31(prefix + "0" * 7)
-        prefix, total = self._prefixes[key]
-        high, org_high, sum_high = self._high[n // self._HALF]
-        low, org_low, sum_low = self._low[n % self._HALF]
-        check = _ORG_CHECKS[(self._org_base + org_high + org_low) % 11]
-        total += sum_high + sum_low + self._check_sums[check]
-        return prefix + high + low + check + uscc.ALPHABET[-total % 31]
+        prefix, prefix_sum = self.prefixes[entity_type, division]
+        high, org_high, sum_high = self.high[n // self.HALF]
+        low, org_low, sum_low = self.low[n % self.HALF]
+        check, check_sum = self.checks[(org_high + org_low) % 11]
+        return f"{prefix}{high}{low}{check}{uscc.ALPHABET[-(prefix_sum + sum_high + sum_low + check_sum) % 31]}"
 
 
 @cache
@@ -260,6 +280,7 @@ def _entities(cfg: DemoConfig) -> Iterator[_Entity]:
     rnd = Random(cfg.seed)
     r = rnd.random
     build = _codes().build
+    trade_names = _TradeNames(rnd)
     org_offset = rnd.randrange(_ORG_SPACE)
     account_offset = rnd.randrange(_ACCOUNT_SPACE)
     dodger_p = 2 * cfg.power_without_tax_share  # dodgers declare zero in half of the months
@@ -276,12 +297,13 @@ def _entities(cfg: DemoConfig) -> Iterator[_Entity]:
             kind, scale_tax, scale_kwh, power_p = "2", 0.08, 0.12, 0.25
             industries, cum = industry_choices[division, kind]
             industry = industries[bisect(cum, r() * cum[-1])]
-            trade = "阿" + _pick(r, _NICKNAME_CHARS) if r() < 0.2 else _trade_name(r)
-            name = township.division_name + trade + industry.shop
+            region, suffix = township.division_name, industry.shop
+            name = region + trade_names.next(region + suffix, _SHOP_PAIRS) + suffix
         elif u < 0.41:
             kind, scale_tax, scale_kwh, power_p = "3", 1.0, 1.0, 0.4
             industry = _pick(r, _COOPERATIVES)
-            name = township.division_name + _trade_name(r) + industry.word + "专业合作社"
+            region, suffix = township.division_name, industry.word + "专业合作社"
+            name = region + trade_names.next(region + suffix) + suffix
         else:
             kind, scale_tax, scale_kwh, power_p = "1", 1.0, 1.0, 0.70
             industries, cum = industry_choices[division, kind]
@@ -295,8 +317,9 @@ def _entities(cfg: DemoConfig) -> Iterator[_Entity]:
             else:  # joint-stock companies are the big ones, often registered at provincial level
                 form, scale_tax, scale_kwh = "股份有限公司", 6.0, 4.0
                 region = "广东" if r() < 0.4 else region
-            name = region + _trade_name(r) + industry.word + form
-        code = build(kind, division, (i * _ORG_STRIDE + org_offset) % _ORG_SPACE)
+            suffix = industry.word + form
+            name = region + trade_names.next(region + suffix) + suffix
+        code = build(kind, division, (org_offset + i) % _ORG_SPACE)  # issued in sequence, as in a registry
 
         u = r()
         status = "deregistered" if u < 0.02 else "revoked" if u < 0.03 else "active"
@@ -306,7 +329,7 @@ def _entities(cfg: DemoConfig) -> Iterator[_Entity]:
         if has_power:
             v = r()
             count = 1 if kind != "1" or v < 0.93 else 2 if v < 0.99 else 3
-            meters = tuple(_account(division, i * _METER_SLOTS + slot, account_offset) for slot in range(count))
+            meters = tuple([_account(division, i * _METER_SLOTS + slot, account_offset) for slot in range(count)])
 
         tax_id = tax_uscc = None
         if active and r() < _TAX_REGISTERED[kind][has_power]:
@@ -317,7 +340,7 @@ def _entities(cfg: DemoConfig) -> Iterator[_Entity]:
         ghost = None
         if has_power and r() < ghost_p:
             account = _account(division, i * _METER_SLOTS + _METER_SLOTS - 1, account_offset)
-            ghost_name = _person(r) if r() < 0.5 else _trade_name(r) + "加工厂"
+            ghost_name = _person(r) if r() < 0.5 else trade_names.next("加工厂") + "加工厂"
             ghost = (account, ghost_name, 3_000 * exp(_pick(r, normal)))
 
         size = _pick(r, normal)  # tax and power both follow the size, so their ratio stays in a band

@@ -22,6 +22,7 @@ from typing import Any
 import sqlalchemy as sa
 from aiokafka import ConsumerRecord, TopicPartition
 from faststream import AckPolicy
+from pydantic import ValidationError
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from sqlalchemy.dialects.postgresql import insert
@@ -139,6 +140,8 @@ class EventConsumer:
             try:
                 await self._apply_waiting_out_outages([item])
                 return None
+            except ValidationError as exc:  # the event's content is wrong: no retry can fix it
+                return _Failed(item.record, "invalid_payload", _first_line(exc), attempt)
             except Exception as exc:
                 if attempt == self._max_attempts:
                     log.error("event %s failed %d times: %r", item.event.event_id, attempt, exc)
@@ -214,6 +217,10 @@ class EventConsumer:
             highwater = message.consumer.highwater(tp)
             if highwater is not None:
                 CONSUMER_LAG.labels(self._service, tp.topic, str(tp.partition)).set(max(highwater - offset - 1, 0))
+
+
+def _first_line(exc: Exception) -> str:
+    return " ".join(str(exc).split())[:2000]
 
 
 async def _raw_values(message: Any) -> list[bytes | None]:

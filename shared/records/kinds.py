@@ -69,7 +69,7 @@ class Registration(_Record):
     uscc: str
     name: Annotated[str, Field(min_length=2, max_length=200)]
     address: str = ""
-    industry_code: Annotated[str, Field(pattern=r"^[A-T]?\d{2,4}$")] = ""
+    industry_code: Annotated[str, Field(pattern=r"^[A-T]?\d{2,4}$")] | None = None  # GB/T 4754
     status: RegistrationStatus = RegistrationStatus.ACTIVE
     established_on: date | None = None
     legal_representative: str = ""

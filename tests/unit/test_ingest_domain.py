@@ -64,3 +64,17 @@ def test_record_identity_is_deterministic_and_period_sensitive():
     assert a != identity.record_id("tax", "tax_payment", "T1", "2026-11")
     assert identity.imported_event_id(a, 1) != identity.imported_event_id(a, 2)
     assert identity.content_hash({"x": 1, "y": 2}, {}) == identity.content_hash({"y": 2, "x": 1}, {})
+
+
+def test_every_kind_survives_the_round_trip_downstream_services_make():
+    """What ingest publishes (model_dump) must validate again in matcher, alerting, analytics."""
+    samples = {
+        "registration": {"uscc": "91350100M000100Y43", "name": "某某公司", "township_code": "445202001"},
+        "tax_payment": {"taxpayer_id": "T1", "township_code": "445202001", "period": "2026-10", "amount": "1.50"},
+        "power_usage": GOOD_POWER,
+    }
+    assert set(samples) == set(KINDS)
+    for name, row in samples.items():
+        model = KINDS[name].model
+        first = model.model_validate(row)
+        assert model.model_validate(first.model_dump(mode="json")) == first

@@ -14,7 +14,7 @@ entities = sa.Table(
     sa.Column("name", sa.Text, nullable=False),
     sa.Column("township_code", sa.Text, nullable=False),
     sa.Column("status", sa.Text, nullable=False),
-    sa.Column("industry_code", sa.Text, nullable=False),
+    sa.Column("industry_code", sa.Text, nullable=True),
     sa.Column("version", sa.Integer, nullable=False),
     sa.Index("entities_by_township", "township_code"),
 )

@@ -21,7 +21,7 @@ def upgrade() -> None:
         sa.Column("name", sa.Text, nullable=False),
         sa.Column("township_code", sa.Text, nullable=False),
         sa.Column("status", sa.Text, nullable=False),
-        sa.Column("industry_code", sa.Text, nullable=False),
+        sa.Column("industry_code", sa.Text, nullable=True),
         sa.Column("version", sa.Integer, nullable=False),
         schema=SCHEMA,
     )
