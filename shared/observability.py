@@ -18,8 +18,8 @@ DEAD_LETTERS = Counter(
 )
 BATCH_SECONDS = Histogram(
     "bizpulse_batch_handling_seconds",
-    "Time to decode, apply and commit one consumed batch",
-    ["service", "topic"],
+    "Time to decode and apply one consumed batch (a batch may hold several topics)",
+    ["service"],
     buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
 CONSUMER_LAG = Gauge(

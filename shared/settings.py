@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -17,7 +19,9 @@ class ServiceSettings(BaseSettings):
     database_url: str = "postgresql+asyncpg://bizpulse:bizpulse@localhost:5432/bizpulse"
     http_host: str = "0.0.0.0"
     http_port: int = 8000
-    instance_id: str = Field(default="", description="distinguishes replicas in logs and client ids")
+    instance_id: str = Field(
+        default_factory=socket.gethostname, description="distinguishes replicas in logs and client ids"
+    )
     log_level: str = "INFO"
     api_keys: list[ApiKey] = Field(default_factory=list, description="JSON list of {sha256, role, code}")
 

@@ -157,7 +157,6 @@ _ACCOUNT_PREFIX = {division: str(10 + i) for i, division in enumerate(DIVISIONS)
 
 
 class _Entity(NamedTuple):
-    index: int
     uscc: str
     name: str
     township: Township
@@ -177,8 +176,16 @@ def _pick(r, seq):
     return seq[int(r() * len(seq))]
 
 
-# Quantiles of N(0, 1): picking one is a normal draw at a quarter of the cost of Random.gauss.
-_NORMAL = tuple(NormalDist().inv_cdf((k + 0.5) / 4096) for k in range(4096))
+def _lognormal(sigma: float) -> tuple[float, ...]:
+    """Quantiles of a log-normal factor with median 1: picking one is a draw at a fraction of the
+    cost of Random.lognormvariate, which counts when a run makes tens of millions of draws."""
+    return tuple(exp(sigma * NormalDist().inv_cdf((k + 0.5) / 4096)) for k in range(4096))
+
+
+_SIZE = _lognormal(1.0)  # of an entity within its industry
+_SPREAD = _lognormal(0.4)  # of an entity's tax and power around its size
+_KWH_NOISE = _lognormal(0.25)  # month to month
+_TAX_NOISE = _lognormal(0.3)
 
 
 _TRADE_PAIRS = tuple(a + b for a in _TRADE_CHARS for b in _TRADE_CHARS)
@@ -287,7 +294,7 @@ def _entities(cfg: DemoConfig) -> Iterator[_Entity]:
     ghost_p = cfg.unregistered_power_share / (1 - cfg.unregistered_power_share)
     townships, township_cum = _TOWNSHIP_LIST, _TOWNSHIP_CUM
     township_total = township_cum[-1]
-    normal, industry_choices = _NORMAL, _INDUSTRY_CHOICES
+    industry_choices = _INDUSTRY_CHOICES
 
     for i in range(cfg.entities):
         township = townships[bisect(township_cum, r() * township_total)]
@@ -327,9 +334,10 @@ def _entities(cfg: DemoConfig) -> Iterator[_Entity]:
         has_power = r() < (power_p if active else 0.1)
         meters: tuple[str, ...] = ()
         if has_power:
-            v = r()
-            count = 1 if kind != "1" or v < 0.93 else 2 if v < 0.99 else 3
-            meters = tuple([_account(division, i * _METER_SLOTS + slot, account_offset) for slot in range(count)])
+            key = i * _METER_SLOTS
+            meters = (_account(division, key, account_offset),)
+            if kind == "1" and (v := r()) > 0.93:  # 一户多表: some enterprises hold several meters
+                meters += tuple(_account(division, key + slot, account_offset) for slot in range(1, 2 if v < 0.99 else 3))
 
         tax_id = tax_uscc = None
         if active and r() < _TAX_REGISTERED[kind][has_power]:
@@ -341,11 +349,10 @@ def _entities(cfg: DemoConfig) -> Iterator[_Entity]:
         if has_power and r() < ghost_p:
             account = _account(division, i * _METER_SLOTS + _METER_SLOTS - 1, account_offset)
             ghost_name = _person(r) if r() < 0.5 else trade_names.next("加工厂") + "加工厂"
-            ghost = (account, ghost_name, 3_000 * exp(_pick(r, normal)))
+            ghost = (account, ghost_name, 3_000 * _pick(r, _SIZE))
 
-        size = _pick(r, normal)  # tax and power both follow the size, so their ratio stays in a band
+        size = _pick(r, _SIZE)  # tax and power both follow the size, so their ratio stays in a band
         yield _Entity(
-            i,
             code,
             name,
             township,
@@ -355,8 +362,8 @@ def _entities(cfg: DemoConfig) -> Iterator[_Entity]:
             tax_uscc,
             meters,
             ghost,
-            industry.tax * scale_tax * exp(size + 0.4 * _pick(r, normal)) if tax_id else 0.0,
-            industry.kwh * scale_kwh * exp(size + 0.4 * _pick(r, normal)) if has_power else 0.0,
+            industry.tax * scale_tax * size * _pick(r, _SPREAD) if tax_id else 0.0,
+            industry.kwh * scale_kwh * size * _pick(r, _SPREAD) if has_power else 0.0,
             bool(meters) and tax_id is not None and r() < dodger_p,
             has_power and r() < 0.01,
         )
@@ -388,61 +395,69 @@ def registrations(cfg: DemoConfig) -> Iterator[dict]:
         }
 
 
-# Month-to-month spread of an entity's figures, as factors.
-_KWH_NOISE = tuple(exp(0.25 * z) for z in _NORMAL)
-_TAX_NOISE = tuple(exp(0.3 * z) for z in _NORMAL)
-
-
-def _period_records(cfg: DemoConfig, k: int) -> Iterator[tuple[str, dict]]:
-    """Tax and power records of the k-th period, entity by entity."""
+def _period_batches(cfg: DemoConfig, k: int) -> Iterator[tuple[str, list[dict]]]:
+    """The k-th period's tax and power records, (kind, batch) as each kind's batch fills up."""
     period = cfg.months[k]
     r = Random(f"{cfg.seed}:{period}").random
-    kwh_noise, tax_noise = _KWH_NOISE, _TAX_NOISE
+    drop = 0.15 if k > 0 else 1.0
+    power: list[dict] = []
+    tax: list[dict] = []
     for e in _entities(cfg):
         code = e.township.code
         if e.meters:
-            kwh_base = e.kwh_base / len(e.meters) * (0.15 if e.drop and k > 0 else 1.0)
+            kwh = e.kwh_base / len(e.meters) * (drop if e.drop else 1.0)
             for account in e.meters:
-                yield "power_usage", {
+                power.append({
                     "power_account": account,
                     "uscc": e.uscc,
                     "account_name": e.name,
                     "township_code": code,
                     "period": period,
-                    "kwh": round(kwh_base * _pick(r, kwh_noise), 1) or 0.1,
-                }
+                    "kwh": round(kwh * _pick(r, _KWH_NOISE), 1) or 0.1,
+                })
         if e.ghost:
             account, name, kwh = e.ghost
-            yield "power_usage", {
+            power.append({
                 "power_account": account,
                 "uscc": None,
                 "account_name": name,
                 "township_code": code,
                 "period": period,
-                "kwh": round(kwh * _pick(r, kwh_noise), 1) or 0.1,
-            }
+                "kwh": round(kwh * _pick(r, _KWH_NOISE), 1) or 0.1,
+            })
         if e.tax_id:
             zero = e.dodger and r() < 0.5
-            yield "tax_payment", {
+            tax.append({
                 "taxpayer_id": e.tax_id,
                 "uscc": e.tax_uscc,
                 "taxpayer_name": e.name,
                 "township_code": code,
                 "period": period,
-                "amount": "0.00" if zero else f"{max(e.tax_base * _pick(r, tax_noise), 0.01):.2f}",
-            }
+                "amount": "0.00" if zero else f"{max(e.tax_base * _pick(r, _TAX_NOISE), 0.01):.2f}",
+            })
+        if len(power) >= BATCH_SIZE:
+            yield "power_usage", power[:BATCH_SIZE]
+            power = power[BATCH_SIZE:]
+        if len(tax) >= BATCH_SIZE:
+            yield "tax_payment", tax
+            tax = []
+    yield from ((kind, batch) for kind, batch in (("power_usage", power), ("tax_payment", tax)) if batch)
 
 
 def tax_payments(cfg: DemoConfig) -> Iterator[dict]:
     """The tax office's monthly declarations, period by period."""
     for k in range(len(cfg.months)):
-        yield from (record for kind, record in _period_records(cfg, k) if kind == "tax_payment")
+        for kind, batch in _period_batches(cfg, k):
+            if kind == "tax_payment":
+                yield from batch
 
 
 def power_usages(cfg: DemoConfig) -> Iterator[dict]:
     """The power supplier's monthly meter readings, period by period."""
     for k in range(len(cfg.months)):
-        yield from (record for kind, record in _period_records(cfg, k) if kind == "power_usage")
+        for kind, batch in _period_batches(cfg, k):
+            if kind == "power_usage":
+                yield from batch
 
 
 def _batches(records: Iterator[dict]) -> Iterator[list[dict]]:
@@ -455,16 +470,7 @@ def demo_records(cfg: DemoConfig) -> Iterator[tuple[str, list[dict]]]:
     for batch in _batches(registrations(cfg)):
         yield "registration", batch
     for k in range(len(cfg.months)):
-        pending: dict[str, list[dict]] = {"tax_payment": [], "power_usage": []}
-        for kind, record in _period_records(cfg, k):
-            batch = pending[kind]
-            batch.append(record)
-            if len(batch) == BATCH_SIZE:
-                yield kind, batch
-                pending[kind] = []
-        for kind, batch in pending.items():
-            if batch:
-                yield kind, batch
+        yield from _period_batches(cfg, k)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -115,7 +115,7 @@ class EventConsumer:
             failed += await self._apply_isolating_failures(decoded)
         for item in failed:
             await self._dead_letter(item)
-        BATCH_SECONDS.labels(self._service, records[0].topic).observe(time.perf_counter() - started)
+        BATCH_SECONDS.labels(self._service).observe(time.perf_counter() - started)
         self._record_lag(message, records)
 
     def _accepts(self, topic: str) -> Mapping[str, type[Event]]:

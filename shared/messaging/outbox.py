@@ -80,9 +80,10 @@ class OutboxRelay:
                 relayed = await self.relay_once()
                 backoff = self._idle_poll
             except Exception as exc:
-                if not is_transient(exc):
-                    log.exception("outbox relay failed")
-                TRANSIENT_ERRORS.labels(self._service, "outbox_relay").inc()
+                if is_transient(exc):
+                    TRANSIENT_ERRORS.labels(self._service, "outbox_relay").inc()
+                else:
+                    log.exception("outbox relay failed; retrying")
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
                 continue

@@ -62,7 +62,7 @@ class Service:
         self.spec = spec
         self.settings = settings = spec.settings
         self.name = spec.name
-        client_id = f"bizpulse-{spec.name}{'-' + settings.instance_id if settings.instance_id else ''}"
+        client_id = f"bizpulse-{spec.name}-{settings.instance_id}"
         self.broker = KafkaBroker(
             settings.kafka_bootstrap,
             client_id=client_id,

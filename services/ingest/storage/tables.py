@@ -33,4 +33,5 @@ submissions = sa.Table(
     sa.Column("corrections", sa.Integer, nullable=False),
     sa.Column("duplicates", sa.Integer, nullable=False),
     sa.Column("rejected", sa.Integer, nullable=False),
+    sa.Index("submissions_by_department_period", "department", "kind", "received_at"),
 )

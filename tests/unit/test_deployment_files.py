@@ -1,0 +1,290 @@
+"""The deployment files (compose, Dockerfile, Prometheus, Grafana) must agree with the code.
+
+No Docker engine runs these files in CI, so they are checked by parsing: ports, settings names,
+scrape targets and the metric names the dashboard queries all come from the code itself.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import importlib.util
+import json
+import re
+import shlex
+from functools import cache
+from pathlib import Path
+
+import pytest
+import yaml
+from faststream.kafka.prometheus import KafkaPrometheusMiddleware
+from prometheus_client import REGISTRY, CollectorRegistry
+from sqlalchemy.engine import make_url
+
+from shared.settings import ServiceSettings
+
+ROOT = Path(__file__).resolve().parents[2]
+SERVICES = ("ingest", "matcher", "alerting", "feedback", "analytics")
+GRAFANA = ROOT / "deploy" / "grafana"
+
+
+def _yaml(path: Path) -> dict:
+    return yaml.safe_load(path.read_text())
+
+
+@cache
+def compose() -> dict:
+    return _yaml(ROOT / "docker-compose.yml")["services"]
+
+
+def settings_class(service: str) -> type[ServiceSettings]:
+    return getattr(importlib.import_module(f"services.{service}.settings"), f"{service.capitalize()}Settings")
+
+
+def http_port(service: str) -> int:
+    return settings_class(service).model_fields["http_port"].default
+
+
+def command(service: dict) -> str:
+    cmd = service["command"]
+    return cmd if isinstance(cmd, str) else shlex.join(cmd)
+
+
+def host_port(address: str) -> tuple[str, int]:
+    host, port = address.rsplit(":", 1)
+    return host, int(port)
+
+
+# --- docker-compose.yml -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", SERVICES)
+def test_compose_runs_each_service_on_its_settings_port(name):
+    service = compose()[name]
+    env = service["environment"]
+    assert command(service) == f"python -m services.{name}"
+    assert int(env["BIZPULSE_HTTP_PORT"]) == http_port(name)
+    assert "/readyz" in " ".join(service["healthcheck"]["test"])
+    assert service["depends_on"]["init"]["condition"] == "service_completed_successfully"
+
+
+@pytest.mark.parametrize("name", [*SERVICES, "init"])
+def test_compose_sets_only_real_settings(name):
+    fields = (settings_class(name) if name in SERVICES else ServiceSettings).model_fields
+    env = compose()[name]["environment"]
+    unknown = [k for k in env if k.startswith("BIZPULSE_") and k.removeprefix("BIZPULSE_").lower() not in fields]
+    assert not unknown, f"{name}: not settings fields (pydantic-settings would ignore them): {unknown}"
+
+
+@pytest.mark.parametrize("name", [*SERVICES, "init"])
+def test_compose_points_services_at_the_compose_kafka_and_postgres(name):
+    services = compose()
+    env = services[name]["environment"]
+    kafka_host, kafka_port = host_port(env["BIZPULSE_KAFKA_BOOTSTRAP"])
+    assert kafka_host == "kafka"
+    assert f"PLAINTEXT://kafka:{kafka_port}" in services["kafka"]["environment"]["KAFKA_ADVERTISED_LISTENERS"]
+
+    url = make_url(env["BIZPULSE_DATABASE_URL"])
+    pg = services["postgres"]["environment"]
+    assert url.drivername == "postgresql+asyncpg"
+    assert (url.host, url.port) == ("postgres", 5432)
+    assert (url.username, url.password, url.database) == (
+        pg["POSTGRES_USER"],
+        pg["POSTGRES_PASSWORD"],
+        pg["POSTGRES_DB"],
+    )
+
+
+def test_compose_requires_a_real_hmac_key():
+    # A default here would ship the dev key (IngestSettings.hmac_key) to production.
+    assert compose()["ingest"]["environment"]["BIZPULSE_HMAC_KEY"].startswith("${BIZPULSE_HMAC_KEY:?")
+
+
+def test_compose_scaled_services_publish_no_host_port():
+    services = compose()
+    for name in ("matcher", "alerting"):
+        assert "ports" not in services[name], f"{name} must scale with --scale: a host port would clash"
+        assert [str(p) for p in services[name]["expose"]] == [str(http_port(name))]
+    for name in ("ingest", "feedback", "analytics"):
+        assert services[name]["ports"] == [f"{http_port(name)}:{http_port(name)}"]
+
+
+def test_compose_init_migrates_every_service_and_creates_topics():
+    init = compose()["init"]
+    script = command(init)
+    for name in SERVICES:
+        assert f"python -m services.{name} migrate" in script
+    assert f"python -m deploy.topics --bootstrap {init['environment']['BIZPULSE_KAFKA_BOOTSTRAP']}" in script
+    assert {dep: cond["condition"] for dep, cond in init["depends_on"].items()} == {
+        "kafka": "service_healthy",
+        "postgres": "service_healthy",
+    }
+    assert compose()["kafka"]["environment"]["KAFKA_AUTO_CREATE_TOPICS_ENABLE"] == "false"
+
+
+def test_compose_builds_every_bizpulse_container_from_the_dockerfile():
+    for name in (*SERVICES, "init"):
+        build = compose()[name]["build"]
+        assert (ROOT / build["context"] / build["dockerfile"]).is_file()
+
+
+# --- Dockerfile -----------------------------------------------------------------------------------
+
+
+def dockerfile_instructions() -> list[tuple[str, str]]:
+    text = (ROOT / "deploy" / "docker" / "Dockerfile").read_text().replace("\\\n", " ")
+    lines = (line.strip() for line in text.splitlines())
+    return [tuple(line.split(None, 1)) for line in lines if line and not line.startswith("#")]
+
+
+def first_party_imports() -> set[str]:
+    """Top-level packages of this repository imported anywhere under shared/, services/, deploy/."""
+    local = {p.name for p in ROOT.iterdir() if (p / "__init__.py").is_file()}
+    found = set()
+    for package in ("shared", "services", "deploy"):
+        for path in (ROOT / package).rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text())):
+                if isinstance(node, ast.Import):
+                    found |= {alias.name.split(".")[0] for alias in node.names}
+                elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                    found.add(node.module.split(".")[0])
+    return found & local
+
+
+def test_dockerfile_copies_what_the_services_import():
+    instructions = dockerfile_instructions()
+    copied = {src.rstrip("/") for op, args in instructions if op == "COPY" for src in args.split()[:-1]}
+    assert {"pyproject.toml", *first_party_imports()} <= copied
+    ignored = {line.strip().rstrip("/") for line in (ROOT / ".dockerignore").read_text().splitlines()}
+    assert not copied & ignored, "copied paths must not be excluded from the build context"
+
+    assert ("FROM", "python:3.11-slim") in instructions
+    runs = " ".join(args for op, args in instructions if op == "RUN")
+    assert re.search(r"pip install \.(\s|$)", runs), "installs the project itself, without the [test] extra"
+    users = [args for op, args in instructions if op == "USER"]
+    assert users and users[-1] not in ("root", "0"), "runs as a non-root user"
+
+
+# --- Prometheus -----------------------------------------------------------------------------------
+
+
+def test_prometheus_scrapes_every_service_where_it_listens():
+    jobs = {job["job_name"]: job for job in _yaml(ROOT / "deploy" / "prometheus" / "prometheus.yml")["scrape_configs"]}
+    for name in SERVICES:
+        job = jobs[name]
+        assert job["metrics_path"] == "/metrics/", "the mounted exporter redirects /metrics to /metrics/"
+        if "ports" in compose()[name]:
+            targets = {host_port(t) for c in job["static_configs"] for t in c["targets"]}
+        else:  # scaled: every replica must be found, not one picked by the DNS round robin
+            targets = {(n, c["port"]) for c in job["dns_sd_configs"] if c["type"] == "A" for n in c["names"]}
+        assert targets == {(name, http_port(name))}
+
+
+# --- Grafana --------------------------------------------------------------------------------------
+
+# Prometheus adds these to every scraped series; `up` is the one series it synthesises per target.
+TARGET_LABELS = {"job", "instance"}
+
+
+@cache
+def known_metrics() -> dict[str, set[str]]:
+    """Every exposed sample name (counters' _total, histograms' _bucket/_count/_sum...) -> label names."""
+    for module in ["shared.observability", *(f"services.{name}.telemetry" for name in SERVICES)]:
+        if importlib.util.find_spec(module):
+            importlib.import_module(module)
+    faststream = CollectorRegistry()  # the names come from the library, as the services register them
+    KafkaPrometheusMiddleware(registry=faststream)
+    metrics = {"up": set()}
+    for registry in (REGISTRY, faststream):
+        # prometheus_client has no public name -> collector map; this one has been stable for years.
+        for name, collector in registry._names_to_collectors.items():
+            metrics[name] = set(getattr(collector, "_labelnames", ())) | ({"le"} if name.endswith("_bucket") else set())
+    return {name: labels | TARGET_LABELS for name, labels in metrics.items()}
+
+
+PROMQL_WORDS = {"by", "without", "on", "ignoring", "group_left", "group_right", "and", "or", "unless", "bool", "offset"}
+
+
+def promql_metrics(expr: str) -> set[str]:
+    expr = re.sub(r'"(?:[^"\\]|\\.)*"', "", expr)  # label values
+    expr = re.sub(r"\{[^}]*\}|\[[^\]]*\]|\$\w+", "", expr)  # matchers, ranges, Grafana variables
+    expr = re.sub(r"\b(?:by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)", "", expr)
+    return {word for word in re.findall(r"\b[A-Za-z_:][\w:]*\b(?!\s*\()", expr) if word not in PROMQL_WORDS}
+
+
+def promql_labels(expr: str) -> list[tuple[str | None, str]]:
+    """(metric, label) for each label matcher; (None, label) for each grouping label."""
+    matched = [
+        (metric, label)
+        for metric, body in re.findall(r"\b([A-Za-z_:][\w:]*)\s*\{([^}]*)\}", expr)
+        for label in re.findall(r"(\w+)\s*(?:=~|!~|!=|=)", body)
+    ]
+    grouped = [
+        (None, label.strip())
+        for labels in re.findall(r"\b(?:by|without)\s*\(([^)]*)\)", expr)
+        for label in labels.split(",")
+    ]
+    return matched + grouped
+
+
+def dashboards() -> dict[str, dict]:
+    return {p.name: json.loads(p.read_text()) for p in sorted((GRAFANA / "dashboards").glob("*.json"))}
+
+
+def queries(dashboard: dict) -> list[str]:
+    exprs = [t["expr"] for panel in dashboard["panels"] for t in panel.get("targets", [])]
+    # Grafana's label_values(selector, label) reads like PromQL `sum by (label) (selector)`.
+    variables = [v["definition"] for v in dashboard["templating"]["list"] if v["type"] == "query"]
+    return exprs + [re.sub(r"^label_values\((.+),\s*(\w+)\)$", r"sum by (\2) (\1)", v) for v in variables]
+
+
+def test_promql_parsing_sees_metrics_and_labels():
+    expr = 'histogram_quantile(0.9, sum by (le, app_name) (rate(a_bucket{x=~"$s", y!="b c"}[$__rate_interval]))) / up'
+    assert promql_metrics(expr) == {"a_bucket", "up"}
+    assert promql_labels(expr) == [("a_bucket", "x"), ("a_bucket", "y"), (None, "le"), (None, "app_name")]
+
+
+@pytest.mark.parametrize("name", dashboards())
+def test_dashboard_queries_only_metrics_and_labels_the_services_export(name):
+    known = known_metrics()
+    for expr in queries(dashboards()[name]):
+        used = promql_metrics(expr)
+        assert used, expr
+        assert used <= known.keys(), f"unknown metric {used - known.keys()} in: {expr}"
+        available = set().union(*(known[m] for m in used))
+        for metric, label in promql_labels(expr):
+            assert label in (known[metric] if metric else available), f"no label {label!r} on {metric or used}: {expr}"
+
+
+@pytest.mark.parametrize("name", dashboards())
+def test_dashboard_is_well_formed(name):
+    dashboard = dashboards()[name]
+    panels = dashboard["panels"]
+    assert 36 <= dashboard["schemaVersion"] <= 41
+    assert {p["type"] for p in panels} <= {"row", "timeseries", "stat"}
+    assert len({p["id"] for p in panels}) == len(panels)
+    assert all(p.get("targets") for p in panels if p["type"] != "row")
+    variables = {v["name"]: v for v in dashboard["templating"]["list"]}
+    assert re.fullmatch(r"label_values\(\w+, ?(service|app_name)\)", variables["service"]["definition"])
+
+
+@pytest.mark.parametrize("name", dashboards())
+def test_dashboard_datasources_are_provisioned(name):
+    datasources = _yaml(GRAFANA / "provisioning" / "datasources" / "prometheus.yml")["datasources"]
+    provisioned = {ds["uid"] for ds in datasources}
+    dashboard = dashboards()[name]
+    refs = [p["datasource"] for p in dashboard["panels"] if "datasource" in p]
+    refs += [t["datasource"] for p in dashboard["panels"] for t in p.get("targets", []) if "datasource" in t]
+    refs += [v["datasource"] for v in dashboard["templating"]["list"] if "datasource" in v]
+    assert refs and {ref["uid"] for ref in refs} <= provisioned
+
+
+def test_grafana_loads_the_dashboards_folder_and_reaches_prometheus():
+    mounts = dict(volume.split(":")[:2] for volume in compose()["grafana"]["volumes"])
+    providers = _yaml(GRAFANA / "provisioning" / "dashboards" / "bizpulse.yml")["providers"]
+    assert [p["options"]["path"] for p in providers] == [mounts["./deploy/grafana/dashboards"]]
+    assert mounts["./deploy/grafana/provisioning"] == "/etc/grafana/provisioning"
+
+    (datasource,) = _yaml(GRAFANA / "provisioning" / "datasources" / "prometheus.yml")["datasources"]
+    prometheus_port = compose()["prometheus"]["ports"][0].split(":")[-1]
+    assert datasource["url"] == f"http://prometheus:{prometheus_port}"
