@@ -439,9 +439,12 @@ def _period_batches(cfg: DemoConfig, k: int) -> Iterator[tuple[str, list[dict]]]
             yield "power_usage", power[:BATCH_SIZE]
             power = power[BATCH_SIZE:]
         if len(tax) >= BATCH_SIZE:
-            yield "tax_payment", tax
-            tax = []
-    yield from ((kind, batch) for kind, batch in (("power_usage", power), ("tax_payment", tax)) if batch)
+            yield "tax_payment", tax[:BATCH_SIZE]
+            tax = tax[BATCH_SIZE:]
+    if power:
+        yield "power_usage", power
+    if tax:
+        yield "tax_payment", tax
 
 
 def tax_payments(cfg: DemoConfig) -> Iterator[dict]:

@@ -96,3 +96,17 @@ async def test_power_without_tax_flows_from_import_to_resolution(api, bootstrap)
     assert row["matched_records"] == before["matched_records"] + 2
     assert row["open_alerts"] == before["open_alerts"]
     assert row["acknowledged_alerts"] == before["acknowledged_alerts"]
+
+
+async def test_every_service_reports_health_readiness_and_metrics(api, platform):
+    for name in ("ingest", "matcher", "alerting", "feedback", "analytics"):
+        base = platform.url(name)
+        assert (await api.client.get(f"{base}/healthz")).json()["status"] == "ok"
+        ready = await api.client.get(f"{base}/readyz")
+        assert ready.status_code == 200 and ready.json()["checks"] == {"kafka": True, "database": True}
+    matcher = await api.metrics("matcher")
+    names = {name for name, _ in matcher}
+    assert {"faststream_received_messages_total", "bizpulse_match_outcomes_total", "bizpulse_consumer_lag",
+            "bizpulse_events_handled_total", "bizpulse_outbox_published_total"} <= names
+    received = sum(v for (n, labels), v in matcher.items() if n == "faststream_received_messages_total")
+    assert received > 0
