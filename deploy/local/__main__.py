@@ -13,54 +13,12 @@ import os
 import shutil
 import signal
 import sys
-import time
-from collections import Counter
 from pathlib import Path
 
-import httpx
-
-from deploy.local.demo_data import DemoConfig, demo_records
+from deploy.local.demo_data import DemoConfig
+from deploy.local.feeder import feed
 from deploy.local.infra import REPO_ROOT, InfraError
 from deploy.local.platform import LocalPlatform
-from shared.records import KINDS
-
-FEED_CONCURRENCY = 4
-
-
-async def feed(platform: LocalPlatform, cfg: DemoConfig) -> Counter:
-    """POST the demo batches as each department would, a few requests in flight."""
-    totals: Counter = Counter()
-    started = time.perf_counter()
-    queue: asyncio.Queue = asyncio.Queue(maxsize=FEED_CONCURRENCY * 2)
-
-    async def worker(client: httpx.AsyncClient) -> None:
-        while (item := await queue.get()) is not None:
-            kind, batch = item
-            key = platform.credentials.departments[KINDS[kind].department]
-            reply = await client.post(
-                f"{platform.url('ingest')}/v1/records",
-                json={"kind": kind, "records": batch},
-                headers={"Authorization": f"Bearer {key}"},
-            )
-            reply.raise_for_status()
-            body = reply.json()
-            for field in ("accepted", "corrections", "duplicates", "rejected"):
-                totals[f"{kind}.{field}"] += body[field]
-            totals["rows"] += len(batch)
-
-    async with httpx.AsyncClient(timeout=120) as client:
-        workers = [asyncio.create_task(worker(client)) for _ in range(FEED_CONCURRENCY)]
-        last_report = 0.0
-        for item in demo_records(cfg):
-            await queue.put(item)
-            if time.perf_counter() - last_report > 2:
-                last_report = time.perf_counter()
-                print(f"  fed {totals['rows']:,} rows ({totals['rows'] / (last_report - started):,.0f} rows/s)", flush=True)
-        for _ in workers:
-            await queue.put(None)
-        await asyncio.gather(*workers)
-    totals["seconds"] = round(time.perf_counter() - started, 1)
-    return totals
 
 
 def up(args: argparse.Namespace) -> None:

@@ -20,7 +20,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
-from functools import cache
+from functools import cache, partial
 from itertools import accumulate, islice
 from math import exp
 from random import Random
@@ -163,23 +163,27 @@ class _Entity(NamedTuple):
     industry: Industry
     status: str
     tax_id: str | None  # None: not registered for tax
-    tax_uscc: str | None  # None: tax office still files it under its legacy taxpayer id
-    meters: tuple[str, ...]
-    ghost: tuple[str, str, float] | None  # account, name, kWh of an unregistered business using power
-    tax_base: float
-    kwh_base: float
+    tax_uscc: str | None  # None: the tax office still files it under its legacy taxpayer id
+    tax_base: float  # median monthly tax, yuan
     dodger: bool  # declares zero tax in some months while using power
-    drop: bool  # power collapses after the first period
+    # (power account, USCC or None, account name, median monthly kWh, drops after the first period)
+    accounts: tuple[tuple[str, str | None, str, float, bool], ...]
+
+
+_new_entity = partial(tuple.__new__, _Entity)  # skips NamedTuple's Python-level __new__, 8% of a pass
 
 
 def _pick(r, seq):
     return seq[int(r() * len(seq))]
 
 
+_QUANTILES = 4096
+
+
 def _lognormal(sigma: float) -> tuple[float, ...]:
-    """Quantiles of a log-normal factor with median 1: picking one is a draw at a fraction of the
-    cost of Random.lognormvariate, which counts when a run makes tens of millions of draws."""
-    return tuple(exp(sigma * NormalDist().inv_cdf((k + 0.5) / 4096)) for k in range(4096))
+    """Quantiles of a log-normal factor with median 1: indexing one with int(r() * _QUANTILES) is
+    a draw at a fraction of the cost of Random.lognormvariate (tens of millions of draws a run)."""
+    return tuple(exp(sigma * NormalDist().inv_cdf((k + 0.5) / _QUANTILES)) for k in range(_QUANTILES))
 
 
 _SIZE = _lognormal(1.0)  # of an entity within its industry
@@ -294,26 +298,25 @@ def _entities(cfg: DemoConfig) -> Iterator[_Entity]:
     ghost_p = cfg.unregistered_power_share / (1 - cfg.unregistered_power_share)
     townships, township_cum = _TOWNSHIP_LIST, _TOWNSHIP_CUM
     township_total = township_cum[-1]
-    industry_choices = _INDUSTRY_CHOICES
 
     for i in range(cfg.entities):
         township = townships[bisect(township_cum, r() * township_total)]
         division = township.division_code
         u = r()
         if u < 0.40:
-            kind, scale_tax, scale_kwh, power_p = "2", 0.08, 0.12, 0.25
-            industries, cum = industry_choices[division, kind]
+            entity_type, scale_tax, scale_kwh, power_p = "2", 0.08, 0.12, 0.25
+            industries, cum = _INDUSTRY_CHOICES[division, entity_type]
             industry = industries[bisect(cum, r() * cum[-1])]
             region, suffix = township.division_name, industry.shop
             name = region + trade_names.next(region + suffix, _SHOP_PAIRS) + suffix
         elif u < 0.41:
-            kind, scale_tax, scale_kwh, power_p = "3", 1.0, 1.0, 0.4
+            entity_type, scale_tax, scale_kwh, power_p = "3", 1.0, 1.0, 0.4
             industry = _pick(r, _COOPERATIVES)
             region, suffix = township.division_name, industry.word + "专业合作社"
             name = region + trade_names.next(region + suffix) + suffix
         else:
-            kind, scale_tax, scale_kwh, power_p = "1", 1.0, 1.0, 0.70
-            industries, cum = industry_choices[division, kind]
+            entity_type, scale_tax, scale_kwh, power_p = "1", 1.0, 1.0, 0.70
+            industries, cum = _INDUSTRY_CHOICES[division, entity_type]
             industry = industries[bisect(cum, r() * cum[-1])]
             region = _pick(r, _ENTERPRISE_REGIONS[division])
             v = r()
@@ -326,47 +329,36 @@ def _entities(cfg: DemoConfig) -> Iterator[_Entity]:
                 region = "广东" if r() < 0.4 else region
             suffix = industry.word + form
             name = region + trade_names.next(region + suffix) + suffix
-        code = build(kind, division, (org_offset + i) % _ORG_SPACE)  # issued in sequence, as in a registry
+        code = build(entity_type, division, (org_offset + i) % _ORG_SPACE)  # issued in sequence, as in a registry
 
         u = r()
         status = "deregistered" if u < 0.02 else "revoked" if u < 0.03 else "active"
         active = status == "active"
+        size = _SIZE[int(r() * _QUANTILES)]  # tax and power both follow it, so their ratio stays in a band
+
+        accounts: tuple[tuple[str, str | None, str, float, bool], ...] = ()
         has_power = r() < (power_p if active else 0.1)
-        meters: tuple[str, ...] = ()
         if has_power:
+            count = 1 if entity_type != "1" or (v := r()) < 0.93 else 2 if v < 0.99 else 3  # 一户多表
+            kwh = industry.kwh * scale_kwh * size * _SPREAD[int(r() * _QUANTILES)] / count
+            drops = r() < 0.01
             key = i * _METER_SLOTS
-            meters = (_account(division, key, account_offset),)
-            if kind == "1" and (v := r()) > 0.93:  # 一户多表: some enterprises hold several meters
-                meters += tuple(_account(division, key + slot, account_offset) for slot in range(1, 2 if v < 0.99 else 3))
+            accounts = tuple([(_account(division, key + m, account_offset), code, name, kwh, drops) for m in range(count)])
+            if r() < ghost_p:  # an unregistered business next door, on a meter of its own
+                ghost = _person(r) if r() < 0.5 else trade_names.next("加工厂") + "加工厂"
+                ghost_kwh = 3_000 * _SIZE[int(r() * _QUANTILES)]
+                accounts += ((_account(division, key + _METER_SLOTS - 1, account_offset), None, ghost, ghost_kwh, False),)
 
         tax_id = tax_uscc = None
-        if active and r() < _TAX_REGISTERED[kind][has_power]:
+        tax_base = 0.0
+        if active and r() < _TAX_REGISTERED[entity_type][has_power]:
             tax_id = tax_uscc = code
             if r() < 0.03:
                 tax_id, tax_uscc = code[2:17], None  # pre-2015 id: division code + organisation code
+            tax_base = industry.tax * scale_tax * size * _SPREAD[int(r() * _QUANTILES)]
 
-        ghost = None
-        if has_power and r() < ghost_p:
-            account = _account(division, i * _METER_SLOTS + _METER_SLOTS - 1, account_offset)
-            ghost_name = _person(r) if r() < 0.5 else trade_names.next("加工厂") + "加工厂"
-            ghost = (account, ghost_name, 3_000 * _pick(r, _SIZE))
-
-        size = _pick(r, _SIZE)  # tax and power both follow the size, so their ratio stays in a band
-        yield _Entity(
-            code,
-            name,
-            township,
-            industry,
-            status,
-            tax_id,
-            tax_uscc,
-            meters,
-            ghost,
-            industry.tax * scale_tax * size * _pick(r, _SPREAD) if tax_id else 0.0,
-            industry.kwh * scale_kwh * size * _pick(r, _SPREAD) if has_power else 0.0,
-            bool(meters) and tax_id is not None and r() < dodger_p,
-            has_power and r() < 0.01,
-        )
+        dodger = has_power and tax_id is not None and r() < dodger_p
+        yield _new_entity((code, name, township, industry, status, tax_id, tax_uscc, tax_base, dodger, accounts))
 
 
 def registrations(cfg: DemoConfig) -> Iterator[dict]:
@@ -399,31 +391,20 @@ def _period_batches(cfg: DemoConfig, k: int) -> Iterator[tuple[str, list[dict]]]
     """The k-th period's tax and power records, (kind, batch) as each kind's batch fills up."""
     period = cfg.months[k]
     r = Random(f"{cfg.seed}:{period}").random
-    drop = 0.15 if k > 0 else 1.0
+    dropped = 0.15 if k > 0 else 1.0  # what is left of a dropping meter's use
     power: list[dict] = []
     tax: list[dict] = []
     for e in _entities(cfg):
-        code = e.township.code
-        if e.meters:
-            kwh = e.kwh_base / len(e.meters) * (drop if e.drop else 1.0)
-            for account in e.meters:
-                power.append({
-                    "power_account": account,
-                    "uscc": e.uscc,
-                    "account_name": e.name,
-                    "township_code": code,
-                    "period": period,
-                    "kwh": round(kwh * _pick(r, _KWH_NOISE), 1) or 0.1,
-                })
-        if e.ghost:
-            account, name, kwh = e.ghost
+        township_code = e.township.code
+        for account, code, name, kwh, drops in e.accounts:
+            kwh *= _KWH_NOISE[int(r() * _QUANTILES)] * (dropped if drops else 1.0)
             power.append({
                 "power_account": account,
-                "uscc": None,
+                "uscc": code,
                 "account_name": name,
-                "township_code": code,
+                "township_code": township_code,
                 "period": period,
-                "kwh": round(kwh * _pick(r, _KWH_NOISE), 1) or 0.1,
+                "kwh": int(kwh * 10 + 0.5) / 10 or 0.1,  # round(kwh, 1), at a quarter of the cost
             })
         if e.tax_id:
             zero = e.dodger and r() < 0.5
@@ -431,9 +412,9 @@ def _period_batches(cfg: DemoConfig, k: int) -> Iterator[tuple[str, list[dict]]]
                 "taxpayer_id": e.tax_id,
                 "uscc": e.tax_uscc,
                 "taxpayer_name": e.name,
-                "township_code": code,
+                "township_code": township_code,
                 "period": period,
-                "amount": "0.00" if zero else f"{max(e.tax_base * _pick(r, _TAX_NOISE), 0.01):.2f}",
+                "amount": "0.00" if zero else f"{max(e.tax_base * _TAX_NOISE[int(r() * _QUANTILES)], 0.01):.2f}",
             })
         if len(power) >= BATCH_SIZE:
             yield "power_usage", power[:BATCH_SIZE]
@@ -447,20 +428,21 @@ def _period_batches(cfg: DemoConfig, k: int) -> Iterator[tuple[str, list[dict]]]
         yield "tax_payment", tax
 
 
+def _one_kind(cfg: DemoConfig, kind: str) -> Iterator[dict]:
+    for k in range(len(cfg.months)):
+        for batch_kind, batch in _period_batches(cfg, k):
+            if batch_kind == kind:
+                yield from batch
+
+
 def tax_payments(cfg: DemoConfig) -> Iterator[dict]:
     """The tax office's monthly declarations, period by period."""
-    for k in range(len(cfg.months)):
-        for kind, batch in _period_batches(cfg, k):
-            if kind == "tax_payment":
-                yield from batch
+    return _one_kind(cfg, "tax_payment")
 
 
 def power_usages(cfg: DemoConfig) -> Iterator[dict]:
     """The power supplier's monthly meter readings, period by period."""
-    for k in range(len(cfg.months)):
-        for kind, batch in _period_batches(cfg, k):
-            if kind == "power_usage":
-                yield from batch
+    return _one_kind(cfg, "power_usage")
 
 
 def _batches(records: Iterator[dict]) -> Iterator[list[dict]]:
@@ -476,13 +458,19 @@ def demo_records(cfg: DemoConfig) -> Iterator[tuple[str, list[dict]]]:
         yield from _period_batches(cfg, k)
 
 
+def _months_ending(last: str, count: int) -> tuple[str, ...]:
+    year, month = int(last[:4]), int(last[5:7])
+    ordinal = year * 12 + month - 1
+    return tuple(f"{m // 12}-{m % 12 + 1:02d}" for m in range(ordinal - count + 1, ordinal + 1))
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Generate the demo data set, count it and time it.")
     parser.add_argument("--entities", type=int, default=DemoConfig.entities)
-    parser.add_argument("--months", default=",".join(DemoConfig.months), help="comma-separated YYYY-MM")
+    parser.add_argument("--months", type=int, default=len(DemoConfig.months), help=f"how many, ending {DemoConfig.months[-1]}")
     parser.add_argument("--seed", type=int, default=DemoConfig.seed)
     args = parser.parse_args(argv)
-    cfg = DemoConfig(entities=args.entities, months=tuple(args.months.split(",")), seed=args.seed)
+    cfg = DemoConfig(entities=args.entities, months=_months_ending(DemoConfig.months[-1], args.months), seed=args.seed)
 
     counts: Counter[str] = Counter()
     started = time.perf_counter()
@@ -492,7 +480,8 @@ def main(argv: list[str] | None = None) -> None:
     for kind, count in counts.items():
         print(f"{kind:<14}{count:>12,}")
     total = sum(counts.values())
-    print(f"{total:,} records in {elapsed:.1f} s ({total / elapsed:,.0f} records/s)")
+    print(f"{cfg.entities:,} entities, {len(cfg.months)} months ({cfg.months[0]} to {cfg.months[-1]}): "
+          f"{total:,} records in {elapsed:.1f} s ({total / elapsed:,.0f} records/s)")
 
 
 if __name__ == "__main__":

@@ -71,7 +71,7 @@ class LocalPlatform:
         if self.postgres:
             self._timed("postgres", self.postgres.start)
         env = self.service_env()
-        self._timed("migrations", lambda: [migrate(name, env) for name in SERVICES])
+        self._timed("migrations", lambda: migrate(SERVICES, env))
         self._timed("topics", lambda: asyncio.run(ensure_topics(self.bootstrap, all_topics(TOWNSHIPS))))
         (self.run_dir / "credentials.json").write_text(self.credentials.to_json())
         os.chmod(self.run_dir / "credentials.json", 0o600)

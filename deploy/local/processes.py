@@ -18,16 +18,23 @@ SERVICES = ("ingest", "matcher", "alerting", "feedback", "analytics")
 DEFAULT_PORTS = {"ingest": 8001, "matcher": 8002, "alerting": 8003, "feedback": 8004, "analytics": 8005}
 
 
-def migrate(name: str, env: dict[str, str]) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", f"services.{name}", "migrate"],
-        cwd=REPO_ROOT,
-        env={**os.environ, **env},
-        capture_output=True,
-        text=True,
-    )
-    if result.returncode != 0:
-        raise InfraError(f"migrating {name} failed:\n{result.stderr[-3000:]}")
+def migrate(names: tuple[str, ...], env: dict[str, str]) -> None:
+    """Upgrade every named service's schema, in parallel: each is its own schema and history."""
+    running = {
+        name: subprocess.Popen(
+            [sys.executable, "-m", f"services.{name}", "migrate"],
+            cwd=REPO_ROOT,
+            env={**os.environ, **env},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for name in names
+    }
+    failures = {name: proc.communicate()[1] for name, proc in running.items()}
+    failures = {name: err for name, err in failures.items() if running[name].returncode != 0}
+    if failures:
+        raise InfraError("\n".join(f"migrating {name} failed:\n{err[-3000:]}" for name, err in failures.items()))
 
 
 @dataclass

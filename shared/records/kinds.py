@@ -83,30 +83,30 @@ class Registration(_Record):
         return code
 
 
-class TaxPayment(_Record):
+class _MonthlyRecord(_Record):
+    """A department's figure for one month, tied to an entity by its code when the department knows it."""
+
+    uscc: str | None = None
+    period: str
+
+    _uscc = field_validator("uscc")(_check_uscc)
+    _period = field_validator("period")(_check_period)
+
+
+class TaxPayment(_MonthlyRecord):
     """Tax paid by one taxpayer in one month (tax department)."""
 
     taxpayer_id: Annotated[str, Field(min_length=1, max_length=40)]
-    uscc: str | None = None
     taxpayer_name: str = ""
-    period: str
     amount: Annotated[Decimal, Field(ge=0, max_digits=18, decimal_places=2)]
 
-    _uscc = field_validator("uscc")(_check_uscc)
-    _period = field_validator("period")(_check_period)
 
-
-class PowerUsage(_Record):
+class PowerUsage(_MonthlyRecord):
     """Electricity used on one power account (meter) in one month (power supply)."""
 
     power_account: Annotated[str, Field(min_length=1, max_length=40)]
-    uscc: str | None = None
     account_name: str = ""
-    period: str
     kwh: Annotated[float, Field(ge=0)]
-
-    _uscc = field_validator("uscc")(_check_uscc)
-    _period = field_validator("period")(_check_period)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,125 @@
+"""Pipeline benchmark over the real platform: throughput of a demo month and alert latency.
+
+    .venv/bin/python -m tests.benchmarks.bench_pipeline [--entities 20000] [--months 2026-10] [--alerts 200]
+
+Starts its own broker, database and five service processes (deploy/local/platform.py), then
+1. feeds the demo city through the ingest API and waits until analytics has classified every
+   record and alerting has caught up: rows/s from the first POST to the last record settled;
+2. posts `--alerts` zero-tax records one by one for entities already using power, and times each
+   from the POST to the alert's arrival on its township topic (a plain aiokafka consumer).
+Results are recorded in docs/benchmarks/pipeline.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+import orjson
+from aiokafka import AIOKafkaConsumer
+from prometheus_client.parser import text_string_to_metric_families
+
+from deploy.local.demo_data import DemoConfig
+from deploy.local.feeder import feed
+from deploy.local.platform import LocalPlatform
+from shared import topics, uscc
+from shared.reference import TOWNSHIPS
+
+
+async def _lag(client: httpx.AsyncClient, platform: LocalPlatform, service: str) -> float:
+    text = (await client.get(f"{platform.url(service)}/metrics/")).text
+    return sum(
+        s.value for f in text_string_to_metric_families(text) for s in f.samples if s.name == "bizpulse_consumer_lag"
+    )
+
+
+async def throughput(platform: LocalPlatform, cfg: DemoConfig) -> dict:
+    started = time.perf_counter()
+    totals = await feed(platform, cfg, progress=False)
+    fed = time.perf_counter() - started
+    expected = sum(v for k, v in totals.items() if k.endswith(("accepted", "corrections")) and not k.startswith("registration"))
+    headers = {"Authorization": f"Bearer {platform.credentials.supervisor}"}
+    async with httpx.AsyncClient(timeout=30) as client:
+        while True:
+            figures = (await client.get(f"{platform.url('analytics')}/v1/overview", headers=headers)).json()["totals"]
+            settled = figures["matched_records"] + figures["unmatched_records"] >= expected
+            if settled and all([await _lag(client, platform, s) == 0 for s in ("matcher", "alerting", "analytics")]):
+                break
+            await asyncio.sleep(0.2)
+    total = time.perf_counter() - started
+    return {"rows": totals["rows"], "ingest_seconds": round(fed, 1), "pipeline_seconds": round(total, 1),
+            "rows_per_second": round(totals["rows"] / total), "alerts": figures["open_alerts"], **figures}
+
+
+async def alert_latency(platform: LocalPlatform, n: int) -> dict:
+    township = sorted(TOWNSHIPS)[0]
+    keys = platform.credentials.departments
+    codes = [uscc.build("9", "1", township[:6], "LT" + "".join(uscc.ALPHABET[(i // 31**j) % 31] for j in range(6)))
+             for i in range(n)]
+    async with httpx.AsyncClient(timeout=30) as client:
+        async def post(department, kind, records):
+            r = await client.post(f"{platform.url('ingest')}/v1/records", json={"kind": kind, "records": records},
+                                  headers={"Authorization": f"Bearer {keys[department]}"})
+            r.raise_for_status()
+
+        await post("market_regulation", "registration",
+                   [{"uscc": c, "name": f"延迟测试{i}有限公司", "township_code": township} for i, c in enumerate(codes)])
+        await post("power_supply", "power_usage", [{"power_account": f"LT{i:08d}", "uscc": c, "township_code": township,
+                                                    "period": "2026-11", "kwh": 500.0} for i, c in enumerate(codes)])
+        await asyncio.sleep(3)  # let registration and power settle: the tax record is what completes the case
+        consumer = AIOKafkaConsumer(topics.township_alerts(township), bootstrap_servers=platform.bootstrap,
+                                    auto_offset_reset="latest", enable_auto_commit=False, group_id=None)
+        await consumer.start()
+        await consumer.seek_to_end()
+        arrived: dict[str, float] = {}
+
+        async def listen():
+            async for message in consumer:
+                event = orjson.loads(message.value)
+                if event["event_type"] == "anomaly-detected":
+                    arrived[event["payload"]["uscc"]] = time.perf_counter()
+
+        listener = asyncio.create_task(listen())
+        sent: dict[str, float] = {}
+        for c in codes:
+            sent[c] = time.perf_counter()
+            await post("tax", "tax_payment", [{"taxpayer_id": c, "uscc": c, "township_code": township,
+                                                "period": "2026-11", "amount": "0"}])
+            await asyncio.sleep(0.05)
+        deadline = time.perf_counter() + 30
+        while len(arrived) < n and time.perf_counter() < deadline:
+            await asyncio.sleep(0.1)
+        listener.cancel()
+        await consumer.stop()
+    latencies = sorted((arrived[c] - sent[c]) * 1000 for c in codes if c in arrived)
+    q = statistics.quantiles(latencies, n=100)
+    return {"alerts": n, "received": len(latencies), "p50_ms": round(q[49]), "p95_ms": round(q[94]),
+            "p99_ms": round(q[98]), "max_ms": round(latencies[-1])}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--entities", type=int, default=20_000)
+    parser.add_argument("--months", default="2026-10")
+    parser.add_argument("--alerts", type=int, default=200)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bizpulse-bench-") as run_dir:
+        platform = LocalPlatform.on_free_ports(Path(run_dir))
+        try:
+            platform.start_infrastructure()
+            platform.start_services()
+            print("start-up seconds:", {k: round(v, 1) for k, v in platform.timings.items()})
+            cfg = DemoConfig(entities=args.entities, months=tuple(args.months.split(",")))
+            print("throughput:", asyncio.run(throughput(platform, cfg)))
+            print("alert latency:", asyncio.run(alert_latency(platform, args.alerts)))
+        finally:
+            platform.stop()
+
+
+if __name__ == "__main__":
+    main()
