@@ -35,6 +35,8 @@ BATCH_SIZE = 1000
 
 @dataclass(frozen=True)
 class DemoConfig:
+    """What to generate: the defaults make a quick demo, entities=600_000 a city of Jieyang's size."""
+
     entities: int = 20_000  # 600_000 for full Jieyang scale
     months: tuple[str, ...] = ("2026-08", "2026-09", "2026-10")  # periods "YYYY-MM"
     seed: int = 445200
@@ -134,8 +136,9 @@ def _township_choices() -> tuple[tuple[Township, ...], list[float]]:
     division_totals = Counter[str]()
     for t in townships:
         division_totals[t.division_code] += _township_weight(t)
-    shares = (_DIVISION_SHARES[t.division_code] * _township_weight(t) / division_totals[t.division_code] for t in townships)
-    return townships, _cumulative(shares)
+    return townships, _cumulative(
+        _DIVISION_SHARES[t.division_code] * _township_weight(t) / division_totals[t.division_code] for t in townships
+    )
 
 
 _TOWNSHIP_LIST, _TOWNSHIP_CUM = _township_choices()
@@ -147,10 +150,10 @@ def _industry_choices(division: str, column: int) -> tuple[tuple[Industry, ...],
     return tuple(industry for industry, _ in rows), _cumulative(weight for _, weight in rows)
 
 
-_INDUSTRY_CHOICES = {
-    (division, kind): _industry_choices(division, column)
+_INDUSTRY_CHOICES = {  # (division, entity type) -> industries, cumulative weights
+    (division, entity_type): _industry_choices(division, column)
     for division in DIVISIONS
-    for kind, column in (("1", 1), ("2", 2))
+    for entity_type, column in (("1", 1), ("2", 2))
 }
 _SURNAME_CUM = _cumulative(weight for _, weight in _SURNAMES)
 _ACCOUNT_PREFIX = {division: str(10 + i) for i, division in enumerate(DIVISIONS)}
@@ -203,7 +206,7 @@ class _TradeNames:
     registration authority requires and as name matching relies on.
 
     The n-th entity of a group takes the n-th name of a seeded permutation of the two-character
-    names, then of the three-character ones; groups hold up to ~500,000 before names repeat.
+    names, then of the three-character ones; a group holds ~400,000 names before they repeat.
     """
 
     def __init__(self, rnd: Random) -> None:
@@ -225,7 +228,9 @@ class _TradeNames:
 def _person(r) -> str:
     surname = _SURNAMES[bisect(_SURNAME_CUM, r() * _SURNAME_CUM[-1])][0]
     given = _pick(r, _GIVEN_CHARS)
-    return surname + given + _pick(r, _GIVEN_CHARS) if r() < 0.75 else surname + given
+    if r() < 0.75:  # most given names have two characters
+        given += _pick(r, _GIVEN_CHARS)
+    return surname + given
 
 
 def _sum31(first17: str) -> int:
@@ -279,6 +284,7 @@ def _codes() -> _Codes:
 
 
 def _account(division: str, key: int, offset: int) -> str:
+    """Power account number of meter slot `key`: distinct keys give distinct, scattered numbers."""
     return f"{_ACCOUNT_PREFIX[division]}{(key * _ACCOUNT_STRIDE + offset) % _ACCOUNT_SPACE:010d}"
 
 
@@ -343,11 +349,13 @@ def _entities(cfg: DemoConfig) -> Iterator[_Entity]:
             kwh = industry.kwh * scale_kwh * size * _SPREAD[int(r() * _QUANTILES)] / count
             drops = r() < 0.01
             key = i * _METER_SLOTS
-            accounts = tuple([(_account(division, key + m, account_offset), code, name, kwh, drops) for m in range(count)])
+            accounts = tuple(
+                [(_account(division, key + m, account_offset), code, name, kwh, drops) for m in range(count)]
+            )
             if r() < ghost_p:  # an unregistered business next door, on a meter of its own
                 ghost = _person(r) if r() < 0.5 else trade_names.next("加工厂") + "加工厂"
-                ghost_kwh = 3_000 * _SIZE[int(r() * _QUANTILES)]
-                accounts += ((_account(division, key + _METER_SLOTS - 1, account_offset), None, ghost, ghost_kwh, False),)
+                ghost_account = _account(division, key + _METER_SLOTS - 1, account_offset)
+                accounts += ((ghost_account, None, ghost, 3_000 * _SIZE[int(r() * _QUANTILES)], False),)
 
         tax_id = tax_uscc = None
         tax_base = 0.0
@@ -458,19 +466,13 @@ def demo_records(cfg: DemoConfig) -> Iterator[tuple[str, list[dict]]]:
         yield from _period_batches(cfg, k)
 
 
-def _months_ending(last: str, count: int) -> tuple[str, ...]:
-    year, month = int(last[:4]), int(last[5:7])
-    ordinal = year * 12 + month - 1
-    return tuple(f"{m // 12}-{m % 12 + 1:02d}" for m in range(ordinal - count + 1, ordinal + 1))
-
-
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Generate the demo data set, count it and time it.")
     parser.add_argument("--entities", type=int, default=DemoConfig.entities)
-    parser.add_argument("--months", type=int, default=len(DemoConfig.months), help=f"how many, ending {DemoConfig.months[-1]}")
+    parser.add_argument("--months", default=",".join(DemoConfig.months), help="comma-separated YYYY-MM")
     parser.add_argument("--seed", type=int, default=DemoConfig.seed)
     args = parser.parse_args(argv)
-    cfg = DemoConfig(entities=args.entities, months=_months_ending(DemoConfig.months[-1], args.months), seed=args.seed)
+    cfg = DemoConfig(entities=args.entities, months=tuple(args.months.split(",")), seed=args.seed)
 
     counts: Counter[str] = Counter()
     started = time.perf_counter()

@@ -166,10 +166,8 @@ class EventConsumer:
     async def _apply(self, batch: list[_Item]) -> None:
         async with self._sessions() as session, session.begin():
             inserted = await session.scalars(
-                insert(self._processed)
-                .values([{"event_id": i.event.event_id, "topic": i.record.topic} for i in batch])
-                .on_conflict_do_nothing()
-                .returning(self._processed.c.event_id)
+                insert(self._processed).on_conflict_do_nothing().returning(self._processed.c.event_id),
+                [{"event_id": i.event.event_id, "topic": i.record.topic} for i in batch],
             )
             fresh_ids = set(inserted)
             by_topic: dict[str, list[Event]] = {}

@@ -141,10 +141,11 @@ def test_every_record_carries_a_known_township_and_period(records):
 
 
 def test_tax_payments_belong_to_registered_entities(records, registered):
+    legacy_ids = {code[2:17] for code in registered}  # division code + organisation code
     for r in records["tax_payment"]:
         assert re.fullmatch(r"\d+\.\d{2}", r["amount"])
-        if r["uscc"] is None:  # legacy taxpayer id: division code + organisation code
-            assert any(code[2:17] == r["taxpayer_id"] for code in registered)
+        if r["uscc"] is None:
+            assert r["taxpayer_id"] in legacy_ids
         else:
             assert r["taxpayer_id"] == r["uscc"] and registered[r["uscc"]]["status"] == "active"
             assert r["taxpayer_name"] == registered[r["uscc"]]["name"]
@@ -186,6 +187,17 @@ def test_power_without_tax_share_is_as_configured(records, registered):
         (with_power if (code, r["period"]) in used_power else without_power).append(r["amount"])
     assert with_power.count("0.00") / len(with_power) == pytest.approx(CFG.power_without_tax_share, rel=0.4)
     assert "0.00" not in without_power
+
+
+def test_the_cases_the_pipeline_must_catch_are_present(records, registered):
+    power = records["power_usage"]
+    first, last = CFG.months[0], CFG.months[-1]
+    meters = Counter(r["uscc"] for r in power if r["period"] == first and r["uscc"])
+    assert any(n > 1 for n in meters.values())  # 一户多表
+    assert any(registered[code]["status"] != "active" for code in meters)  # deregistered, still using power
+    assert any(r["uscc"] is None for r in records["tax_payment"])  # legacy taxpayer ids
+    kwh = {(r["power_account"], r["period"]): r["kwh"] for r in power}
+    assert any(kwh[account, last] < 0.3 * kwh[account, first] for account, period in kwh if period == first)
 
 
 def test_batches_come_registrations_first_then_month_by_month():

@@ -18,13 +18,14 @@ async def upsert_facts(session: AsyncSession, rows: Sequence[dict]) -> None:
             latest[row["record_id"]] = row
     if not latest:
         return
-    stmt = insert(facts).values(list(latest.values()))
+    stmt = insert(facts)
     await session.execute(
         stmt.on_conflict_do_update(
             index_elements=[facts.c.record_id],
             set_={c: stmt.excluded[c] for c in ("version", "uscc", "period", "kind", "value", "entity_name", "township_code")},
             where=facts.c.version < stmt.excluded.version,
-        )
+        ),
+        list(latest.values()),
     )
 
 
@@ -56,25 +57,12 @@ async def open_alerts(session: AsyncSession, findings: Sequence[tuple[Finding, M
     """Insert the findings as open alerts; returns the ids that are new (the rest already exist)."""
     if not findings:
         return set()
-    stmt = (
-        insert(alerts)
-        .values(
-            [
-                {
-                    "alert_id": f.alert_id,
-                    "rule": f.rule,
-                    "uscc": m.uscc,
-                    "period": m.period,
-                    "township_code": m.township_code,
-                    "status": "open",
-                }
-                for f, m in findings
-            ]
-        )
-        .on_conflict_do_nothing()
-        .returning(alerts.c.alert_id)
-    )
-    return set(await session.scalars(stmt))
+    rows = [
+        {"alert_id": f.alert_id, "rule": f.rule, "uscc": m.uscc, "period": m.period,
+         "township_code": m.township_code, "status": "open"}
+        for f, m in findings
+    ]
+    return set(await session.scalars(insert(alerts).on_conflict_do_nothing().returning(alerts.c.alert_id), rows))
 
 
 _RANK = {"open": 0, "acknowledged": 1, "resolved": 2}

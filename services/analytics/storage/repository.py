@@ -28,13 +28,14 @@ def _latest(rows: Sequence[dict], key: str, version: str) -> list[dict]:
 async def upsert_entities(session: AsyncSession, rows: Sequence[dict]) -> None:
     if not rows:
         return
-    stmt = insert(entities).values(_latest(rows, "uscc", "version"))
+    stmt = insert(entities)
     await session.execute(
         stmt.on_conflict_do_update(
             index_elements=[entities.c.uscc],
             set_={c: stmt.excluded[c] for c in ("name", "township_code", "status", "industry_code", "version")},
             where=entities.c.version < stmt.excluded.version,
-        )
+        ),
+        _latest(rows, "uscc", "version"),
     )
 
 
@@ -52,7 +53,7 @@ async def upsert_records(session: AsyncSession, rows: Sequence[dict]) -> None:
                 **(row if row["version"] >= current["version"] else current),
                 "match_rank": max(row["match_rank"], current["match_rank"]),
             }
-    stmt = insert(records).values(list(merged.values()))
+    stmt = insert(records)
     await session.execute(
         stmt.on_conflict_do_update(
             index_elements=[records.c.record_id],
@@ -61,7 +62,8 @@ async def upsert_records(session: AsyncSession, rows: Sequence[dict]) -> None:
                 "match_rank": sa.func.greatest(records.c.match_rank, stmt.excluded.match_rank),
                 "uscc": sa.func.coalesce(records.c.uscc, stmt.excluded.uscc),
             },
-        )
+        ),
+        list(merged.values()),
     )
 
 

@@ -27,7 +27,7 @@ async def add_alerts(session: AsyncSession, events: Sequence[AnomalyDetected]) -
         }
         for e in events
     ]
-    await session.execute(insert(alerts).values(rows).on_conflict_do_nothing())
+    await session.execute(insert(alerts).on_conflict_do_nothing(), rows)
 
 
 async def list_alerts(session: AsyncSession, township_prefix: str, status: str | None, limit: int, offset: int):

@@ -26,26 +26,25 @@ async def store_records(session: AsyncSession, rows: Sequence[RecordRow]) -> dic
     two. A row whose content is unchanged is absent from the result: it is a duplicate."""
     if not rows:
         return {}
-    stmt = insert(records).values(
-        [
-            {
-                "record_id": r.record_id,
-                "department": r.department,
-                "kind": r.kind,
-                "source_key": r.source_key,
-                "period": r.period,
-                "version": 1,
-                "content_hash": r.content_hash,
-            }
-            for r in rows
-        ]
-    )
+    stmt = insert(records)
     stmt = stmt.on_conflict_do_update(
         index_elements=[records.c.record_id],
         set_={"version": records.c.version + 1, "content_hash": stmt.excluded.content_hash, "updated_at": sa.func.now()},
         where=records.c.content_hash != stmt.excluded.content_hash,
     ).returning(records.c.record_id, records.c.version)
-    return {row.record_id: row.version for row in await session.execute(stmt)}
+    params = [
+        {
+            "record_id": r.record_id,
+            "department": r.department,
+            "kind": r.kind,
+            "source_key": r.source_key,
+            "period": r.period,
+            "version": 1,
+            "content_hash": r.content_hash,
+        }
+        for r in rows
+    ]
+    return {row.record_id: row.version for row in await session.execute(stmt, params)}
 
 
 async def log_submission(session: AsyncSession, **values) -> None:

@@ -18,12 +18,7 @@ async def upsert_entities(session: AsyncSession, rows: Sequence[tuple[Entity, in
             latest[entity.uscc] = (entity, version)
     if not latest:
         return
-    stmt = insert(entities).values(
-        [
-            {"uscc": e.uscc, "name": e.name, "township_code": e.township_code, "status": e.status, "record_version": v}
-            for e, v in latest.values()
-        ]
-    )
+    stmt = insert(entities)
     await session.execute(
         stmt.on_conflict_do_update(
             index_elements=[entities.c.uscc],
@@ -35,7 +30,11 @@ async def upsert_entities(session: AsyncSession, rows: Sequence[tuple[Entity, in
                 "updated_at": sa.func.now(),
             },
             where=entities.c.record_version < stmt.excluded.record_version,
-        )
+        ),
+        [
+            {"uscc": e.uscc, "name": e.name, "township_code": e.township_code, "status": e.status, "record_version": v}
+            for e, v in latest.values()
+        ],
     )
 
 
