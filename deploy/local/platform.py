@@ -27,23 +27,25 @@ class LocalPlatform:
     kafka_controller_port: int = 9093
     service_ports: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_PORTS))
     external_database_url: str | None = None  # an existing server (DATABASE_URL) instead of our own
+    external_bootstrap: str | None = None  # an existing broker instead of our own
     credentials: Credentials = field(default_factory=Credentials.generate)
     timings: dict[str, float] = field(default_factory=dict)
     services: dict[str, ServiceProcess] = field(default_factory=dict)
 
     @classmethod
-    def on_free_ports(cls, run_dir: Path) -> LocalPlatform:
+    def on_free_ports(cls, run_dir: Path, **kwargs) -> LocalPlatform:
         """For tests: nothing collides with a platform a developer already runs."""
         return cls(
             run_dir,
             kafka_port=free_port(),
             kafka_controller_port=free_port(),
             service_ports={name: free_port() for name in SERVICES},
+            **kwargs,
         )
 
     def __post_init__(self) -> None:
         self.run_dir.mkdir(parents=True, exist_ok=True)
-        self.kafka = LocalKafka(
+        self.kafka = None if self.external_bootstrap else LocalKafka(
             self.run_dir / "kafka",
             port=self.kafka_port,
             controller_port=self.kafka_controller_port,
@@ -57,7 +59,7 @@ class LocalPlatform:
 
     @property
     def bootstrap(self) -> str:
-        return self.kafka.bootstrap_servers
+        return self.external_bootstrap or self.kafka.bootstrap_servers
 
     def service_env(self) -> dict[str, str]:
         return {
@@ -67,7 +69,8 @@ class LocalPlatform:
         }
 
     def start_infrastructure(self) -> None:
-        self._timed("kafka", self.kafka.start)
+        if self.kafka:
+            self._timed("kafka", self.kafka.start)
         if self.postgres:
             self._timed("postgres", self.postgres.start)
         env = self.service_env()
@@ -97,7 +100,8 @@ class LocalPlatform:
     def stop(self) -> None:
         for process in self.services.values():
             process.stop()
-        self.kafka.stop()
+        if self.kafka:
+            self.kafka.stop()
         if self.postgres:
             self.postgres.stop()
 

@@ -3,6 +3,7 @@ as `python -m deploy.local up` (deploy/local/platform.py), on free ports in a te
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -13,18 +14,28 @@ from deploy.local.platform import LocalPlatform
 from tests.integration.harness import Api
 
 
+def _containers(stack: contextlib.ExitStack) -> dict[str, str]:
+    """Broker and database from testcontainers, for machines with a Docker engine
+    (BIZPULSE_TEST_INFRA=testcontainers); the services still run as local processes."""
+    from testcontainers.kafka import KafkaContainer
+    from testcontainers.postgres import PostgresContainer
+
+    kafka = stack.enter_context(KafkaContainer("confluentinc/cp-kafka:7.6.0").with_kraft())
+    postgres = stack.enter_context(PostgresContainer("postgres:18", driver="asyncpg"))
+    return {"external_bootstrap": kafka.get_bootstrap_server(), "external_database_url": postgres.get_connection_url()}
+
 
 @pytest.fixture(scope="session")
 def platform(tmp_path_factory) -> LocalPlatform:
     run_dir = Path(os.environ.get("BIZPULSE_TEST_RUN_DIR") or tmp_path_factory.mktemp("platform"))
-    p = LocalPlatform.on_free_ports(run_dir)
-    try:
+    with contextlib.ExitStack() as stack:
+        use_containers = os.environ.get("BIZPULSE_TEST_INFRA") == "testcontainers"
+        p = LocalPlatform.on_free_ports(run_dir, **(_containers(stack) if use_containers else {}))
+        stack.callback(p.stop)
         p.start_infrastructure()
         p.start_services()
         print(f"\nplatform up in {run_dir}: " + ", ".join(f"{k}={v:.1f}s" for k, v in p.timings.items()))
         yield p
-    finally:
-        p.stop()
 
 
 @pytest.fixture
