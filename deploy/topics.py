@@ -12,8 +12,16 @@ import os
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
+from pathlib import Path
+
+from shared.records import registry
 from shared.reference import TOWNSHIPS
 from shared.topics import TopicSpec, all_topics
+
+
+def platform_topics(kind_declarations: Path | None = None) -> list[TopicSpec]:
+    """The registry's topics for this city's townships and every department that submits a kind."""
+    return all_topics(TOWNSHIPS, {k.department for k in registry(kind_declarations).values()})
 
 
 async def ensure_topics(bootstrap: str, specs: list[TopicSpec], replication_factor: int = 1) -> list[str]:
@@ -36,8 +44,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--bootstrap", default=os.environ.get("BIZPULSE_KAFKA_BOOTSTRAP", "localhost:9092"))
     parser.add_argument("--replication-factor", type=int, default=1)
+    parser.add_argument("--kind-declarations", type=Path, default=os.environ.get("BIZPULSE_KIND_DECLARATIONS"))
     args = parser.parse_args()
-    created = asyncio.run(ensure_topics(args.bootstrap, all_topics(TOWNSHIPS), args.replication_factor))
+    specs = platform_topics(args.kind_declarations)
+    created = asyncio.run(ensure_topics(args.bootstrap, specs, args.replication_factor))
     print(f"topics created: {len(created)}")
 
 

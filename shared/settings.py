@@ -32,3 +32,4 @@ class ServiceSettings(BaseSettings):
     outbox_batch_size: int = 1000
     outbox_idle_poll_seconds: float = 0.5
     db_pool_size: int = 10
+    max_request_bytes: int = 1024 * 1024

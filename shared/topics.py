@@ -14,7 +14,9 @@ RECORD_MATCHED = "record-matched"
 MATCH_FAILED = "match-failed"
 ANOMALY_DETECTED = "anomaly-detected"
 FEEDBACK_SUBMITTED = "feedback-submitted"
+SUBMISSION_ASSESSED = "submission-assessed"
 
+INTAKE_PREFIX = "intake."
 TOWNSHIP_ALERTS_PREFIX = "alerts.township."
 TOWNSHIP_ALERTS_PATTERN = r"alerts\.township\..*"
 DEAD_LETTER_SUFFIX = ".dlq"
@@ -22,14 +24,26 @@ DEAD_LETTER_SUFFIX = ".dlq"
 HOT_PARTITIONS = 12
 TOWNSHIP_PARTITIONS = 1
 DEAD_LETTER_PARTITIONS = 1
+INTAKE_PARTITIONS = 3  # one department's own stream: ordering per key matters more than fan-out
+INTAKE_RESULT_PARTITIONS = 3
 
 # Topics that services consume, and so the ones that need a dead-letter twin.
-CONSUMED = (RECORD_IMPORTED, RECORD_MATCHED, MATCH_FAILED, ANOMALY_DETECTED, FEEDBACK_SUBMITTED)
+CONSUMED = (RECORD_IMPORTED, RECORD_MATCHED, MATCH_FAILED, ANOMALY_DETECTED, FEEDBACK_SUBMITTED, SUBMISSION_ASSESSED)
 
 
 def township_alerts(township_code: str) -> str:
     """The topic a township's own systems read: its anomalies and its unmatched records."""
     return f"{TOWNSHIP_ALERTS_PREFIX}{township_code}"
+
+
+def intake(department: str) -> str:
+    """Where a department's own systems produce their records (Kafka channel of ingest)."""
+    return f"{INTAKE_PREFIX}{department}"
+
+
+def intake_results(department: str) -> str:
+    """Where ingest answers each intake message: counts and per-row errors, keyed like the message."""
+    return f"{intake(department)}.results"
 
 
 def dead_letter(topic: str) -> str:
@@ -42,9 +56,11 @@ class TopicSpec:
     partitions: int
 
 
-def all_topics(township_codes: Iterable[str]) -> list[TopicSpec]:
+def all_topics(township_codes: Iterable[str], departments: Iterable[str]) -> list[TopicSpec]:
     """Every topic to create before the services start (the broker does not auto-create)."""
-    specs = [TopicSpec(t, HOT_PARTITIONS) for t in CONSUMED]
-    specs += [TopicSpec(dead_letter(t), DEAD_LETTER_PARTITIONS) for t in CONSUMED]
+    intakes = [intake(d) for d in sorted(set(departments))]
+    specs = [TopicSpec(t, HOT_PARTITIONS) for t in CONSUMED] + [TopicSpec(t, INTAKE_PARTITIONS) for t in intakes]
+    specs += [TopicSpec(dead_letter(t), DEAD_LETTER_PARTITIONS) for t in (*CONSUMED, *intakes)]
+    specs += [TopicSpec(intake_results(d), INTAKE_RESULT_PARTITIONS) for d in sorted(set(departments))]
     specs += [TopicSpec(township_alerts(code), TOWNSHIP_PARTITIONS) for code in sorted(township_codes)]
     return specs

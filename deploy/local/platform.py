@@ -15,9 +15,7 @@ from pathlib import Path
 from deploy.local.credentials import Credentials
 from deploy.local.infra import LocalKafka, LocalPostgres, free_port
 from deploy.local.processes import DEFAULT_PORTS, SERVICES, ServiceProcess, migrate
-from deploy.topics import ensure_topics
-from shared.reference import TOWNSHIPS
-from shared.topics import all_topics
+from deploy.topics import ensure_topics, platform_topics
 
 
 @dataclass
@@ -75,7 +73,7 @@ class LocalPlatform:
             self._timed("postgres", self.postgres.start)
         env = self.service_env()
         self._timed("migrations", lambda: migrate(SERVICES, env))
-        self._timed("topics", lambda: asyncio.run(ensure_topics(self.bootstrap, all_topics(TOWNSHIPS))))
+        self._timed("topics", lambda: asyncio.run(ensure_topics(self.bootstrap, platform_topics())))
         (self.run_dir / "credentials.json").write_text(self.credentials.to_json())
         os.chmod(self.run_dir / "credentials.json", 0o600)
 

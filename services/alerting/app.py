@@ -2,7 +2,7 @@
 
 from shared import topics
 from shared.contracts import AnomalyDetected, FeedbackSubmitted, RecordMatched
-from shared.messaging.consumer import Subscription
+from shared.messaging.consumer import Subscription, envelope
 from shared.service import Publication, ServiceSpec
 
 from services.alerting.handlers import AlertingHandlers
@@ -19,8 +19,8 @@ def build() -> ServiceSpec:
         settings=settings,
         metadata=metadata,
         subscriptions=lambda _: [
-            Subscription(topics.RECORD_MATCHED, RecordMatched, handlers.on_record_matched),
-            Subscription(topics.FEEDBACK_SUBMITTED, FeedbackSubmitted, handlers.on_feedback_submitted),
+            Subscription(topics.RECORD_MATCHED, envelope(RecordMatched), handlers.on_record_matched),
+            Subscription(topics.FEEDBACK_SUBMITTED, envelope(FeedbackSubmitted), handlers.on_feedback_submitted),
         ],
         publications=[
             Publication(topics.ANOMALY_DETECTED, AnomalyDetected, "a new alert (all townships)"),

@@ -2,7 +2,7 @@
 
 from shared import topics
 from shared.contracts import AnomalyDetected, FeedbackSubmitted, MatchFailed, RecordImported, RecordMatched
-from shared.messaging.consumer import Subscription
+from shared.messaging.consumer import Subscription, envelope
 from shared.service import ServiceSpec
 
 from services.analytics import handlers
@@ -18,11 +18,11 @@ def build() -> ServiceSpec:
         settings=AnalyticsSettings(),
         metadata=metadata,
         subscriptions=lambda _: [
-            Subscription(topics.RECORD_IMPORTED, RecordImported, handlers.on_record_imported),
-            Subscription(topics.RECORD_MATCHED, RecordMatched, handlers.on_record_matched),
-            Subscription(topics.MATCH_FAILED, MatchFailed, handlers.on_match_failed),
-            Subscription(topics.ANOMALY_DETECTED, AnomalyDetected, handlers.on_anomaly_detected),
-            Subscription(topics.FEEDBACK_SUBMITTED, FeedbackSubmitted, handlers.on_feedback_submitted),
+            Subscription(topics.RECORD_IMPORTED, envelope(RecordImported), handlers.on_record_imported),
+            Subscription(topics.RECORD_MATCHED, envelope(RecordMatched), handlers.on_record_matched),
+            Subscription(topics.MATCH_FAILED, envelope(MatchFailed), handlers.on_match_failed),
+            Subscription(topics.ANOMALY_DETECTED, envelope(AnomalyDetected), handlers.on_anomaly_detected),
+            Subscription(topics.FEEDBACK_SUBMITTED, envelope(FeedbackSubmitted), handlers.on_feedback_submitted),
         ],
         routers=lambda service: [routes.router(service)],
     )

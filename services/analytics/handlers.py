@@ -45,7 +45,7 @@ async def on_record_imported(events: list[RecordImported], uow: UnitOfWork) -> N
             reg = Registration.model_validate(e.payload.data)
             entities.append(
                 {
-                    "uscc": reg.uscc,
+                    "entity_key": e.payload.source_key,
                     "name": reg.name,
                     "township_code": reg.township_code,
                     "status": reg.status,

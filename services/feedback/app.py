@@ -2,7 +2,7 @@
 
 from shared import topics
 from shared.contracts import AnomalyDetected, FeedbackSubmitted
-from shared.messaging.consumer import Subscription
+from shared.messaging.consumer import Subscription, envelope
 from shared.service import Publication, ServiceSpec
 
 from services.feedback.api import routes
@@ -17,7 +17,7 @@ def build() -> ServiceSpec:
         description="反馈：乡镇（街道）签收、核实、办结预警并反馈处理情况",
         settings=FeedbackSettings(),
         metadata=metadata,
-        subscriptions=lambda _: [Subscription(topics.ANOMALY_DETECTED, AnomalyDetected, on_anomaly_detected)],
+        subscriptions=lambda _: [Subscription(topics.ANOMALY_DETECTED, envelope(AnomalyDetected), on_anomaly_detected)],
         publications=[Publication(topics.FEEDBACK_SUBMITTED, FeedbackSubmitted, "a township's action on an alert")],
         routers=lambda service: [routes.router(service)],
     )

@@ -1,21 +1,37 @@
-"""The import use case: validate, desensitise, identify, store, publish (through the outbox)."""
+"""The intake use cases, whatever the channel (HTTP batch, file upload, Kafka, CLI):
+validate, desensitise, identify, store, publish through the outbox, and judge timeliness."""
 
 from __future__ import annotations
 
+import logging
+import uuid
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from shared.contracts import ImportedRecord, RecordImported
+from shared.contracts import ImportedRecord, RecordImported, SubmissionAssessed, SubmissionPayload
 from shared.messaging.outbox import UnitOfWork
-from shared.records import RecordKind
+from shared.records import Frequency, RecordKind
 
-from services.ingest.domain import identity
+from services.ingest.domain import identity, timeliness
 from services.ingest.domain.desensitise import desensitise
 from services.ingest.domain.validation import RowError, ValidRow, validate_rows
 from services.ingest.storage import repository
 
 PRODUCER = "ingest"
+log = logging.getLogger(__name__)
+
+
+class IntakeRefused(Exception):
+    """The whole submission is refused (unknown kind, another department's kind)."""
+
+    def __init__(self, code: str, message_zh: str, status: int) -> None:
+        super().__init__(code)
+        self.code = code
+        self.message_zh = message_zh
+        self.status = status
 
 
 @dataclass
@@ -28,6 +44,11 @@ class ImportReport:
     rejected_rows: int = 0
     errors: list[RowError] = field(default_factory=list)
 
+    def add(self, other: ImportReport, max_errors: int) -> None:
+        for name in ("received", "accepted", "corrections", "duplicates", "rejected_rows"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.errors += other.errors[: max(0, max_errors - len(self.errors))]
+
 
 @dataclass(frozen=True)
 class _Prepared:
@@ -36,80 +57,155 @@ class _Prepared:
     content_hash: str
 
 
-async def import_rows(
-    uow: UnitOfWork, *, kind: RecordKind, rows: list[Any], channel: str, hmac_key: bytes
-) -> ImportReport:
-    received_at = datetime.now(UTC)
-    report = ImportReport(kind=kind.name, received=len(rows))
-    valid, errors = validate_rows(kind, rows)
-    report.errors = errors
-    report.rejected_rows = len({e.row for e in errors})
+class Intake:
+    def __init__(
+        self,
+        kinds: dict[str, RecordKind],
+        hmac_key: bytes,
+        calendar: timeliness.WorkingCalendar,
+        deadline_working_days: int,
+    ) -> None:
+        self.kinds = kinds
+        self._hmac_key = hmac_key
+        self._calendar = calendar
+        self._working_days = deadline_working_days
 
-    prepared: dict[Any, _Prepared] = {}
-    for item in valid:
-        p = _prepare(kind, item, received_at, hmac_key)
-        if p.record.record_id in prepared:  # the same record twice in one batch: the last one counts
-            report.duplicates += 1
-        prepared[p.record.record_id] = p
-
-    stored = await repository.store_records(
-        uow.session,
-        [
-            repository.RecordRow(
-                p.record.record_id, kind.department, kind.name, p.record.source_key, p.record.period, p.content_hash
+    def kind_for(self, department: str, kind_name: str) -> RecordKind:
+        kind = self.kinds.get(kind_name)
+        if kind is None:
+            raise IntakeRefused("unknown_kind", f"未知的数据类型：{kind_name}", 422)
+        if kind.department != department:
+            raise IntakeRefused(
+                "kind_not_allowed", f"本部门无权报送“{kind.title_zh}”数据（由 {kind.department} 报送）", 403
             )
-            for p in prepared.values()
-        ],
-    )
-    for p in prepared.values():
-        version = stored.get(p.record.record_id)
-        if version is None:
-            report.duplicates += 1
-            continue
-        record = p.record.model_copy(update={"version": version})
-        event = RecordImported.create(
-            record,
-            producer=PRODUCER,
-            correlation_id=record.record_id,
-            event_id=identity.imported_event_id(record.record_id, version),
+        return kind
+
+    async def import_rows(
+        self,
+        uow: UnitOfWork,
+        *,
+        kind: RecordKind,
+        rows: Sequence[Any],
+        channel: str,
+        row_numbers: Sequence[int] | None = None,
+    ) -> ImportReport:
+        received_at = datetime.now(UTC)
+        report = ImportReport(kind=kind.name, received=len(rows))
+        valid, errors = validate_rows(kind, rows, row_numbers)
+        report.errors = errors
+        report.rejected_rows = len({e.row for e in errors})
+
+        prepared: dict[uuid.UUID, _Prepared] = {}
+        for item in valid:
+            p = self._prepare(kind, item, received_at)
+            if p.record.record_id in prepared:  # the same record twice in one batch: the last one counts
+                report.duplicates += 1
+            prepared[p.record.record_id] = p
+
+        stored = await repository.store_records(
+            uow.session,
+            [
+                repository.RecordRow(
+                    p.record.record_id, kind.department, kind.name, p.record.source_key, p.record.period, p.content_hash
+                )
+                for p in prepared.values()
+            ],
         )
-        uow.emit(event, key=record.uscc or f"{record.department}:{record.source_key}")
-        if version == 1:
-            report.accepted += 1
-        else:
-            report.corrections += 1
+        for p in prepared.values():
+            version = stored.get(p.record.record_id)
+            if version is None:
+                report.duplicates += 1
+                continue
+            record = p.record.model_copy(update={"version": version, "is_correction": version > 1})
+            event = RecordImported.create(
+                record,
+                producer=PRODUCER,
+                correlation_id=record.record_id,
+                event_id=identity.imported_event_id(record.record_id, version),
+            )
+            uow.emit(event, key=record.uscc or f"{record.department}:{record.source_key}")
+            if version == 1:
+                report.accepted += 1
+            else:
+                report.corrections += 1
 
-    await repository.log_submission(
-        uow.session,
-        department=kind.department,
-        kind=kind.name,
-        channel=channel,
-        received_at=received_at,
-        rows=report.received,
-        accepted=report.accepted,
-        corrections=report.corrections,
-        duplicates=report.duplicates,
-        rejected=report.rejected_rows,
-    )
-    return report
+        await repository.log_submission(
+            uow.session,
+            department=kind.department,
+            kind=kind.name,
+            channel=channel,
+            received_at=received_at,
+            rows=report.received,
+            accepted=report.accepted,
+            corrections=report.corrections,
+            duplicates=report.duplicates,
+            rejected=report.rejected_rows,
+        )
+        if kind.frequency is not Frequency.EVENT:
+            per_period = Counter(p.record.period for p in prepared.values())
+            first = await repository.record_arrivals(uow.session, kind.department, kind.name, per_period, received_at)
+            for period in sorted(first):
+                await self._assess(uow, kind, period, received_at, received_at)
+        return report
 
+    async def assess_due_periods(self, uow: UnitOfWork, now: datetime, lookback: int = 3) -> int:
+        """Judge every periodic kind's recent due periods; nothing arrived by the deadline is missing."""
+        changed = 0
+        for kind in self.kinds.values():
+            if kind.frequency is Frequency.EVENT:
+                continue
+            try:
+                periods = timeliness.due_periods(now, kind.frequency, self._calendar, lookback)
+            except timeliness.CalendarUnknown as exc:
+                log.error("cannot judge %s timeliness: %s (add the year to working_days.csv)", kind.name, exc)
+                continue
+            arrived = await repository.first_arrivals(uow.session, kind.department, kind.name, periods)
+            for period in periods:
+                changed += await self._assess(uow, kind, period, arrived.get(period), now)
+        return changed
 
-def _prepare(kind: RecordKind, item: ValidRow, received_at: datetime, hmac_key: bytes) -> _Prepared:
-    data = item.record.model_dump(mode="json")
-    data, pii_hashes = desensitise(data, kind.personal_fields, hmac_key)
-    source_key = kind.source_key(item.record)
-    period = kind.period(item.record)
-    record = ImportedRecord(
-        record_id=identity.record_id(kind.department, kind.name, source_key, period),
-        version=1,
-        department=kind.department,
-        kind=kind.name,
-        source_key=source_key,
-        period=period,
-        township_code=data["township_code"],
-        uscc=data.get("uscc"),
-        received_at=received_at,
-        data=data,
-        pii_hashes=pii_hashes,
-    )
-    return _Prepared(item.row, record, identity.content_hash(data, pii_hashes))
+    async def _assess(self, uow: UnitOfWork, kind: RecordKind, period: str, first_arrival, now: datetime) -> bool:
+        try:
+            due = timeliness.deadline(period, kind.frequency, self._calendar, self._working_days)
+            status = timeliness.status(period, kind.frequency, first_arrival, now, self._calendar, self._working_days)
+        except timeliness.CalendarUnknown as exc:
+            log.error("cannot judge %s %s: %s (add the year to working_days.csv)", kind.name, period, exc)
+            return False
+        payload = SubmissionPayload(
+            department=kind.department, kind=kind.name, period=period, deadline=due, status=status,
+            first_arrival=first_arrival,
+        )
+        values = payload.model_dump() | {"assessed_at": now}
+        if not await repository.save_assessment(uow.session, values):
+            return False
+        key = f"{kind.department}|{kind.name}|{period}"
+        uow.emit(
+            SubmissionAssessed.create(
+                payload,
+                producer=PRODUCER,
+                correlation_id=uuid.uuid5(uuid.NAMESPACE_URL, key),
+                event_id=uuid.uuid5(uuid.NAMESPACE_URL, f"{key}|{status}"),
+            ),
+            key=key,
+        )
+        return True
+
+    def _prepare(self, kind: RecordKind, item: ValidRow, received_at: datetime) -> _Prepared:
+        data = item.record.model_dump(mode="json")
+        data, pii_hashes = desensitise(data, kind.personal_fields, self._hmac_key)
+        source_key = kind.source_key(item.record)
+        period = kind.period(item.record)
+        record = ImportedRecord(
+            record_id=identity.record_id(kind.department, kind.name, source_key, period),
+            version=1,
+            department=kind.department,
+            kind=kind.name,
+            source_key=source_key,
+            period=period,
+            township_code=data["township_code"],
+            uscc=data.get("uscc"),
+            received_at=received_at,
+            data=data,
+            pii_hashes=pii_hashes,
+        )
+        return _Prepared(item.row, record, identity.content_hash(data, pii_hashes))

@@ -2,7 +2,7 @@
 
 from shared import topics
 from shared.contracts import MatchFailed, RecordImported, RecordMatched
-from shared.messaging.consumer import Subscription
+from shared.messaging.consumer import Subscription, envelope
 from shared.service import Publication, ServiceSpec
 
 from services.matcher.handlers import on_record_imported
@@ -16,7 +16,7 @@ def build() -> ServiceSpec:
         description="验证与比较：将纳税、用电等记录关联到商事主体，无法关联的推送至乡镇（街道）",
         settings=MatcherSettings(),
         metadata=metadata,
-        subscriptions=lambda _: [Subscription(topics.RECORD_IMPORTED, RecordImported, on_record_imported)],
+        subscriptions=lambda _: [Subscription(topics.RECORD_IMPORTED, envelope(RecordImported), on_record_imported)],
         publications=[
             Publication(topics.RECORD_MATCHED, RecordMatched, "a record linked to its entity"),
             Publication(topics.MATCH_FAILED, MatchFailed, "a record no entity could be linked to"),

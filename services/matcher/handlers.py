@@ -21,7 +21,8 @@ PRODUCER = "matcher"
 
 
 async def on_record_imported(events: list[RecordImported], uow: UnitOfWork) -> None:
-    registrations = [e for e in events if e.payload.kind == "registration"]
+    # the registry is keyed by USCC; entities known only by their old registration number are not linkable yet
+    registrations = [e for e in events if e.payload.kind == "registration" and e.payload.uscc]
     await repository.upsert_entities(uow.session, [(_entity(e), e.payload.version) for e in registrations])
     others = [e for e in events if e.payload.kind != "registration"]
     known = await repository.find_entities(uow.session, (e.payload.uscc for e in others if e.payload.uscc))

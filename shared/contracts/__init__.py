@@ -10,6 +10,8 @@ from shared.contracts.events import (
     FeedbackPayload,
     FeedbackSubmitted,
     ImportedRecord,
+    IntakeProcessed,
+    IntakeReport,
     MatchFailed,
     MatchFailedPayload,
     MatchFailureReason,
@@ -17,6 +19,10 @@ from shared.contracts.events import (
     RecordImported,
     RecordMatched,
     RecordMatchedPayload,
+    RowProblem,
+    SubmissionAssessed,
+    SubmissionPayload,
+    SubmissionStatus,
     derived_event_id,
 )
 
@@ -30,6 +36,8 @@ __all__ = [
     "FeedbackPayload",
     "FeedbackSubmitted",
     "ImportedRecord",
+    "IntakeProcessed",
+    "IntakeReport",
     "MatchFailed",
     "MatchFailedPayload",
     "MatchFailureReason",
@@ -37,5 +45,9 @@ __all__ = [
     "RecordImported",
     "RecordMatched",
     "RecordMatchedPayload",
+    "RowProblem",
+    "SubmissionAssessed",
+    "SubmissionPayload",
+    "SubmissionStatus",
     "derived_event_id",
 ]

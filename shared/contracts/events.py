@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import enum
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, ClassVar, Literal, Self
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from shared import topics
 
@@ -85,9 +85,13 @@ class ImportedRecord(_Frozen):
         default_factory=dict, description="keyed HMAC-SHA256 of each desensitised field, for equality matching"
     )
 
-    @property
-    def is_correction(self) -> bool:
-        return self.version > 1
+    is_correction: bool = Field(default=False, description="a changed resubmission: replaces the earlier version")
+
+    @model_validator(mode="after")
+    def _correction_flag(self) -> ImportedRecord:
+        if self.is_correction != (self.version > 1):
+            raise ValueError("is_correction must be true exactly when version > 1")
+        return self
 
 
 class RecordImported(Event):
@@ -195,7 +199,73 @@ class FeedbackSubmitted(Event):
     payload: FeedbackPayload
 
 
+# --- submission-assessed --------------------------------------------------------------------
+
+
+class SubmissionStatus(enum.StrEnum):
+    ON_TIME = "on_time"
+    LATE = "late"
+    MISSING = "missing"
+    PENDING = "pending"
+
+
+class SubmissionPayload(_Frozen):
+    """Timeliness of one department's data for one period (supervision of the 5-working-day rule)."""
+
+    department: str
+    kind: str
+    period: str
+    deadline: date
+    status: SubmissionStatus
+    first_arrival: AwareDatetime | None
+
+
+class SubmissionAssessed(Event):
+    topic: ClassVar[str] = topics.SUBMISSION_ASSESSED
+    event_type: Literal["submission-assessed"] = "submission-assessed"
+    schema_version: Literal[1] = 1
+    payload: SubmissionPayload
+
+
+# --- intake-processed (the answer to a department's Kafka intake message) --------------------
+
+
+class RowProblem(_Frozen):
+    row: int
+    field: str
+    code: str
+    message: str
+
+
+class IntakeReport(_Frozen):
+    department: str
+    kind: str
+    status: Literal["processed", "refused"]
+    refusal_code: str | None = None
+    refusal_message: str | None = None
+    received: int = 0
+    accepted: int = 0
+    corrections: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    errors: list[RowProblem] = Field(default_factory=list)
+    source_topic: str
+    source_partition: int
+    source_offset: int
+
+
+class IntakeProcessed(Event):
+    """Not consumed by a service: read by the department system that produced the intake message."""
+
+    topic: ClassVar[str] = topics.INTAKE_PREFIX + "{department}.results"
+    event_type: Literal["intake-processed"] = "intake-processed"
+    schema_version: Literal[1] = 1
+    payload: IntakeReport
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.model_fields["event_type"].default: cls
-    for cls in (RecordImported, RecordMatched, MatchFailed, AnomalyDetected, FeedbackSubmitted)
+    for cls in (
+        RecordImported, RecordMatched, MatchFailed, AnomalyDetected, FeedbackSubmitted, SubmissionAssessed, IntakeProcessed
+    )
 }

@@ -14,10 +14,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from aiokafka import ConsumerRecord, TopicPartition
@@ -41,19 +42,32 @@ Handler = Callable[[list[Any], UnitOfWork], Awaitable[None]]
 MAX_TRANSIENT_BACKOFF = 5.0
 
 
+class Decoded(Protocol):
+    event_id: uuid.UUID
+
+
 @dataclass(frozen=True)
 class Subscription:
-    """What a service consumes from one topic and how it applies a batch of it."""
+    """What a service consumes from one topic, how a message becomes an event, how a batch is applied.
+
+    `decode` raises codec.DecodeError for a message no retry can fix; the default reads the
+    platform's own envelope (`envelope(EventType)`); intake topics bring their own format.
+    """
 
     topic: str
-    event: type[Event]
+    decode: Callable[[ConsumerRecord], Decoded]
     handler: Handler
+
+
+def envelope(event: type[Event]) -> Callable[[ConsumerRecord], Event]:
+    accepts = {event.model_fields["event_type"].default: event}
+    return lambda record: codec.decode(record.value, accepts)
 
 
 @dataclass(frozen=True)
 class _Item:
     record: ConsumerRecord
-    event: Event
+    event: Decoded
 
 
 @dataclass(frozen=True)
@@ -108,7 +122,7 @@ class EventConsumer:
         failed: list[_Failed] = []
         for record in records:
             try:
-                decoded.append(_Item(record, codec.decode(record.value, self._accepts(record.topic))))
+                decoded.append(_Item(record, self._subs[record.topic].decode(record)))
             except codec.DecodeError as exc:
                 failed.append(_Failed(record, exc.code, str(exc), 1))
         if decoded:
@@ -117,10 +131,6 @@ class EventConsumer:
             await self._dead_letter(item)
         BATCH_SECONDS.labels(self._service).observe(time.perf_counter() - started)
         self._record_lag(message, records)
-
-    def _accepts(self, topic: str) -> Mapping[str, type[Event]]:
-        event = self._subs[topic].event
-        return {event.model_fields["event_type"].default: event}
 
     async def _apply_isolating_failures(self, batch: list[_Item]) -> list[_Failed]:
         if len(batch) > 1:
@@ -170,7 +180,7 @@ class EventConsumer:
                 [{"event_id": i.event.event_id, "topic": i.record.topic} for i in batch],
             )
             fresh_ids = set(inserted)
-            by_topic: dict[str, list[Event]] = {}
+            by_topic: dict[str, list[Decoded]] = {}
             for item in batch:
                 if item.event.event_id in fresh_ids:
                     fresh_ids.discard(item.event.event_id)  # a second copy in the same batch is a duplicate

@@ -1,25 +1,53 @@
-"""The record kinds departments submit (see DESIGN.md, "data collection")."""
+"""The record kinds departments submit (DESIGN.md, "data collection"), in one registry.
+
+Registration, tax and power kinds are typed models here because downstream services read their
+fields. Every other kind is declared as data (declarations/*.json, see `declared.py`): adding a
+department or a kind is a declaration — fields, column titles, desensitisation policy — and no
+service code changes.
+"""
 
 from __future__ import annotations
 
 import enum
-import re
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from shared import uscc as uscc_code
-from shared.reference import is_known_township
+from shared.records.fields import (
+    Frequency,
+    Mobile,
+    MonthPeriod,
+    Money,
+    OptionalRegistrationNumber,
+    OptionalUscc,
+    PersonalField,
+    ResidentId,
+    TownshipCode,
+    BankAccount,
+)
 
-_PERIOD_MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+
+class Record(BaseModel):
+    """Base of every kind: unknown columns are errors, text is trimmed, records are values."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
+
+    township_code: TownshipCode = Field(title="乡镇（街道）代码", json_schema_extra={"aliases": ["乡镇代码", "街道代码"]})
 
 
-class Frequency(enum.StrEnum):
-    EVENT = "event"  # registrations: one record per change, no reporting period
-    MONTHLY = "monthly"
+class CodedRecord(Record):
+    """Carries the entity's code when the department knows it; the old registration number otherwise."""
+
+    uscc: OptionalUscc = Field(default=None, title="统一社会信用代码", json_schema_extra={"aliases": ["信用代码", "社会信用代码"]})
+    registration_number: OptionalRegistrationNumber = Field(default=None, title="注册号", json_schema_extra={"aliases": ["工商注册号"]})
+
+
+# --- market regulation ----------------------------------------------------------------------
 
 
 class RegistrationStatus(enum.StrEnum):
@@ -28,85 +56,117 @@ class RegistrationStatus(enum.StrEnum):
     REVOKED = "revoked"
 
 
-class PersonalField(enum.StrEnum):
-    """How a field holding personal data is desensitised at import."""
-
-    PERSON_NAME = "person_name"
-
-
-def _check_uscc(value: str | None) -> str | None:
-    if value is None or value == "":
-        return None
-    code = uscc_code.normalise(value)
-    if not uscc_code.is_valid(code):
-        raise ValueError("uscc_invalid")
-    return code
+class RegistrationEvent(enum.StrEnum):
+    ESTABLISHMENT = "establishment"
+    CHANGE = "change"
+    DEREGISTRATION = "deregistration"
+    REVOCATION = "revocation"
 
 
-def _check_township(value: str) -> str:
-    if not is_known_township(value):
-        raise ValueError("township_unknown")
-    return value
+class Registration(CodedRecord):
+    """A business registration (商事主体登记): the entity itself, one version per registration event."""
+
+    name: Annotated[str, Field(min_length=2, max_length=200, title="企业名称", json_schema_extra={"aliases": ["名称", "主体名称"]})]
+    former_name: str | None = Field(default=None, title="曾用名")
+    address: str = Field(default="", title="住所", json_schema_extra={"aliases": ["地址", "经营场所"]})
+    industry_code: Annotated[str, Field(pattern=r"^[A-T]?\d{2,4}$")] | None = Field(
+        default=None, title="行业代码", json_schema_extra={"aliases": ["国民经济行业代码"]}
+    )
+    status: RegistrationStatus = Field(default=RegistrationStatus.ACTIVE, title="登记状态")
+    event: RegistrationEvent = Field(default=RegistrationEvent.ESTABLISHMENT, title="登记事项")
+    event_date: date | None = Field(default=None, title="登记日期")
+    established_on: date | None = Field(default=None, title="成立日期")
+    registered_capital: Money | None = Field(default=None, title="注册资本（万元）", json_schema_extra={"aliases": ["注册资本"]})
+    legal_representative: str = Field(default="", title="法定代表人", json_schema_extra={"aliases": ["经营者", "负责人"]})
+    legal_representative_id: ResidentId | None = Field(default=None, title="法定代表人身份证号")
+    contact_mobile: Mobile | None = Field(default=None, title="联系电话", json_schema_extra={"aliases": ["手机号码"]})
+
+    @model_validator(mode="after")
+    def _identified(self) -> Registration:
+        if self.uscc is None and self.registration_number is None:
+            raise ValueError("entity_code_required")
+        return self
 
 
-def _check_period(value: str) -> str:
-    if not _PERIOD_MONTH.match(value):
-        raise ValueError("period_invalid")
-    return value
+# --- tax ------------------------------------------------------------------------------------
 
 
-class _Record(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
-
-    township_code: str
-
-    _township = field_validator("township_code")(_check_township)
+class TaxRegistrationStatus(enum.StrEnum):
+    NORMAL = "normal"
+    SUSPENDED = "suspended"
+    CANCELLED = "cancelled"
 
 
-class Registration(_Record):
-    """A business registration (market regulation): the entity itself."""
+class TaxRegistration(CodedRecord):
+    """A taxpayer's registration with the tax office (税务登记)."""
 
-    uscc: str
-    name: Annotated[str, Field(min_length=2, max_length=200)]
-    address: str = ""
-    industry_code: Annotated[str, Field(pattern=r"^[A-T]?\d{2,4}$")] | None = None  # GB/T 4754
-    status: RegistrationStatus = RegistrationStatus.ACTIVE
-    established_on: date | None = None
-    legal_representative: str = ""
-
-    @field_validator("uscc")
-    @classmethod
-    def _uscc(cls, v: str) -> str:
-        code = _check_uscc(v)
-        if code is None:
-            raise ValueError("uscc_required")
-        return code
+    taxpayer_id: Annotated[str, Field(min_length=1, max_length=40, title="纳税人识别号")]
+    taxpayer_name: str = Field(default="", title="纳税人名称")
+    address: str = Field(default="", title="生产经营地址", json_schema_extra={"aliases": ["地址"]})
+    status: TaxRegistrationStatus = Field(default=TaxRegistrationStatus.NORMAL, title="纳税人状态")
+    registered_on: date | None = Field(default=None, title="登记日期")
 
 
-class _MonthlyRecord(_Record):
-    """A department's figure for one month, tied to an entity by its code when the department knows it."""
-
-    uscc: str | None = None
-    period: str
-
-    _uscc = field_validator("uscc")(_check_uscc)
-    _period = field_validator("period")(_check_period)
+class _Monthly(CodedRecord):
+    period: MonthPeriod = Field(title="所属期", json_schema_extra={"aliases": ["所属月份", "期间"]})
 
 
-class TaxPayment(_MonthlyRecord):
-    """Tax paid by one taxpayer in one month (tax department)."""
+class TaxPayment(_Monthly):
+    """Tax paid by one taxpayer in one month; the total and, when known, its parts by tax type."""
 
-    taxpayer_id: Annotated[str, Field(min_length=1, max_length=40)]
-    taxpayer_name: str = ""
-    amount: Annotated[Decimal, Field(ge=0, max_digits=18, decimal_places=2)]
+    taxpayer_id: Annotated[str, Field(min_length=1, max_length=40, title="纳税人识别号")]
+    taxpayer_name: str = Field(default="", title="纳税人名称")
+    amount: Money = Field(title="实缴税额（元）", json_schema_extra={"aliases": ["实缴税额", "税额", "纳税额"]})
+    vat: Money | None = Field(default=None, title="增值税")
+    corporate_income_tax: Money | None = Field(default=None, title="企业所得税")
+    individual_income_tax: Money | None = Field(default=None, title="个人所得税")
+    other_taxes: Money | None = Field(default=None, title="其他税费")
+
+    @model_validator(mode="after")
+    def _parts_add_up(self) -> TaxPayment:
+        parts = [p for p in (self.vat, self.corporate_income_tax, self.individual_income_tax, self.other_taxes) if p is not None]
+        if parts and len(parts) == 4 and sum(parts, Decimal(0)) != self.amount:
+            raise ValueError("amounts_inconsistent")
+        return self
 
 
-class PowerUsage(_MonthlyRecord):
-    """Electricity used on one power account (meter) in one month (power supply)."""
+# --- power supply ---------------------------------------------------------------------------
 
-    power_account: Annotated[str, Field(min_length=1, max_length=40)]
-    account_name: str = ""
-    kwh: Annotated[float, Field(ge=0)]
+
+class UsageClass(enum.StrEnum):
+    INDUSTRIAL = "industrial"
+    COMMERCIAL = "commercial"
+    RESIDENTIAL = "residential"
+    AGRICULTURAL = "agricultural"
+    OTHER = "other"
+
+
+class PowerAccount(CodedRecord):
+    """A power account (用电户) and its meter, as the power supply company registers it."""
+
+    power_account: Annotated[str, Field(min_length=1, max_length=40, title="用电户号", json_schema_extra={"aliases": ["户号"]})]
+    meter_number: str = Field(default="", title="电表编号", json_schema_extra={"aliases": ["表号"]})
+    account_name: str = Field(default="", title="户名", json_schema_extra={"aliases": ["用电户名称"]})
+    address: str = Field(default="", title="用电地址", json_schema_extra={"aliases": ["地址"]})
+    usage_class: UsageClass = Field(default=UsageClass.OTHER, title="用电类别")
+    holder_mobile: Mobile | None = Field(default=None, title="联系电话")
+    bank_account: BankAccount | None = Field(default=None, title="代扣银行账号", json_schema_extra={"aliases": ["银行账号"]})
+
+
+class PowerUsage(_Monthly):
+    """Electricity used on one power account (meter) in one month."""
+
+    power_account: Annotated[str, Field(min_length=1, max_length=40, title="用电户号", json_schema_extra={"aliases": ["户号"]})]
+    meter_number: str = Field(default="", title="电表编号", json_schema_extra={"aliases": ["表号"]})
+    account_name: str = Field(default="", title="户名", json_schema_extra={"aliases": ["用电户名称"]})
+    kwh: Annotated[float, Field(ge=0, title="用电量（千瓦时）", json_schema_extra={"aliases": ["用电量", "电量"]})]
+
+
+# --- the registry ---------------------------------------------------------------------------
+
+
+def _entity_key(record: Any) -> str:
+    return record.uscc or f"reg:{record.registration_number}"
 
 
 @dataclass(frozen=True)
@@ -115,52 +175,51 @@ class RecordKind:
 
     name: str
     department: str
-    model: type[_Record]
-    source_key_field: str  # identifies the real-world thing within the department
-    frequency: Frequency
-    personal_fields: dict[str, PersonalField]
     title_zh: str
+    model: type[Record]
+    frequency: Frequency
+    source_key: Callable[[Any], str]  # identifies the real-world thing within the department
+    personal_fields: Mapping[str, PersonalField] = field(default_factory=dict)
 
-    def source_key(self, record: BaseModel) -> str:
-        return str(getattr(record, self.source_key_field))
+    def period(self, record: Any) -> str | None:
+        return None if self.frequency is Frequency.EVENT else record.period
 
-    def period(self, record: BaseModel) -> str | None:
-        return getattr(record, "period", None) if self.frequency is not Frequency.EVENT else None
-
-
-KINDS: dict[str, RecordKind] = {
-    k.name: k
-    for k in (
-        RecordKind(
-            name="registration",
-            department="market_regulation",
-            model=Registration,
-            source_key_field="uscc",
-            frequency=Frequency.EVENT,
-            personal_fields={"legal_representative": PersonalField.PERSON_NAME},
-            title_zh="商事主体登记",
-        ),
-        RecordKind(
-            name="tax_payment",
-            department="tax",
-            model=TaxPayment,
-            source_key_field="taxpayer_id",
-            frequency=Frequency.MONTHLY,
-            personal_fields={},
-            title_zh="月度纳税",
-        ),
-        RecordKind(
-            name="power_usage",
-            department="power_supply",
-            model=PowerUsage,
-            source_key_field="power_account",
-            frequency=Frequency.MONTHLY,
-            personal_fields={},
-            title_zh="月度用电",
-        ),
-    )
-}
+    def columns(self) -> dict[str, str]:
+        """Accepted spreadsheet headers (field name, Chinese title, aliases) → field name."""
+        out: dict[str, str] = {}
+        for name, info in self.model.model_fields.items():
+            extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+            for header in (name, info.title, *extra.get("aliases", ())):
+                if header:
+                    out[header] = name
+        return out
 
 
-def kind(name: str) -> RecordKind:
-    return KINDS[name]
+BUILT_IN = (
+    RecordKind("registration", "market_regulation", "商事主体登记", Registration, Frequency.EVENT, _entity_key,
+               {"legal_representative": PersonalField.PERSON_NAME,
+                "legal_representative_id": PersonalField.RESIDENT_ID,
+                "contact_mobile": PersonalField.MOBILE}),
+    RecordKind("tax_registration", "tax", "税务登记", TaxRegistration, Frequency.EVENT, lambda r: r.taxpayer_id),
+    RecordKind("tax_payment", "tax", "月度纳税", TaxPayment, Frequency.MONTHLY, lambda r: r.taxpayer_id),
+    RecordKind("power_account", "power_supply", "用电户档案", PowerAccount, Frequency.EVENT, lambda r: r.power_account,
+               {"holder_mobile": PersonalField.MOBILE, "bank_account": PersonalField.BANK_ACCOUNT}),
+    RecordKind("power_usage", "power_supply", "月度用电", PowerUsage, Frequency.MONTHLY, lambda r: r.power_account),
+)
+
+DECLARATIONS = Path(__file__).with_name("declarations")
+
+
+def registry(extra_declarations: Path | None = None) -> dict[str, RecordKind]:
+    """Built-in kinds, the declared ones shipped in declarations/, and any in `extra_declarations`."""
+    from shared.records.declared import load_declarations
+
+    kinds = {k.name: k for k in BUILT_IN}
+    for source in (DECLARATIONS, extra_declarations):
+        for declared in load_declarations(source) if source else ():
+            if declared.name in kinds:
+                raise ValueError(f"record kind {declared.name!r} is declared twice")
+            kinds[declared.name] = declared
+    return kinds
+
+

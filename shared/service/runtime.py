@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,6 +31,7 @@ from shared.db.migrations import upgrade
 from shared.messaging.consumer import EventConsumer, Subscription
 from shared.messaging.outbox import OutboxRelay
 from shared.observability import configure_logging
+from shared.service.limits import BodySizeLimit
 from shared.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
@@ -55,6 +56,8 @@ class ServiceSpec:
     subscriptions: Callable[[Service], Sequence[Subscription]] = lambda _: ()
     publications: Sequence[Publication] = ()
     routers: Callable[[Service], Sequence[APIRouter]] = lambda _: ()
+    background: Callable[[Service], Sequence[Callable[[], Coroutine]]] = lambda _: ()
+    request_limit: Callable[[str], int] | None = None  # bytes allowed per request path
 
 
 class Service:
@@ -117,19 +120,21 @@ class Service:
         for router in spec.routers(self):
             api.include_router(router)
         api.add_exception_handler(Exception, _internal_error)
+        api.add_middleware(BodySizeLimit, limit_for=spec.request_limit or (lambda _: self.settings.max_request_bytes))
         return api
 
     @contextlib.asynccontextmanager
     async def _lifespan(self, _: FastAPI) -> AsyncIterator[None]:
         await self.broker.start()
-        relay = asyncio.create_task(self.relay.run(), name=f"{self.name}-outbox-relay")
+        tasks = [asyncio.create_task(self.relay.run(), name=f"{self.name}-outbox-relay")]
+        tasks += [asyncio.create_task(run()) for run in self.spec.background(self)]
         log.info("%s started: kafka=%s http=:%d", self.name, self.settings.kafka_bootstrap, self.settings.http_port)
         try:
             yield
         finally:
-            relay.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await relay
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
             await self.broker.stop()
             await self.engine.dispose()
 

@@ -23,8 +23,8 @@ async def test_poison_messages_are_dead_lettered_with_reason_and_the_stream_goes
     # decodes, but its registration data is invalid: the handler rejects it, no retry can help
     bad_record = ImportedRecord(
         record_id=uuid.uuid4(), version=1, department="market_regulation", kind="registration",
-        source_key="X", period=None, township_code=township, uscc=None,
-        received_at=datetime.now(UTC), data={"name": "缺少代码的登记"},
+        source_key="X", period=None, township_code=township, uscc="91350100M000100Y43",
+        received_at=datetime.now(UTC), data={"uscc": "91350100M000100Y43", "name": "缺少乡镇代码的登记"},
     )
     unprocessable = RecordImported.create(bad_record, producer="test", correlation_id=bad_record.record_id)
 
@@ -55,7 +55,7 @@ async def test_poison_messages_are_dead_lettered_with_reason_and_the_stream_goes
         by_reason.setdefault(h["dlq_error_code"], set()).add(h["dlq_service"])
     assert by_reason == {"not_json": {"matcher", "analytics"}, "invalid_payload": {"matcher", "analytics"}}
     invalid = [_headers(r) for r in dead if _headers(r)["dlq_error_code"] == "invalid_payload"]
-    assert all(h["dlq_attempts"] == "1" and "uscc" in h["dlq_error"] for h in invalid)
+    assert all(h["dlq_attempts"] == "1" and "township_code" in h["dlq_error"] for h in invalid)
 
     metrics = await api.metrics("matcher")
     assert metrics[("bizpulse_dead_letters_total", (("error_code", "not_json"), ("service", "matcher"), ("topic", topics.RECORD_IMPORTED)))] >= 1

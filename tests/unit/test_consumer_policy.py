@@ -12,7 +12,7 @@ from sqlalchemy.exc import OperationalError
 
 from shared.contracts import ImportedRecord, RecordImported
 from shared.db.messaging_tables import messaging_tables
-from shared.messaging.consumer import EventConsumer, Subscription, _Item
+from shared.messaging.consumer import EventConsumer, Subscription, _Item, envelope
 
 
 def _item(n: int) -> _Item:
@@ -31,7 +31,7 @@ class FlakyConsumer(EventConsumer):
     def __init__(self, fail) -> None:
         outbox, processed = messaging_tables(sa.MetaData(schema="t"))
         super().__init__(
-            service="test", subscriptions=[Subscription("record-imported", RecordImported, None)],
+            service="test", subscriptions=[Subscription("record-imported", envelope(RecordImported), None)],
             sessions=None, outbox=outbox, processed=processed, broker=KafkaBroker(), relay=None,
             batch_size=10, batch_timeout_ms=10, max_attempts=3, retry_backoff=0.001,
         )

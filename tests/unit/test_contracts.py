@@ -10,6 +10,7 @@ from shared.contracts import (
     FeedbackPayload,
     FeedbackSubmitted,
     ImportedRecord,
+    IntakeProcessed,
     RecordImported,
     derived_event_id,
 )
@@ -85,14 +86,22 @@ def test_a_consumer_rejects_event_types_it_does_not_handle():
 
 
 def test_every_event_type_has_a_topic_that_is_consumed_with_a_dead_letter_twin():
-    specs = {s.name for s in topics.all_topics(["445202001"])}
+    specs = {s.name for s in topics.all_topics(["445202001"], ["tax"])}
     for model in EVENT_TYPES.values():
+        if model is IntakeProcessed:  # answers to departments, one topic each: see the intake test below
+            continue
         assert model.topic in specs
         assert topics.dead_letter(model.topic) in specs
     assert "alerts.township.445202001" in specs
 
 
 def test_hot_topics_have_room_to_scale():
-    for spec in topics.all_topics([]):
+    for spec in topics.all_topics([], ["tax"]):
         if spec.name in topics.CONSUMED:
             assert spec.partitions >= 6
+
+
+def test_every_department_has_an_intake_topic_its_dead_letters_and_results():
+    specs = {s.name for s in topics.all_topics([], ["tax", "commerce"])}
+    for department in ("tax", "commerce"):
+        assert {topics.intake(department), topics.dead_letter(topics.intake(department)), topics.intake_results(department)} <= specs

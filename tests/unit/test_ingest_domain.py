@@ -1,7 +1,10 @@
+import pytest
+
 from services.ingest.domain import identity
 from services.ingest.domain.desensitise import desensitise, keyed_hash, mask_person_name
 from services.ingest.domain.validation import validate_rows
 from shared.records import KINDS, PersonalField
+from shared.records.fields import registration_number_is_valid
 
 GOOD_POWER = {
     "power_account": "0300123456",
@@ -66,15 +69,73 @@ def test_record_identity_is_deterministic_and_period_sensitive():
     assert identity.content_hash({"x": 1, "y": 2}, {}) == identity.content_hash({"y": 2, "x": 1}, {})
 
 
+CODE = {"township_code": "445202001", "uscc": "91350100M000100Y43"}
+SAMPLES = {
+    "registration": CODE | {"name": "某某公司", "registered_capital": "50.00", "legal_representative": "张三",
+                            "legal_representative_id": "11010519491231002X", "contact_mobile": "13800001234"},
+    "tax_registration": CODE | {"taxpayer_id": "91350100M000100Y43"},
+    "tax_payment": CODE | {"taxpayer_id": "T1", "period": "2026-10", "amount": "1.50"},
+    "power_account": CODE | {"power_account": "0300123456", "usage_class": "industrial", "bank_account": "6222020200001234567"},
+    "power_usage": GOOD_POWER,
+    "commerce_indicator": CODE | {"period": "2026-10", "indicator": "retail_sales", "value": "12.5"},
+    "industry_indicator": CODE | {"period": "2026-10", "indicator": "employees", "value": "40"},
+    "finance_indicator": CODE | {"period": "2026-Q3", "indicator": "net_profit", "value": "-3.2"},
+    "innovation_indicator": CODE | {"period": "2025", "indicator": "patents_granted", "value": "2"},
+    "food_drug_inspection": CODE | {"period": "2026-Q3", "licence_number": "JY14452020001", "inspections": 2, "violations": 0},
+    "quality_indicator": CODE | {"period": "2025", "indicator": "spot_checks", "value": "3"},
+}
+
+
 def test_every_kind_survives_the_round_trip_downstream_services_make():
     """What ingest publishes (model_dump) must validate again in matcher, alerting, analytics."""
-    samples = {
-        "registration": {"uscc": "91350100M000100Y43", "name": "某某公司", "township_code": "445202001"},
-        "tax_payment": {"taxpayer_id": "T1", "township_code": "445202001", "period": "2026-10", "amount": "1.50"},
-        "power_usage": GOOD_POWER,
-    }
-    assert set(samples) == set(KINDS)
-    for name, row in samples.items():
+    assert set(SAMPLES) == set(KINDS)
+    for name, row in SAMPLES.items():
         model = KINDS[name].model
         first = model.model_validate(row)
-        assert model.model_validate(first.model_dump(mode="json")) == first
+        assert model.model_validate(first.model_dump(mode="json")) == first, name
+
+
+def test_every_column_title_of_every_kind_is_unambiguous():
+    for kind in KINDS.values():
+        columns = kind.columns()
+        assert set(columns.values()) == set(kind.model.model_fields), kind.name
+        titles = [info.title for info in kind.model.model_fields.values()]
+        assert len(titles) == len(set(titles)), kind.name
+
+
+@pytest.mark.parametrize(
+    ("kind", "row", "field", "code"),
+    [
+        ("registration", {"township_code": "445202001", "name": "某某公司"}, "", "entity_code_required"),
+        ("registration", CODE | {"name": "某某公司", "registration_number": "320483000067848"}, "registration_number", "registration_number_invalid"),
+        ("registration", CODE | {"name": "某某公司", "legal_representative_id": "110105194912310021"}, "legal_representative_id", "resident_id_invalid"),
+        ("registration", CODE | {"name": "某某公司", "contact_mobile": "2380000123"}, "contact_mobile", "mobile_invalid"),
+        ("tax_payment", CODE | {"taxpayer_id": "T", "period": "2026-10", "amount": "10", "vat": "5",
+                                "corporate_income_tax": "1", "individual_income_tax": "1", "other_taxes": "1"}, "", "amounts_inconsistent"),
+        ("finance_indicator", CODE | {"period": "2026-10", "indicator": "net_profit", "value": "1"}, "period", "period_invalid"),
+        ("innovation_indicator", CODE | {"period": "2025", "indicator": "coffee", "value": "1"}, "indicator", "value_not_allowed"),
+        ("commerce_indicator", CODE | {"period": "2026-10", "indicator": "retail_sales", "value": "-1"}, "value", "negative"),
+    ],
+)
+def test_kind_specific_rules_report_a_stable_code(kind, row, field, code):
+    _, errors = validate_rows(KINDS[kind], [row])
+    assert [(e.field, e.code) for e in errors] == [(field, code)]
+
+
+@pytest.mark.parametrize(
+    "number",
+    ["110108000000016", "310117003171688", "440301104041144", "445381600190918", "441900001868015", "320300000174110"],
+)
+def test_published_registration_numbers_pass_their_check_digit(number):
+    assert registration_number_is_valid(number)
+    assert not registration_number_is_valid(number[:14] + str((int(number[14]) + 1) % 10))
+
+
+def test_each_kind_of_personal_data_has_its_mask():
+    policy = KINDS["registration"].personal_fields | KINDS["power_account"].personal_fields
+    data = {"legal_representative": "欧阳娜娜", "legal_representative_id": "11010519491231002X",
+            "contact_mobile": "13800001234", "holder_mobile": "13912345678", "bank_account": "6222020200001234567"}
+    masked, hashes = desensitise(data, policy, b"k")
+    assert masked == {"legal_representative": "欧***", "legal_representative_id": "110105********002X",
+                      "contact_mobile": "138****1234", "holder_mobile": "139****5678", "bank_account": "***************4567"}
+    assert set(hashes) == set(data)

@@ -31,11 +31,11 @@ async def upsert_entities(session: AsyncSession, rows: Sequence[dict]) -> None:
     stmt = insert(entities)
     await session.execute(
         stmt.on_conflict_do_update(
-            index_elements=[entities.c.uscc],
+            index_elements=[entities.c.entity_key],
             set_={c: stmt.excluded[c] for c in ("name", "township_code", "status", "industry_code", "version")},
             where=entities.c.version < stmt.excluded.version,
         ),
-        _latest(rows, "uscc", "version"),
+        _latest(rows, "entity_key", "version"),
     )
 
 

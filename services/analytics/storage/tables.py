@@ -10,7 +10,7 @@ outbox, processed_events = messaging_tables(metadata)
 entities = sa.Table(
     "entities",
     metadata,
-    sa.Column("uscc", sa.Text, primary_key=True),
+    sa.Column("entity_key", sa.Text, primary_key=True),  # the USCC, or "reg:<number>" without one
     sa.Column("name", sa.Text, nullable=False),
     sa.Column("township_code", sa.Text, nullable=False),
     sa.Column("status", sa.Text, nullable=False),

@@ -1,26 +1,36 @@
-"""HTTP intake: a department posts a JSON batch of one kind of record."""
+"""HTTP intake: JSON batches, spreadsheet uploads, and the timeliness of what each department owes."""
 
-from __future__ import annotations
 
+import time
+from collections.abc import Iterator
+from itertools import islice
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, status
+from fastapi import APIRouter, Depends, File, HTTPException, Query, UploadFile, status
+from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
 from shared.auth import Principal, Role, forbidden, require_role
+from shared.contracts import SubmissionStatus
 from shared.messaging.outbox import UnitOfWork
-from shared.records import KINDS
+from shared.records import RecordKind
 from shared.service import Service
 
-from services.ingest.application import import_rows
+from services.ingest.application import ImportReport, Intake, IntakeRefused
+from services.ingest.domain.rate_limit import TokenBuckets
+from services.ingest.domain.spreadsheets import FileFormatError, read_rows
 from services.ingest.settings import IngestSettings
+from services.ingest.storage import repository
 from services.ingest.storage.tables import outbox
-from services.ingest.telemetry import ROWS
+from services.ingest.telemetry import observe
 
 
 class RecordBatch(BaseModel):
     kind: str = Field(description="declared record kind, e.g. registration, tax_payment, power_usage")
     records: list[Any] = Field(description="rows of that kind; each is validated on its own")
+    row_numbers: list[int] | None = Field(
+        default=None, description="how the sender numbers these rows (e.g. its file's lines), used in errors"
+    )
 
 
 class RowErrorOut(BaseModel):
@@ -37,47 +47,11 @@ class ImportReply(BaseModel):
     corrections: int = Field(description="records with the same identity and changed content: new version")
     duplicates: int = Field(description="identical to what was already received: not republished")
     rejected: int = Field(description="rows with at least one error")
-    errors: list[RowErrorOut]
+    errors: list[RowErrorOut] = Field(description="per-field errors (the first ones, for an upload)")
 
-
-def router(service: Service) -> APIRouter:
-    settings: IngestSettings = service.settings  # type: ignore[assignment]
-    api = APIRouter(prefix="/v1", tags=["intake"])
-
-    @api.post("/records", response_model=ImportReply)
-    async def submit_records(
-        batch: RecordBatch, principal: Annotated[Principal, Depends(require_role(Role.DEPARTMENT))]
-    ) -> ImportReply:
-        """Submit a batch; valid rows are accepted even when others are rejected (see `errors`)."""
-        kind = KINDS.get(batch.kind)
-        if kind is None:
-            raise HTTPException(
-                status.HTTP_422_UNPROCESSABLE_ENTITY,
-                detail={"code": "unknown_kind", "message": f"未知的数据类型：{batch.kind}"},
-            )
-        if kind.department != principal.code:
-            raise forbidden("kind_not_allowed", f"本部门无权报送“{kind.title_zh}”数据（由 {kind.department} 报送）")
-        if len(batch.records) > settings.max_rows_per_request:
-            raise HTTPException(
-                status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
-                detail={
-                    "code": "too_many_rows",
-                    "message": f"单次最多报送 {settings.max_rows_per_request} 行，请分批提交",
-                },
-            )
-        async with service.sessions() as session, session.begin():
-            uow = UnitOfWork(session, outbox)
-            report = await import_rows(
-                uow, kind=kind, rows=batch.records, channel="http", hmac_key=settings.hmac_key.get_secret_value().encode()
-            )
-            await uow.flush()
-        service.relay.wake()
-        labels = (kind.department, kind.name)
-        ROWS.labels(*labels, "accepted").inc(report.accepted)
-        ROWS.labels(*labels, "correction").inc(report.corrections)
-        ROWS.labels(*labels, "duplicate").inc(report.duplicates)
-        ROWS.labels(*labels, "rejected").inc(report.rejected_rows)
-        return ImportReply(
+    @classmethod
+    def of(cls, report: ImportReport) -> "ImportReply":
+        return cls(
             kind=report.kind,
             received=report.received,
             accepted=report.accepted,
@@ -87,4 +61,114 @@ def router(service: Service) -> APIRouter:
             errors=[RowErrorOut(**e.__dict__) for e in report.errors],
         )
 
+
+class Assessment(BaseModel):
+    department: str
+    kind: str
+    period: str
+    deadline: str
+    status: SubmissionStatus
+    first_arrival: str | None
+
+
+Department = Annotated[Principal, Depends(require_role(Role.DEPARTMENT))]
+
+
+def router(service: Service, intake: Intake) -> APIRouter:
+    settings: IngestSettings = service.settings  # type: ignore[assignment]
+    buckets = TokenBuckets(settings.rate_limit_per_minute, settings.rate_limit_burst)
+    api = APIRouter(prefix="/v1", tags=["intake"])
+
+    def rate_limited(principal: Department) -> Principal:
+        wait = buckets.take(principal.code)
+        if wait:
+            raise HTTPException(
+                status.HTTP_429_TOO_MANY_REQUESTS,
+                detail={"code": "rate_limited", "message": f"提交过于频繁，请 {wait:.0f} 秒后重试"},
+                headers={"Retry-After": str(max(1, round(wait)))},
+            )
+        return principal
+
+    Submitter = Annotated[Principal, Depends(rate_limited)]
+
+    def kind_of(principal: Principal, name: str) -> RecordKind:
+        try:
+            return intake.kind_for(principal.code, name)
+        except IntakeRefused as refused:
+            raise HTTPException(refused.status, detail={"code": refused.code, "message": refused.message_zh}) from None
+
+    async def import_chunk(kind, rows, row_numbers, channel) -> ImportReport:
+        started = time.perf_counter()
+        async with service.sessions() as session, session.begin():
+            uow = UnitOfWork(session, outbox)
+            report = await intake.import_rows(uow, kind=kind, rows=rows, row_numbers=row_numbers, channel=channel)
+            await uow.flush()
+        service.relay.wake()
+        observe(kind, report, channel, time.perf_counter() - started)
+        return report
+
+    @api.post("/records", response_model=ImportReply)
+    async def submit_records(batch: RecordBatch, principal: Submitter) -> ImportReply:
+        """Submit a batch of one kind; valid rows are accepted even when others are rejected (see `errors`)."""
+        kind = kind_of(principal, batch.kind)
+        if len(batch.records) > settings.max_rows_per_request:
+            raise HTTPException(
+                status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+                detail={"code": "too_many_rows", "message": f"单次最多报送 {settings.max_rows_per_request} 行，请分批提交"},
+            )
+        if batch.row_numbers is not None and len(batch.row_numbers) != len(batch.records):
+            raise HTTPException(
+                status.HTTP_422_UNPROCESSABLE_ENTITY,
+                detail={"code": "row_numbers_mismatch", "message": "row_numbers 的个数须与 records 一致"},
+            )
+        return ImportReply.of(await import_chunk(kind, batch.records, batch.row_numbers, "http"))
+
+    @api.post("/uploads", response_model=ImportReply)
+    async def upload_file(
+        principal: Submitter,
+        file: Annotated[UploadFile, File(description="CSV (UTF-8, GBK or GB18030) or XLSX, Chinese or field-name headers")],
+        kind: Annotated[str, Query(description="the record kind the file holds")],
+    ) -> ImportReply:
+        """Upload a department's exported spreadsheet; it is read and imported in chunks as it streams."""
+        record_kind = kind_of(principal, kind)
+        try:
+            sheet = await run_in_threadpool(read_rows, file.file, file.filename or "", record_kind.columns())
+            total = ImportReport(kind=record_kind.name)
+            while chunk := await run_in_threadpool(_take, sheet.rows, settings.upload_chunk_rows):
+                numbers, rows = zip(*chunk, strict=True)
+                report = await import_chunk(record_kind, list(rows), list(numbers), "upload")
+                total.add(report, settings.max_errors_reported)
+        except FileFormatError as bad:
+            raise HTTPException(
+                status.HTTP_422_UNPROCESSABLE_ENTITY,
+                detail={"code": bad.code, "message": bad.message_zh, "row": bad.row},
+            ) from None
+        return ImportReply.of(total)
+
+    @api.get("/timeliness", response_model=list[Assessment])
+    async def get_timeliness(
+        principal: Annotated[Principal, Depends(require_role(Role.DEPARTMENT, Role.SUPERVISOR))],
+        period: str | None = None,
+        department: str | None = None,
+    ) -> list[Assessment]:
+        """On time / late / missing per department, kind and period. A department sees its own."""
+        if principal.role is Role.DEPARTMENT:
+            if department not in (None, principal.code):
+                raise forbidden("department_not_allowed", "只能查看本部门的报送情况")
+            department = principal.code
+        async with service.sessions() as session:
+            rows = await repository.list_assessments(session, department, period)
+        return [
+            Assessment(
+                department=r["department"], kind=r["kind"], period=r["period"], deadline=r["deadline"].isoformat(),
+                status=r["status"], first_arrival=r["first_arrival"].isoformat() if r["first_arrival"] else None,
+            )
+            for r in rows
+        ]
+
     return api
+
+
+def _take(rows: Iterator[tuple[int, dict[str, str]]], n: int) -> list[tuple[int, dict[str, str]]]:
+    return list(islice(rows, n))
+

@@ -22,7 +22,25 @@ def mask_person_name(name: str) -> str:
     return name[:1] + "*" * (len(name) - 1) if name else ""
 
 
-_MASKS = {PersonalField.PERSON_NAME: mask_person_name}
+def mask_resident_id(number: str) -> str:
+    """Region (first 6) and last 4 kept; the birth date (digits 7–14) never shown."""
+    return number[:6] + "*" * (len(number) - 10) + number[-4:]
+
+
+def mask_mobile(number: str) -> str:
+    return number[:3] + "****" + number[-4:]
+
+
+def mask_bank_account(number: str) -> str:
+    return "*" * (len(number) - 4) + number[-4:]
+
+
+_MASKS = {
+    PersonalField.PERSON_NAME: mask_person_name,
+    PersonalField.RESIDENT_ID: mask_resident_id,
+    PersonalField.MOBILE: mask_mobile,
+    PersonalField.BANK_ACCOUNT: mask_bank_account,
+}
 
 
 def desensitise(

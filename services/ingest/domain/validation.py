@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -12,10 +13,17 @@ from shared.records import RecordKind
 
 MESSAGES_ZH = {
     "required": "必填字段缺失",
-    "uscc_required": "统一社会信用代码为必填项",
+    "entity_code_required": "统一社会信用代码与注册号至少填写一项",
+    "registration_number_invalid": "注册号无效（应为15位数字且校验位正确）",
+    "resident_id_invalid": "身份证号码无效（应为18位且校验码正确）",
+    "mobile_invalid": "手机号码无效（应为11位，以1开头）",
+    "bank_account_invalid": "银行账号无效（应为10至30位数字）",
+    "amounts_inconsistent": "各税种税额之和与实缴税额不一致",
+    "value_not_allowed": "取值不在允许范围内",
+    "too_large": "数值超出允许范围",
     "uscc_invalid": "统一社会信用代码无效（应为18位，字符集不含 I、O、Z、S、V，且校验位正确）",
     "township_unknown": "乡镇（街道）代码不在本市乡镇代码表中",
-    "period_invalid": "所属期格式应为 YYYY-MM",
+    "period_invalid": "所属期格式不正确（月度为 YYYY-MM，季度为 YYYY-Qn，年度为 YYYY）",
     "negative": "数值不能为负数",
     "not_a_number": "应为数字",
     "too_many_digits": "数值位数或小数位数超出范围",
@@ -41,9 +49,17 @@ _PYDANTIC_CODES = {
     "string_too_short": "too_short",
     "string_too_long": "too_long",
     "extra_forbidden": "unknown_field",
+    "int_parsing": "not_a_number",
+    "int_type": "not_a_number",
+    "int_from_float": "not_a_number",
+    "less_than_equal": "too_large",
     "date_from_datetime_parsing": "format_invalid",
+    "date_from_datetime_inexact": "format_invalid",
     "date_parsing": "format_invalid",
-    "enum": "format_invalid",
+    "date_type": "format_invalid",
+    "string_type": "format_invalid",
+    "enum": "value_not_allowed",
+    "literal_error": "value_not_allowed",
 }
 
 
@@ -61,10 +77,13 @@ class ValidRow:
     record: BaseModel
 
 
-def validate_rows(kind: RecordKind, rows: Iterable[Any], first_row: int = 1) -> tuple[list[ValidRow], list[RowError]]:
+def validate_rows(
+    kind: RecordKind, rows: Iterable[Any], row_numbers: Iterable[int] | None = None
+) -> tuple[list[ValidRow], list[RowError]]:
+    """`row_numbers`: how the sender counts its rows (a file's line numbers); 1, 2, … by default."""
     valid: list[ValidRow] = []
     errors: list[RowError] = []
-    for row_number, row in enumerate(rows, start=first_row):
+    for row_number, row in zip(row_numbers or itertools.count(1), rows):
         if not isinstance(row, dict):
             errors.append(_error(row_number, "", "not_an_object"))
             continue
@@ -76,6 +95,7 @@ def validate_rows(kind: RecordKind, rows: Iterable[Any], first_row: int = 1) -> 
 
 
 def _row_errors(row: int, exc: ValidationError) -> Sequence[RowError]:
+    # a model-level rule (loc empty) concerns the row as a whole: field ""
     return [_error(row, ".".join(map(str, e["loc"])), _code(e)) for e in exc.errors()]
 
 

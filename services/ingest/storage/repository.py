@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.ingest.storage.tables import records, submissions
+from services.ingest.storage.tables import arrivals, assessments, records, submissions
 
 
 @dataclass(frozen=True)
@@ -49,3 +49,52 @@ async def store_records(session: AsyncSession, rows: Sequence[RecordRow]) -> dic
 
 async def log_submission(session: AsyncSession, **values) -> None:
     await session.execute(sa.insert(submissions).values(**values))
+
+
+async def record_arrivals(session: AsyncSession, department: str, kind: str, rows_by_period: dict[str, int], at) -> set[str]:
+    """Note that data for these periods arrived now; returns the periods that arrived for the first time."""
+    if not rows_by_period:
+        return set()
+    stmt = insert(arrivals)
+    result = await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[arrivals.c.department, arrivals.c.kind, arrivals.c.period],
+            set_={"last_arrival": stmt.excluded.last_arrival, "rows": arrivals.c.rows + stmt.excluded.rows},
+        ).returning(arrivals.c.period, arrivals.c.first_arrival),
+        [
+            {"department": department, "kind": kind, "period": p, "first_arrival": at, "last_arrival": at, "rows": n}
+            for p, n in rows_by_period.items()
+        ],
+    )
+    return {row.period for row in result if row.first_arrival == at}
+
+
+async def first_arrivals(session: AsyncSession, department: str, kind: str, periods: list[str]) -> dict[str, object]:
+    rows = await session.execute(
+        sa.select(arrivals.c.period, arrivals.c.first_arrival).where(
+            arrivals.c.department == department, arrivals.c.kind == kind, arrivals.c.period.in_(periods)
+        )
+    )
+    return {r.period: r.first_arrival for r in rows}
+
+
+async def save_assessment(session: AsyncSession, values: dict) -> bool:
+    """Store a judgement; True when it is new or changed (and so worth publishing)."""
+    stmt = insert(assessments).values(**values)
+    changed = await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[assessments.c.department, assessments.c.kind, assessments.c.period],
+            set_={c: stmt.excluded[c] for c in ("deadline", "status", "first_arrival", "assessed_at")},
+            where=assessments.c.status != stmt.excluded.status,
+        ).returning(assessments.c.period)
+    )
+    return changed.first() is not None
+
+
+async def list_assessments(session: AsyncSession, department: str | None, period: str | None):
+    query = sa.select(assessments).order_by(assessments.c.period.desc(), assessments.c.department, assessments.c.kind)
+    if department:
+        query = query.where(assessments.c.department == department)
+    if period:
+        query = query.where(assessments.c.period == period)
+    return (await session.execute(query)).mappings().all()

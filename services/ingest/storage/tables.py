@@ -35,3 +35,28 @@ submissions = sa.Table(
     sa.Column("rejected", sa.Integer, nullable=False),
     sa.Index("submissions_by_department_period", "department", "kind", "received_at"),
 )
+
+# first and last arrival of each department's data for each period: the basis of timeliness
+arrivals = sa.Table(
+    "arrivals",
+    metadata,
+    sa.Column("department", sa.Text, primary_key=True),
+    sa.Column("kind", sa.Text, primary_key=True),
+    sa.Column("period", sa.Text, primary_key=True),
+    sa.Column("first_arrival", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("last_arrival", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("rows", sa.BigInteger, nullable=False),
+)
+
+# the latest judgement (on time / late / missing) of each department, kind and period
+assessments = sa.Table(
+    "assessments",
+    metadata,
+    sa.Column("department", sa.Text, primary_key=True),
+    sa.Column("kind", sa.Text, primary_key=True),
+    sa.Column("period", sa.Text, primary_key=True),
+    sa.Column("deadline", sa.Date, nullable=False),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("first_arrival", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("assessed_at", sa.DateTime(timezone=True), nullable=False),
+)

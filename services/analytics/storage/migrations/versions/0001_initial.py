@@ -17,7 +17,7 @@ def upgrade() -> None:
     create_messaging_tables(op, SCHEMA)
     op.create_table(
         "entities",
-        sa.Column("uscc", sa.Text, primary_key=True),
+        sa.Column("entity_key", sa.Text, primary_key=True),
         sa.Column("name", sa.Text, nullable=False),
         sa.Column("township_code", sa.Text, nullable=False),
         sa.Column("status", sa.Text, nullable=False),
