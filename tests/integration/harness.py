@@ -122,3 +122,25 @@ def new_uscc(division: str = "445202") -> str:
 
 def townships_of(division: str) -> list[str]:
     return sorted(code for code in TOWNSHIPS if code.startswith(division))
+
+
+def restart_with_env(platform: LocalPlatform, service: str, env: dict[str, str]) -> None:
+    """Restart one service with extra or changed environment (a new declaration, another limit)."""
+    process = platform.services[service]
+    process.stop()
+    process.env = {**process.env, **env}
+    process.start()
+    process.wait_ready()
+
+
+async def db_scalar(platform: LocalPlatform, sql: str, **params):
+    """Read a number straight from the database, as an auditor would (tests only; services never do)."""
+    from sqlalchemy import text
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    engine = create_async_engine(platform.database_url)
+    try:
+        async with engine.connect() as connection:
+            return await connection.scalar(text(sql), params)
+    finally:
+        await engine.dispose()
