@@ -1,7 +1,14 @@
 """analytics (分析与应用): read models of the whole flow, answering the dashboards."""
 
 from shared import topics
-from shared.contracts import AnomalyDetected, FeedbackSubmitted, MatchFailed, RecordImported, RecordMatched
+from shared.contracts import (
+    AnomalyDetected,
+    FeedbackSubmitted,
+    MatchFailed,
+    RecordImported,
+    RecordMatched,
+    SubmissionAssessed,
+)
 from shared.messaging.consumer import Subscription, envelope
 from shared.service import ServiceSpec
 
@@ -23,6 +30,7 @@ def build() -> ServiceSpec:
             Subscription(topics.MATCH_FAILED, envelope(MatchFailed), handlers.on_match_failed),
             Subscription(topics.ANOMALY_DETECTED, envelope(AnomalyDetected), handlers.on_anomaly_detected),
             Subscription(topics.FEEDBACK_SUBMITTED, envelope(FeedbackSubmitted), handlers.on_feedback_submitted),
+            Subscription(topics.SUBMISSION_ASSESSED, envelope(SubmissionAssessed), handlers.on_submission_assessed),
         ],
         routers=lambda service: [routes.router(service)],
     )

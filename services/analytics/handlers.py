@@ -10,6 +10,7 @@ from shared.contracts import (
     MatchFailed,
     RecordImported,
     RecordMatched,
+    SubmissionAssessed,
 )
 from shared.messaging.outbox import UnitOfWork
 from shared.records import Registration
@@ -99,3 +100,8 @@ async def on_feedback_submitted(events: list[FeedbackSubmitted], uow: UnitOfWork
             }
         )
     await repository.upsert_alerts(uow.session, rows)
+
+
+async def on_submission_assessed(events: list[SubmissionAssessed], uow: UnitOfWork) -> None:
+    rows = [e.payload.model_dump() | {"assessed_at": e.occurred_at} for e in events]
+    await repository.upsert_submissions(uow.session, rows)

@@ -335,8 +335,10 @@ def import_command(
 
 def _print_report(console: Console, summaries: list[FileSummary], log: ErrorLog, errors_csv: Path | None) -> None:
     table = Table(title="导入结果")
-    for header in ("文件", "数据类型", "行数", "新增", "更正", "重复", "拒绝", "用时（秒）"):
-        table.add_column(header, justify="left" if header in ("文件", "数据类型") else "right")
+    table.add_column("文件", overflow="fold")
+    table.add_column("数据类型", overflow="fold")
+    for header in ("行数", "新增", "更正", "重复", "拒绝", "用时（秒）"):
+        table.add_column(header, justify="right", no_wrap=True)
     for s in summaries:
         numbers = (s.rows, s.accepted, s.corrections, s.duplicates, s.rejected)
         table.add_row(
@@ -347,7 +349,7 @@ def _print_report(console: Console, summaries: list[FileSummary], log: ErrorLog,
     if log.first:
         shown = Table(title=f"错误（共 {log.count:,} 条，显示前 {len(log.first)} 条）")
         for header in ERRORS_CSV_HEADER:
-            shown.add_column(header)
+            shown.add_column(header, overflow="fold")
         for e in log.first:
             shown.add_row(Text(e.file), "" if e.row is None else str(e.row), e.field, e.code, Text(e.message))
         console.print(shown)

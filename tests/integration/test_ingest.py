@@ -16,6 +16,7 @@ from shared import topics
 from shared.auth import ApiKey, Role, hash_key
 from tests.integration.harness import (
     TopicReader,
+    eventually,
     json_value,
     new_uscc,
     produce_raw,
@@ -177,3 +178,15 @@ async def test_oversized_requests_and_bursts_are_refused_clearly(api, platform):
         assert (await api.submit("commerce", "commerce_indicator", [])).status_code == 200  # others unaffected
     finally:
         restart_with_env(platform, "ingest", {"BIZPULSE_RATE_LIMIT_BURST": "120", "BIZPULSE_RATE_LIMIT_PER_MINUTE": "600"})
+
+
+async def test_supervisors_see_timeliness_in_analytics(api):
+    period = due_periods(datetime.now(UTC), "monthly", WorkingCalendar.china())[-1]
+
+    async def commerce_missing():
+        rows = (await api.as_supervisor("analytics", "/v1/timeliness", params={"period": period})).json()
+        return [r for r in rows if r["kind"] == "commerce_indicator" and r["status"] == "missing"]
+
+    assert await eventually(commerce_missing, what="missing commerce data in analytics")
+    township = townships_of("445202")[0]
+    assert (await api.as_township(township, "GET", "analytics", "/v1/timeliness")).status_code == 403

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel
 
 from shared.auth import Principal, Role, require_role
+from shared.contracts import SubmissionStatus
 from shared.service import Service
 
 from services.analytics.domain.overview import overview
@@ -36,6 +38,15 @@ class Overview(BaseModel):
     totals: Figures
 
 
+class Submission(BaseModel):
+    department: str
+    kind: str
+    period: str
+    deadline: date
+    status: SubmissionStatus
+    first_arrival: datetime | None
+
+
 def router(service: Service) -> APIRouter:
     api = APIRouter(prefix="/v1", tags=["dashboard"])
 
@@ -49,5 +60,16 @@ def router(service: Service) -> APIRouter:
             figures = await repository.figures_by_township(session, prefix)
         rows, totals = overview(figures, prefix)
         return Overview(townships=[TownshipOverview(**r) for r in rows], totals=Figures(**totals.__dict__))
+
+    @api.get("/timeliness", response_model=list[Submission])
+    async def get_timeliness(
+        _: Annotated[Principal, Depends(require_role(Role.SUPERVISOR))],
+        period: str | None = None,
+        department: str | None = None,
+    ) -> list[Submission]:
+        """报送及时性: each department's data per kind and period — on time, late or missing."""
+        async with service.sessions() as session:
+            rows = await repository.list_submissions(session, period, department)
+        return [Submission(**row) for row in rows]
 
     return api

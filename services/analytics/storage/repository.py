@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Hashable, Sequence
+from operator import itemgetter
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
@@ -14,14 +15,16 @@ from services.analytics.domain.overview import (
     MATCH_OK,
     TownshipFigures,
 )
-from services.analytics.storage.tables import alerts, entities, records
+from services.analytics.storage.tables import alerts, entities, records, submissions
 
 
-def _latest(rows: Sequence[dict], key: str, version: str) -> list[dict]:
+def _latest(rows: Sequence[dict], key: Callable[[dict], Hashable], version: str) -> list[dict]:
+    """One row per key, the newest: a statement may not update the same row twice."""
     latest: dict = {}
     for row in rows:
-        if row[key] not in latest or latest[row[key]][version] < row[version]:
-            latest[row[key]] = row
+        k = key(row)
+        if k not in latest or latest[k][version] < row[version]:
+            latest[k] = row
     return list(latest.values())
 
 
@@ -35,7 +38,7 @@ async def upsert_entities(session: AsyncSession, rows: Sequence[dict]) -> None:
             set_={c: stmt.excluded[c] for c in ("name", "township_code", "status", "industry_code", "version")},
             where=entities.c.version < stmt.excluded.version,
         ),
-        _latest(rows, "entity_key", "version"),
+        _latest(rows, itemgetter("entity_key"), "version"),
     )
 
 
@@ -117,3 +120,26 @@ async def figures_by_township(session: AsyncSession, township_prefix: str) -> di
         f = fig(code)
         f.open_alerts, f.acknowledged_alerts, f.resolved_alerts = open_, acknowledged, resolved
     return figures
+
+
+async def upsert_submissions(session: AsyncSession, rows: Sequence[dict]) -> None:
+    if not rows:
+        return
+    stmt = insert(submissions)
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[submissions.c.department, submissions.c.kind, submissions.c.period],
+            set_={c: stmt.excluded[c] for c in ("deadline", "status", "first_arrival", "assessed_at")},
+            where=submissions.c.assessed_at <= stmt.excluded.assessed_at,
+        ),
+        _latest(rows, itemgetter("department", "kind", "period"), "assessed_at"),
+    )
+
+
+async def list_submissions(session: AsyncSession, period: str | None, department: str | None):
+    query = sa.select(submissions).order_by(submissions.c.period.desc(), submissions.c.department, submissions.c.kind)
+    if period:
+        query = query.where(submissions.c.period == period)
+    if department:
+        query = query.where(submissions.c.department == department)
+    return (await session.execute(query)).mappings().all()

@@ -49,3 +49,16 @@ alerts = sa.Table(
     sa.Column("resolved_at", sa.DateTime(timezone=True), nullable=True),
     sa.Index("alerts_by_township", "township_code"),
 )
+
+# each department's timeliness per kind and period, as ingest last judged it
+submissions = sa.Table(
+    "submissions",
+    metadata,
+    sa.Column("department", sa.Text, primary_key=True),
+    sa.Column("kind", sa.Text, primary_key=True),
+    sa.Column("period", sa.Text, primary_key=True),
+    sa.Column("deadline", sa.Date, nullable=False),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("first_arrival", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("assessed_at", sa.DateTime(timezone=True), nullable=False),
+)
