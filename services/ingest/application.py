@@ -195,7 +195,7 @@ class Intake:
         data, pii_hashes = desensitise(data, kind.personal_fields, self._hmac_key)
         source_key = kind.source_key(item.record)
         period = kind.period(item.record)
-        record = ImportedRecord(
+        record = ImportedRecord.model_construct(  # every part is validated or derived above
             record_id=identity.record_id(kind.department, kind.name, source_key, period),
             version=1,
             department=kind.department,
@@ -207,5 +207,6 @@ class Intake:
             received_at=received_at,
             data=data,
             pii_hashes=pii_hashes,
+            is_correction=False,
         )
         return _Prepared(item.row, record, identity.content_hash(data, pii_hashes))

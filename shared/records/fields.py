@@ -130,3 +130,12 @@ Mobile = Annotated[str, BeforeValidator(_compact), AfterValidator(_mobile)]
 BankAccount = Annotated[str, BeforeValidator(_compact), AfterValidator(_bank_account)]
 
 PERIOD_TYPES = {Frequency.MONTHLY: MonthPeriod, Frequency.QUARTERLY: QuarterPeriod, Frequency.YEARLY: YearPeriod}
+
+
+def labelled(enum_type: type[enum.StrEnum], labels_zh: dict[str, enum.StrEnum]):
+    """An enum field that also accepts the Chinese labels departments' exports use (存续 → active)."""
+    return Annotated[
+        enum_type,
+        BeforeValidator(lambda v: labels_zh.get(v.strip(), v) if isinstance(v, str) else v),
+        Field(json_schema_extra={"labels_zh": {label: str(value) for label, value in labels_zh.items()}}),
+    ]

@@ -29,6 +29,7 @@ from shared.records.fields import (
     ResidentId,
     TownshipCode,
     BankAccount,
+    labelled,
 )
 
 
@@ -63,6 +64,18 @@ class RegistrationEvent(enum.StrEnum):
     REVOCATION = "revocation"
 
 
+RegistrationStatusField = labelled(
+    RegistrationStatus,
+    {"存续": RegistrationStatus.ACTIVE, "在业": RegistrationStatus.ACTIVE, "开业": RegistrationStatus.ACTIVE,
+     "注销": RegistrationStatus.DEREGISTERED, "吊销": RegistrationStatus.REVOKED},
+)
+RegistrationEventField = labelled(
+    RegistrationEvent,
+    {"设立": RegistrationEvent.ESTABLISHMENT, "变更": RegistrationEvent.CHANGE,
+     "注销": RegistrationEvent.DEREGISTRATION, "吊销": RegistrationEvent.REVOCATION},
+)
+
+
 class Registration(CodedRecord):
     """A business registration (商事主体登记): the entity itself, one version per registration event."""
 
@@ -72,8 +85,8 @@ class Registration(CodedRecord):
     industry_code: Annotated[str, Field(pattern=r"^[A-T]?\d{2,4}$")] | None = Field(
         default=None, title="行业代码", json_schema_extra={"aliases": ["国民经济行业代码"]}
     )
-    status: RegistrationStatus = Field(default=RegistrationStatus.ACTIVE, title="登记状态")
-    event: RegistrationEvent = Field(default=RegistrationEvent.ESTABLISHMENT, title="登记事项")
+    status: RegistrationStatusField = Field(default=RegistrationStatus.ACTIVE, title="登记状态")
+    event: RegistrationEventField = Field(default=RegistrationEvent.ESTABLISHMENT, title="登记事项")
     event_date: date | None = Field(default=None, title="登记日期")
     established_on: date | None = Field(default=None, title="成立日期")
     registered_capital: Money | None = Field(default=None, title="注册资本（万元）", json_schema_extra={"aliases": ["注册资本"]})
@@ -97,13 +110,20 @@ class TaxRegistrationStatus(enum.StrEnum):
     CANCELLED = "cancelled"
 
 
+TaxRegistrationStatusField = labelled(
+    TaxRegistrationStatus,
+    {"正常": TaxRegistrationStatus.NORMAL, "非正常": TaxRegistrationStatus.SUSPENDED,
+     "停业": TaxRegistrationStatus.SUSPENDED, "注销": TaxRegistrationStatus.CANCELLED},
+)
+
+
 class TaxRegistration(CodedRecord):
     """A taxpayer's registration with the tax office (税务登记)."""
 
     taxpayer_id: Annotated[str, Field(min_length=1, max_length=40, title="纳税人识别号")]
     taxpayer_name: str = Field(default="", title="纳税人名称")
     address: str = Field(default="", title="生产经营地址", json_schema_extra={"aliases": ["地址"]})
-    status: TaxRegistrationStatus = Field(default=TaxRegistrationStatus.NORMAL, title="纳税人状态")
+    status: TaxRegistrationStatusField = Field(default=TaxRegistrationStatus.NORMAL, title="纳税人状态")
     registered_on: date | None = Field(default=None, title="登记日期")
 
 
@@ -141,6 +161,14 @@ class UsageClass(enum.StrEnum):
     OTHER = "other"
 
 
+UsageClassField = labelled(
+    UsageClass,
+    {"工业": UsageClass.INDUSTRIAL, "大工业": UsageClass.INDUSTRIAL, "一般工商业": UsageClass.COMMERCIAL,
+     "商业": UsageClass.COMMERCIAL, "居民": UsageClass.RESIDENTIAL, "农业": UsageClass.AGRICULTURAL,
+     "农业生产": UsageClass.AGRICULTURAL, "其他": UsageClass.OTHER},
+)
+
+
 class PowerAccount(CodedRecord):
     """A power account (用电户) and its meter, as the power supply company registers it."""
 
@@ -148,7 +176,7 @@ class PowerAccount(CodedRecord):
     meter_number: str = Field(default="", title="电表编号", json_schema_extra={"aliases": ["表号"]})
     account_name: str = Field(default="", title="户名", json_schema_extra={"aliases": ["用电户名称"]})
     address: str = Field(default="", title="用电地址", json_schema_extra={"aliases": ["地址"]})
-    usage_class: UsageClass = Field(default=UsageClass.OTHER, title="用电类别")
+    usage_class: UsageClassField = Field(default=UsageClass.OTHER, title="用电类别")
     holder_mobile: Mobile | None = Field(default=None, title="联系电话")
     bank_account: BankAccount | None = Field(default=None, title="代扣银行账号", json_schema_extra={"aliases": ["银行账号"]})
 

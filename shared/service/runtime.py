@@ -17,6 +17,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 import uvicorn
+from aiokafka import AIOKafkaProducer
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
 from faststream.kafka import KafkaBroker
@@ -82,7 +83,13 @@ class Service:
             service=spec.name,
             sessions=self.sessions,
             outbox=outbox,
-            broker=self.broker,
+            producer=lambda: AIOKafkaProducer(
+                bootstrap_servers=settings.kafka_bootstrap,
+                client_id=f"{client_id}-outbox",
+                acks="all",
+                enable_idempotence=True,
+                linger_ms=5,
+            ),
             batch_size=settings.outbox_batch_size,
             idle_poll_seconds=settings.outbox_idle_poll_seconds,
         )

@@ -110,12 +110,12 @@ def json_value(record) -> dict:
     return orjson.loads(record.value)
 
 
-_serial = itertools.count(1)
+_serial = itertools.count(uuid.uuid4().int % 10**8)  # a random start, then strictly new numbers
 
 
 def new_uscc(division: str = "445202") -> str:
-    """A valid, never-before-used code (organisation part from a per-run counter)."""
-    n = next(_serial) + int(uuid.uuid4().int % 10**6) * 1000
+    """A valid code never used before in this run (6 base-31 digits: no wrap within 8×10^8 codes)."""
+    n = next(_serial)
     body = "MA" + "".join(uscc.ALPHABET[(n // 31**i) % 31] for i in range(6))
     return uscc.build("9", "1", division, body)
 
