@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from aiokafka.errors import KafkaConnectionError, KafkaTimeoutError, NotEnoughReplicasError
+from confluent_kafka import KafkaException
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 _TRANSIENT_TYPES = (
@@ -16,6 +17,7 @@ _TRANSIENT_TYPES = (
     KafkaConnectionError,
     KafkaTimeoutError,
     NotEnoughReplicasError,
+    KafkaException,  # the outbox producer's: a broker that is down or slow to acknowledge
 )
 
 

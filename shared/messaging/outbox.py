@@ -1,8 +1,8 @@
 """Unit of work with a transactional outbox, and the relay that moves the outbox to Kafka.
 
-The relay publishes with its own plain aiokafka producer (acks=all, idempotent): it only moves
-bytes already encoded, so FastStream's per-message pipeline would be pure overhead on the
-busiest path of every service.
+The relay publishes with its own producer (shared/messaging/producer.py): it only moves bytes
+already encoded, so FastStream's per-message pipeline would be pure overhead on the busiest path
+of every service.
 """
 
 from __future__ import annotations
@@ -10,17 +10,16 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import Counter
-from collections.abc import Callable
 
 import orjson
 
 import sqlalchemy as sa
-from aiokafka import AIOKafkaProducer
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.contracts import Event
 from shared.messaging import codec
 from shared.messaging.errors import is_transient
+from shared.messaging.producer import OutboxProducer
 from shared.observability import OUTBOX_PENDING, OUTBOX_PUBLISHED, TRANSIENT_ERRORS
 
 log = logging.getLogger(__name__)
@@ -74,15 +73,14 @@ class OutboxRelay:
         service: str,
         sessions: async_sessionmaker,
         outbox: sa.Table,
-        producer: Callable[[], AIOKafkaProducer],
+        producer: OutboxProducer,
         batch_size: int,
         idle_poll_seconds: float,
     ) -> None:
         self._service = service
         self._sessions = sessions
         self._outbox = outbox
-        self._new_producer = producer
-        self._producer: AIOKafkaProducer | None = None
+        self._producer = producer
         self._batch_size = batch_size
         self._idle_poll = idle_poll_seconds
         self._wake = asyncio.Event()
@@ -94,21 +92,13 @@ class OutboxRelay:
         try:
             await self._relay_forever()
         finally:
-            if self._producer is not None:
-                await self._producer.stop()
-
-    async def _start_producer(self) -> AIOKafkaProducer:
-        if self._producer is None:
-            producer = self._new_producer()
-            await producer.start()  # a broker that is down fails here: retried by the loop below
-            self._producer = producer
-        return self._producer
+            await self._producer.close()
 
     async def _relay_forever(self) -> None:
         backoff = self._idle_poll
         while True:
             try:
-                relayed = await self.relay_once(await self._start_producer())
+                relayed = await self.relay_once()
                 backoff = self._idle_poll
             except Exception as exc:
                 if is_transient(exc):
@@ -133,7 +123,7 @@ class OutboxRelay:
             pass
         self._wake.clear()
 
-    async def relay_once(self, producer: AIOKafkaProducer) -> int:
+    async def relay_once(self) -> int:
         t = self._outbox
         async with self._sessions() as session, session.begin():
             rows = (
@@ -146,13 +136,7 @@ class OutboxRelay:
             ).all()
             if not rows:
                 return 0
-            pending = [
-                await producer.send(
-                    row.topic, row.value, key=row.key, headers=[(k, v.encode()) for k, v in row.headers.items()]
-                )
-                for row in rows
-            ]
-            await asyncio.gather(*pending)
+            await self._producer.send_all([(row.topic, row.key, row.value, row.headers) for row in rows])
             await session.execute(sa.delete(t).where(t.c.id.in_([row.id for row in rows])))
         for topic, n in Counter(row.topic for row in rows).items():
             OUTBOX_PUBLISHED.labels(self._service, topic).inc(n)

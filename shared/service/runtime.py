@@ -17,7 +17,6 @@ from pathlib import Path
 
 import sqlalchemy as sa
 import uvicorn
-from aiokafka import AIOKafkaProducer
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
 from faststream.kafka import KafkaBroker
@@ -31,6 +30,7 @@ from shared.db.engine import create_engine, session_factory
 from shared.db.migrations import upgrade
 from shared.messaging.consumer import EventConsumer, Subscription
 from shared.messaging.outbox import OutboxRelay
+from shared.messaging.producer import OutboxProducer
 from shared.observability import configure_logging
 from shared.service.limits import BodySizeLimit
 from shared.settings import ServiceSettings
@@ -83,13 +83,7 @@ class Service:
             service=spec.name,
             sessions=self.sessions,
             outbox=outbox,
-            producer=lambda: AIOKafkaProducer(
-                bootstrap_servers=settings.kafka_bootstrap,
-                client_id=f"{client_id}-outbox",
-                acks="all",
-                enable_idempotence=True,
-                linger_ms=5,
-            ),
+            producer=OutboxProducer(settings.kafka_bootstrap, f"{client_id}-outbox"),
             batch_size=settings.outbox_batch_size,
             idle_poll_seconds=settings.outbox_idle_poll_seconds,
         )
