@@ -13,7 +13,7 @@ from shared.contracts import (
     SubmissionAssessed,
 )
 from shared.messaging.outbox import UnitOfWork
-from shared.records import Registration
+from shared.records import KINDS
 
 from services.analytics.domain.overview import (
     ALERT_ACKNOWLEDGED,
@@ -43,7 +43,7 @@ async def on_record_imported(events: list[RecordImported], uow: UnitOfWork) -> N
     entities = []
     for e in events:
         if e.payload.kind == "registration":
-            reg = Registration.model_validate(e.payload.data)
+            reg = KINDS["registration"].read(e.payload.data)
             entities.append(
                 {
                     "entity_key": e.payload.source_key,

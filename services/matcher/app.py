@@ -5,18 +5,21 @@ from shared.contracts import MatchFailed, RecordImported, RecordMatched
 from shared.messaging.consumer import Subscription, envelope
 from shared.service import Publication, ServiceSpec
 
-from services.matcher.handlers import on_record_imported
+from services.matcher.domain.decision import Thresholds
+from services.matcher.handlers import MatcherHandlers
 from services.matcher.settings import MatcherSettings
 from services.matcher.storage.tables import metadata
 
 
 def build() -> ServiceSpec:
+    settings = MatcherSettings()
+    handlers = MatcherHandlers(Thresholds(settings.match_auto_link, settings.match_review, settings.match_margin))
     return ServiceSpec(
         name="matcher",
         description="验证与比较：将纳税、用电等记录关联到商事主体，无法关联的推送至乡镇（街道）",
-        settings=MatcherSettings(),
+        settings=settings,
         metadata=metadata,
-        subscriptions=lambda _: [Subscription(topics.RECORD_IMPORTED, envelope(RecordImported), on_record_imported)],
+        subscriptions=lambda _: [Subscription(topics.RECORD_IMPORTED, envelope(RecordImported), handlers.on_record_imported)],
         publications=[
             Publication(topics.RECORD_MATCHED, RecordMatched, "a record linked to its entity"),
             Publication(topics.MATCH_FAILED, MatchFailed, "a record no entity could be linked to"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from shared import topics
 from shared.contracts import (
+    Candidate as CandidateOut,
     MatchFailed,
     MatchFailedPayload,
     RecordImported,
@@ -11,24 +12,47 @@ from shared.contracts import (
     RecordMatchedPayload,
 )
 from shared.messaging.outbox import UnitOfWork
-from shared.records import Registration
+from shared.records import KINDS
 
-from services.matcher.domain.matching import Entity, Linked, link
+from services.matcher.domain.decision import Thresholds
+from services.matcher.domain.index import EntityIndex, RegisteredEntity
+from services.matcher.domain.matching import Linked, link
 from services.matcher.storage import repository
-from services.matcher.telemetry import OUTCOMES
+from services.matcher.telemetry import OUTCOMES, REGISTRY_SIZE, SCORES
 
 PRODUCER = "matcher"
 
 
-async def on_record_imported(events: list[RecordImported], uow: UnitOfWork) -> None:
-    # the registry is keyed by USCC; entities known only by their old registration number are not linkable yet
-    registrations = [e for e in events if e.payload.kind == "registration" and e.payload.uscc]
-    await repository.upsert_entities(uow.session, [(_entity(e), e.payload.version) for e in registrations])
-    others = [e for e in events if e.payload.kind != "registration"]
-    known = await repository.find_entities(uow.session, (e.payload.uscc for e in others if e.payload.uscc))
-    for event in others:
+class MatcherHandlers:
+    """Holds this instance's in-memory index. Registrations may arrive on partitions another
+    instance owns, so before each batch the index catches up with every write to the shared
+    registry table (by its change sequence)."""
+
+    def __init__(self, thresholds: Thresholds, index: EntityIndex | None = None) -> None:
+        self._thresholds = thresholds
+        self._index = index or EntityIndex()
+        self._seen = 0
+
+    async def on_record_imported(self, events: list[RecordImported], uow: UnitOfWork) -> None:
+        await self._catch_up(uow)
+        # the registry is keyed by USCC; entities known only by their old registration number are not linkable yet
+        registrations = [(_entity(e), e.payload.version) for e in events if e.payload.kind == "registration" and e.payload.uscc]
+        await repository.upsert_entities(uow.session, registrations)
+        for entity, _ in registrations:
+            self._index.upsert(entity)
+        REGISTRY_SIZE.set(len(self._index))
+        for event in events:
+            if event.payload.kind != "registration":
+                self._decide(event, uow)
+
+    async def _catch_up(self, uow: UnitOfWork) -> None:
+        changed, self._seen = await repository.changed_since(uow.session, self._seen)
+        for entity in changed:
+            self._index.upsert(entity)
+
+    def _decide(self, event: RecordImported, uow: UnitOfWork) -> None:
         record = event.payload
-        decision = link(record, known.get(record.uscc) if record.uscc else None)
+        decision = link(record, self._index, self._thresholds)
         if isinstance(decision, Linked):
             matched = RecordMatched.create(
                 RecordMatchedPayload(
@@ -37,7 +61,7 @@ async def on_record_imported(events: list[RecordImported], uow: UnitOfWork) -> N
                     entity_name=decision.entity.name,
                     entity_township_code=decision.entity.township_code,
                     method=decision.method,
-                    score=decision.score,
+                    score=round(decision.score, 4),
                     explanation=decision.explanation,
                 ),
                 producer=PRODUCER,
@@ -46,21 +70,35 @@ async def on_record_imported(events: list[RecordImported], uow: UnitOfWork) -> N
             )
             uow.emit(matched, key=decision.entity.uscc)
             OUTCOMES.labels("matched", decision.method).inc()
-        else:
-            failed = MatchFailed.create(
-                MatchFailedPayload(
-                    record=record, reason=decision.reason, township_code=record.township_code, message_zh=decision.message_zh
-                ),
-                producer=PRODUCER,
-                correlation_id=event.correlation_id,
-                cause=event,
-            )
-            key = f"{record.department}:{record.source_key}"
-            uow.emit(failed, key=key)
-            uow.emit(failed, key=key, topic=topics.township_alerts(record.township_code))
-            OUTCOMES.labels("failed", decision.reason).inc()
+            SCORES.labels(decision.method).observe(decision.score)
+            return
+        failed = MatchFailed.create(
+            MatchFailedPayload(
+                record=record,
+                reason=decision.reason,
+                township_code=record.township_code,
+                message_zh=decision.message_zh,
+                candidates=[
+                    CandidateOut(
+                        uscc=c.entity.uscc, name=c.entity.name, score=round(c.score, 4), explanation=c.explanation
+                    )
+                    for c in decision.candidates[:5]
+                    if c.entity.uscc
+                ],
+            ),
+            producer=PRODUCER,
+            correlation_id=event.correlation_id,
+            cause=event,
+        )
+        key = f"{record.department}:{record.source_key}"
+        uow.emit(failed, key=key)
+        uow.emit(failed, key=key, topic=topics.township_alerts(record.township_code))
+        OUTCOMES.labels("failed", decision.reason).inc()
 
 
-def _entity(event: RecordImported) -> Entity:
-    registration = Registration.model_validate(event.payload.data)
-    return Entity(registration.uscc, registration.name, registration.township_code, registration.status)
+def _entity(event: RecordImported) -> RegisteredEntity:
+    r = KINDS["registration"].read(event.payload.data)
+    return RegisteredEntity(
+        uscc=r.uscc, registration_number=r.registration_number, name=r.name, address=r.address,
+        township_code=r.township_code, status=r.status, former_names=(r.former_name,) if r.former_name else (),
+    )

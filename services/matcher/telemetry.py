@@ -1,7 +1,12 @@
-from prometheus_client import Counter
+from prometheus_client import Counter, Gauge, Histogram
 
 OUTCOMES = Counter(
     "bizpulse_match_outcomes_total",
     "Match decisions: outcome matched (detail = method) or failed (detail = reason code)",
     ["outcome", "detail"],
 )
+SCORES = Histogram(
+    "bizpulse_match_score", "Score of linked records, by method", ["method"],
+    buckets=(0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.92, 0.95, 0.98, 1.0),
+)
+REGISTRY_SIZE = Gauge("bizpulse_matcher_registry_entities", "Entities in this instance's in-memory index")

@@ -106,11 +106,16 @@ class RecordImported(Event):
 
 class MatchMethod(enum.StrEnum):
     EXACT_USCC = "exact_uscc"
+    REGISTRATION_NUMBER = "registration_number"
+    FUZZY_NAME = "fuzzy_name"
 
 
 class MatchFailureReason(enum.StrEnum):
-    NO_CODE = "no_code"
+    NO_NAME = "no_name"  # neither a code nor a name to match on
     CODE_NOT_REGISTERED = "code_not_registered"
+    NO_CANDIDATE = "no_candidate"
+    AMBIGUOUS = "ambiguous"
+    LOW_CONFIDENCE = "low_confidence"
 
 
 class Candidate(_Frozen):

@@ -54,12 +54,13 @@ async def test_kill_9_ingest_during_a_200k_row_import_delivers_each_row_once(pla
 
     assert await db_scalar(platform, stored, p=PERIOD) == ROWS
     assert await db_scalar(platform, "select max(version) from ingest.records where period = :p", p=PERIOD) == 1
-    downstream = "select count(*) from analytics.records where kind = 'power_usage' and period = :p"
+    # downstream = through the matcher too: analytics has each record and its match outcome
+    downstream = "select count(*) from analytics.records where kind = 'power_usage' and period = :p and match_rank > 0"
 
     async def all_downstream():
         return await db_scalar(platform, downstream, p=PERIOD) >= ROWS
 
-    await eventually(all_downstream, timeout=300, interval=1, what="every row in analytics")
+    await eventually(all_downstream, timeout=420, interval=1, what="every row matched and in analytics")
     await asyncio.sleep(2)
     assert await db_scalar(platform, downstream, p=PERIOD) == ROWS
     assert await db_scalar(platform, "select max(version) from analytics.records where period = :p", p=PERIOD) == 1

@@ -1,6 +1,7 @@
-"""Linking a department record to a registered entity (验证与比较).
+"""The matching cascade (验证与比较): exact USCC → registration number → fuzzy name and address.
 
-This is the exact-code stage of the cascade; every decision says how it was reached.
+Every decision carries its method, score and the parts of the score, so a township officer can
+see why a record was linked — or why it was not and which entities came closest.
 """
 
 from __future__ import annotations
@@ -9,18 +10,26 @@ from dataclasses import dataclass
 
 from shared.contracts import ImportedRecord, MatchFailureReason, MatchMethod
 
+from services.matcher.domain.decision import Outcome, Thresholds, decide
+from services.matcher.domain.index import Candidate, EntityIndex, RegisteredEntity
 
-@dataclass(frozen=True)
-class Entity:
-    uscc: str
-    name: str
-    township_code: str
-    status: str
+_WHAT = {"tax_payment": "纳税人", "tax_registration": "纳税人", "power_usage": "用电户", "power_account": "用电户"}
+_NAME_FIELDS = ("taxpayer_name", "account_name", "entity_name", "name")
+_FAILURE = {
+    "no_candidate": MatchFailureReason.NO_CANDIDATE,
+    "ambiguous": MatchFailureReason.AMBIGUOUS,
+    "low_confidence": MatchFailureReason.LOW_CONFIDENCE,
+}
+_EXPLAIN = {
+    MatchFailureReason.NO_CANDIDATE: "在商事登记中找不到名称相近的主体",
+    MatchFailureReason.AMBIGUOUS: "有多个名称相近的主体，无法确定是哪一个",
+    MatchFailureReason.LOW_CONFIDENCE: "最接近的主体相似度不足以自动关联",
+}
 
 
 @dataclass(frozen=True)
 class Linked:
-    entity: Entity
+    entity: RegisteredEntity
     method: MatchMethod
     score: float
     explanation: dict[str, float]
@@ -30,22 +39,34 @@ class Linked:
 class Unlinked:
     reason: MatchFailureReason
     message_zh: str
+    candidates: list[Candidate]
 
 
-_WHAT = {"tax_payment": "纳税人", "power_usage": "用电户"}
+def record_name(record: ImportedRecord) -> str:
+    return next((str(record.data[f]) for f in _NAME_FIELDS if record.data.get(f)), "")
 
 
-def link(record: ImportedRecord, entity: Entity | None) -> Linked | Unlinked:
-    """`entity` is the registered entity under the record's code, if any."""
+def link(record: ImportedRecord, index: EntityIndex, thresholds: Thresholds) -> Linked | Unlinked:
     what = _WHAT.get(record.kind, "记录")
-    if record.uscc is None:
-        return Unlinked(
-            MatchFailureReason.NO_CODE,
-            f"{what}“{record.source_key}”未提供统一社会信用代码，无法自动匹配商事主体，请核实",
-        )
-    if entity is None:
+    label = f"{what}“{record_name(record) or record.source_key}”"
+    name, address = record_name(record), str(record.data.get("address") or "")
+    if record.uscc:
+        if entity := index.by_uscc(record.uscc):
+            return Linked(entity, MatchMethod.EXACT_USCC, 1.0, {"uscc": 1.0})
         return Unlinked(
             MatchFailureReason.CODE_NOT_REGISTERED,
-            f"{what}“{record.source_key}”的统一社会信用代码 {record.uscc} 无商事登记记录，请核实",
+            f"{label}的统一社会信用代码 {record.uscc} 无商事登记记录（{what}无工商登记），请核实",
+            index.candidates(name, address, record.township_code) if name else [],
         )
-    return Linked(entity, MatchMethod.EXACT_USCC, 1.0, {"uscc": 1.0})
+    number = record.data.get("registration_number")
+    if number and (entity := index.by_registration_number(number)):
+        return Linked(entity, MatchMethod.REGISTRATION_NUMBER, 1.0, {"registration_number": 1.0})
+    if not name:
+        return Unlinked(MatchFailureReason.NO_NAME, f"{label}既无统一社会信用代码也无名称，无法匹配，请核实", [])
+    candidates = index.candidates(name, address, record.township_code)
+    outcome, reason = decide(candidates, thresholds)
+    if outcome is Outcome.AUTO_LINK:
+        best = max(candidates, key=lambda c: c.score)
+        return Linked(best.entity, MatchMethod.FUZZY_NAME, best.score, best.explanation)
+    failure = _FAILURE[reason]
+    return Unlinked(failure, f"{label}未提供统一社会信用代码，{_EXPLAIN[failure]}，请核实", candidates)

@@ -1,46 +1,8 @@
-import uuid
-from datetime import UTC, datetime
-
 import pytest
 
 from services.alerting.domain.rules import MonthFacts, alert_id, power_without_tax
 from services.feedback.domain.handling import AlertStatus, TransitionRefused, apply
-from services.matcher.domain.matching import Entity, Linked, Unlinked, link
-from shared.contracts import FeedbackAction, ImportedRecord, MatchFailureReason, MatchMethod
-
-
-def _record(uscc):
-    return ImportedRecord(
-        record_id=uuid.uuid4(),
-        version=1,
-        department="power_supply",
-        kind="power_usage",
-        source_key="0300123456",
-        period="2026-10",
-        township_code="445202001",
-        uscc=uscc,
-        received_at=datetime.now(UTC),
-        data={},
-    )
-
-
-ENTITY = Entity("91350100M000100Y43", "揭阳市某某有限公司", "445202001", "active")
-
-
-def test_exact_code_links_with_full_score():
-    decision = link(_record(ENTITY.uscc), ENTITY)
-    assert isinstance(decision, Linked)
-    assert decision.method is MatchMethod.EXACT_USCC and decision.score == 1.0
-
-
-@pytest.mark.parametrize(
-    ("uscc", "entity", "reason"),
-    [(None, None, MatchFailureReason.NO_CODE), ("91350100M000100Y43", None, MatchFailureReason.CODE_NOT_REGISTERED)],
-)
-def test_unlinkable_records_say_why_in_chinese(uscc, entity, reason):
-    decision = link(_record(uscc), entity)
-    assert isinstance(decision, Unlinked) and decision.reason is reason
-    assert "0300123456" in decision.message_zh
+from shared.contracts import FeedbackAction
 
 
 def _month(kwh, tax, reported=True):

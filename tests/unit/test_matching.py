@@ -1,0 +1,81 @@
+"""The matching cascade on a small registry: each stage, and the reasons it gives when it cannot link."""
+
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+
+from services.matcher.domain.decision import Thresholds
+from services.matcher.domain.index import EntityIndex, RegisteredEntity
+from services.matcher.domain.matching import Linked, Unlinked, link
+from shared.contracts import ImportedRecord, MatchFailureReason, MatchMethod
+
+
+def _record(uscc, **data):
+    return ImportedRecord(
+        record_id=uuid.uuid4(), version=1, department="power_supply", kind="power_usage", source_key="0300123456",
+        period="2026-10", township_code="445202001", uscc=uscc, received_at=datetime.now(UTC), data=data,
+    )
+
+
+REGISTERED = RegisteredEntity(
+    uscc="91350100M000100Y43", registration_number="110108000000016", name="揭阳市恒发五金制品有限公司",
+    address="榕城区榕华大道12号", township_code="445202001", status="active",
+)
+OTHER = RegisteredEntity(
+    uscc="91110000600037341L", registration_number=None, name="揭阳市新兴塑料有限公司",
+    address="揭东区曲溪镇工业路3号", township_code="445203001", status="active",
+)
+
+
+@pytest.fixture(scope="module")
+def index():
+    idx = EntityIndex()
+    idx.upsert(REGISTERED)
+    idx.upsert(OTHER)
+    return idx
+
+
+def test_exact_code_links_with_full_score(index):
+    decision = link(_record(REGISTERED.uscc), index, Thresholds())
+    assert isinstance(decision, Linked)
+    assert (decision.method, decision.score, decision.entity) == (MatchMethod.EXACT_USCC, 1.0, REGISTERED)
+
+
+def test_old_registration_number_links_when_there_is_no_code(index):
+    decision = link(_record(None, registration_number="110108000000016"), index, Thresholds())
+    assert isinstance(decision, Linked) and decision.method is MatchMethod.REGISTRATION_NUMBER
+
+
+def test_fuzzy_name_links_a_record_without_code_and_explains_the_score(index):
+    record = _record(None, account_name="揭陽市恒發五金製品有限公司", address="榕城区榕华大道12号")
+    decision = link(record, index, Thresholds())
+    assert isinstance(decision, Linked), decision
+    assert decision.method is MatchMethod.FUZZY_NAME and decision.entity == REGISTERED
+    assert "name" in decision.explanation and decision.score >= Thresholds().auto_link
+
+
+def test_a_registered_code_wins_over_a_similar_name(index):
+    decision = link(_record(OTHER.uscc, account_name=REGISTERED.name), index, Thresholds())
+    assert isinstance(decision, Linked) and decision.entity == OTHER
+
+
+@pytest.mark.parametrize(
+    ("record", "reason"),
+    [
+        (_record(None), MatchFailureReason.NO_NAME),
+        (_record("91445202MA4W123466", account_name="某某商行"), MatchFailureReason.CODE_NOT_REGISTERED),
+        (_record(None, account_name="汕头市潮南区完全无关贸易有限公司"), MatchFailureReason.NO_CANDIDATE),
+    ],
+)
+def test_unlinkable_records_say_why_in_chinese(index, record, reason):
+    decision = link(record, index, Thresholds())
+    assert isinstance(decision, Unlinked)
+    assert decision.reason is reason or (reason is MatchFailureReason.NO_CANDIDATE and decision.reason is MatchFailureReason.LOW_CONFIDENCE)
+    assert "请核实" in decision.message_zh
+
+
+def test_review_cases_carry_their_candidates_for_the_township(index):
+    decision = link(_record(None, account_name="恒发五金"), index, Thresholds(auto_link=0.99, review=0.3))
+    assert isinstance(decision, Unlinked) and decision.candidates
+    assert decision.candidates[0].entity == REGISTERED
