@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from shared import topics
 from shared.contracts import (
     Candidate as CandidateOut,
@@ -18,7 +20,7 @@ from services.matcher.domain.decision import Thresholds
 from services.matcher.domain.index import EntityIndex, RegisteredEntity
 from services.matcher.domain.matching import Linked, link
 from services.matcher.storage import repository
-from services.matcher.telemetry import OUTCOMES, REGISTRY_SIZE, SCORES
+from services.matcher.telemetry import DECISION_SECONDS, OUTCOMES, REGISTRY_SIZE, SCORES
 
 PRODUCER = "matcher"
 
@@ -52,7 +54,11 @@ class MatcherHandlers:
 
     def _decide(self, event: RecordImported, uow: UnitOfWork) -> None:
         record = event.payload
+        started = time.perf_counter()
         decision = link(record, self._index, self._thresholds)
+        DECISION_SECONDS.labels("matched" if isinstance(decision, Linked) else "failed").observe(
+            time.perf_counter() - started
+        )
         if isinstance(decision, Linked):
             matched = RecordMatched.create(
                 RecordMatchedPayload(

@@ -9,4 +9,8 @@ SCORES = Histogram(
     "bizpulse_match_score", "Score of linked records, by method", ["method"],
     buckets=(0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.92, 0.95, 0.98, 1.0),
 )
+DECISION_SECONDS = Histogram(
+    "bizpulse_match_decision_seconds", "Time to decide one record (cascade incl. fuzzy search), by outcome", ["outcome"],
+    buckets=(0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1),
+)
 REGISTRY_SIZE = Gauge("bizpulse_matcher_registry_entities", "Entities in this instance's in-memory index")
