@@ -33,3 +33,7 @@ class ServiceSettings(BaseSettings):
     outbox_idle_poll_seconds: float = 0.5
     db_pool_size: int = 10
     max_request_bytes: int = 1024 * 1024
+    inbox_retention_days: int = Field(
+        default=30, description="keep processed event ids this long; must exceed the topics' retention (7 days)"
+    )
+    inbox_prune_seconds: float = 3600

@@ -127,7 +127,10 @@ class Service:
     @contextlib.asynccontextmanager
     async def _lifespan(self, _: FastAPI) -> AsyncIterator[None]:
         await self.broker.start()
-        tasks = [asyncio.create_task(self.relay.run(), name=f"{self.name}-outbox-relay")]
+        tasks = [
+            asyncio.create_task(self.relay.run(), name=f"{self.name}-outbox-relay"),
+            asyncio.create_task(self._prune_inbox(), name=f"{self.name}-inbox-pruning"),
+        ]
         tasks += [asyncio.create_task(run()) for run in self.spec.background(self)]
         log.info("%s started: kafka=%s http=:%d", self.name, self.settings.kafka_bootstrap, self.settings.http_port)
         try:
@@ -138,6 +141,20 @@ class Service:
             await asyncio.gather(*tasks, return_exceptions=True)
             await self.broker.stop()
             await self.engine.dispose()
+
+    async def _prune_inbox(self) -> None:
+        """Forget processed event ids older than any message Kafka can still redeliver."""
+        processed = self.spec.metadata.tables[f"{self.spec.metadata.schema}.processed_events"]
+        cutoff = sa.func.now() - sa.func.make_interval(0, 0, 0, self.settings.inbox_retention_days)
+        while True:
+            try:
+                async with self.sessions() as session, session.begin():
+                    result = await session.execute(sa.delete(processed).where(processed.c.processed_at < cutoff))
+                if result.rowcount:
+                    log.info("forgot %d processed event ids older than %d days", result.rowcount, self.settings.inbox_retention_days)
+            except Exception:
+                log.exception("inbox pruning failed; trying again next round")
+            await asyncio.sleep(self.settings.inbox_prune_seconds)
 
     async def _healthz(self) -> dict[str, str]:
         """Liveness: the process is up and its event loop answers."""

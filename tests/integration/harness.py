@@ -11,6 +11,8 @@ import httpx
 import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from prometheus_client.parser import text_string_to_metric_families
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from deploy.local.platform import LocalPlatform
 from shared import uscc
@@ -135,12 +137,19 @@ def restart_with_env(platform: LocalPlatform, service: str, env: dict[str, str])
 
 async def db_scalar(platform: LocalPlatform, sql: str, **params):
     """Read a number straight from the database, as an auditor would (tests only; services never do)."""
-    from sqlalchemy import text
-    from sqlalchemy.ext.asyncio import create_async_engine
-
     engine = create_async_engine(platform.database_url)
     try:
         async with engine.connect() as connection:
             return await connection.scalar(text(sql), params)
+    finally:
+        await engine.dispose()
+
+
+async def db_execute(platform: LocalPlatform, sql: str, **params) -> None:
+    """Write straight to the database to stage a situation (tests only)."""
+    engine = create_async_engine(platform.database_url)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(text(sql), params)
     finally:
         await engine.dispose()
