@@ -171,7 +171,8 @@ class Service:
     async def _kafka_ok(self) -> bool:
         try:
             return await self.broker.ping(timeout=2.0)
-        except Exception:
+        except Exception as exc:
+            log.warning("readiness: Kafka does not answer: %r", exc)
             return False
 
     async def _database_ok(self) -> bool:
@@ -179,7 +180,8 @@ class Service:
             async with asyncio.timeout(2.0), self.engine.connect() as conn:
                 await conn.execute(sa.text("SELECT 1"))
             return True
-        except Exception:
+        except Exception as exc:
+            log.warning("readiness: the database does not answer: %r", exc)
             return False
 
     def asyncapi(self) -> dict:
