@@ -29,6 +29,7 @@ class LocalPlatform:
     credentials: Credentials = field(default_factory=Credentials.generate)
     timings: dict[str, float] = field(default_factory=dict)
     services: dict[str, ServiceProcess] = field(default_factory=dict)
+    extra_instances: list[ServiceProcess] = field(default_factory=list)
 
     @classmethod
     def on_free_ports(cls, run_dir: Path, **kwargs) -> LocalPlatform:
@@ -88,6 +89,20 @@ class LocalPlatform:
             self.services[name].wait_ready()
         self.timings["services"] = time.perf_counter() - started
 
+    def start_instance(self, name: str) -> ServiceProcess:
+        """One more instance of a service: its own process and port, the same consumer group and
+        tables — how the platform scales out (replicas in docker-compose)."""
+        number = 2 + sum(p.name == name for p in self.extra_instances)
+        env = self.service_env() | {"BIZPULSE_INSTANCE_ID": f"{name}-{number}"}
+        process = ServiceProcess(name, free_port(), env, self.run_dir / f"{name}-{number}.log")
+        process.start()
+        self.extra_instances.append(process)
+        process.wait_ready()
+        return process
+
+    def instance_urls(self, name: str) -> list[str]:
+        return [self.url(name)] + [p.url for p in self.extra_instances if p.name == name]
+
     def restart(self, name: str) -> None:
         self.services[name].start()
         self.services[name].wait_ready()
@@ -96,7 +111,7 @@ class LocalPlatform:
         return self.services[name].url
 
     def stop(self) -> None:
-        for process in self.services.values():
+        for process in [*self.extra_instances, *self.services.values()]:
             process.stop()
         if self.kafka:
             self.kafka.stop()

@@ -50,13 +50,6 @@ class ImportReport:
         self.errors += other.errors[: max(0, max_errors - len(self.errors))]
 
 
-@dataclass(frozen=True)
-class _Prepared:
-    row: int
-    record: ImportedRecord
-    content_hash: str
-
-
 class Intake:
     def __init__(
         self,
@@ -95,28 +88,29 @@ class Intake:
         report.errors = errors
         report.rejected_rows = len({e.row for e in errors})
 
-        prepared: dict[uuid.UUID, _Prepared] = {}
+        prepared: dict[uuid.UUID, ImportedRecord] = {}
+        hashes: dict[uuid.UUID, str] = {}
         for item in valid:
-            p = self._prepare(kind, item, received_at)
-            if p.record.record_id in prepared:  # the same record twice in one batch: the last one counts
+            record, hashes_of_record = self._prepare(kind, item, received_at)
+            if record.record_id in prepared:  # the same record twice in one batch: the last one counts
                 report.duplicates += 1
-            prepared[p.record.record_id] = p
+            prepared[record.record_id] = record
+            hashes[record.record_id] = hashes_of_record
 
         stored = await repository.store_records(
             uow.session,
-            [
-                repository.RecordRow(
-                    p.record.record_id, kind.department, kind.name, p.record.source_key, p.record.period, p.content_hash
-                )
-                for p in prepared.values()
-            ],
+            [(r.record_id, r.department, r.kind, r.source_key, r.period, hashes[r.record_id]) for r in prepared.values()],
         )
-        for p in prepared.values():
-            version = stored.get(p.record.record_id)
+        for record in prepared.values():
+            version = stored.get(record.record_id)
             if version is None:
                 report.duplicates += 1
                 continue
-            record = p.record.model_copy(update={"version": version, "is_correction": version > 1})
+            if version > 1:
+                record = record.model_copy(update={"version": version, "is_correction": True})
+                report.corrections += 1
+            else:
+                report.accepted += 1
             event = RecordImported.create(
                 record,
                 producer=PRODUCER,
@@ -124,10 +118,6 @@ class Intake:
                 event_id=identity.imported_event_id(record.record_id, version),
             )
             uow.emit(event, key=record.uscc or f"{record.department}:{record.source_key}")
-            if version == 1:
-                report.accepted += 1
-            else:
-                report.corrections += 1
 
         await repository.log_submission(
             uow.session,
@@ -142,7 +132,7 @@ class Intake:
             rejected=report.rejected_rows,
         )
         if kind.frequency is not Frequency.EVENT:
-            per_period = Counter(p.record.period for p in prepared.values())
+            per_period = Counter(record.period for record in prepared.values())
             first = await repository.record_arrivals(uow.session, kind.department, kind.name, per_period, received_at)
             for period in sorted(first):
                 await self._assess(uow, kind, period, received_at, received_at)
@@ -190,12 +180,14 @@ class Intake:
         )
         return True
 
-    def _prepare(self, kind: RecordKind, item: ValidRow, received_at: datetime) -> _Prepared:
+    def _prepare(self, kind: RecordKind, item: ValidRow, received_at: datetime) -> tuple[ImportedRecord, str]:
+        """The desensitised record as version 1, and the hash of its content (to tell a
+        correction from a duplicate)."""
         data = item.record.model_dump(mode="json")
         data, pii_hashes = desensitise(data, kind.personal_fields, self._hmac_key)
         source_key = kind.source_key(item.record)
         period = kind.period(item.record)
-        record = ImportedRecord.model_construct(  # every part is validated or derived above
+        record = ImportedRecord(
             record_id=identity.record_id(kind.department, kind.name, source_key, period),
             version=1,
             department=kind.department,
@@ -209,4 +201,4 @@ class Intake:
             pii_hashes=pii_hashes,
             is_correction=False,
         )
-        return _Prepared(item.row, record, identity.content_hash(data, pii_hashes))
+        return record, identity.content_hash(data, pii_hashes)

@@ -15,14 +15,14 @@ from typing import Any, ClassVar, Literal, Self
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
-from shared import topics
+from shared import ids, topics
 
 _NAMESPACE = uuid.UUID("6f1c1f53-7d1e-4b55-9a55-0c7d1f0c2b11")
 
 
 def derived_event_id(cause: uuid.UUID, what: str) -> uuid.UUID:
     """Id of the event `what` caused by event `cause`: the same cause always gives the same id."""
-    return uuid.uuid5(_NAMESPACE, f"{cause}:{what}")
+    return ids.uuid5(_NAMESPACE, f"{cause}:{what}")
 
 
 class _Frozen(BaseModel):

@@ -1,7 +1,8 @@
 from __future__ import annotations
 
+import asyncpg
 import orjson
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from shared.settings import ServiceSettings
 
@@ -19,3 +20,10 @@ def create_engine(settings: ServiceSettings) -> AsyncEngine:
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker:
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+async def driver_connection(session: AsyncSession) -> asyncpg.Connection:
+    """The session's asyncpg connection, inside the session's transaction: for COPY and array
+    statements on hot paths, where SQLAlchemy's per-row parameter handling costs more than the SQL."""
+    connection = await (await session.connection()).get_raw_connection()
+    return connection.driver_connection

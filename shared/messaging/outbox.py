@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.contracts import Event
+from shared.db.engine import driver_connection
 from shared.messaging import codec
 from shared.messaging.errors import is_transient
 from shared.messaging.producer import OutboxProducer
@@ -49,8 +50,7 @@ class UnitOfWork:
     async def flush(self) -> None:
         """COPY the queued events into the outbox: every service writes every event it causes here."""
         if self._rows:
-            connection = await (await self.session.connection()).get_raw_connection()
-            await connection.driver_connection.copy_records_to_table(
+            await (await driver_connection(self.session)).copy_records_to_table(
                 self._outbox.name,
                 schema_name=self._outbox.schema,
                 columns=["topic", "key", "value", "headers"],
@@ -84,6 +84,15 @@ class OutboxRelay:
         self._batch_size = batch_size
         self._idle_poll = idle_poll_seconds
         self._wake = asyncio.Event()
+        table = f"{outbox.schema}.{outbox.name}"
+        self._take = f"""
+            WITH taken AS (
+                DELETE FROM {table} WHERE id IN (
+                    SELECT id FROM {table} ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED
+                ) RETURNING id, topic, key, value, headers
+            )
+            SELECT topic, key, value, headers FROM taken ORDER BY id
+        """
 
     def wake(self) -> None:
         self._wake.set()
@@ -124,20 +133,14 @@ class OutboxRelay:
         self._wake.clear()
 
     async def relay_once(self) -> int:
-        t = self._outbox
+        """Take the oldest rows, publish them, and commit their deletion only once all are acked:
+        one statement per batch (DELETE … RETURNING); a failed publish rolls the deletion back."""
         async with self._sessions() as session, session.begin():
-            rows = (
-                await session.execute(
-                    sa.select(t.c.id, t.c.topic, t.c.key, t.c.value, t.c.headers)
-                    .order_by(t.c.id)
-                    .limit(self._batch_size)
-                    .with_for_update(skip_locked=True)
-                )
-            ).all()
+            connection = await driver_connection(session)
+            rows = await connection.fetch(self._take, self._batch_size)
             if not rows:
                 return 0
-            await self._producer.send_all([(row.topic, row.key, row.value, row.headers) for row in rows])
-            await session.execute(sa.delete(t).where(t.c.id.in_([row.id for row in rows])))
-        for topic, n in Counter(row.topic for row in rows).items():
+            await self._producer.send_all(rows)  # (topic, key, value, headers): the engine decodes JSON
+        for topic, n in Counter(row[0] for row in rows).items():
             OUTBOX_PUBLISHED.labels(self._service, topic).inc(n)
         return len(rows)

@@ -81,16 +81,17 @@ async def _bench_json(platform, published, records, rows, batch, concurrency) ->
     queue: asyncio.Queue = asyncio.Queue()
     for start in range(0, rows, batch):  # encoded up front: department systems run on their own machines
         queue.put_nowait(orjson.dumps({"kind": "power_usage", "records": records[start : start + batch]}))
+    urls = platform.instance_urls("ingest")
     started = time.perf_counter()
     async with httpx.AsyncClient(timeout=300) as client:
-        async def worker():
+        async def worker(url: str):  # as a load balancer in front of the instances would
             while not queue.empty():
                 chunk = queue.get_nowait()
-                r = await client.post(f"{platform.url('ingest')}/v1/records", content=chunk,
+                r = await client.post(f"{url}/v1/records", content=chunk,
                                       headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"})
                 r.raise_for_status()
 
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        await asyncio.gather(*(worker(urls[i % len(urls)]) for i in range(concurrency)))
     accepted = time.perf_counter() - started
     await published.until(before + rows)
     total = time.perf_counter() - started
@@ -142,12 +143,15 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=200_000)
     parser.add_argument("--xlsx-rows", type=int, default=50_000)
     parser.add_argument("--big-csv-rows", type=int, default=1_000_000)
+    parser.add_argument("--ingest-instances", type=int, default=1, help="JSON batches are spread over them")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bizpulse-bench-") as run_dir:
         platform = LocalPlatform.on_free_ports(Path(run_dir))
         try:
             platform.start_infrastructure()
             platform.start_services(("ingest",))
+            for _ in range(args.ingest_instances - 1):
+                platform.start_instance("ingest")
             pid = platform.services["ingest"].pid
             print("json batches:", asyncio.run(bench_json(platform, args.rows)), flush=True)
             print("csv upload (GB18030):", asyncio.run(bench_upload(platform, "p.csv", _csv(args.rows, "2024-02"), args.rows)), flush=True)

@@ -47,6 +47,8 @@ def desensitise(
     data: dict[str, Any], policy: dict[str, PersonalField], key: bytes
 ) -> tuple[dict[str, Any], dict[str, str]]:
     """Return (data with personal fields masked, their keyed hashes)."""
+    if not policy:
+        return data, {}
     masked = dict(data)
     hashes: dict[str, str] = {}
     for field, how in policy.items():

@@ -2,49 +2,43 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared.db.engine import driver_connection
+
 from services.ingest.storage.tables import arrivals, assessments, records, submissions
 
 
-@dataclass(frozen=True)
-class RecordRow:
-    record_id: uuid.UUID
-    department: str
-    kind: str
-    source_key: str
-    period: str | None
-    content_hash: str
+# record_id, department, kind, source_key, period, content_hash
+RecordRow = tuple[uuid.UUID, str, str, str, str | None, str]
 
 
 async def store_records(session: AsyncSession, rows: Sequence[RecordRow]) -> dict[uuid.UUID, int]:
     """Insert new records, bump the version of changed ones; returns {record_id: version} of those
-    two. A row whose content is unchanged is absent from the result: it is a duplicate."""
+    two. A row whose content is unchanged is absent from the result: it is a duplicate.
+
+    One statement over arrays (unnest) per batch: the busiest statement of intake, where
+    SQLAlchemy's per-row parameter handling cost more than PostgreSQL's work."""
     if not rows:
         return {}
-    stmt = insert(records)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[records.c.record_id],
-        set_={"version": records.c.version + 1, "content_hash": stmt.excluded.content_hash, "updated_at": sa.func.now()},
-        where=records.c.content_hash != stmt.excluded.content_hash,
-    ).returning(records.c.record_id, records.c.version)
-    params = [
-        {
-            "record_id": r.record_id,
-            "department": r.department,
-            "kind": r.kind,
-            "source_key": r.source_key,
-            "period": r.period,
-            "version": 1,
-            "content_hash": r.content_hash,
-        }
-        for r in rows
-    ]
-    return {row.record_id: row.version for row in await session.execute(stmt, params)}
+    connection = await driver_connection(session)
+    result = await connection.fetch(_STORE_RECORDS, *map(list, zip(*rows)))
+    return {row[0]: row[1] for row in result}
+
+
+_STORE_RECORDS = f"""
+INSERT INTO {records.schema}.{records.name} AS r (record_id, department, kind, source_key, period, version, content_hash)
+SELECT record_id, department, kind, source_key, period, 1, content_hash
+FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])
+    AS incoming (record_id, department, kind, source_key, period, content_hash)
+ON CONFLICT (record_id) DO UPDATE
+    SET version = r.version + 1, content_hash = excluded.content_hash, updated_at = now()
+    WHERE r.content_hash <> excluded.content_hash
+RETURNING record_id, version
+"""
 
 
 async def log_submission(session: AsyncSession, **values) -> None:
