@@ -25,21 +25,25 @@ class _Name:
     legal_form: str
     branch: str
     full: str
+    county: str
+    registered_form: str
 
 
-_NAME = re.compile(r"(?P<region>揭阳市)?(?P<core>.*?)(?P<form>股份有限公司|有限公司)?(?P<branch>[\u4e00-\u9fff]{2,4}分公司)?")
+_NAME = re.compile(r"(?P<region>揭阳市|揭西县)?(?P<core>.*?)(?P<form>股份有限公司|有限公司)?(?P<branch>[\u4e00-\u9fff]{2,4}分公司)?")
+_COUNTY = {"揭西县": "445222"}
 
 
 def stand_in_name(raw: str) -> _Name:
     m = _NAME.fullmatch(raw.strip())
-    return _Name(m["core"], m["region"] or "", m["form"] or "", m["branch"] or "", raw.strip())
+    region, form = m["region"] or "", m["form"] or ""
+    return _Name(m["core"], region, form, m["branch"] or "", raw.strip(), _COUNTY.get(region, ""), form)
 
 
 def stand_in_address(raw: str) -> str:
     return re.sub(r"\s|广东省|揭阳市", "", raw)
 
 
-RONGCHENG, RONGCHENG_2, PUNING = "445202001", "445202002", "445281100"
+RONGCHENG, RONGCHENG_2, PUNING, JIEXI = "445202001", "445202002", "445281100", "445222001"
 
 
 def entity(name, uscc=None, reg=None, address="榕城区进贤门大道1号", township=RONGCHENG, former=()):
@@ -143,11 +147,41 @@ def test_different_legal_form_costs_a_little(index):
     assert Thresholds().review < found.score < 1.0
 
 
+def test_swapped_characters_keep_a_blocking_key(index):
+    index.upsert(entity("揭阳市旺昌贸易有限公司", uscc="TRUTH", township=RONGCHENG_2))
+    others = [a + b for a in "宏盛兴华鑫达信恒泰源" for b in "富永嘉丰德利祥隆"]
+    for n, trade_name in enumerate(others):  # more than the shortlist, sharing only the common 贸易
+        index.upsert(entity(f"揭阳市{trade_name}贸易有限公司", uscc=f"U{n}", township=PUNING))
+    best, *_ = index.candidates("揭阳市昌旺贸易有限公司", township_code=RONGCHENG)
+    assert best.entity.uscc == "TRUTH"
+
+
+def test_a_slip_in_the_trade_name_needs_the_address_behind_it(index):
+    index.upsert(entity("揭阳市宏盛塑料制品有限公司", uscc="A", address="榕城区进贤门大道72号"))
+    thresholds = Thresholds()
+
+    def outcome(name, address=""):
+        return decide(index.candidates(name, address, RONGCHENG), thresholds)[0]
+
+    assert outcome("揭阳市宏盛塑制品有限公司") is Outcome.AUTO_LINK  # the trade name is intact
+    assert outcome("揭阳市宏胜塑料制品有限公司") is Outcome.REVIEW  # 宏胜 may be another business
+    assert outcome("揭阳市宏胜塑料制品有限公司", "广东省揭阳市榕城区进贤门大道72号") is Outcome.AUTO_LINK
+    assert outcome("揭阳市宏胜塑料制品有限公司", "榕城区进贤门大道2号") is not Outcome.AUTO_LINK  # another house
+
+
+def test_a_name_placing_the_business_in_another_county_is_not_linked(index):
+    index.upsert(entity("揭阳市华兴电子有限公司", uscc="A"))  # in Rongcheng
+    (found,) = index.candidates("揭西县华兴电子有限公司", township_code=JIEXI)
+    assert found.explanation["region"] == 0.0
+    assert decide([found], Thresholds())[0] is Outcome.NO_MATCH
+
+
 def test_indistinguishable_pair_is_ambiguous(index):
     index.upsert(entity("揭阳市华兴电子有限公司", uscc="A"))
     index.upsert(entity("揭阳市华兴电子有限公司", uscc="B"))
     candidates = index.candidates("揭阳市华兴电子有限公司", "榕城区进贤门大道1号", RONGCHENG)
-    assert candidates[0].score == candidates[1].score == 1.0
+    assert candidates[0].explanation == candidates[1].explanation
+    assert candidates[0].score == candidates[1].score < 0.5  # they split the odds, with "neither" keeping a little
     assert decide(candidates, Thresholds()) == (Outcome.REVIEW, "ambiguous")
 
 
@@ -170,7 +204,8 @@ def _candidates(*scores):
         ((0.95, 0.92), Thresholds(), (Outcome.REVIEW, "ambiguous")),
         ((0.85,), Thresholds(), (Outcome.REVIEW, "low_confidence")),
         ((0.74,), Thresholds(), (Outcome.NO_MATCH, "low_confidence")),
-        ((0.74, 0.73), Thresholds(), (Outcome.NO_MATCH, "low_confidence")),
+        ((0.40, 0.30), Thresholds(), (Outcome.NO_MATCH, "low_confidence")),
+        ((0.48, 0.46), Thresholds(), (Outcome.REVIEW, "ambiguous")),  # together likely, apart undecidable
         ((0.85,), Thresholds(auto_link=0.85, review=0.5), (Outcome.AUTO_LINK, "confident")),
         ((0.95, 0.92), Thresholds(margin=0.02), (Outcome.AUTO_LINK, "confident")),
         ((0.74,), Thresholds(review=0.7), (Outcome.REVIEW, "low_confidence")),

@@ -76,6 +76,6 @@ def test_unlinkable_records_say_why_in_chinese(index, record, reason):
 
 
 def test_review_cases_carry_their_candidates_for_the_township(index):
-    decision = link(_record(None, account_name="恒发五金"), index, Thresholds(auto_link=0.99, review=0.3))
+    decision = link(_record(None, account_name="恒发五金"), index, Thresholds(auto_link=1.0, review=0.3))
     assert isinstance(decision, Unlinked) and decision.candidates
     assert decision.candidates[0].entity == REGISTERED

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.matcher.domain.names import NormalisedName, normalise_address, normalise_name
+from services.matcher.domain.names import NormalisedName, normalise_address, normalise_name, normalise_place
 
 BRACKETS = ["（）", "()", "【】", "〔〕", "「」", "『』", "[]", "<>", "《》", "［］", "＜＞", "〈〉"]
 
@@ -116,6 +116,38 @@ def test_township_without_suffix_counts_only_after_a_region_in_individual_busine
 def test_each_legal_form_is_removed_and_canonical(suffix, canonical):
     name = normalise_name(f"揭西县恒发种养{suffix}")
     assert (name.region, name.core, name.legal_form, name.branch) == ("揭西县", "恒发种养", canonical, "")
+
+
+def test_bare_company_word_is_the_common_legal_form_but_not_in_branch_markers():
+    assert normalise_name("揭阳市恒发贸易公司") == normalise_name("揭阳市恒发贸易有限公司")
+    assert normalise_name("恒发公司普宁分公司").branch == "普宁分公司"
+    assert core("恒发贸易总公司") == "恒发贸易总公司"
+
+
+@pytest.mark.parametrize(
+    ("raw", "county"),
+    [
+        ("普宁市恒发塑料有限公司", "445281"),
+        ("揭阳市揭东区恒发塑料有限公司", "445203"),
+        ("恒发（揭西）塑料有限公司", "445222"),
+        ("揭西县棉湖镇恒发塑料有限公司", "445222"),
+        ("揭阳市恒发塑料有限公司", ""),
+        ("恒发塑料有限公司", ""),
+    ],
+)
+def test_county_is_where_the_region_of_the_name_places_the_business(raw, county):
+    assert normalise_name(raw).county == county
+
+
+def test_short_township_counts_only_in_the_county_named_before_it():
+    assert core("榕城区新兴阿强五金店") == "阿强五金店"  # 新兴街道 is in Rongcheng
+    assert core("揭东区新兴百货商行") == "新兴百货商行"  # but not in Jiedong: the trade name 新兴
+
+
+def test_registered_form_of_a_name_without_legal_form_is_individual_business():
+    assert normalise_name("揭西县恒发五金店").registered_form == "个体工商户"
+    assert normalise_name("揭西县恒发五金店（个体工商户）").registered_form == "个体工商户"
+    assert normalise_name("揭西县恒发五金有限公司").registered_form == "有限公司"
 
 
 def test_group_stays_in_core_as_it_is_not_a_legal_form():
@@ -261,6 +293,17 @@ def test_address_keeps_what_tells_places_apart():
     assert normalise_address("榕城区 X-路 3#楼") == "榕城区X路3号楼"
     assert normalise_address("揭阳市场路5号") == "揭阳市场路5号"
     assert normalise_address("广东省揭阳市") == ""
+
+
+@pytest.mark.parametrize(
+    "raw", ["广东省揭阳市普宁市流沙东街道新阳路12号", "普宁市新阳路１２＃", "流沙东街道新阳路12号", "新阳路12号"]
+)
+def test_place_is_the_address_within_its_township(raw):
+    assert normalise_place(raw) == "新阳路12号"
+
+
+def test_place_keeps_a_market_road_that_reads_like_a_city():
+    assert normalise_place("普宁市场路5号") == "普宁市场路5号"
 
 
 def test_speed_is_reported():

@@ -1,8 +1,11 @@
 """What the fuzzy stage does with its candidates: link, ask a person, or give up.
 
-Auto-linking needs both a high score and a clear winner, because two near-equal candidates
-(same trade name in two townships, head office and branch) are exactly where a wrong link would
-silently attach one business's tax or electricity data to another.
+A candidate's score is its share of the odds that the record belongs to it, against the other
+candidates and against "none of them" (see `index.EntityIndex.candidates`). Auto-linking needs
+both a high share and a clear winner, because two near-equal candidates (same trade name in two
+townships, head office and branch) are exactly where a wrong link would silently attach one
+business's tax or electricity data to another; two such candidates split the odds between them,
+so it is their sum that says whether a person should look.
 """
 
 from __future__ import annotations
@@ -15,8 +18,8 @@ from services.matcher.domain.index import Candidate
 
 @dataclass(frozen=True)
 class Thresholds:
-    auto_link: float = 0.92
-    review: float = 0.75
+    auto_link: float = 0.92  # the best candidate's share from which it is linked
+    review: float = 0.75  # the two best candidates' share from which a person can likely decide
     margin: float = 0.05  # how far the best must beat the runner-up to count as unambiguous
 
     def __post_init__(self) -> None:
@@ -35,9 +38,10 @@ def decide(candidates: list[Candidate], t: Thresholds) -> tuple[Outcome, str]:
     if not candidates:
         return Outcome.NO_MATCH, "no_candidate"
     best, *rest = sorted(candidates, key=lambda c: c.score, reverse=True)
-    if best.score < t.review:
+    runner_up = rest[0].score if rest else 0.0
+    if best.score + runner_up < t.review:
         return Outcome.NO_MATCH, "low_confidence"
-    if rest and best.score - rest[0].score < t.margin:
+    if best.score - runner_up < t.margin:
         return Outcome.REVIEW, "ambiguous"
     if best.score >= t.auto_link:
         return Outcome.AUTO_LINK, "confident"

@@ -8,6 +8,7 @@ entities sharing the query's rarest bigrams are ever scored with rapidfuzz.
 from __future__ import annotations
 
 import heapq
+import re
 import sys
 from array import array
 from collections import Counter
@@ -16,27 +17,58 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from rapidfuzz import fuzz
+from rapidfuzz.distance import OSA
 
-# Weights of the parts of a candidate's score. Parts that cannot be compared (an address or a
-# township missing on either side) drop out and the remaining weights are rescaled to sum to 1,
-# so a record without an address is judged on name and township alone.
-W_NAME = 0.60
-W_ADDRESS = 0.25
-W_TOWNSHIP = 0.15
-
-# A short core (≤ 4 characters, e.g. "华兴") contained in a longer one ("华兴电子") is evidence,
-# but weaker than a full match: partial_ratio counts at this fraction.
-SHORT_CORE = 4
-PARTIAL_DISCOUNT = 0.85
-
-# Multiplied in after weighting. A branch (分公司) is a separate taxpayer and electricity
-# customer, so a branch record against the head office (or another branch) loses 60% and
-# cannot reach review; a differing legal form (有限公司 vs 股份有限公司) is a small doubt.
-BRANCH_PENALTY = 0.60
-LEGAL_FORM_PENALTY = 0.05
-
-# Township agreement: same township, same county (first 6 digits of the code), elsewhere.
+# A candidate's evidence, in bits: log2 of how much likelier what the record says is if the
+# candidate is its entity than if it is another one (Fellegi–Sunter match weights). Evidence
+# adds up across the parts of the comparison, and a part that cannot be compared (no address,
+# no region in the name) adds nothing. The score is the candidate's share of the odds among
+# all scored candidates and NO_ENTITY_BITS for "none of them" (see `candidates`), so two alike
+# candidates split it and neither is linked. The values started from agreement rates measured
+# on labelled records and were then set for precision first (docs/benchmarks/matching-quality.md).
+#
+# The name, by how the record's core relates to the entity's:
+# - identical;
+# - the trade name kept: the first TRADE_NAME characters (the trade name, 字号, has two or three,
+#   and comes first) agree, and the record has one slip after them ("宏盛塑制品" for 宏盛塑料制品)
+#   or stops short (简称 "宏盛塑料"): the business stays recognisable;
+# - one slip elsewhere (a character mistyped, added, dropped, or two swapped) in a core of at
+#   least MIN_SLIP_CORE characters: weaker evidence than it looks, as trade names are drawn from
+#   a few hundred lucky characters and one apart is often another business (宏盛贸易, 宏胜贸易);
+# - two slips; anything else.
+IDENTICAL_BITS = 20.0
+TRADE_NAME_KEPT_BITS = 14.0
+ONE_SLIP_BITS = 5.0
+TWO_SLIPS_BITS = -5.0
+OTHER_NAME_BITS = -15.0
+TRADE_NAME = 3
+MIN_SLIP_CORE = 4
+# Where: same township, same county (first 6 digits of the code), elsewhere.
 SAME_TOWNSHIP, SAME_COUNTY = 1.0, 0.5
+TOWNSHIP_BITS = {SAME_TOWNSHIP: 6.0, SAME_COUNTY: -2.5, 0.0: -7.0}
+# The address within the township: the same place is strong evidence; another place in the
+# same township counts against. In another township the address differs anyway, which the
+# township part has counted already.
+SAME_PLACE = 0.9
+SAME_PLACE_BITS = 6.0
+OTHER_PLACE_BITS = -3.0
+# The region of the record's name against the entity's: written the same ("揭阳市" for "揭阳市")
+# is evidence, as near-twin names differ there ("揭阳市宏盛…" and "普宁市宏盛…" are two
+# businesses); placing the business in another county than the entity's region and township
+# is nearly a veto; anything else (揭阳市 for 普宁市, no region) is neither.
+SAME_REGION, OTHER_REGION, OTHER_COUNTY = 1.0, 0.5, 0.0
+REGION_BITS = {SAME_REGION: 2.0, OTHER_REGION: -1.0, OTHER_COUNTY: -10.0}
+# The legal form the record's name gives, against the one the entity is registered with
+# (有限公司 vs 股份有限公司, a company vs an individual business): different businesses more
+# often than a clerk's slip. A record without one says nothing: clerks leave it out.
+LEGAL_FORM_AGREES_BITS = 0.5
+LEGAL_FORM_DIFFERS_BITS = -5.0
+# A branch (分公司) is a separate taxpayer and electricity customer: a branch record against
+# the head office (or another branch) never links and is not worth a township's review.
+BRANCH_DIFFERS_BITS = -20.0
+# How much evidence makes a candidate as likely as "the business is none of these": one that
+# merely shares a name with the record must not be linked when the registry may lack the business.
+NO_ENTITY_BITS = 11.0
 
 # Blocking on character pairs of the core (see _bigrams). Pairs carried by more than
 # COMMON_BIGRAM_CAP entities ("科技", "贸易") say little and cost much, so they are skipped,
@@ -77,7 +109,13 @@ class NameParts(Protocol):
     @property
     def legal_form(self) -> str: ...
     @property
+    def registered_form(self) -> str: ...
+    @property
     def branch(self) -> str: ...
+    @property
+    def region(self) -> str: ...
+    @property
+    def county(self) -> str: ...
 
 
 class EntityIndex:
@@ -90,19 +128,22 @@ class EntityIndex:
             from services.matcher.domain import names
 
             normalise_name = normalise_name or names.normalise_name
-            normalise_address = normalise_address or names.normalise_address
+            normalise_address = normalise_address or names.normalise_place
         self._normalise_name = normalise_name
         self._normalise_address = normalise_address
         self._by_uscc: dict[str, int] = {}
         self._by_registration: dict[str, int] = {}
         self._postings: dict[str, array] = {}
+        self._by_township: dict[str, set[int]] = {}
         self._free: list[int] = []
         # One row per id; a removed id holds None / "" until reused.
         self._entity: list[RegisteredEntity | None] = []
         self._core: list[str] = []
         self._former_cores: list[tuple[str, ...]] = []  # mostly the shared empty tuple
         self._branch: list[str] = []
-        self._legal_form: list[str] = []
+        self._registered_form: list[str] = []
+        self._region: list[str] = []
+        self._county: list[str] = []  # the county its name's region names, "" if none
         self._address: list[str] = []
 
     def __len__(self) -> int:
@@ -137,21 +178,20 @@ class EntityIndex:
             name.core,
             tuple(sorted(former)),
             sys.intern(name.branch),
-            sys.intern(name.legal_form),
+            sys.intern(name.registered_form),
+            sys.intern(name.region),
+            sys.intern(name.county),
             self._normalise_address(entity.address),
         )
         if held is not None:
             i = held
             old_grams = self._grams_of(i)
-            self._unmap_codes(i)
+            self._unmap(i)
         else:
             i = self._free.pop() if self._free else len(self._entity)
             old_grams = set()
         self._put(i, row)
-        if entity.uscc:
-            self._by_uscc[entity.uscc] = i
-        if entity.registration_number:
-            self._by_registration[entity.registration_number] = i
+        self._map(i)
         new_grams = self._grams_of(i)
         self._unpost(i, old_grams - new_grams)
         for g in new_grams - old_grams:
@@ -171,14 +211,20 @@ class EntityIndex:
     def candidates(
         self, name: str, address: str = "", township_code: str | None = None, limit: int = 5
     ) -> list[Candidate]:
-        """The `limit` best-scoring entities for a record's name and address, best first."""
+        """The `limit` best entities for a record's name and address, best first; each scored by
+        its share of the odds among all shortlisted entities and "none of them"."""
         query = self._normalise_name(name)
         ids = self._shortlist(_bigrams(query.core), township_code)
         if not ids:
             return []
-        address = self._normalise_address(address) if address else ""
-        scored = (self._score(i, query, address, township_code) for i in ids)
-        return heapq.nlargest(limit, scored, key=lambda c: c.score)
+        place = self._normalise_address(address) if address else ""
+        weighed = [self._weigh(i, query, place, township_code) for i in ids]
+        top = max(bits for bits, _, _ in weighed)  # odds relative to the best, to stay in float range
+        total = 2 ** (NO_ENTITY_BITS - top) + sum(2 ** (bits - top) for bits, _, _ in weighed)
+        return [
+            Candidate(self._entity[i], 2 ** (bits - top) / total, {k: round(v, 3) for k, v in parts.items()})
+            for bits, i, parts in heapq.nlargest(limit, weighed, key=lambda w: w[0])
+        ]
 
     def _shortlist(self, grams: set[str], township_code: str | None) -> list[int]:
         postings = sorted((p for g in grams if (p := self._postings.get(g))), key=len)
@@ -191,33 +237,47 @@ class EntityIndex:
             visited += len(posting)
         best = [i for i, _ in hits.most_common(SHORTLIST)]
         if township_code:
-            chosen = set(best)
-            local = (i for i in hits if i not in chosen and self._entity[i].township_code == township_code)
+            local = self._by_township.get(township_code, set()).intersection(hits).difference(best)
             best += heapq.nlargest(TOWNSHIP_SHORTLIST, local, key=hits.__getitem__)
         return best
 
-    def _score(self, i: int, query: NameParts, address: str, township_code: str | None) -> Candidate:
+    def _weigh(self, i: int, query: NameParts, place: str, township_code: str | None) -> tuple[float, int, dict]:
+        """(evidence in bits, id, the parts of the comparison) for entity i."""
         entity = self._entity[i]
-        parts = {"name": max(_name_similarity(query.core, core) for core in (self._core[i], *self._former_cores[i]))}
-        weights = {"name": W_NAME}
-        if address and self._address[i]:
-            parts["address"] = fuzz.ratio(address, self._address[i]) / 100
-            weights["address"] = W_ADDRESS
+        bits, name = max(_name_evidence(query.core, core) for core in (self._core[i], *self._former_cores[i]))
+        parts = {"name": name}
         if township_code and entity.township_code:
             parts["township"] = _township_agreement(township_code, entity.township_code)
-            weights["township"] = W_TOWNSHIP
-        score = sum(parts[k] * w for k, w in weights.items()) / sum(weights.values())
-
+            bits += TOWNSHIP_BITS[parts["township"]]
+        if place and self._address[i]:
+            parts["address"] = _place_similarity(place, self._address[i])
+            if parts["address"] >= SAME_PLACE:
+                bits += SAME_PLACE_BITS
+            elif parts.get("township") == SAME_TOWNSHIP:
+                bits += OTHER_PLACE_BITS
+        if query.region:
+            parts["region"] = self._region_agreement(i, query)
+            bits += REGION_BITS[parts["region"]]
+        if query.legal_form:
+            parts["legal_form"] = float(query.legal_form == self._registered_form[i])
+            bits += LEGAL_FORM_AGREES_BITS if parts["legal_form"] else LEGAL_FORM_DIFFERS_BITS
         # Exact, not fuzzy: "榕城分公司" and "普宁分公司" are alike as strings but are different taxpayers.
         parts["branch"] = float(query.branch == self._branch[i])
-        score *= 1 - BRANCH_PENALTY * (1 - parts["branch"])
-        if query.legal_form and self._legal_form[i]:
-            parts["legal_form"] = float(query.legal_form == self._legal_form[i])
-            score *= 1 - LEGAL_FORM_PENALTY * (1 - parts["legal_form"])
-        return Candidate(entity, score, {k: round(v, 3) for k, v in parts.items()})
+        bits += 0.0 if parts["branch"] else BRANCH_DIFFERS_BITS
+        return bits, i, parts
+
+    def _region_agreement(self, i: int, query: NameParts) -> float:
+        if query.region == self._region[i]:
+            return SAME_REGION
+        if query.county and query.county not in (self._county[i], self._entity[i].township_code[:6]):
+            return OTHER_COUNTY
+        return OTHER_REGION
 
     def _put(self, i: int, row: tuple) -> None:
-        columns = (self._entity, self._core, self._former_cores, self._branch, self._legal_form, self._address)
+        columns = (
+            self._entity, self._core, self._former_cores, self._branch,
+            self._registered_form, self._region, self._county, self._address,
+        )
         for column, value in zip(columns, row):
             if i == len(column):
                 column.append(value)
@@ -228,17 +288,26 @@ class EntityIndex:
         return _bigrams(self._core[i]).union(*map(_bigrams, self._former_cores[i]))
 
     def _drop(self, i: int) -> None:
-        self._unmap_codes(i)
+        self._unmap(i)
         self._unpost(i, self._grams_of(i))
-        self._put(i, (None, "", (), "", "", ""))
+        self._put(i, (None, "", (), "", "", "", "", ""))
         self._free.append(i)
 
-    def _unmap_codes(self, i: int) -> None:
+    def _map(self, i: int) -> None:
+        entity = self._entity[i]
+        if entity.uscc:
+            self._by_uscc[entity.uscc] = i
+        if entity.registration_number:
+            self._by_registration[entity.registration_number] = i
+        self._by_township.setdefault(entity.township_code, set()).add(i)
+
+    def _unmap(self, i: int) -> None:
         entity = self._entity[i]
         if entity.uscc and self._by_uscc.get(entity.uscc) == i:
             del self._by_uscc[entity.uscc]
         if entity.registration_number and self._by_registration.get(entity.registration_number) == i:
             del self._by_registration[entity.registration_number]
+        self._by_township[entity.township_code].discard(i)
 
     def _unpost(self, i: int, grams: set[str]) -> None:
         for g in grams:
@@ -249,23 +318,41 @@ class EntityIndex:
 
 
 def _bigrams(core: str) -> set[str]:
-    """Blocking keys of a core: adjacent and one-gap character pairs.
+    """Blocking keys of a core: adjacent character pairs in either order, and one-gap pairs.
 
     A typo in a 4-character core like "兴春科技" ("兴晨科技") breaks both adjacent pairs around it,
-    often leaving only the too-common "科技"; the gapped pair "兴_科" survives it. A
-    one-character core is its own key so that it stays findable.
+    often leaving only the too-common "科技"; the gapped pair "兴_科" survives it. Two characters
+    swapped ("春兴科技") keep their pair when it is taken in either order. A one-character core is
+    its own key so that it stays findable.
     """
     if len(core) < 2:
         return {core} if core else set()
-    return {core[i : i + 2] for i in range(len(core) - 1)} | {f"{core[i]}_{core[i + 2]}" for i in range(len(core) - 2)}
+    adjacent = {min(a, b) + max(a, b) for a, b in zip(core, core[1:])}
+    return adjacent | {f"{core[i]}_{core[i + 2]}" for i in range(len(core) - 2)}
 
 
-def _name_similarity(a: str, b: str) -> float:
-    """Character-level: Chinese names have no word boundaries to tokenise on."""
-    score = fuzz.ratio(a, b)
-    if min(len(a), len(b)) <= SHORT_CORE:
-        score = max(score, PARTIAL_DISCOUNT * fuzz.partial_ratio(a, b))
-    return score / 100
+def _name_evidence(query: str, core: str) -> tuple[float, float]:
+    """(bits, similarity) of a record's core against an entity's; the similarity (character
+    level: Chinese names have no word boundaries to tokenise on) is what a person is shown."""
+    similarity = fuzz.ratio(query, core) / 100
+    if query == core:
+        return IDENTICAL_BITS, similarity
+    slips = OSA.distance(query, core, score_cutoff=2)
+    if len(query) >= TRADE_NAME and query[:TRADE_NAME] == core[:TRADE_NAME]:
+        if core.startswith(query) or (slips == 1 and len(query) <= len(core)):
+            return TRADE_NAME_KEPT_BITS, similarity
+    if min(len(query), len(core)) >= MIN_SLIP_CORE and slips <= 2:
+        return (ONE_SLIP_BITS if slips == 1 else TWO_SLIPS_BITS), similarity
+    return OTHER_NAME_BITS, similarity
+
+
+_NUMBERS = re.compile(r"\d+")
+
+
+def _place_similarity(a: str, b: str) -> float:
+    """Character similarity, halved when the house numbers differ: 广达路2号 is not 广达路72号."""
+    similarity = fuzz.ratio(a, b) / 100
+    return similarity if _NUMBERS.findall(a) == _NUMBERS.findall(b) else similarity / 2
 
 
 def _township_agreement(a: str, b: str) -> float:

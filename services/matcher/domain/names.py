@@ -52,6 +52,13 @@ _REGIONS = (
 _SHORT_TOWNSHIPS = tuple(re.sub("(街道|镇|乡)$", "", t.name) for t in TOWNSHIPS.values())
 
 _REGION = re.compile("|".join(_no_market(w) for w in sorted(_REGIONS, key=len, reverse=True)))
+# The county-level division each region word lies in; the province and the city lie in none.
+_COUNTY_OF = {
+    word: t.division_code
+    for t, short in zip(TOWNSHIPS.values(), _SHORT_TOWNSHIPS)
+    for word in (t.division_name, t.division_name[:-1], t.name, short)
+}
+_COUNTY_WORD = re.compile(_alternation(_COUNTY_OF))
 _SHORT_TOWNSHIP = re.compile(_alternation(_SHORT_TOWNSHIPS))
 _REGION_RUN = re.compile(f"(?:{_REGION.pattern}|{_SHORT_TOWNSHIP.pattern})+")
 
@@ -81,8 +88,11 @@ _LEGAL_FORMS = {
     "农民专业合作社": "农民专业合作社",
     "专业合作社": "农民专业合作社",
     "个体工商户": "个体工商户",
+    "公司": "有限公司",
 }
-_LEGAL_FORM = re.compile(_alternation(_LEGAL_FORMS))
+# A bare 公司 ("恒发贸易公司") is how people shorten 有限公司, the form of nearly every company;
+# the 公司 of 分公司 and 总公司 is not a legal form.
+_LEGAL_FORM = re.compile(_alternation(w for w in _LEGAL_FORMS if w != "公司") + "|(?<![分总])公司")
 _INDIVIDUAL = ("", "个体工商户")
 
 # A branch (分支机构) is its own entity, named after its head office plus place and marker.
@@ -104,6 +114,18 @@ class NormalisedName:
     legal_form: str  # canonical legal form removed ("有限公司"), "" if none
     branch: str  # branch part ("普宁分公司", "第一分店"), "" if none
     full: str  # region + core + legal form + branch: the whole name in one canonical spelling
+
+    @property
+    def county(self) -> str:
+        """Division code of the county named in the region ("普宁市…" → 445281), "" if the region
+        names none (揭阳市, 广东省) or there is no region: where the name says the business is."""
+        return _county(self.region)
+
+    @property
+    def registered_form(self) -> str:
+        """The legal form as a registered name implies it: only individual businesses are
+        registered without one, so "恒发五金店" is a 个体工商户 like "恒发五金店（个体工商户）"."""
+        return self.legal_form or "个体工商户"
 
 
 def normalise_name(raw: str) -> NormalisedName:
@@ -145,18 +167,26 @@ def _split_legal_form_and_branch(text: str) -> tuple[str, str, str]:
 def _strip_region(head: str, *, short_townships: bool) -> tuple[str, str]:
     """Strip regions from the start, one at a time, while the core keeps `_MIN_CORE` characters.
 
-    A township without its suffix counts only after another region and only for individual
-    businesses, whose names may add the township after the county (个体工商户名称登记管理办法);
-    a company name carries county-level regions only, so "揭阳市新兴塑料有限公司" keeps 新兴.
+    A township without its suffix counts only after another region, only one of the county named
+    there, and only for individual businesses, whose names may add the township after the county
+    (个体工商户名称登记管理办法); a company name carries county-level regions only, so
+    "揭阳市新兴塑料有限公司" keeps 新兴.
     """
     end = 0
     while True:
         m = _REGION.match(head, end)
         if m is None and short_townships and end:
             m = _SHORT_TOWNSHIP.match(head, end)
+            if m and _county(head[:end]) not in ("", _COUNTY_OF[m.group()]):
+                m = None  # not a township of the county just named: "揭东区新兴…" is the trade name 新兴
         if m is None or len(head) - m.end() < _MIN_CORE:
             return head[:end], head[end:]
         end = m.end()
+
+
+def _county(region: str) -> str:
+    words = _COUNTY_WORD.findall(region)
+    return _COUNTY_OF[words[-1]] if words else ""
 
 
 _DASHES = str.maketrans(dict.fromkeys("‐‑‒–—―−﹣", "-"))
@@ -175,3 +205,19 @@ def normalise_address(raw: str) -> str:
     text = _fold(raw).translate(_DASHES).replace("#", "号")
     text = _ADDRESS_NOISE.sub("", text)
     return text[_ADDRESS_PREFIX.match(text).end() :]
+
+
+_LOCALITY = re.compile(
+    f"(?:{'|'.join(_no_market(d) for d in sorted({t.division_name for t in TOWNSHIPS.values()}))})?"
+    f"(?:{_alternation(t.name for t in TOWNSHIPS.values())})?"
+)
+
+
+def normalise_place(raw: str) -> str:
+    """The address within its township (road or village, number), normalised as above.
+
+    Records carry their township as a code, compared on its own; two addresses in one township
+    share the county and township words, which would make any two of them look half alike.
+    """
+    text = normalise_address(raw)
+    return text[_LOCALITY.match(text).end() :]
