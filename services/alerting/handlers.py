@@ -30,7 +30,7 @@ def _fact(event: RecordMatched) -> dict | None:
         "uscc": event.payload.uscc,
         "period": record.period,
         "kind": record.kind,
-        "value": value,
+        "value": value * event.payload.share,
         "entity_name": event.payload.entity_name,
         "township_code": event.payload.entity_township_code,
     }
@@ -77,4 +77,5 @@ class AlertingHandlers:
 
     async def on_feedback_submitted(self, events: list[FeedbackSubmitted], uow: UnitOfWork) -> None:
         for event in events:
-            await repository.advance_alert_status(uow.session, event.payload.alert_id, _STATUS_AFTER[event.payload.action])
+            if not event.payload.action.decides_match:  # match cases are the matcher's
+                await repository.advance_alert_status(uow.session, event.payload.alert_id, _STATUS_AFTER[event.payload.action])

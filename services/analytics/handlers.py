@@ -90,6 +90,8 @@ async def on_feedback_submitted(events: list[FeedbackSubmitted], uow: UnitOfWork
     rows = []
     for e in events:
         p = e.payload
+        if p.action.decides_match:  # its outcome arrives as record-matched / match-failed
+            continue
         acknowledged = p.action is FeedbackAction.ACKNOWLEDGE
         rows.append(
             {

@@ -1,4 +1,5 @@
-"""Transport: record-imported in; record-matched or match-failed out (through the outbox)."""
+"""Transport: record-imported and the townships' decisions (feedback-submitted) in; record-matched or
+match-failed out (through the outbox)."""
 
 from __future__ import annotations
 
@@ -7,20 +8,26 @@ import time
 from shared import topics
 from shared.contracts import (
     Candidate as CandidateOut,
+    Event,
+    FeedbackSubmitted,
+    ImportedRecord,
     MatchFailed,
+    MatchFailureReason,
     MatchFailedPayload,
     RecordImported,
     RecordMatched,
     RecordMatchedPayload,
+    derived_event_id,
 )
 from shared.messaging.outbox import UnitOfWork
 from shared.records import KINDS
 
+from services.matcher.domain import cases
 from services.matcher.domain.decision import Thresholds
 from services.matcher.domain.index import EntityIndex, RegisteredEntity
-from services.matcher.domain.matching import Linked, link
+from services.matcher.domain.matching import LearnedLink, Linked, Shared, Unlinked, link
 from services.matcher.storage import repository
-from services.matcher.telemetry import DECISION_SECONDS, OUTCOMES, REGISTRY_SIZE, SCORES
+from services.matcher.telemetry import CASES, DECISION_SECONDS, LEARNED, OUTCOMES, REGISTRY_SIZE, SCORES
 
 PRODUCER = "matcher"
 
@@ -43,41 +50,101 @@ class MatcherHandlers:
         for entity, _ in registrations:
             self._index.upsert(entity)
         REGISTRY_SIZE.set(len(self._index))
+        records = [e for e in events if e.payload.kind != "registration"]
+        learned = await repository.learned_for(uow.session, (_key(e.payload) for e in records))
+        decided = [(event, self._decide(event.payload, learned.get(_key(event.payload)))) for event in records]
+        held = [event for event, decision in decided if _for_review(decision)]
+        if held:  # a township may have just decided some of these keys: look again under their locks
+            await repository.lock_source_keys(uow.session, (_key(e.payload) for e in held))
+            learned = await repository.learned_for(uow.session, (_key(e.payload) for e in held))
+            decided = [
+                (event, self._decide(event.payload, learned[_key(event.payload)]))
+                if _for_review(decision) and _key(event.payload) in learned else (event, decision)
+                for event, decision in decided
+            ]
+            await repository.hold_pending(uow.session, [e.payload for e, d in decided if _for_review(d)])
+        await self._emit_all([(event.payload, decision, event) for event, decision in decided], uow)
+
+    async def on_feedback_submitted(self, events: list[FeedbackSubmitted], uow: UnitOfWork) -> None:
+        """A township's decision for a source key: learned for every later record of that key, and
+        applied now to the records waiting for it."""
+        await self._catch_up(uow)
         for event in events:
-            if event.payload.kind != "registration":
-                self._decide(event, uow)
+            feedback = event.payload
+            if not feedback.action.decides_match:
+                continue
+            key = (feedback.match.department, feedback.match.source_key)
+            learned = LearnedLink(feedback.action, tuple(feedback.match.usccs), tuple(feedback.match.shares))
+            await repository.lock_source_keys(uow.session, [key])
+            # a decision naming an unregistered USCC goes back to the township; its records stay held
+            accepted = all(self._index.by_uscc(uscc) for uscc in learned.usccs)
+            if accepted:
+                await repository.save_learned(uow.session, feedback)
+            LEARNED.labels(feedback.action if accepted else "refused").inc()
+            pending = await repository.pending_of(uow.session, key, release=accepted)
+            await self._emit_all([(record, self._decide(record, learned), event) for record in pending], uow)
 
     async def _catch_up(self, uow: UnitOfWork) -> None:
         changed, self._seen = await repository.changed_since(uow.session, self._seen)
         for entity in changed:
             self._index.upsert(entity)
 
-    def _decide(self, event: RecordImported, uow: UnitOfWork) -> None:
-        record = event.payload
+    def _decide(self, record: ImportedRecord, learned: LearnedLink | None) -> Decision:
         started = time.perf_counter()
-        decision = link(record, self._index, self._thresholds)
-        DECISION_SECONDS.labels("matched" if isinstance(decision, Linked) else "failed").observe(
+        decision = link(record, self._index, self._thresholds, learned)
+        DECISION_SECONDS.labels("failed" if isinstance(decision, Unlinked) else "matched").observe(
             time.perf_counter() - started
         )
-        if isinstance(decision, Linked):
+        return decision
+
+    async def _emit_all(self, decided: list[tuple[ImportedRecord, Decision, Event]], uow: UnitOfWork) -> None:
+        """`cause` (the third): the record-imported event, or the feedback that resolved a held record.
+        Links are noted first, so a record's cases count the links of its own batch."""
+        links = [(r, part) for r, decision, _ in decided if not isinstance(decision, Unlinked) for part in decision.parts]
+        await repository.note_sources(
+            uow.session,
+            ((part.entity.uscc, r.department, r.source_key, f) for r, part in links if (f := cases.family(r.kind))),
+        )
+        sources = await repository.sources_of(uow.session, (p.entity.uscc for r, p in links if r.kind in cases.POWER_KINDS))
+        for record, decision, cause in decided:
+            if isinstance(decision, Unlinked):
+                self._emit_failed(record, decision, cause, uow)
+            else:
+                self._emit_linked(record, decision, cause, uow, sources)
+
+    def _emit_linked(
+        self, record: ImportedRecord, decision: Linked | Shared, cause: Event, uow: UnitOfWork,
+        sources: dict[str, cases.EntitySources],
+    ) -> None:
+        for part in decision.parts:
+            found = cases.of_link(record, part, isinstance(decision, Shared), sources.get(part.entity.uscc, cases.EntitySources()))
+            # one event per record and entity, whatever caused it: the same decision twice has one id
+            what = f"record-matched:{record.record_id}:{record.version}:{part.entity.uscc}"
             matched = RecordMatched.create(
                 RecordMatchedPayload(
                     record=record,
-                    uscc=decision.entity.uscc,
-                    entity_name=decision.entity.name,
-                    entity_township_code=decision.entity.township_code,
-                    method=decision.method,
-                    score=round(decision.score, 4),
-                    explanation=decision.explanation,
+                    uscc=part.entity.uscc,
+                    entity_name=part.entity.name,
+                    entity_township_code=part.entity.township_code,
+                    method=part.method,
+                    score=round(part.score, 4),
+                    explanation=part.explanation,
+                    share=part.share,
+                    cases=found,
                 ),
                 producer=PRODUCER,
-                correlation_id=event.correlation_id,
-                cause=event,
+                correlation_id=record.record_id,
+                cause=cause,
+                event_id=derived_event_id(cause.event_id, what),
             )
-            uow.emit(matched, key=decision.entity.uscc)
-            OUTCOMES.labels("matched", decision.method).inc()
-            SCORES.labels(decision.method).observe(decision.score)
-            return
+            uow.emit(matched, key=part.entity.uscc)
+            OUTCOMES.labels("matched", part.method).inc()
+            SCORES.labels(part.method).observe(part.score)
+            for case in found:
+                CASES.labels(case).inc()
+
+    def _emit_failed(self, record: ImportedRecord, decision: Unlinked, cause: Event, uow: UnitOfWork) -> None:
+        found = cases.of_failure(record.kind, decision.reason)
         failed = MatchFailed.create(
             MatchFailedPayload(
                 record=record,
@@ -91,15 +158,32 @@ class MatcherHandlers:
                     for c in decision.candidates[:5]
                     if c.entity.uscc
                 ],
+                cases=found,
             ),
             producer=PRODUCER,
-            correlation_id=event.correlation_id,
-            cause=event,
+            correlation_id=record.record_id,
+            cause=cause,
+            event_id=derived_event_id(cause.event_id, f"match-failed:{record.record_id}:{record.version}"),
         )
         key = f"{record.department}:{record.source_key}"
         uow.emit(failed, key=key)
-        uow.emit(failed, key=key, topic=topics.township_alerts(record.township_code))
+        if _for_review(decision):
+            uow.emit(failed, key=key, topic=topics.township_alerts(record.township_code))
         OUTCOMES.labels("failed", decision.reason).inc()
+        for case in found:
+            CASES.labels(case).inc()
+
+
+Decision = Linked | Shared | Unlinked
+
+
+def _key(record: ImportedRecord) -> repository.SourceKey:
+    return (record.department, record.source_key)
+
+
+def _for_review(decision: Decision) -> bool:
+    """Sent to the township: everything unlinked except what a township already confirmed."""
+    return isinstance(decision, Unlinked) and decision.reason is not MatchFailureReason.CONFIRMED_UNREGISTERED
 
 
 def _entity(event: RecordImported) -> RegisteredEntity:

@@ -14,3 +14,9 @@ DECISION_SECONDS = Histogram(
     buckets=(0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1),
 )
 REGISTRY_SIZE = Gauge("bizpulse_matcher_registry_entities", "Entities in this instance's in-memory index")
+LEARNED = Counter(
+    "bizpulse_match_decisions_learned_total",
+    "Townships' decisions taken on as learned links, by action (refused: names an unregistered USCC)",
+    ["action"],
+)
+CASES = Counter("bizpulse_match_cases_total", "The plan's verification cases revealed by decisions", ["case"])

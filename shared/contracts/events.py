@@ -108,6 +108,7 @@ class MatchMethod(enum.StrEnum):
     EXACT_USCC = "exact_uscc"
     REGISTRATION_NUMBER = "registration_number"
     FUZZY_NAME = "fuzzy_name"
+    LEARNED = "learned"  # a township decided it for this department's source key (feedback-submitted)
 
 
 class MatchFailureReason(enum.StrEnum):
@@ -116,6 +117,20 @@ class MatchFailureReason(enum.StrEnum):
     NO_CANDIDATE = "no_candidate"
     AMBIGUOUS = "ambiguous"
     LOW_CONFIDENCE = "low_confidence"
+    # a township verified that no registered business stands behind this source key: recorded,
+    # counted, and never sent for review again
+    CONFIRMED_UNREGISTERED = "confirmed_unregistered"
+
+
+class MatchCase(enum.StrEnum):
+    """The plan's verification cases (验证比较的情形) a matching decision reveals."""
+
+    TAXPAYER_WITHOUT_REGISTRATION = "taxpayer_without_registration"  # 有税无照
+    POWER_WITHOUT_REGISTRATION = "power_without_registration"  # 有电无照
+    POWER_WITHOUT_TAX_REGISTRATION = "power_without_tax_registration"  # 有电未办税务登记
+    SEVERAL_METERS = "several_meters"  # 一户多表
+    SHARED_METER = "shared_meter"  # 多户一表
+    METER_UNDER_ANOTHER_NAME = "meter_under_another_name"  # 表户不一致
 
 
 class Candidate(_Frozen):
@@ -133,6 +148,11 @@ class RecordMatchedPayload(_Frozen):
     method: MatchMethod
     score: float = Field(ge=0, le=1)
     explanation: dict[str, float] = Field(default_factory=dict)
+    share: float = Field(
+        default=1.0, gt=0, le=1,
+        description="the part of the record's quantities that is this entity's: below 1 for a shared meter (多户一表)",
+    )
+    cases: list[MatchCase] = Field(default_factory=list, description="what the link reveals, as known when it was made")
 
 
 class RecordMatched(Event):
@@ -148,6 +168,7 @@ class MatchFailedPayload(_Frozen):
     township_code: str = Field(description="township that must verify the record")
     message_zh: str
     candidates: list[Candidate] = Field(default_factory=list)
+    cases: list[MatchCase] = Field(default_factory=list, description="what the failure suggests, to be verified")
 
 
 class MatchFailed(Event):
@@ -183,18 +204,54 @@ class AnomalyDetected(Event):
 
 
 class FeedbackAction(enum.StrEnum):
-    ACKNOWLEDGE = "acknowledge"
-    RESOLVE = "resolve"
+    ACKNOWLEDGE = "acknowledge"  # an anomaly alert: 签收
+    RESOLVE = "resolve"  # an anomaly alert: 办结
+    # a match case (an unmatched record's source key): the township's verified answer
+    LINK = "link"
+    NOT_REGISTERED = "not_registered"
+    SPLIT = "split"
+
+    @property
+    def decides_match(self) -> bool:
+        return self in _MATCH_DECISIONS
+
+
+_MATCH_DECISIONS = {FeedbackAction.LINK, FeedbackAction.NOT_REGISTERED, FeedbackAction.SPLIT}
+
+
+class MatchDecision(_Frozen):
+    """What a township decided for every record of one department's source key (户号, 纳税人识别号)."""
+
+    department: str
+    source_key: str
+    usccs: list[str] = Field(default_factory=list, description="link: one entity; split: the entities sharing it")
+    shares: list[float] = Field(default_factory=list, description="split: each entity's part, summing to 1")
 
 
 class FeedbackPayload(_Frozen):
     feedback_id: uuid.UUID
-    alert_id: uuid.UUID
+    alert_id: uuid.UUID = Field(description="the worklist item: an anomaly alert, or a match case")
     action: FeedbackAction
     township_code: str
     actor: str = Field(description="the authenticated township principal")
     note: str = ""
     submitted_at: AwareDatetime
+    match: MatchDecision | None = Field(default=None, description="with link, not_registered and split")
+
+    @model_validator(mode="after")
+    def _decision_fits_action(self) -> FeedbackPayload:
+        if self.action.decides_match != (self.match is not None):
+            raise ValueError("link, not_registered and split carry a match decision; the other actions do not")
+        if self.match is not None:
+            wanted = {FeedbackAction.LINK: (1, 1), FeedbackAction.NOT_REGISTERED: (0, 0), FeedbackAction.SPLIT: (2, 50)}
+            low, high = wanted[self.action]
+            usccs, shares = self.match.usccs, self.match.shares
+            if not low <= len(usccs) <= high or len(set(usccs)) != len(usccs):
+                raise ValueError(f"{self.action} needs between {low} and {high} distinct USCCs")
+            if self.action is FeedbackAction.SPLIT and (len(shares) != len(usccs) or abs(sum(shares) - 1) > 1e-6
+                                                        or min(shares) <= 0):
+                raise ValueError("a split needs one positive share per USCC, summing to 1")
+        return self
 
 
 class FeedbackSubmitted(Event):

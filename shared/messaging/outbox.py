@@ -85,11 +85,13 @@ class OutboxRelay:
         self._idle_poll = idle_poll_seconds
         self._wake = asyncio.Event()
         table = f"{outbox.schema}.{outbox.name}"
+        # `= ANY(ARRAY(…))`, not `IN (…)`: the ids are fetched once and deleted through the primary
+        # key; with IN the planner may hash-join the whole table, every batch, under a backlog
         self._take = f"""
             WITH taken AS (
-                DELETE FROM {table} WHERE id IN (
+                DELETE FROM {table} WHERE id = ANY(ARRAY(
                     SELECT id FROM {table} ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED
-                ) RETURNING id, topic, key, value, headers
+                )) RETURNING id, topic, key, value, headers
             )
             SELECT topic, key, value, headers FROM taken ORDER BY id
         """

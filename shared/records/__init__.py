@@ -19,9 +19,18 @@ from shared.records.kinds import (
 
 KINDS = registry()
 
+# where a record names the business it is about, in the order they are tried
+NAME_FIELDS = ("taxpayer_name", "account_name", "entity_name", "name")
+
+
+def record_name(data: dict) -> str:
+    """The business name a record carries (taxpayer, power account holder, …), or ""."""
+    return next((str(data[f]) for f in NAME_FIELDS if data.get(f)), "")
+
 __all__ = [
     "BUILT_IN",
     "KINDS",
+    "NAME_FIELDS",
     "Frequency",
     "PersonalField",
     "PowerAccount",
@@ -31,5 +40,6 @@ __all__ = [
     "RegistrationStatus",
     "TaxPayment",
     "TaxRegistration",
+    "record_name",
     "registry",
 ]

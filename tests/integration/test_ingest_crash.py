@@ -24,7 +24,9 @@ def _write_file(path) -> None:
         writer = csv.writer(out)
         writer.writerow(["用电户号", "户名", "乡镇（街道）代码", "所属期", "用电量（千瓦时）"])
         for i in range(ROWS):
-            writer.writerow([f"KX{i:09d}", f"崩溃测试用电户{i}", townships[i % len(townships)], PERIOD, 100 + i % 900])
+            # holders like no registered name (another test registers "…测试…贸易有限公司"): the
+            # matcher answers quickly, and this stays a test of intake, not of fuzzy matching's cost
+            writer.writerow([f"KX{i:09d}", f"崩溃户{i}", townships[i % len(townships)], PERIOD, 100 + i % 900])
 
 
 async def test_kill_9_ingest_during_a_200k_row_import_delivers_each_row_once(platform, tmp_path):

@@ -11,18 +11,32 @@ from services.alerting.domain.rules import Finding, MonthFacts
 from services.alerting.storage.tables import alerts, facts
 
 
+_DROP_SUPERSEDED = sa.text(
+    f"DELETE FROM {facts.schema}.{facts.name} AS f"
+    " USING unnest(CAST(:record_ids AS uuid[]), CAST(:versions AS integer[])) AS incoming (record_id, version)"
+    " WHERE f.record_id = incoming.record_id AND f.version < incoming.version"
+)
+
+
 async def upsert_facts(session: AsyncSession, rows: Sequence[dict]) -> None:
-    latest: dict[uuid.UUID, dict] = {}
+    """Newest version of each (record, entity); a newer version of a record also drops the
+    entities its older version was linked to (a correction may change the link)."""
+    latest: dict[tuple[uuid.UUID, str], dict] = {}
     for row in rows:
-        if row["record_id"] not in latest or latest[row["record_id"]]["version"] < row["version"]:
-            latest[row["record_id"]] = row
+        key = (row["record_id"], row["uscc"])
+        if key not in latest or latest[key]["version"] < row["version"]:
+            latest[key] = row
     if not latest:
         return
+    newest = {}
+    for row in latest.values():
+        newest[row["record_id"]] = max(newest.get(row["record_id"], 0), row["version"])
+    await session.execute(_DROP_SUPERSEDED, {"record_ids": list(newest), "versions": list(newest.values())})
     stmt = insert(facts)
     await session.execute(
         stmt.on_conflict_do_update(
-            index_elements=[facts.c.record_id],
-            set_={c: stmt.excluded[c] for c in ("version", "uscc", "period", "kind", "value", "entity_name", "township_code")},
+            index_elements=[facts.c.record_id, facts.c.uscc],
+            set_={c: stmt.excluded[c] for c in ("version", "period", "kind", "value", "entity_name", "township_code")},
             where=facts.c.version < stmt.excluded.version,
         ),
         list(latest.values()),

@@ -7,13 +7,14 @@ from shared.db.messaging_tables import messaging_tables
 metadata = sa.MetaData(schema="alerting")
 outbox, processed_events = messaging_tables(metadata)
 
-# one row per matched record, newest version only: corrections replace, never add
+# one row per matched record and entity (several when a meter is shared, 多户一表, each with its
+# share of the value), newest version only: corrections replace, never add
 facts = sa.Table(
     "facts",
     metadata,
     sa.Column("record_id", sa.Uuid, primary_key=True),
     sa.Column("version", sa.Integer, nullable=False),
-    sa.Column("uscc", sa.Text, nullable=False),
+    sa.Column("uscc", sa.Text, primary_key=True),
     sa.Column("period", sa.Text, nullable=False),
     sa.Column("kind", sa.Text, nullable=False),
     sa.Column("value", sa.Float, nullable=False),

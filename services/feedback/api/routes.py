@@ -6,14 +6,15 @@ import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query, status
+from fastapi import APIRouter, HTTPException, Query, status
 from pydantic import BaseModel, Field
 
-from shared.auth import Principal, Role, require_role
+from shared.auth import Principal
 from shared.contracts import FeedbackAction, FeedbackPayload, FeedbackSubmitted
 from shared.messaging.outbox import UnitOfWork
 from shared.service import Service
 
+from services.feedback.api.access import AnyReader, TownshipPrincipal, not_found
 from services.feedback.domain.handling import AlertStatus, TransitionRefused, apply
 from services.feedback.storage import repository
 from services.feedback.storage.tables import outbox
@@ -51,15 +52,6 @@ class FeedbackIn(BaseModel):
     note: str = Field(default="", max_length=2000, description="what was verified or done (required to resolve)")
 
 
-TownshipPrincipal = Annotated[Principal, Depends(require_role(Role.TOWNSHIP))]
-AnyReader = Annotated[Principal, Depends(require_role(Role.TOWNSHIP, Role.SUPERVISOR))]
-
-
-def _not_found() -> HTTPException:
-    # the same answer for "does not exist" and "another township's": existence is not disclosed
-    return HTTPException(status.HTTP_404_NOT_FOUND, detail={"code": "alert_not_found", "message": "未找到该预警"})
-
-
 def router(service: Service) -> APIRouter:
     api = APIRouter(prefix="/v1/alerts", tags=["alerts"])
 
@@ -80,7 +72,7 @@ def router(service: Service) -> APIRouter:
         async with service.sessions() as session:
             row = await repository.get_alert(session, alert_id)
             if row is None or not principal.can_see_township(row["township_code"]):
-                raise _not_found()
+                raise not_found("alert_not_found", "未找到该预警")
             history = await repository.history(session, alert_id)
         return AlertDetail(**row, history=[ActionOut(**h) for h in history])
 
@@ -88,7 +80,7 @@ def router(service: Service) -> APIRouter:
         async with service.sessions() as session, session.begin():
             row = await repository.get_alert_for_update(session, alert_id)
             if row is None or not principal.can_see_township(row["township_code"]):
-                raise _not_found()
+                raise not_found("alert_not_found", "未找到该预警")
             try:
                 new_status = apply(AlertStatus(row["status"]), action, body.note)
             except TransitionRefused as refused:

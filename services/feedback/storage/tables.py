@@ -1,6 +1,8 @@
-"""feedback's own tables (schema `feedback`): the townships' worklist and what they did."""
+"""feedback's own tables (schema `feedback`): the townships' worklist (anomaly alerts and match cases)
+and what they did."""
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
 
 from shared.db.messaging_tables import messaging_tables
 
@@ -33,4 +35,24 @@ actions = sa.Table(
     sa.Column("note", sa.Text, nullable=False),
     sa.Column("submitted_at", sa.DateTime(timezone=True), nullable=False),
     sa.Index("actions_by_alert", "alert_id"),
+)
+
+# one case per department source key the matcher could not link: the township decides it once
+match_cases = sa.Table(
+    "match_cases",
+    metadata,
+    sa.Column("case_id", sa.Uuid, primary_key=True),
+    sa.Column("township_code", sa.Text, nullable=False),
+    sa.Column("department", sa.Text, nullable=False),
+    sa.Column("kind", sa.Text, nullable=False),
+    sa.Column("source_key", sa.Text, nullable=False),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("message_zh", sa.Text, nullable=False),
+    sa.Column("candidates", JSONB, nullable=False),
+    sa.Column("record_ids", JSONB, nullable=False),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("opened_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Index("match_cases_by_township_status", "township_code", "status"),
 )

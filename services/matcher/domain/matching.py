@@ -1,4 +1,5 @@
-"""The matching cascade (验证与比较): exact USCC → registration number → fuzzy name and address.
+"""The matching cascade (验证与比较): exact USCC → registration number → learned links → fuzzy
+name and address.
 
 Every decision carries its method, score and the parts of the score, so a township officer can
 see why a record was linked — or why it was not and which entities came closest.
@@ -8,13 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from shared.contracts import ImportedRecord, MatchFailureReason, MatchMethod
+from shared import records
+from shared.contracts import FeedbackAction, ImportedRecord, MatchFailureReason, MatchMethod
 
 from services.matcher.domain.decision import Outcome, Thresholds, decide
 from services.matcher.domain.index import Candidate, EntityIndex, RegisteredEntity
 
 _WHAT = {"tax_payment": "纳税人", "tax_registration": "纳税人", "power_usage": "用电户", "power_account": "用电户"}
-_NAME_FIELDS = ("taxpayer_name", "account_name", "entity_name", "name")
 _FAILURE = {
     "no_candidate": MatchFailureReason.NO_CANDIDATE,
     "ambiguous": MatchFailureReason.AMBIGUOUS,
@@ -28,11 +29,32 @@ _EXPLAIN = {
 
 
 @dataclass(frozen=True)
+class LearnedLink:
+    """A township's verified decision for every record of one department's source key."""
+
+    decision: FeedbackAction  # link, not_registered or split
+    usccs: tuple[str, ...]
+    shares: tuple[float, ...] = ()
+
+
+@dataclass(frozen=True)
 class Linked:
     entity: RegisteredEntity
     method: MatchMethod
     score: float
     explanation: dict[str, float]
+    share: float = 1.0
+
+    @property
+    def parts(self) -> tuple[Linked, ...]:
+        return (self,)
+
+
+@dataclass(frozen=True)
+class Shared:
+    """One meter, several entities (多户一表): the record counts for each, by its share."""
+
+    parts: tuple[Linked, ...]
 
 
 @dataclass(frozen=True)
@@ -43,16 +65,21 @@ class Unlinked:
 
 
 def record_name(record: ImportedRecord) -> str:
-    return next((str(record.data[f]) for f in _NAME_FIELDS if record.data.get(f)), "")
+    return records.record_name(record.data)
 
 
-def link(record: ImportedRecord, index: EntityIndex, thresholds: Thresholds) -> Linked | Unlinked:
+def link(
+    record: ImportedRecord, index: EntityIndex, thresholds: Thresholds, learned: LearnedLink | None = None
+) -> Linked | Shared | Unlinked:
+    """`learned`: the township's decision for the record's department and source key, if any."""
     what = _WHAT.get(record.kind, "记录")
     label = f"{what}“{record_name(record) or record.source_key}”"
     name, address = record_name(record), str(record.data.get("address") or "")
     if record.uscc:
         if entity := index.by_uscc(record.uscc):
             return Linked(entity, MatchMethod.EXACT_USCC, 1.0, {"uscc": 1.0})
+        if learned:
+            return apply_learned(learned, index, label)
         return Unlinked(
             MatchFailureReason.CODE_NOT_REGISTERED,
             f"{label}的统一社会信用代码 {record.uscc} 无商事登记记录（{what}无工商登记），请核实",
@@ -61,6 +88,8 @@ def link(record: ImportedRecord, index: EntityIndex, thresholds: Thresholds) -> 
     number = record.data.get("registration_number")
     if number and (entity := index.by_registration_number(number)):
         return Linked(entity, MatchMethod.REGISTRATION_NUMBER, 1.0, {"registration_number": 1.0})
+    if learned:
+        return apply_learned(learned, index, label)
     if not name:
         return Unlinked(MatchFailureReason.NO_NAME, f"{label}既无统一社会信用代码也无名称，无法匹配，请核实", [])
     candidates = index.candidates(name, address, record.township_code)
@@ -70,3 +99,19 @@ def link(record: ImportedRecord, index: EntityIndex, thresholds: Thresholds) -> 
         return Linked(best.entity, MatchMethod.FUZZY_NAME, best.score, best.explanation)
     failure = _FAILURE[reason]
     return Unlinked(failure, f"{label}未提供统一社会信用代码，{_EXPLAIN[failure]}，请核实", candidates)
+
+
+def apply_learned(learned: LearnedLink, index: EntityIndex, label: str) -> Linked | Shared | Unlinked:
+    if learned.decision is FeedbackAction.NOT_REGISTERED:
+        return Unlinked(MatchFailureReason.CONFIRMED_UNREGISTERED, f"{label}经乡镇（街道）核实无商事登记", [])
+    parts = []
+    for uscc, share in zip(learned.usccs, learned.shares or (1.0,)):
+        entity = index.by_uscc(uscc)
+        if entity is None:
+            return Unlinked(
+                MatchFailureReason.CODE_NOT_REGISTERED,
+                f"乡镇（街道）核实指定的统一社会信用代码 {uscc} 无商事登记记录，请重新核实{label}",
+                [],
+            )
+        parts.append(Linked(entity, MatchMethod.LEARNED, 1.0, {"learned": 1.0}, share))
+    return parts[0] if len(parts) == 1 else Shared(tuple(parts))

@@ -1,13 +1,19 @@
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared.contracts import FeedbackAction, FeedbackPayload, ImportedRecord
+
 from services.matcher.domain.index import RegisteredEntity
-from services.matcher.storage.tables import entities, entity_changes
+from services.matcher.domain.matching import LearnedLink
+from services.matcher.domain.cases import EntitySources
+from services.matcher.storage.tables import entities, entity_changes, learned_links, linked_sources, pending_records
+
+SourceKey = tuple[str, str]  # (department, source_key)
 
 
 async def upsert_entities(session: AsyncSession, rows: Sequence[tuple[RegisteredEntity, int]]) -> None:
@@ -64,3 +70,97 @@ async def changed_since(session: AsyncSession, seq: int) -> tuple[list[Registere
         for r in rows
     ]
     return found, (rows[-1].seq if rows else seq)
+
+
+async def learned_for(session: AsyncSession, keys: Iterable[SourceKey]) -> dict[SourceKey, LearnedLink]:
+    keys = list(set(keys))
+    if not keys:
+        return {}
+    t = learned_links
+    rows = await session.execute(
+        sa.select(t.c.department, t.c.source_key, t.c.decision, t.c.usccs, t.c.shares).where(
+            sa.tuple_(t.c.department, t.c.source_key).in_(keys)
+        )
+    )
+    return {
+        (r.department, r.source_key): LearnedLink(FeedbackAction(r.decision), tuple(r.usccs), tuple(r.shares))
+        for r in rows
+    }
+
+
+async def save_learned(session: AsyncSession, feedback: FeedbackPayload) -> None:
+    """The newest decision for a source key wins."""
+    decision = feedback.match
+    values = {
+        "department": decision.department, "source_key": decision.source_key, "decision": feedback.action.value,
+        "usccs": decision.usccs, "shares": decision.shares, "feedback_id": feedback.feedback_id,
+        "township_code": feedback.township_code, "decided_by": feedback.actor, "decided_at": feedback.submitted_at,
+    }
+    stmt = insert(learned_links).values(values)
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[learned_links.c.department, learned_links.c.source_key],
+            set_={c: stmt.excluded[c] for c in values if c not in ("department", "source_key")},
+            where=learned_links.c.decided_at <= stmt.excluded.decided_at,
+        )
+    )
+
+
+async def lock_source_keys(session: AsyncSession, keys: Iterable[SourceKey]) -> None:
+    """Serialise holding a source key's records with deciding it (until the transaction ends), so
+    a record is never held after the decision that would have resolved it. Sorted: no deadlock."""
+    names = sorted({f"{department}|{source_key}" for department, source_key in keys})
+    if names:
+        await session.execute(
+            sa.text(
+                "SELECT pg_advisory_xact_lock(h) FROM (SELECT DISTINCT hashtextextended(k, 0) AS h"
+                " FROM unnest(CAST(:keys AS text[])) AS k ORDER BY 1) AS sorted"
+            ),
+            {"keys": names},
+        )
+
+
+async def hold_pending(session: AsyncSession, records: Sequence[ImportedRecord]) -> None:
+    latest = {r.record_id: r for r in sorted(records, key=lambda r: r.version)}
+    if not latest:
+        return
+    stmt = insert(pending_records)
+    await session.execute(
+        stmt.on_conflict_do_update(index_elements=[pending_records.c.record_id], set_={"record": stmt.excluded.record}),
+        [
+            {"record_id": r.record_id, "department": r.department, "source_key": r.source_key,
+             "record": r.model_dump(mode="json")}
+            for r in latest.values()
+        ],
+    )
+
+
+async def pending_of(session: AsyncSession, key: SourceKey, *, release: bool) -> list[ImportedRecord]:
+    """The records of a source key waiting for a decision; `release`: they stop waiting."""
+    t = pending_records
+    where = (t.c.department == key[0], t.c.source_key == key[1])
+    query = sa.delete(t).where(*where).returning(t.c.record) if release else sa.select(t.c.record).where(*where)
+    rows = await session.execute(query)
+    return sorted((ImportedRecord.model_validate(r.record) for r in rows), key=lambda r: (r.period or "", r.record_id))
+
+
+async def note_sources(session: AsyncSession, rows: Iterable[tuple[str, str, str, str]]) -> None:
+    """(uscc, department, source_key, family) of new links."""
+    rows = [dict(zip(("uscc", "department", "source_key", "family"), row)) for row in set(rows)]
+    if rows:
+        await session.execute(insert(linked_sources).on_conflict_do_nothing(), rows)
+
+
+async def sources_of(session: AsyncSession, usccs: Iterable[str]) -> dict[str, EntitySources]:
+    usccs = list(set(usccs))
+    if not usccs:
+        return {}
+    t = linked_sources
+    rows = await session.execute(
+        sa.select(
+            t.c.uscc,
+            sa.func.count().filter(t.c.family == "power").label("power_accounts"),
+            sa.func.bool_or(t.c.family == "tax").label("tax_registered"),
+        ).where(t.c.uscc.in_(usccs)).group_by(t.c.uscc)
+    )
+    return {r.uscc: EntitySources(r.power_accounts, r.tax_registered) for r in rows}

@@ -1,7 +1,8 @@
-"""matcher's own tables (schema `matcher`): the entity registry built from registration events."""
+"""matcher's own tables (schema `matcher`): the entity registry built from registration events, the
+townships' decisions (learned links) and the records waiting for one."""
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
 from shared.db.messaging_tables import messaging_tables
 
@@ -25,4 +26,42 @@ entities = sa.Table(
     sa.Column("former_names", ARRAY(sa.Text), nullable=False, server_default="{}"),
     sa.Column("seq", sa.BigInteger, entity_changes, server_default=entity_changes.next_value(), nullable=False),
     sa.Index("entities_by_seq", "seq"),
+)
+
+# a township's decision for one department's source key: applies to every later record of that key
+learned_links = sa.Table(
+    "learned_links",
+    metadata,
+    sa.Column("department", sa.Text, primary_key=True),
+    sa.Column("source_key", sa.Text, primary_key=True),
+    sa.Column("decision", sa.Text, nullable=False),
+    sa.Column("usccs", ARRAY(sa.Text), nullable=False),
+    sa.Column("shares", ARRAY(sa.Float), nullable=False),
+    sa.Column("feedback_id", sa.Uuid, nullable=False),
+    sa.Column("township_code", sa.Text, nullable=False),
+    sa.Column("decided_by", sa.Text, nullable=False),
+    sa.Column("decided_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# records sent for review, kept until a decision for their source key resolves them
+pending_records = sa.Table(
+    "pending_records",
+    metadata,
+    sa.Column("record_id", sa.Uuid, primary_key=True),
+    sa.Column("department", sa.Text, nullable=False),
+    sa.Column("source_key", sa.Text, nullable=False),
+    sa.Column("record", JSONB, nullable=False),
+    sa.Column("held_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
+    sa.Index("pending_by_source_key", "department", "source_key"),
+)
+
+# which department source keys are linked to each entity: its meters (一户多表) and whether its
+# tax registration is known, for the cases a new link reveals
+linked_sources = sa.Table(
+    "linked_sources",
+    metadata,
+    sa.Column("uscc", sa.Text, primary_key=True),
+    sa.Column("department", sa.Text, primary_key=True),
+    sa.Column("source_key", sa.Text, primary_key=True),
+    sa.Column("family", sa.Text, nullable=False),
 )

@@ -1,0 +1,102 @@
+"""Match cases over HTTP: the township sees what the matcher could not link, with the candidates and
+why, and decides: link to an entity, not a registered business, or split a shared meter."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, HTTPException, Query, status
+from pydantic import BaseModel, Field
+
+from shared.contracts import Candidate, FeedbackAction, FeedbackPayload, FeedbackSubmitted
+from shared.messaging.outbox import UnitOfWork
+from shared.service import Service
+
+from services.feedback.api.access import AnyReader, TownshipPrincipal, not_found
+from services.feedback.domain.handling import TransitionRefused
+from services.feedback.domain.match_cases import CaseStatus, decide
+from services.feedback.storage import repository
+from services.feedback.storage.tables import outbox
+from services.feedback.telemetry import FEEDBACK
+
+PRODUCER = "feedback"
+
+
+class MatchCaseOut(BaseModel):
+    case_id: uuid.UUID
+    township_code: str
+    department: str
+    kind: str
+    source_key: str
+    name: str
+    reason: str
+    message_zh: str
+    candidates: list[Candidate]
+    record_ids: list[uuid.UUID]
+    status: CaseStatus
+    opened_at: datetime
+    updated_at: datetime
+
+
+class DecisionIn(BaseModel):
+    action: Literal["link", "not_registered", "split"]
+    usccs: list[str] = Field(default_factory=list, max_length=50, description="link: one; split: two or more")
+    shares: list[float] | None = Field(default=None, description="split: each entity's part (default: equal)")
+    note: str = Field(max_length=2000, description="what was verified on site (required)")
+
+
+def router(service: Service) -> APIRouter:
+    api = APIRouter(prefix="/v1/match-cases", tags=["match cases"])
+
+    @api.get("", response_model=list[MatchCaseOut])
+    async def list_cases(
+        principal: AnyReader,
+        status_: Annotated[CaseStatus | None, Query(alias="status")] = None,
+        limit: Annotated[int, Query(ge=1, le=500)] = 100,
+        offset: Annotated[int, Query(ge=0)] = 0,
+    ) -> list[MatchCaseOut]:
+        """Unmatched source keys of the caller's township, most recently updated first."""
+        async with service.sessions() as session:
+            rows = await repository.list_match_cases(session, principal.township_prefix or "", status_, limit, offset)
+        return [MatchCaseOut(**row) for row in rows]
+
+    @api.get("/{case_id}", response_model=MatchCaseOut)
+    async def get_case(case_id: uuid.UUID, principal: AnyReader) -> MatchCaseOut:
+        async with service.sessions() as session:
+            row = await repository.get_match_case(session, case_id)
+        if row is None or not principal.can_see_township(row["township_code"]):
+            raise not_found("case_not_found", "未找到该核实事项")
+        return MatchCaseOut(**row)
+
+    @api.post("/{case_id}/decision", response_model=MatchCaseOut)
+    async def decide_case(case_id: uuid.UUID, body: DecisionIn, principal: TownshipPrincipal) -> MatchCaseOut:
+        """The township's verified answer; it applies to this source key's records now and later."""
+        action = FeedbackAction(body.action)
+        async with service.sessions() as session, session.begin():
+            row = await repository.get_match_case(session, case_id, for_update=True)
+            if row is None or not principal.can_see_township(row["township_code"]):
+                raise not_found("case_not_found", "未找到该核实事项")
+            try:
+                decision = decide(
+                    CaseStatus(row["status"]), action, row["department"], row["source_key"],
+                    body.usccs, body.shares, body.note,
+                )
+            except TransitionRefused as refused:
+                code = status.HTTP_409_CONFLICT if refused.code == "already_decided" else status.HTTP_422_UNPROCESSABLE_ENTITY
+                raise HTTPException(code, detail={"code": refused.code, "message": refused.message_zh}) from None
+            feedback = FeedbackPayload(
+                feedback_id=uuid.uuid4(), alert_id=case_id, action=action, township_code=row["township_code"],
+                actor=principal.actor, note=body.note, submitted_at=datetime.now(UTC), match=decision,
+            )
+            await repository.record_match_decision(session, feedback)
+            uow = UnitOfWork(session, outbox)
+            uow.emit(FeedbackSubmitted.create(feedback, producer=PRODUCER, correlation_id=case_id), key=str(case_id))
+            await uow.flush()
+            updated = await repository.get_match_case(session, case_id)
+        service.relay.wake()
+        FEEDBACK.labels(action).inc()
+        return MatchCaseOut(**updated)
+
+    return api
