@@ -107,6 +107,7 @@ class RecordImported(Event):
 class MatchMethod(enum.StrEnum):
     EXACT_USCC = "exact_uscc"
     REGISTRATION_NUMBER = "registration_number"
+    LEGACY_TAXPAYER_ID = "legacy_taxpayer_id"  # pre-2015 15-character id: division + organisation code
     FUZZY_NAME = "fuzzy_name"
     LEARNED = "learned"  # a township decided it for this department's source key (feedback-submitted)
 

@@ -115,3 +115,18 @@ def test_the_plans_cases_a_link_or_a_failure_reveals():
     assert cases.of_failure("tax_payment", MatchFailureReason.CODE_NOT_REGISTERED) == [MatchCase.TAXPAYER_WITHOUT_REGISTRATION]
     assert cases.of_failure("power_usage", MatchFailureReason.NO_CANDIDATE) == [MatchCase.POWER_WITHOUT_REGISTRATION]
     assert cases.of_failure("power_usage", MatchFailureReason.AMBIGUOUS) == []  # which business is unknown, not whether
+
+
+def test_a_legacy_taxpayer_id_links_exactly_by_its_organisation_code(index):
+    tax = ImportedRecord(
+        record_id=uuid.uuid4(), version=1, department="tax", kind="tax_payment", source_key=FIRST.uscc[2:17],
+        period="2026-10", township_code="445202001", uscc=None, received_at=datetime.now(UTC),
+        data={"taxpayer_id": FIRST.uscc[2:17], "taxpayer_name": "恒发五金"},
+    )
+    decision = link(tax, index, Thresholds())
+    assert isinstance(decision, Linked) and decision.entity == FIRST and decision.method is MatchMethod.LEGACY_TAXPAYER_ID
+    index.remove(FIRST.uscc)
+    try:
+        assert index.by_legacy_taxpayer_id(FIRST.uscc[2:17]) is None  # forgotten with its entity
+    finally:
+        index.upsert(FIRST)

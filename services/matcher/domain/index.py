@@ -133,6 +133,7 @@ class EntityIndex:
         self._normalise_address = normalise_address
         self._by_uscc: dict[str, int] = {}
         self._by_registration: dict[str, int] = {}
+        self._by_legacy_taxpayer_id: dict[str, int] = {}
         self._postings: dict[str, array] = {}
         self._by_township: dict[str, set[int]] = {}
         self._free: list[int] = []
@@ -155,6 +156,11 @@ class EntityIndex:
 
     def by_registration_number(self, number: str) -> RegisteredEntity | None:
         i = self._by_registration.get(number)
+        return None if i is None else self._entity[i]
+
+    def by_legacy_taxpayer_id(self, taxpayer_id: str) -> RegisteredEntity | None:
+        """A pre-2015 taxpayer id (division code + organisation code) is characters 3–17 of the USCC."""
+        i = self._by_legacy_taxpayer_id.get(taxpayer_id)
         return None if i is None else self._entity[i]
 
     def upsert(self, entity: RegisteredEntity) -> None:
@@ -297,6 +303,7 @@ class EntityIndex:
         entity = self._entity[i]
         if entity.uscc:
             self._by_uscc[entity.uscc] = i
+            self._by_legacy_taxpayer_id[entity.uscc[2:17]] = i
         if entity.registration_number:
             self._by_registration[entity.registration_number] = i
         self._by_township.setdefault(entity.township_code, set()).add(i)
@@ -305,6 +312,8 @@ class EntityIndex:
         entity = self._entity[i]
         if entity.uscc and self._by_uscc.get(entity.uscc) == i:
             del self._by_uscc[entity.uscc]
+        if entity.uscc and self._by_legacy_taxpayer_id.get(entity.uscc[2:17]) == i:
+            del self._by_legacy_taxpayer_id[entity.uscc[2:17]]
         if entity.registration_number and self._by_registration.get(entity.registration_number) == i:
             del self._by_registration[entity.registration_number]
         self._by_township[entity.township_code].discard(i)

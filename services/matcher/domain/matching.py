@@ -1,5 +1,5 @@
-"""The matching cascade (验证与比较): exact USCC → registration number → learned links → fuzzy
-name and address.
+"""The matching cascade (验证与比较): exact USCC → registration number or legacy taxpayer id →
+learned links → fuzzy name and address.
 
 Every decision carries its method, score and the parts of the score, so a township officer can
 see why a record was linked — or why it was not and which entities came closest.
@@ -88,6 +88,9 @@ def link(
     number = record.data.get("registration_number")
     if number and (entity := index.by_registration_number(number)):
         return Linked(entity, MatchMethod.REGISTRATION_NUMBER, 1.0, {"registration_number": 1.0})
+    taxpayer_id = str(record.data.get("taxpayer_id") or "")
+    if len(taxpayer_id) == 15 and (entity := index.by_legacy_taxpayer_id(taxpayer_id)):
+        return Linked(entity, MatchMethod.LEGACY_TAXPAYER_ID, 1.0, {"legacy_taxpayer_id": 1.0})
     if learned:
         return apply_learned(learned, index, label)
     if not name:
