@@ -26,10 +26,10 @@ from faststream import AckPolicy
 from pydantic import ValidationError
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from shared.contracts import Event
+from shared.db.engine import driver_connection
 from shared.messaging import codec
 from shared.messaging.errors import is_transient
 from shared.messaging.outbox import OutboxRelay, UnitOfWork
@@ -98,7 +98,11 @@ class EventConsumer:
         self._subs: Mapping[str, Subscription] = {s.topic: s for s in subscriptions}
         self._sessions = sessions
         self._outbox = outbox
-        self._processed = processed
+        # the inbox: one array statement per batch, returning the ids not seen before
+        self._remember = (
+            f"INSERT INTO {processed.schema}.{processed.name} (event_id, topic)"
+            " SELECT * FROM unnest($1::uuid[], $2::text[]) ON CONFLICT DO NOTHING RETURNING event_id"
+        )
         self._broker = broker
         self._relay = relay
         self._max_attempts = max_attempts
@@ -175,11 +179,11 @@ class EventConsumer:
 
     async def _apply(self, batch: list[_Item]) -> None:
         async with self._sessions() as session, session.begin():
-            inserted = await session.scalars(
-                insert(self._processed).on_conflict_do_nothing().returning(self._processed.c.event_id),
-                [{"event_id": i.event.event_id, "topic": i.record.topic} for i in batch],
+            connection = await driver_connection(session)
+            inserted = await connection.fetch(
+                self._remember, [i.event.event_id for i in batch], [i.record.topic for i in batch]
             )
-            fresh_ids = set(inserted)
+            fresh_ids = {row[0] for row in inserted}
             by_topic: dict[str, list[Decoded]] = {}
             for item in batch:
                 if item.event.event_id in fresh_ids:

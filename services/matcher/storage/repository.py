@@ -7,6 +7,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.contracts import FeedbackAction, FeedbackPayload, ImportedRecord
+from shared.db.engine import driver_connection
 
 from services.matcher.domain.index import RegisteredEntity
 from services.matcher.domain.matching import LearnedLink
@@ -76,16 +77,16 @@ async def learned_for(session: AsyncSession, keys: Iterable[SourceKey]) -> dict[
     keys = list(set(keys))
     if not keys:
         return {}
-    t = learned_links
-    rows = await session.execute(
-        sa.select(t.c.department, t.c.source_key, t.c.decision, t.c.usccs, t.c.shares).where(
-            sa.tuple_(t.c.department, t.c.source_key).in_(keys)
-        )
-    )
-    return {
-        (r.department, r.source_key): LearnedLink(FeedbackAction(r.decision), tuple(r.usccs), tuple(r.shares))
-        for r in rows
-    }
+    departments, source_keys = zip(*keys)
+    rows = await (await driver_connection(session)).fetch(_LEARNED_FOR, departments, source_keys)
+    return {(r[0], r[1]): LearnedLink(FeedbackAction(r[2]), tuple(r[3]), tuple(r[4])) for r in rows}
+
+
+_LEARNED_FOR = f"""
+SELECT l.department, l.source_key, l.decision, l.usccs, l.shares
+FROM {learned_links.schema}.{learned_links.name} AS l
+JOIN unnest($1::text[], $2::text[]) AS k (department, source_key) USING (department, source_key)
+"""
 
 
 async def save_learned(session: AsyncSession, feedback: FeedbackPayload) -> None:
@@ -146,21 +147,25 @@ async def pending_of(session: AsyncSession, key: SourceKey, *, release: bool) ->
 
 async def note_sources(session: AsyncSession, rows: Iterable[tuple[str, str, str, str]]) -> None:
     """(uscc, department, source_key, family) of new links."""
-    rows = [dict(zip(("uscc", "department", "source_key", "family"), row)) for row in set(rows)]
+    rows = list(set(rows))
     if rows:
-        await session.execute(insert(linked_sources).on_conflict_do_nothing(), rows)
+        await (await driver_connection(session)).execute(_NOTE_SOURCES, *map(list, zip(*rows)))
 
 
 async def sources_of(session: AsyncSession, usccs: Iterable[str]) -> dict[str, EntitySources]:
     usccs = list(set(usccs))
     if not usccs:
         return {}
-    t = linked_sources
-    rows = await session.execute(
-        sa.select(
-            t.c.uscc,
-            sa.func.count().filter(t.c.family == "power").label("power_accounts"),
-            sa.func.bool_or(t.c.family == "tax").label("tax_registered"),
-        ).where(t.c.uscc.in_(usccs)).group_by(t.c.uscc)
-    )
-    return {r.uscc: EntitySources(r.power_accounts, r.tax_registered) for r in rows}
+    rows = await (await driver_connection(session)).fetch(_SOURCES_OF, usccs)
+    return {r[0]: EntitySources(r[1], r[2]) for r in rows}
+
+
+# per-batch statements of the hot path, as arrays through asyncpg (no per-row parameter handling)
+_NOTE_SOURCES = f"""
+INSERT INTO {linked_sources.schema}.{linked_sources.name} (uscc, department, source_key, family)
+SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) ON CONFLICT DO NOTHING
+"""
+_SOURCES_OF = f"""
+SELECT uscc, count(*) FILTER (WHERE family = 'power'), bool_or(family = 'tax')
+FROM {linked_sources.schema}.{linked_sources.name} WHERE uscc = ANY($1::text[]) GROUP BY uscc
+"""
