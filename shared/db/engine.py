@@ -24,6 +24,11 @@ def session_factory(engine: AsyncEngine) -> async_sessionmaker:
 
 async def driver_connection(session: AsyncSession) -> asyncpg.Connection:
     """The session's asyncpg connection, inside the session's transaction: for COPY and array
-    statements on hot paths, where SQLAlchemy's per-row parameter handling costs more than the SQL."""
-    connection = await (await session.connection()).get_raw_connection()
-    return connection.driver_connection
+    statements on hot paths, where SQLAlchemy's per-row parameter handling costs more than the SQL.
+
+    SQLAlchemy's asyncpg adapter sends BEGIN lazily, with its first statement; a raw statement
+    before that would run in autocommit, outside the transaction (state and outbox could part).
+    The no-op statement makes sure BEGIN has been sent."""
+    connection = await session.connection()
+    await connection.exec_driver_sql("SELECT 1")
+    return (await connection.get_raw_connection()).driver_connection

@@ -1,0 +1,29 @@
+"""Raw asyncpg statements on the hot paths (COPY into the outbox, array upserts, the inbox) run
+inside the session's transaction: a rollback takes them back with everything else."""
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+
+from shared.db.engine import driver_connection
+from tests.integration.harness import db_execute, db_scalar
+
+pytestmark = pytest.mark.integration
+
+
+class _Abort(Exception):
+    pass
+
+
+async def test_a_raw_statement_is_rolled_back_with_its_transaction(platform):
+    await db_execute(platform, "CREATE TABLE IF NOT EXISTS public.transaction_probe (n integer)")
+    engine = create_async_engine(platform.database_url)
+    try:
+        with pytest.raises(_Abort):
+            async with async_sessionmaker(engine)() as session, session.begin():
+                await (await driver_connection(session)).execute("INSERT INTO public.transaction_probe VALUES (1)")
+                await session.execute(sa.text("INSERT INTO public.transaction_probe VALUES (2)"))
+                raise _Abort
+    finally:
+        await engine.dispose()
+    assert await db_scalar(platform, "SELECT count(*) FROM public.transaction_probe") == 0
