@@ -28,7 +28,13 @@ async def driver_connection(session: AsyncSession) -> asyncpg.Connection:
 
     SQLAlchemy's asyncpg adapter sends BEGIN lazily, with its first statement; a raw statement
     before that would run in autocommit, outside the transaction (state and outbox could part).
-    The no-op statement makes sure BEGIN has been sent."""
+    A no-op statement, once per transaction, makes sure BEGIN has been sent."""
     connection = await session.connection()
-    await connection.exec_driver_sql("SELECT 1")
+    transaction = session.sync_session.get_transaction()
+    if session.info.get(_BEGUN) is not transaction:
+        await connection.exec_driver_sql("SELECT 1")
+        session.info[_BEGUN] = transaction
     return (await connection.get_raw_connection()).driver_connection
+
+
+_BEGUN = "bizpulse.begin_sent_for"

@@ -27,3 +27,20 @@ async def test_a_raw_statement_is_rolled_back_with_its_transaction(platform):
     finally:
         await engine.dispose()
     assert await db_scalar(platform, "SELECT count(*) FROM public.transaction_probe") == 0
+
+
+async def test_each_transaction_of_a_session_is_begun(platform):
+    """A session that runs several transactions: raw statements of the second are inside it too."""
+    await db_execute(platform, "CREATE TABLE IF NOT EXISTS public.transaction_probe_2 (n integer)")
+    engine = create_async_engine(platform.database_url)
+    try:
+        async with async_sessionmaker(engine)() as session:
+            async with session.begin():
+                await (await driver_connection(session)).execute("INSERT INTO public.transaction_probe_2 VALUES (1)")
+            with pytest.raises(_Abort):
+                async with session.begin():
+                    await (await driver_connection(session)).execute("INSERT INTO public.transaction_probe_2 VALUES (2)")
+                    raise _Abort
+    finally:
+        await engine.dispose()
+    assert await db_scalar(platform, "SELECT array_agg(n) FROM public.transaction_probe_2") == [1]
