@@ -21,6 +21,7 @@ from shared.contracts import (
 )
 from shared.messaging.outbox import UnitOfWork
 from shared.records import KINDS
+from shared.service.runtime import freeze_heap
 
 from services.matcher.domain import cases
 from services.matcher.domain.decision import Thresholds
@@ -30,6 +31,7 @@ from services.matcher.storage import repository
 from services.matcher.telemetry import CASES, DECISION_SECONDS, LEARNED, OUTCOMES, REGISTRY_SIZE, SCORES
 
 PRODUCER = "matcher"
+_BULK_LOAD = 10_000
 
 
 class MatcherHandlers:
@@ -88,6 +90,8 @@ class MatcherHandlers:
         changed, self._seen = await repository.changed_since(uow.session, self._seen)
         for entity in changed:
             self._index.upsert(entity)
+        if len(changed) >= _BULK_LOAD:  # the index just loaded: long-lived from here on
+            freeze_heap()
 
     def _decide(self, record: ImportedRecord, learned: LearnedLink | None) -> Decision:
         started = time.perf_counter()

