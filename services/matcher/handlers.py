@@ -32,6 +32,7 @@ from services.matcher.telemetry import CASES, DECISION_SECONDS, LEARNED, OUTCOME
 
 PRODUCER = "matcher"
 _BULK_LOAD = 10_000
+_CATCH_UP_PAGE = 5_000
 
 
 class MatcherHandlers:
@@ -87,10 +88,15 @@ class MatcherHandlers:
             await self._emit_all([(record, self._decide(record, learned), event) for record in pending], uow)
 
     async def _catch_up(self, uow: UnitOfWork) -> None:
-        changed, self._seen = await repository.changed_since(uow.session, self._seen)
-        for entity in changed:
-            self._index.upsert(entity)
-        if len(changed) >= _BULK_LOAD:  # the index just loaded: long-lived from here on
+        loaded = 0
+        while True:
+            changed, self._seen = await repository.changed_since(uow.session, self._seen, _CATCH_UP_PAGE)
+            for entity in changed:
+                self._index.upsert(entity)
+            loaded += len(changed)
+            if len(changed) < _CATCH_UP_PAGE:
+                break
+        if loaded >= _BULK_LOAD:  # the index just loaded: long-lived from here on
             freeze_heap()
 
     def _decide(self, record: ImportedRecord, learned: LearnedLink | None) -> Decision:

@@ -15,6 +15,7 @@ from services.matcher.domain.cases import EntitySources
 from services.matcher.storage.tables import entities, entity_changes, learned_links, linked_sources, pending_records
 
 SourceKey = tuple[str, str]  # (department, source_key)
+_REGISTRY_WRITERS = 0x6D61746368657201  # advisory lock key of the entity registry ("matcher" + 1)
 
 
 async def upsert_entities(session: AsyncSession, rows: Sequence[tuple[RegisteredEntity, int]]) -> None:
@@ -25,6 +26,9 @@ async def upsert_entities(session: AsyncSession, rows: Sequence[tuple[Registered
             latest[entity.uscc] = (entity, version)
     if not latest:
         return
+    # Writers one at a time, until commit: seq order is then commit order, so an instance that
+    # caught up to seq N can never later see a commit below N (it would miss that entity).
+    await session.execute(sa.select(sa.func.pg_advisory_xact_lock(_REGISTRY_WRITERS)))
     stmt = insert(entities)
     renamed = sa.case(
         (entities.c.name != stmt.excluded.name, sa.func.array_append(entities.c.former_names, entities.c.name)),
@@ -60,9 +64,15 @@ async def upsert_entities(session: AsyncSession, rows: Sequence[tuple[Registered
     )
 
 
-async def changed_since(session: AsyncSession, seq: int) -> tuple[list[RegisteredEntity], int]:
-    """Entities written after `seq` (by any matcher instance), and the newest seq seen."""
-    rows = (await session.execute(sa.select(entities).where(entities.c.seq > seq).order_by(entities.c.seq))).all()
+async def changed_since(session: AsyncSession, seq: int, limit: int) -> tuple[list[RegisteredEntity], int]:
+    """Up to `limit` entities written after `seq` (by any matcher instance), oldest first, and the
+    newest seq seen. The limit keeps the plan on the seq index: a prepared statement's generic plan
+    for an open `seq > $1` is a sequential scan of the whole registry, once per batch."""
+    rows = (
+        await session.execute(
+            sa.select(entities).where(entities.c.seq > seq).order_by(entities.c.seq).limit(limit)
+        )
+    ).all()
     found = [
         RegisteredEntity(
             uscc=r.uscc, registration_number=r.registration_number, name=r.name, address=r.address,
