@@ -65,19 +65,44 @@ async def test_a_township_sees_only_its_own_alerts_and_overview(api, bootstrap):
     assert len(city["townships"]) == len(api.platform.credentials.townships)
 
 
-async def test_raw_personal_names_reach_no_topic_and_no_table(api, bootstrap, platform):
-    raw_name = "欧阳测试员"
+def _resident_id(first17: str) -> str:
+    weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+    return first17 + "10X98765432"[sum(int(d) * w for d, w in zip(first17, weights)) % 11]
+
+
+async def test_raw_personal_data_reaches_no_topic_and_no_table(api, bootstrap, platform):
+    """Names, resident ID numbers, mobile numbers and bank accounts: masked and keyed-hashed at import."""
+    raw = {
+        "legal_representative": "欧阳测试员",
+        "legal_representative_id": _resident_id("44520219800101123"),
+        "contact_mobile": "13912345678",
+        "holder_mobile": "13787654321",
+        "bank_account": "6222020200112233445",
+    }
     code = new_uscc("445202")
     township = townships_of("445202")[2]
     async with TopicReader(bootstrap, topics.RECORD_IMPORTED) as reader:
         reply = await api.submit("market_regulation", "registration", [
-            {"uscc": code, "name": "揭阳市脱敏测试有限公司", "township_code": township, "legal_representative": raw_name}])
-        assert reply.json()["accepted"] == 1
-        messages = await reader.read_until(lambda ms: any(code.encode() in m.value for m in ms))
-    ours = [json_value(m) for m in messages if code.encode() in m.value]
-    assert ours[0]["payload"]["data"]["legal_representative"] == "欧****"
-    assert len(ours[0]["payload"]["pii_hashes"]["legal_representative"]) == 64
-    assert all(raw_name not in m.value.decode() for m in messages)
+            {"uscc": code, "name": "揭阳市脱敏测试有限公司", "township_code": township,
+             **{k: raw[k] for k in ("legal_representative", "legal_representative_id", "contact_mobile")}}])
+        assert reply.json()["accepted"] == 1, reply.text
+        reply = await api.submit("power_supply", "power_account", [
+            {"power_account": f"PA{code}", "account_name": "揭阳市脱敏测试有限公司", "uscc": code,
+             "township_code": township, **{k: raw[k] for k in ("holder_mobile", "bank_account")}}])
+        assert reply.json()["accepted"] == 1, reply.text
+        messages = await reader.read_until(lambda ms: sum(code.encode() in m.value for m in ms) >= 2)
+    ours = {v["payload"]["kind"]: v["payload"] for v in map(json_value, messages) if code in str(v)}
+    registration, account = ours["registration"], ours["power_account"]
+    assert registration["data"]["legal_representative"] == "欧****"
+    assert registration["data"]["contact_mobile"] == "139****5678"
+    assert registration["data"]["legal_representative_id"].startswith("445202")
+    assert "19800101" not in registration["data"]["legal_representative_id"]  # never the birth date
+    assert account["data"]["holder_mobile"] == "137****4321"
+    for payload, fields in ((registration, ("legal_representative", "legal_representative_id", "contact_mobile")),
+                            (account, ("holder_mobile", "bank_account"))):
+        assert all(len(payload["pii_hashes"][f]) == 64 for f in fields)
+    for value in raw.values():
+        assert all(value not in m.value.decode() for m in messages), value
 
     async def entity_in_analytics():
         return (await api.overview_of(township))["entities"] > 0
@@ -96,9 +121,10 @@ async def test_raw_personal_names_reach_no_topic_and_no_table(api, bootstrap, pl
                     "where table_schema = :s and table_name = :t"), {"s": schema, "t": table})).all()
                 as_text = ", ".join(  # bytea (the outbox's payloads) decoded, everything else cast
                     f"convert_from(\"{c}\", 'UTF8')" if kind == "bytea" else f"\"{c}\"::text" for c, kind in columns)
-                hits = await conn.scalar(sa.text(
-                    f'select count(*) from "{schema}"."{table}" where concat_ws(\' \', {as_text}) like :raw'),
-                    {"raw": f"%{raw_name}%"})
-                assert hits == 0, f"raw personal name found in {schema}.{table}"
+                for field, value in raw.items():
+                    hits = await conn.scalar(sa.text(
+                        f'select count(*) from "{schema}"."{table}" where concat_ws(\' \', {as_text}) like :raw'),
+                        {"raw": f"%{value}%"})
+                    assert hits == 0, f"raw {field} found in {schema}.{table}"
     finally:
         await engine.dispose()
