@@ -156,6 +156,16 @@ def test_swapped_characters_keep_a_blocking_key(index):
     assert best.entity.uscc == "TRUTH"
 
 
+def test_the_records_own_township_is_searched_past_the_shortlist(index):
+    index.upsert(entity("揭阳市华兴电器有限公司", uscc="TRUTH", township=RONGCHENG))
+    suffixes = "厂店行部社坊铺馆站所城园场楼轩阁堂居苑庄院室库仓廊厅台港湾岛峰岭山川河湖海江溪泉林森村镇乡街路巷门桥塔"
+    for n, suffix in enumerate(suffixes):  # more than the shortlist, each sharing more keys than the truth
+        index.upsert(entity(f"揭阳市华兴电子{suffix}有限公司", uscc=f"U{n}", township=PUNING))
+    assert len(suffixes) > 50
+    best, *_ = index.candidates("揭阳市华兴电子有限公司", township_code=RONGCHENG)
+    assert best.entity.uscc == "TRUTH"
+
+
 def test_a_slip_in_the_trade_name_needs_the_address_behind_it(index):
     index.upsert(entity("揭阳市宏盛塑料制品有限公司", uscc="A", address="榕城区进贤门大道72号"))
     thresholds = Thresholds()
