@@ -4,6 +4,7 @@ match-failed out (through the outbox)."""
 from __future__ import annotations
 
 import time
+from collections import Counter
 
 from shared import topics
 from shared.contracts import (
@@ -28,7 +29,7 @@ from services.matcher.domain.decision import Thresholds
 from services.matcher.domain.index import EntityIndex, RegisteredEntity
 from services.matcher.domain.matching import LearnedLink, Linked, Shared, Unlinked, link
 from services.matcher.storage import repository
-from services.matcher.telemetry import CASES, DECISION_SECONDS, LEARNED, OUTCOMES, REGISTRY_SIZE, SCORES
+from services.matcher.telemetry import CASES, LEARNED, OUTCOMES, REGISTRY_SIZE, decision_seconds_of, score_of
 
 PRODUCER = "matcher"
 _BULK_LOAD = 10_000
@@ -102,7 +103,7 @@ class MatcherHandlers:
     def _decide(self, record: ImportedRecord, learned: LearnedLink | None) -> Decision:
         started = time.perf_counter()
         decision = link(record, self._index, self._thresholds, learned)
-        DECISION_SECONDS.labels("failed" if isinstance(decision, Unlinked) else "matched").observe(
+        decision_seconds_of("failed" if isinstance(decision, Unlinked) else "matched").observe(
             time.perf_counter() - started
         )
         return decision
@@ -116,15 +117,21 @@ class MatcherHandlers:
             ((part.entity.uscc, r.department, r.source_key, f) for r, part in links if (f := cases.family(r.kind))),
         )
         sources = await repository.sources_of(uow.session, (p.entity.uscc for r, p in links if r.kind in cases.POWER_KINDS))
+        outcomes: Counter[tuple[str, str]] = Counter()  # counted per batch: a metric update per record costs
+        found: Counter[str] = Counter()
         for record, decision, cause in decided:
             if isinstance(decision, Unlinked):
-                self._emit_failed(record, decision, cause, uow)
+                self._emit_failed(record, decision, cause, uow, outcomes, found)
             else:
-                self._emit_linked(record, decision, cause, uow, sources)
+                self._emit_linked(record, decision, cause, uow, sources, outcomes, found)
+        for labels, n in outcomes.items():
+            OUTCOMES.labels(*labels).inc(n)
+        for case, n in found.items():
+            CASES.labels(case).inc(n)
 
     def _emit_linked(
         self, record: ImportedRecord, decision: Linked | Shared, cause: Event, uow: UnitOfWork,
-        sources: dict[str, cases.EntitySources],
+        sources: dict[str, cases.EntitySources], outcomes: Counter, found_cases: Counter,
     ) -> None:
         for part in decision.parts:
             found = cases.of_link(record, part, isinstance(decision, Shared), sources.get(part.entity.uscc, cases.EntitySources()))
@@ -148,12 +155,14 @@ class MatcherHandlers:
                 event_id=derived_event_id(cause.event_id, what),
             )
             uow.emit(matched, key=part.entity.uscc)
-            OUTCOMES.labels("matched", part.method).inc()
-            SCORES.labels(part.method).observe(part.score)
-            for case in found:
-                CASES.labels(case).inc()
+            outcomes["matched", part.method] += 1
+            score_of(part.method).observe(part.score)
+            found_cases.update(found)
 
-    def _emit_failed(self, record: ImportedRecord, decision: Unlinked, cause: Event, uow: UnitOfWork) -> None:
+    def _emit_failed(
+        self, record: ImportedRecord, decision: Unlinked, cause: Event, uow: UnitOfWork, outcomes: Counter,
+        found_cases: Counter,
+    ) -> None:
         found = cases.of_failure(record.kind, decision.reason)
         failed = MatchFailed.create(
             MatchFailedPayload(
@@ -179,9 +188,8 @@ class MatcherHandlers:
         uow.emit(failed, key=key)
         if _for_review(decision):
             uow.emit(failed, key=key, topic=topics.township_alerts(record.township_code))
-        OUTCOMES.labels("failed", decision.reason).inc()
-        for case in found:
-            CASES.labels(case).inc()
+        outcomes["failed", decision.reason] += 1
+        found_cases.update(found)
 
 
 Decision = Linked | Shared | Unlinked

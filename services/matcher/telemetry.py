@@ -1,3 +1,5 @@
+from functools import cache
+
 from prometheus_client import Counter, Gauge, Histogram
 
 OUTCOMES = Counter(
@@ -20,3 +22,14 @@ LEARNED = Counter(
     ["action"],
 )
 CASES = Counter("bizpulse_match_cases_total", "The plan's verification cases revealed by decisions", ["case"])
+
+
+@cache
+def score_of(method: str) -> Histogram:
+    """SCORES' child for a method: `labels()` takes a lock and checks its arguments on every call."""
+    return SCORES.labels(method)
+
+
+@cache
+def decision_seconds_of(outcome: str) -> Histogram:
+    return DECISION_SECONDS.labels(outcome)

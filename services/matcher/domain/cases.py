@@ -8,6 +8,7 @@ before the entity's tax registration arrived is flagged, and the flag says so.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from rapidfuzz import fuzz
 
@@ -69,8 +70,12 @@ def of_link(record: ImportedRecord, part: Linked, shared: bool, sources: EntityS
 
 
 def _same_name(holder: str, part: Linked) -> bool:
-    core = normalise_name(holder).core
+    core = _core(holder)
     return any(
-        fuzz.ratio(core, normalise_name(name).core) / 100 >= ANOTHER_NAME_BELOW
-        for name in (part.entity.name, *part.entity.former_names)
+        fuzz.ratio(core, _core(name)) / 100 >= ANOTHER_NAME_BELOW for name in (part.entity.name, *part.entity.former_names)
     )
+
+
+@lru_cache(maxsize=100_000)  # the same holders and entities come back every month
+def _core(name: str) -> str:
+    return normalise_name(name).core

@@ -72,12 +72,12 @@ def link(
     record: ImportedRecord, index: EntityIndex, thresholds: Thresholds, learned: LearnedLink | None = None
 ) -> Linked | Shared | Unlinked:
     """`learned`: the township's decision for the record's department and source key, if any."""
-    what = _WHAT.get(record.kind, "记录")
-    label = f"{what}“{record_name(record) or record.source_key}”"
+    if record.uscc and (entity := index.by_uscc(record.uscc)):  # nine records in ten end here
+        return Linked(entity, MatchMethod.EXACT_USCC, 1.0, {"uscc": 1.0})
     name, address = record_name(record), str(record.data.get("address") or "")
+    what = _WHAT.get(record.kind, "记录")
+    label = f"{what}“{name or record.source_key}”"
     if record.uscc:
-        if entity := index.by_uscc(record.uscc):
-            return Linked(entity, MatchMethod.EXACT_USCC, 1.0, {"uscc": 1.0})
         if learned:
             return apply_learned(learned, index, label)
         return Unlinked(

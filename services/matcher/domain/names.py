@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
+from functools import lru_cache
 from dataclasses import dataclass
 
 import opencc
@@ -184,6 +185,7 @@ def _strip_region(head: str, *, short_townships: bool) -> tuple[str, str]:
         end = m.end()
 
 
+@lru_cache(maxsize=4096)  # asked once per candidate weighed; the regions written are few
 def _county(region: str) -> str:
     words = _COUNTY_WORD.findall(region)
     return _COUNTY_OF[words[-1]] if words else ""
