@@ -148,7 +148,7 @@ class EntityIndex:
         self._region: list[str] = []
         self._county: list[str] = []  # the county its name's region names, "" if none
         self._address: list[str] = []
-        self._township = array("H")  # its township's number, 0 for a removed id
+        self._township = array("I")  # its township's number, 0 for a removed id
 
     def __len__(self) -> int:
         return len(self._entity) - len(self._free)
@@ -258,7 +258,7 @@ class EntityIndex:
         best = _top(rank, SHORTLIST)
         chosen = ids[best].tolist()
         if township_code and (number := self._township_numbers.get(township_code)):
-            local = np.frombuffer(self._township, dtype=np.uint16)[ids] == number
+            local = np.frombuffer(self._township, dtype=np.uint32)[ids] == number
             local[best] = False
             (others,) = np.nonzero(local)
             chosen += ids[others[_top(rank[others], TOWNSHIP_SHORTLIST)]].tolist()
