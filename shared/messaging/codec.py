@@ -35,6 +35,11 @@ def decode(raw: bytes | None, accepted: Mapping[str, type[Event]] = EVENT_TYPES)
     """Parse and validate one message; `accepted` are the event types this consumer handles."""
     if not raw:
         raise DecodeError("empty_message", "message has no value")
+    if len(accepted) == 1:  # the usual consumer: parsed and validated in one pass by pydantic-core
+        try:
+            return next(iter(accepted.values())).model_validate_json(raw)
+        except ValidationError:
+            pass  # diagnosed below, with the reason the dead letter will carry
     try:
         document = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:

@@ -33,10 +33,15 @@ def _record(**over) -> ImportedRecord:
     return ImportedRecord(**(values | over))
 
 
-def test_event_round_trips_through_the_wire_format():
+# a consumer of every type, and one of a single type (the usual case, parsed in one pass)
+CONSUMERS = pytest.mark.parametrize("accepted", [EVENT_TYPES, {"record-imported": RecordImported}], ids=["all", "one"])
+
+
+@CONSUMERS
+def test_event_round_trips_through_the_wire_format(accepted):
     record = _record()
     event = RecordImported.create(record, producer="ingest", correlation_id=record.record_id)
-    decoded = codec.decode(codec.encode(event))
+    decoded = codec.decode(codec.encode(event), accepted)
     assert decoded == event
     assert isinstance(decoded, RecordImported)
     assert decoded.topic == topics.RECORD_IMPORTED
@@ -71,9 +76,10 @@ def test_derived_events_have_stable_ids_and_trace_back():
         (b'{"event_type": "record-imported", "event_id": "not-a-uuid"}', "schema_violation"),
     ],
 )
-def test_undecodable_messages_get_a_stable_reason(raw, code):
+@CONSUMERS
+def test_undecodable_messages_get_a_stable_reason(raw, code, accepted):
     with pytest.raises(codec.DecodeError) as info:
-        codec.decode(raw)
+        codec.decode(raw, accepted)
     assert info.value.code == code
 
 
