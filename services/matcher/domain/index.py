@@ -68,6 +68,11 @@ LEGAL_FORM_DIFFERS_BITS = -5.0
 # A branch (分公司) is a separate taxpayer and electricity customer: a branch record against
 # the head office (or another branch) never links and is not worth a township's review.
 BRANCH_DIFFERS_BITS = -20.0
+# The most evidence the parts other than the name can add up to. A candidate whose name leaves it
+# NEGLIGIBLE_BITS behind the best candidate even so holds under a millionth of the best one's
+# odds: it is not weighed (most of a shortlist, once a good candidate is found).
+MOST_OTHER_BITS = max(TOWNSHIP_BITS.values()) + SAME_PLACE_BITS + max(REGION_BITS.values()) + LEGAL_FORM_AGREES_BITS
+NEGLIGIBLE_BITS = 20.0
 # How much evidence makes a candidate as likely as "the business is none of these": one that
 # merely shares a name with the record must not be linked when the registry may lack the business.
 NO_ENTITY_BITS = 11.0
@@ -228,7 +233,15 @@ class EntityIndex:
         if not ids:
             return []
         place = self._normalise_address(address) if address else ""
-        weighed = [self._weigh(i, query, place, township_code) for i in ids]
+        # by the name's evidence, best first (stable: equal names keep the shortlist's order)
+        named = sorted(((self._name_bits(i, query.core), i) for i in ids), key=lambda n: n[0][0], reverse=True)
+        weighed: list[tuple[float, int, str, dict[str, float]]] = []
+        top = -float("inf")
+        for (name_bits, core), i in named:
+            if name_bits + MOST_OTHER_BITS < top - NEGLIGIBLE_BITS:
+                break  # and so are all after it
+            weighed.append(self._weigh(i, name_bits, core, query, place, township_code))
+            top = max(top, weighed[-1][0])
         top = max(w[0] for w in weighed)  # odds relative to the best, to stay in float range
         total = 2 ** (NO_ENTITY_BITS - top) + sum(2 ** (w[0] - top) for w in weighed)
         return [
@@ -264,12 +277,16 @@ class EntityIndex:
             chosen += ids[others[_top(rank[others], TOWNSHIP_SHORTLIST)]].tolist()
         return chosen
 
+    def _name_bits(self, i: int, query_core: str) -> tuple[float, str]:
+        """The name's evidence for entity i, and the core (current or former name) it was judged on."""
+        return max((_name_bits(query_core, core), core) for core in (self._core[i], *self._former_cores[i]))
+
     def _weigh(
-        self, i: int, query: NameParts, place: str, township_code: str | None
+        self, i: int, bits: float, core: str, query: NameParts, place: str, township_code: str | None
     ) -> tuple[float, int, str, dict[str, float]]:
-        """(evidence in bits, id, the core the name was judged on, the other parts of the comparison)."""
+        """(evidence in bits, id, the core the name was judged on, the other parts of the comparison),
+        from the name's evidence `bits`."""
         entity = self._entity[i]
-        bits, core = max((_name_bits(query.core, core), core) for core in (self._core[i], *self._former_cores[i]))
         parts = {}
         if township_code and entity.township_code:
             parts["township"] = _township_agreement(township_code, entity.township_code)
