@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import Counter
 
 import orjson
@@ -24,6 +25,10 @@ from shared.messaging.producer import OutboxProducer
 from shared.observability import OUTBOX_PENDING, OUTBOX_PUBLISHED, TRANSIENT_ERRORS
 
 log = logging.getLogger(__name__)
+# How often the relay counts its outbox for the pending gauge. Counting a queue table reads every
+# dead row its deletes left behind until vacuum: once per idle moment, it was the busiest
+# statement of a loaded matcher's database.
+PENDING_REFRESH_SECONDS = 10.0
 
 
 class UnitOfWork:
@@ -84,6 +89,7 @@ class OutboxRelay:
         self._batch_size = batch_size
         self._idle_poll = idle_poll_seconds
         self._wake = asyncio.Event()
+        self._counted_at = -PENDING_REFRESH_SECONDS
         table = f"{outbox.schema}.{outbox.name}"
         # `= ANY(ARRAY(…))`, not `IN (…)`: the ids are fetched once and deleted through the primary
         # key; with IN the planner may hash-join the whole table, every batch, under a backlog
@@ -109,6 +115,7 @@ class OutboxRelay:
         backoff = self._idle_poll
         while True:
             try:
+                await self._report_pending()
                 relayed = await self.relay_once()
                 backoff = self._idle_poll
             except Exception as exc:
@@ -119,15 +126,19 @@ class OutboxRelay:
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
                 continue
-            if relayed < self._batch_size:
+            if relayed == 0:  # nothing committed is waiting (or a sibling replica holds it)
                 await self._idle()
 
-    async def _idle(self) -> None:
+    async def _report_pending(self) -> None:
+        if time.monotonic() - self._counted_at < PENDING_REFRESH_SECONDS:
+            return
+        self._counted_at = time.monotonic()
         async with self._sessions() as session:
             pending = await session.scalar(sa.select(sa.func.count()).select_from(self._outbox))
         OUTBOX_PENDING.labels(self._service).set(pending or 0)
-        if pending:
-            return
+
+    async def _idle(self) -> None:
+        """Until a commit wakes the relay, or the poll interval (commits of other replicas)."""
         try:
             await asyncio.wait_for(self._wake.wait(), self._idle_poll)
         except TimeoutError:
