@@ -126,7 +126,7 @@ class OutboxRelay:
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
                 continue
-            if relayed == 0:  # nothing committed is waiting (or a sibling replica holds it)
+            if relayed < self._batch_size:  # caught up: the next take waits for a commit
                 await self._idle()
 
     async def _report_pending(self) -> None:
