@@ -5,7 +5,8 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
-from shared.db.engine import driver_connection
+from shared.db.engine import create_engine, driver_connection
+from shared.settings import ServiceSettings
 from tests.integration.harness import db_execute, db_scalar
 
 pytestmark = pytest.mark.integration
@@ -44,3 +45,14 @@ async def test_each_transaction_of_a_session_is_begun(platform):
     finally:
         await engine.dispose()
     assert await db_scalar(platform, "SELECT array_agg(n) FROM public.transaction_probe_2") == [1]
+
+
+async def test_service_connections_plan_each_statement_for_its_parameters(platform):
+    """The hot statements take arrays and run once per batch: a generic plan cached while a table
+    was nearly empty (a sequential scan) would be kept for the connection's life as it grows."""
+    engine = create_engine(ServiceSettings(database_url=platform.database_url))
+    try:
+        async with engine.connect() as conn:
+            assert await conn.scalar(sa.text("SHOW plan_cache_mode")) == "force_custom_plan"
+    finally:
+        await engine.dispose()
