@@ -31,11 +31,40 @@ def organisation_check_character(first8: str) -> str:
     return {10: "X", 11: "0"}.get(c, str(c))
 
 
+def is_well_formed(code: str) -> bool:
+    """18 characters of the GB 32100 alphabet, whatever the check character says."""
+    return len(code) == 18 and all(ch in _VALUE for ch in code)
+
+
 def is_valid(code: str) -> bool:
-    """True for an 18-character code from the GB 32100 alphabet whose check character is right."""
-    if len(code) != 18 or any(ch not in _VALUE for ch in code):
-        return False
-    return check_character(code[:17]) == code[17]
+    """True for a well-formed code whose check character is right."""
+    return is_well_formed(code) and check_character(code[:17]) == code[17]
+
+
+def with_check_character(code: str) -> str:
+    """A well-formed code with the check character its first 17 characters give."""
+    return code[:17] + check_character(code[:17])
+
+
+def near_valid_codes(code: str) -> list[str]:
+    """The valid codes one slip from a well-formed but invalid `code`: its check character
+    corrected, one of its first 17 characters changed, or two adjacent ones swapped.
+
+    The check is a weighted sum modulo 31 with weights prime to 31, so for each position exactly one
+    character makes the code valid again: 17 substitutions, not 17 × 30 tries.
+    """
+    values = [_VALUE[ch] for ch in code]
+    total = sum(v * w for v, w in zip(values, _USCC_WEIGHTS))
+    wanted = -values[17] % 31  # the weighted sum a valid code with this check character has, modulo 31
+    near = [with_check_character(code)]
+    for p, w in enumerate(_USCC_WEIGHTS):
+        value = (values[p] + (wanted - total) * pow(w, -1, 31)) % 31
+        near.append(code[:p] + ALPHABET[value] + code[p + 1 :])
+    for p in range(16):
+        swapped = code[:p] + code[p + 1] + code[p] + code[p + 2 :]
+        if swapped != code and is_valid(swapped):
+            near.append(swapped)
+    return near
 
 
 def build(registration_authority: str, entity_type: str, division_code: str, organisation_code: str) -> str:

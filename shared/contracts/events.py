@@ -108,12 +108,15 @@ class MatchMethod(enum.StrEnum):
     EXACT_USCC = "exact_uscc"
     REGISTRATION_NUMBER = "registration_number"
     LEGACY_TAXPAYER_ID = "legacy_taxpayer_id"  # pre-2015 15-character id: division + organisation code
+    # the code's first 17 characters, its check character mistyped, and the name agreeing
+    CORRECTED_USCC = "corrected_uscc"
     FUZZY_NAME = "fuzzy_name"
     LEARNED = "learned"  # a township decided it for this department's source key (feedback-submitted)
 
 
 class MatchFailureReason(enum.StrEnum):
     NO_NAME = "no_name"  # neither a code nor a name to match on
+    INVALID_CODE = "invalid_code"  # the USCC's check character is wrong and the name does not settle it
     CODE_NOT_REGISTERED = "code_not_registered"
     NO_CANDIDATE = "no_candidate"
     AMBIGUOUS = "ambiguous"

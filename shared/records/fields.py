@@ -51,7 +51,17 @@ def _empty_to_none(value: object) -> object:
 
 
 def _uscc(value: str) -> str:
+    if not uscc_code.is_well_formed(value):
+        raise ValueError("uscc_invalid")
     if not uscc_code.is_valid(value):
+        raise ValueError("uscc_check_character")
+    return value
+
+
+def _reported_uscc(value: str) -> str:
+    """A department's copy of a code: one with a mistyped check character is kept, not refused, so the
+    record still counts; the matcher recovers its entity or sends it to the township (invalid_code)."""
+    if not uscc_code.is_well_formed(value):
         raise ValueError("uscc_invalid")
     return value
 
@@ -118,6 +128,8 @@ def _bank_account(value: str) -> str:
 
 Uscc = Annotated[str, BeforeValidator(_compact), AfterValidator(_uscc)]
 OptionalUscc = Annotated[Uscc | None, BeforeValidator(_empty_to_none)]
+ReportedUscc = Annotated[str, BeforeValidator(_compact), AfterValidator(_reported_uscc)]
+OptionalReportedUscc = Annotated[ReportedUscc | None, BeforeValidator(_empty_to_none)]
 RegistrationNumber = Annotated[str, BeforeValidator(_compact), AfterValidator(_registration_number)]
 OptionalRegistrationNumber = Annotated[RegistrationNumber | None, BeforeValidator(_empty_to_none)]
 TownshipCode = Annotated[str, AfterValidator(_township)]

@@ -24,6 +24,7 @@ from shared.records.fields import (
     MonthPeriod,
     Money,
     OptionalRegistrationNumber,
+    OptionalReportedUscc,
     OptionalUscc,
     PersonalField,
     ResidentId,
@@ -41,10 +42,15 @@ class Record(BaseModel):
     township_code: TownshipCode = Field(title="乡镇（街道）代码", json_schema_extra={"aliases": ["乡镇代码", "街道代码"]})
 
 
-class CodedRecord(Record):
-    """Carries the entity's code when the department knows it; the old registration number otherwise."""
+def _uscc_field() -> Any:
+    return Field(default=None, title="统一社会信用代码", json_schema_extra={"aliases": ["信用代码", "社会信用代码"]})
 
-    uscc: OptionalUscc = Field(default=None, title="统一社会信用代码", json_schema_extra={"aliases": ["信用代码", "社会信用代码"]})
+
+class CodedRecord(Record):
+    """Carries the entity's code when the department knows it (as the department typed it: a wrong
+    check character is the matcher's to route); the old registration number otherwise."""
+
+    uscc: OptionalReportedUscc = _uscc_field()
     registration_number: OptionalRegistrationNumber = Field(default=None, title="注册号", json_schema_extra={"aliases": ["工商注册号"]})
 
 
@@ -79,6 +85,7 @@ RegistrationEventField = labelled(
 class Registration(CodedRecord):
     """A business registration (商事主体登记): the entity itself, one version per registration event."""
 
+    uscc: OptionalUscc = _uscc_field()  # the registry's own code: its check character must be right
     name: Annotated[str, Field(min_length=2, max_length=200, title="企业名称", json_schema_extra={"aliases": ["名称", "主体名称"]})]
     former_name: str | None = Field(default=None, title="曾用名")
     address: str = Field(default="", title="住所", json_schema_extra={"aliases": ["地址", "经营场所"]})

@@ -87,9 +87,9 @@ def run(entities: int, queries: int, seed: int, thresholds: Thresholds, examples
         index.upsert(entity)
     built = time.perf_counter() - started
 
-    total, linkable = Tally(), Tally()
+    total = Tally()
     by_noise: dict[str, Tally] = defaultdict(Tally)
-    by_kind: dict[str, Tally] = defaultdict(Tally)  # of linkable records: with an address or without
+    by_kind: dict[str, Tally] = defaultdict(Tally)  # with an address or without
     fuzzy_ms: list[float] = []
     wrong: list[tuple[LabelledRecord, Linked]] = []
     reasons: Counter[str] = Counter()
@@ -99,10 +99,7 @@ def run(entities: int, queries: int, seed: int, thresholds: Thresholds, examples
         elapsed = (time.perf_counter() - t0) * 1e3
         if isinstance(decision, Unlinked) or decision.method is MatchMethod.FUZZY_NAME:
             fuzzy_ms.append(elapsed)
-        tallies = [total, by_noise[labelled.noise]]
-        if labelled.linkable:
-            tallies += [linkable, by_kind[labelled.record.kind]]
-        for tally in tallies:
+        for tally in (total, by_noise[labelled.noise], by_kind[labelled.record.kind]):
             tally.add(labelled, decision)
         if isinstance(decision, Linked):
             if decision.entity.uscc != labelled.truth:
@@ -118,8 +115,7 @@ def run(entities: int, queries: int, seed: int, thresholds: Thresholds, examples
     print()
     print(f"auto-link precision   {_pct(total.precision)}  ({total.linked_wrong} wrong of "
           f"{total.linked_right + total.linked_wrong:,} auto-links)")
-    print(f"auto-link recall      {_pct(total.recall)}  of records of registered entities; "
-          f"{_pct(linkable.recall)} of those the cascade may link (all but wrong check characters)")
+    print(f"auto-link recall      {_pct(total.recall)}  of records of registered entities")
     print(f"sent to review        {_pct(total.review / total.records)}  of all records "
           f"({', '.join(f'{r} {n:,}' for r, n in reasons.most_common())})")
     print(f"truth among the top {REVIEW_CANDIDATES} review candidates  {_pct(total.shown)}  "
@@ -130,7 +126,7 @@ def run(entities: int, queries: int, seed: int, thresholds: Thresholds, examples
     print(f"{'noise':<24}{'records':>8}{'precision':>11}{'recall':>9}{'review':>9}{'truth shown':>13}")
     for noise in NOISES:
         _row(noise, by_noise[noise])
-    print("records the cascade may link, by kind:")
+    print("by kind:")
     for kind, what in KINDS.items():
         _row(what, by_kind[kind])
     print()

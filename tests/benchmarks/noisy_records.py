@@ -54,7 +54,7 @@ NOISES = {
     "legal_form_changed": 6,  # 有限公司 ↔ 有限责任公司, 公司, 股份有限公司, (个体工商户)
     "short_name": 7,  # 简称: trade name and industry without region and legal form
     "brackets_fullwidth": 6,  # 宏盛（揭阳）贸易, 【宏盛】, full-width spaces
-    "wrong_check": 4,  # the USCC with a wrong check character
+    "wrong_check": 4,  # the USCC failing its check: the check character or another one mistyped
     "old_registration_number": 5,  # the pre-2015 registration number instead of the USCC
     "moved_address": 8,  # the record comes from another township (and address)
     "unregistered_twin": 14,  # a business missing from the registry, named like a registered one
@@ -153,12 +153,6 @@ class LabelledRecord:
     noise: str  # the noise type it was drawn for (NOISES)
     cosmetic: str | None = None  # the cosmetic noise added on top, if any (COSMETIC)
 
-    @property
-    def linkable(self) -> bool:
-        """Whether the cascade may link it at all: a USCC that is given but not registered goes
-        to the township (code_not_registered) whatever its name says."""
-        return self.truth is not None and self.noise != "wrong_check"
-
 
 @dataclass(frozen=True)
 class LabelledData:
@@ -252,8 +246,9 @@ class Generator:
     def _noisy(self, entry: Entry, noises: tuple[str, ...]) -> _Draft:
         e = entry.entity
         draft = _Draft(entry.name, e.township_code, e.address, noises)
-        if "wrong_check" in noises:
-            draft.uscc = e.uscc[:17] + self._rnd.choice(uscc.ALPHABET.replace(e.uscc[17], ""))
+        if "wrong_check" in noises:  # any one character mistyped fails the check
+            i = 17 if self._rnd.random() < 0.5 else self._rnd.randrange(17)
+            draft.uscc = e.uscc[:i] + self._rnd.choice(uscc.ALPHABET.replace(e.uscc[i], "")) + e.uscc[i + 1 :]
         if "old_registration_number" in noises:
             draft.registration_number = entry.old_number
         if "moved_address" in noises:  # to another township, mostly of the same county

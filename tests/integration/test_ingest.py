@@ -52,7 +52,7 @@ async def test_xlsx_export_with_chinese_headers_is_imported_row_by_row(api, boot
         body = reply.json()
         assert (body["received"], body["accepted"], body["rejected"]) == (2, 1, 1)
         assert {(e["row"], e["field"], e["code"]) for e in body["errors"]} == {
-            (3, "uscc", "uscc_invalid"), (3, "contact_mobile", "mobile_invalid"), (3, "registered_capital", "negative")}
+            (3, "uscc", "uscc_check_character"), (3, "contact_mobile", "mobile_invalid"), (3, "registered_capital", "negative")}
         imported = _for(good, await reader.read_until(lambda ms: bool(_for(good, ms))))
     data = imported[0]["payload"]["data"]
     assert data["legal_representative"] == "李**" and data["contact_mobile"] == "139****5678"

@@ -42,3 +42,35 @@ async def test_records_without_a_code_are_linked_by_name_or_routed_with_candidat
     assert case["payload"]["reason"] in ("ambiguous", "low_confidence")
     assert {c["uscc"] for c in case["payload"]["candidates"]} >= {twin_a, twin_b}
     assert "请核实" in case["payload"]["message_zh"]
+
+
+def _mistyped(code: str) -> str:
+    return code[:17] + next(ch for ch in "0123456789" if ch != code[17])
+
+
+async def test_a_code_with_a_mistyped_check_character_is_corrected_or_routed_as_invalid(api, bootstrap):
+    township = townships_of("445222")[5]
+    code = new_uscc("445222")
+    trade = f"骏{uuid.uuid4().hex[:2].upper()}"
+    name = f"揭西县{trade}五金有限公司"
+    await api.submit("market_regulation", "registration", [{"uscc": code, "name": name, "township_code": township}])
+    corrected = {"taxpayer_id": f"CK{uuid.uuid4().hex[:8]}", "uscc": _mistyped(code), "taxpayer_name": name,
+                 "township_code": township, "period": "2026-10", "amount": "100.00"}
+    invalid = {"taxpayer_id": f"IV{uuid.uuid4().hex[:8]}", "uscc": _mistyped(code), "taxpayer_name": "揭西县另一家餐饮店",
+               "township_code": township, "period": "2026-10", "amount": "100.00"}
+
+    async with TopicReader(bootstrap, topics.RECORD_MATCHED) as matched, \
+               TopicReader(bootstrap, topics.township_alerts(township)) as township_topic:
+        reply = await api.submit("tax", "tax_payment", [corrected, invalid])
+        assert reply.json()["accepted"] == 2, reply.text  # kept, not refused: the matcher routes the code
+        linked = await matched.read_until(
+            lambda ms: any(json_value(m)["payload"]["record"]["source_key"] == corrected["taxpayer_id"] for m in ms))
+        routed = await township_topic.read_until(
+            lambda ms: any(json_value(m)["payload"]["record"]["source_key"] == invalid["taxpayer_id"] for m in ms))
+    event = next(json_value(m) for m in linked if json_value(m)["payload"]["record"]["source_key"] == corrected["taxpayer_id"])
+    assert (event["payload"]["uscc"], event["payload"]["method"]) == (code, "corrected_uscc")
+    assert event["payload"]["record"]["uscc"] == _mistyped(code)  # the department's record as it came
+    case = next(json_value(m) for m in routed if json_value(m)["payload"]["record"]["source_key"] == invalid["taxpayer_id"])
+    assert case["payload"]["reason"] == "invalid_code" and "校验位" in case["payload"]["message_zh"]
+    assert case["payload"]["candidates"][0]["uscc"] == code  # the entity the code points at, for the township to judge
+    assert case["payload"]["cases"] == []  # a mistyped code is not "taxpayer without business registration"

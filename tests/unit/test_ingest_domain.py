@@ -25,7 +25,7 @@ def test_valid_rows_pass_and_codes_are_normalised():
 def test_each_bad_field_is_reported_with_row_code_and_chinese_message():
     rows = [
         GOOD_POWER,
-        GOOD_POWER | {"uscc": "91350100M000100Y44", "kwh": -1},
+        GOOD_POWER | {"uscc": "91350100M000100I43", "kwh": -1},
         GOOD_POWER | {"township_code": "999999999", "period": "2026-13"},
         "not an object",
         {k: v for k, v in GOOD_POWER.items() if k != "power_account"} | {"meter_colour": "red"},
@@ -43,6 +43,16 @@ def test_each_bad_field_is_reported_with_row_code_and_chinese_message():
         (5, "meter_colour", "unknown_field"),
     }
     assert all(e.message and not e.message.isascii() for e in errors)
+
+
+def test_a_mistyped_check_character_is_kept_for_the_matcher_but_refused_in_the_registry():
+    mistyped = "91350100M000100Y44"
+    valid, errors = validate_rows(KINDS["power_usage"], [GOOD_POWER | {"uscc": mistyped}])
+    assert errors == [] and valid[0].record.uscc == mistyped
+    registration = {"uscc": mistyped, "name": "揭阳市某某五金有限公司", "township_code": "445202001"}
+    valid, errors = validate_rows(KINDS["registration"], [registration])
+    assert valid == [] and [(e.row, e.field, e.code) for e in errors] == [(1, "uscc", "uscc_check_character")]
+    assert "校验位" in errors[0].message
 
 
 def test_tax_amount_must_be_a_non_negative_money_value():

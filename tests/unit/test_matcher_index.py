@@ -174,9 +174,23 @@ def test_a_slip_in_the_trade_name_needs_the_address_behind_it(index):
         return decide(index.candidates(name, address, RONGCHENG), thresholds)[0]
 
     assert outcome("揭阳市宏盛塑制品有限公司") is Outcome.AUTO_LINK  # the trade name is intact
-    assert outcome("揭阳市宏胜塑料制品有限公司") is Outcome.REVIEW  # 宏胜 may be another business
-    assert outcome("揭阳市宏胜塑料制品有限公司", "广东省揭阳市榕城区进贤门大道72号") is Outcome.AUTO_LINK
-    assert outcome("揭阳市宏胜塑料制品有限公司", "榕城区进贤门大道2号") is not Outcome.AUTO_LINK  # another house
+    assert outcome("揭阳市宏达塑料制品有限公司") is Outcome.REVIEW  # 宏达 may be another business
+    assert outcome("揭阳市宏达塑料制品有限公司", "广东省揭阳市榕城区进贤门大道72号") is Outcome.AUTO_LINK
+    assert outcome("揭阳市宏达塑料制品有限公司", "榕城区进贤门大道2号") is not Outcome.AUTO_LINK  # another house
+
+
+def test_slips_of_typing_chinese_link_in_the_township(index):
+    """A homophone the pinyin input method offered, or two characters swapped, is a clerk's slip far
+    more often than another business; a character of another sound is not (see the test above)."""
+    index.upsert(entity("揭阳市宏盛塑料制品有限公司", uscc="A", address="榕城区进贤门大道72号"))
+
+    def outcome(name, township_code=RONGCHENG):
+        return decide(index.candidates(name, "", township_code), Thresholds())[0]
+
+    assert outcome("揭阳市鸿盛塑料制品有限公司") is Outcome.AUTO_LINK  # hong = hong
+    assert outcome("揭阳市宏胜塑料制品有限公司") is Outcome.AUTO_LINK  # sheng = sheng
+    assert outcome("揭阳市盛宏塑料制品有限公司") is Outcome.AUTO_LINK  # swapped
+    assert outcome("揭阳市鸿盛塑料制品有限公司", JIEXI) is not Outcome.AUTO_LINK  # but not from another county
 
 
 def test_a_name_placing_the_business_in_another_county_is_not_linked(index):

@@ -8,6 +8,7 @@ import pytest
 from services.matcher.domain.decision import Thresholds
 from services.matcher.domain.index import EntityIndex, RegisteredEntity
 from services.matcher.domain.matching import Linked, Unlinked, link
+from shared import uscc
 from shared.contracts import ImportedRecord, MatchFailureReason, MatchMethod
 
 
@@ -79,3 +80,39 @@ def test_review_cases_carry_their_candidates_for_the_township(index):
     decision = link(_record(None, account_name="恒发五金"), index, Thresholds(auto_link=1.0, review=0.3))
     assert isinstance(decision, Unlinked) and decision.candidates
     assert decision.candidates[0].entity == REGISTERED
+
+
+def _mistyped(code: str, position: int = 17) -> str:
+    """`code` with the character at `position` replaced so that the check fails."""
+    return next(c for ch in uscc.ALPHABET if not uscc.is_valid(c := code[:position] + ch + code[position + 1 :]))
+
+
+def test_a_mistyped_check_character_is_corrected_when_the_name_agrees(index):
+    decision = link(_record(_mistyped(REGISTERED.uscc), account_name=REGISTERED.name), index, Thresholds())
+    assert isinstance(decision, Linked), decision
+    assert (decision.method, decision.entity) == (MatchMethod.CORRECTED_USCC, REGISTERED)
+    assert decision.explanation["uscc"] == round(17 / 18, 3) and decision.explanation["name"] == 1.0
+
+
+def test_a_mistyped_code_is_not_linked_on_the_code_alone(index):
+    decision = link(_record(_mistyped(REGISTERED.uscc), account_name="揭阳市新兴塑料有限公司"), index, Thresholds())
+    assert isinstance(decision, Unlinked) and decision.reason is MatchFailureReason.INVALID_CODE
+    assert "校验位" in decision.message_zh and "请核实" in decision.message_zh
+    # the entity the code points at, and the one the name points at, both shown
+    assert {c.entity for c in decision.candidates} == {REGISTERED, OTHER}
+
+
+def test_a_slip_in_the_first_17_characters_is_found_by_the_name_not_by_the_check(index):
+    """The slipped code's first 17 characters are another registered code's: the name decides."""
+    neighbour_first17 = REGISTERED.uscc[:16] + ("1" if REGISTERED.uscc[16] != "1" else "2")
+    neighbour = RegisteredEntity(
+        uscc=neighbour_first17 + uscc.check_character(neighbour_first17), registration_number=None,
+        name="揭阳市鸿运电器有限公司", address="榕城区新阳路8号", township_code="445202001", status="active",
+    )
+    local = EntityIndex()
+    for entity in (REGISTERED, OTHER, neighbour):
+        local.upsert(entity)
+    slipped = neighbour_first17 + REGISTERED.uscc[17]  # the 17th character mistyped, the check as written
+    assert not uscc.is_valid(slipped)
+    decision = link(_record(slipped, account_name=REGISTERED.name), local, Thresholds())
+    assert isinstance(decision, Linked) and decision.entity == REGISTERED, decision

@@ -40,3 +40,14 @@ def test_single_character_change_is_detected():
         for ch in uscc.ALPHABET:
             if ch != code[i]:
                 assert not uscc.is_valid(code[:i] + ch + code[i + 1 :])
+
+
+def test_a_code_one_slip_from_a_valid_one_finds_it_among_its_near_valid_codes():
+    code = "91350100M000100Y43"
+    for i in range(18):
+        for ch in uscc.ALPHABET.replace(code[i], ""):
+            slipped = code[:i] + ch + code[i + 1 :]
+            near = uscc.near_valid_codes(slipped)
+            assert code in near and all(uscc.is_valid(n) for n in near)
+    swapped = "91351000M000100Y43"
+    assert not uscc.is_valid(swapped) and code in uscc.near_valid_codes(swapped)

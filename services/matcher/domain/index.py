@@ -21,6 +21,8 @@ import numpy as np
 from rapidfuzz import fuzz
 from rapidfuzz.distance import OSA
 
+from services.matcher.domain.names import sound_alike
+
 # A candidate's evidence, in bits: log2 of how much likelier what the record says is if the
 # candidate is its entity than if it is another one (Fellegi–Sunter match weights). Evidence
 # adds up across the parts of the comparison, and a part that cannot be compared (no address,
@@ -34,12 +36,18 @@ from rapidfuzz.distance import OSA
 # - the trade name kept: the first TRADE_NAME characters (the trade name, 字号, has two or three,
 #   and comes first) agree, and the record has one slip after them ("宏盛塑制品" for 宏盛塑料制品)
 #   or stops short (简称 "宏盛塑料"): the business stays recognisable;
-# - one slip elsewhere (a character mistyped, added, dropped, or two swapped) in a core of at
-#   least MIN_SLIP_CORE characters: weaker evidence than it looks, as trade names are drawn from
-#   a few hundred lucky characters and one apart is often another business (宏盛贸易, 宏胜贸易);
+# - one slip elsewhere in a core of at least MIN_SLIP_CORE characters, of the kind typing Chinese
+#   makes: a character of the same pinyin (the input method offered both: 宏盛/鸿盛) or two
+#   characters swapped. On the labelled records, a tax record whose best candidate in its own
+#   township was such a slip away belonged to it 99.4% of the time; 9 bits keep auto-link
+#   precision at 99.85–99.90% over three seeds (10 bits: 99.78–99.86%);
+# - any other slip (a character mistyped, added or dropped): weaker evidence than it looks, as
+#   trade names are drawn from a few hundred lucky characters and one apart is often another
+#   business (宏盛贸易, 宏达贸易): such a record belonged to that candidate ~55% of the time;
 # - two slips; anything else.
 IDENTICAL_BITS = 20.0
 TRADE_NAME_KEPT_BITS = 14.0
+INPUT_SLIP_BITS = 9.0
 ONE_SLIP_BITS = 5.0
 TWO_SLIPS_BITS = -5.0
 OTHER_NAME_BITS = -15.0
@@ -88,6 +96,8 @@ MIN_BIGRAMS = 2
 POSTING_BUDGET = 20_000
 SHORTLIST = 50
 TOWNSHIP_SHORTLIST = 50
+# How many candidates a township officer is shown with a record that was not linked.
+SHOWN_CANDIDATES = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -224,12 +234,24 @@ class EntityIndex:
             self._drop(i)
 
     def candidates(
-        self, name: str, address: str = "", township_code: str | None = None, limit: int = 5
+        self, name: str, address: str = "", township_code: str | None = None, limit: int = SHOWN_CANDIDATES
     ) -> list[Candidate]:
         """The `limit` best entities for a record's name and address, best first; each scored by
         its share of the odds among all shortlisted entities and "none of them"."""
         query = self._normalise_name(name)
-        ids = self._shortlist(_bigrams(query.core), township_code)
+        return self._scored(self._shortlist(_bigrams(query.core), township_code), query, address, township_code, limit)
+
+    def candidates_among(
+        self, usccs: list[str], name: str, address: str = "", township_code: str | None = None
+    ) -> list[Candidate]:
+        """The registered entities among `usccs`, best first, scored like `candidates` but among
+        themselves: for a record whose code points at them but cannot be trusted on its own."""
+        ids = list(dict.fromkeys(i for code in usccs if (i := self._by_uscc.get(code)) is not None))
+        return self._scored(ids, self._normalise_name(name), address, township_code, len(ids))
+
+    def _scored(
+        self, ids: list[int], query: NameParts, address: str, township_code: str | None, limit: int
+    ) -> list[Candidate]:
         if not ids:
             return []
         place = self._normalise_address(address) if address else ""
@@ -400,8 +422,20 @@ def _name_bits(query: str, core: str) -> float:
         if core.startswith(query) or (slips == 1 and len(query) <= len(core)):
             return TRADE_NAME_KEPT_BITS
     if min(len(query), len(core)) >= MIN_SLIP_CORE and slips <= 2:
-        return ONE_SLIP_BITS if slips == 1 else TWO_SLIPS_BITS
+        if slips == 2:
+            return TWO_SLIPS_BITS
+        return INPUT_SLIP_BITS if _input_slip(query, core) else ONE_SLIP_BITS
     return OTHER_NAME_BITS
+
+
+def _input_slip(query: str, core: str) -> bool:
+    """One apart by a homophone or by two adjacent characters swapped (cores of one length)."""
+    if len(query) != len(core):
+        return False
+    differ = [k for k, (a, b) in enumerate(zip(query, core)) if a != b]
+    if len(differ) == 1:
+        return sound_alike(query[differ[0]], core[differ[0]])
+    return len(differ) == 2 and differ[1] == differ[0] + 1 and query[differ[0]] == core[differ[1]]
 
 
 _NUMBERS = re.compile(r"\d+")

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from shared import records
+from shared import records, uscc
 from shared.contracts import FeedbackAction, ImportedRecord, MatchFailureReason, MatchMethod
 
 from services.matcher.domain.decision import Outcome, Thresholds, decide
-from services.matcher.domain.index import Candidate, EntityIndex, RegisteredEntity
+from services.matcher.domain.index import SHOWN_CANDIDATES, Candidate, EntityIndex, RegisteredEntity
 
 _WHAT = {"tax_payment": "纳税人", "tax_registration": "纳税人", "power_usage": "用电户", "power_account": "用电户"}
 _FAILURE = {
@@ -80,6 +80,8 @@ def link(
     if record.uscc:
         if learned:
             return apply_learned(learned, index, label)
+        if not uscc.is_valid(record.uscc):
+            return _mistyped_code(record.uscc, name, address, record.township_code, index, thresholds, label)
         return Unlinked(
             MatchFailureReason.CODE_NOT_REGISTERED,
             f"{label}的统一社会信用代码 {record.uscc} 无商事登记记录（{what}无工商登记），请核实",
@@ -102,6 +104,26 @@ def link(
         return Linked(best.entity, MatchMethod.FUZZY_NAME, best.score, best.explanation)
     failure = _FAILURE[reason]
     return Unlinked(failure, f"{label}未提供统一社会信用代码，{_EXPLAIN[failure]}，请核实", candidates)
+
+
+def _mistyped_code(
+    code: str, name: str, address: str, township_code: str, index: EntityIndex, thresholds: Thresholds, label: str
+) -> Linked | Unlinked:
+    """A code failing its check character: linked to a registered code one slip from it only when
+    the name and address alone would link that entity among those codes; a slip in the first 17
+    characters can land on another business's code, so the code is a shortlist, never proof."""
+    by_code = index.candidates_among(uscc.near_valid_codes(code), name, address, township_code)
+    if by_code and decide(by_code, thresholds)[0] is Outcome.AUTO_LINK:
+        best = by_code[0]
+        agreeing = sum(a == b for a, b in zip(code, best.entity.uscc or "")) / len(code)
+        return Linked(best.entity, MatchMethod.CORRECTED_USCC, best.score, {"uscc": round(agreeing, 3), **best.explanation})
+    shown = {c.entity.uscc for c in by_code}
+    by_name = [c for c in index.candidates(name, address, township_code) if c.entity.uscc not in shown] if name else []
+    return Unlinked(
+        MatchFailureReason.INVALID_CODE,
+        f"{label}的统一社会信用代码 {code} 校验位不符（录入有误），无法确定是哪个主体，请核实",
+        (by_code + by_name)[:SHOWN_CANDIDATES],
+    )
 
 
 def apply_learned(learned: LearnedLink, index: EntityIndex, label: str) -> Linked | Shared | Unlinked:

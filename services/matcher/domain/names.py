@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import defaultdict
 from collections.abc import Iterable
 from functools import lru_cache
 from dataclasses import dataclass
+from pathlib import Path
 
 import opencc
 
@@ -223,3 +225,22 @@ def normalise_place(raw: str) -> str:
     """
     text = normalise_address(raw)
     return text[_LOCALITY.match(text).end() :]
+
+
+def _readings() -> dict[str, frozenset[str]]:
+    """Character → its toneless pinyin readings, for the common characters (homophones.tsv,
+    written by `python -m deploy.homophones`)."""
+    readings: dict[str, set[str]] = defaultdict(set)
+    for line in (Path(__file__).with_name("homophones.tsv")).read_text(encoding="utf-8").splitlines():
+        syllable, chars = line.split("\t")
+        for ch in chars:
+            readings[ch].add(syllable)
+    return {ch: frozenset(r) for ch, r in readings.items()}
+
+
+_READINGS = _readings()
+
+
+def sound_alike(a: str, b: str) -> bool:
+    """Two characters a pinyin input method offers for the same syllable (宏/鸿, 盛/胜, 贸/茂)."""
+    return not _READINGS.get(a, frozenset()).isdisjoint(_READINGS.get(b, ()))
