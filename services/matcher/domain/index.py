@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
 from services.matcher.domain.names import sound_alike
@@ -76,10 +76,9 @@ LEGAL_FORM_DIFFERS_BITS = -5.0
 # A branch (分公司) is a separate taxpayer and electricity customer: a branch record against
 # the head office (or another branch) never links and is not worth a township's review.
 BRANCH_DIFFERS_BITS = -20.0
-# The most evidence the parts other than the name can add up to. A candidate whose name leaves it
-# NEGLIGIBLE_BITS behind the best candidate even so holds under a millionth of the best one's
+# A candidate whose name leaves it NEGLIGIBLE_BITS behind the best candidate even with every other
+# part the record gives agreeing (`_most_other_bits`) holds under a millionth of the best one's
 # odds: it is not weighed (most of a shortlist, once a good candidate is found).
-MOST_OTHER_BITS = max(TOWNSHIP_BITS.values()) + SAME_PLACE_BITS + max(REGION_BITS.values()) + LEGAL_FORM_AGREES_BITS
 NEGLIGIBLE_BITS = 20.0
 # How much evidence makes a candidate as likely as "the business is none of these": one that
 # merely shares a name with the record must not be linked when the registry may lack the business.
@@ -255,12 +254,11 @@ class EntityIndex:
         if not ids:
             return []
         place = self._normalise_address(address) if address else ""
-        # by the name's evidence, best first (stable: equal names keep the shortlist's order)
-        named = sorted(((self._name_bits(i, query.core), i) for i in ids), key=lambda n: n[0][0], reverse=True)
+        most_other = _most_other_bits(query, place, township_code)
         weighed: list[tuple[float, int, str, dict[str, float]]] = []
         top = -float("inf")
-        for (name_bits, core), i in named:
-            if name_bits + MOST_OTHER_BITS < top - NEGLIGIBLE_BITS:
+        for name_bits, core, i in self._named(ids, query.core):
+            if name_bits + most_other < top - NEGLIGIBLE_BITS:
                 break  # and so are all after it
             weighed.append(self._weigh(i, name_bits, core, query, place, township_code))
             top = max(top, weighed[-1][0])
@@ -299,9 +297,23 @@ class EntityIndex:
             chosen += ids[others[_top(rank[others], TOWNSHIP_SHORTLIST)]].tolist()
         return chosen
 
-    def _name_bits(self, i: int, query_core: str) -> tuple[float, str]:
-        """The name's evidence for entity i, and the core (current or former name) it was judged on."""
-        return max((_name_bits(query_core, core), core) for core in (self._core[i], *self._former_cores[i]))
+    def _named(self, ids: list[int], query_core: str) -> list[tuple[float, str, int]]:
+        """(the name's evidence, the core it was judged on, id), best first (stable: equal names keep
+        the shortlist's order). Most of a shortlist only shares a character pair or two with the query:
+        the slips of all are counted in one rapidfuzz call and only the near ones judged one by one."""
+        cores = [self._core[i] for i in ids]
+        all_slips = process.cdist([query_core], cores, scorer=OSA.distance, score_cutoff=2, dtype=np.int32)[0].tolist()
+        head = query_core[:TRADE_NAME]
+        named = []
+        for i, core, slips in zip(ids, cores, all_slips):
+            bits = _name_bits(query_core, core, slips) if slips <= 2 or core.startswith(head) else OTHER_NAME_BITS
+            if former := self._former_cores[i]:  # judged on the nearest of its names, current or former
+                bits, core = max(
+                    (bits, core), *((_name_bits(query_core, f, OSA.distance(query_core, f, score_cutoff=2)), f) for f in former)
+                )
+            named.append((bits, core, i))
+        named.sort(key=lambda n: n[0], reverse=True)
+        return named
 
     def _weigh(
         self, i: int, bits: float, core: str, query: NameParts, place: str, township_code: str | None
@@ -413,11 +425,11 @@ def _top(rank: np.ndarray, k: int) -> np.ndarray:
     return np.argsort(-rank)
 
 
-def _name_bits(query: str, core: str) -> float:
-    """Evidence of a record's core against an entity's (see the levels above)."""
+def _name_bits(query: str, core: str, slips: int) -> float:
+    """Evidence of a record's core against an entity's (see the levels above); `slips`: their OSA
+    distance, or 3 for any more."""
     if query == core:
         return IDENTICAL_BITS
-    slips = OSA.distance(query, core, score_cutoff=2)
     if len(query) >= TRADE_NAME and query[:TRADE_NAME] == core[:TRADE_NAME]:
         if core.startswith(query) or (slips == 1 and len(query) <= len(core)):
             return TRADE_NAME_KEPT_BITS
@@ -428,14 +440,24 @@ def _name_bits(query: str, core: str) -> float:
     return OTHER_NAME_BITS
 
 
+def _most_other_bits(query: NameParts, place: str, township_code: str | None) -> float:
+    """The most evidence the parts other than the name can add for this record: only the parts it gives."""
+    return (
+        (max(TOWNSHIP_BITS.values()) if township_code else 0.0)
+        + (SAME_PLACE_BITS if place else 0.0)
+        + (max(REGION_BITS.values()) if query.region else 0.0)
+        + (LEGAL_FORM_AGREES_BITS if query.legal_form else 0.0)
+    )
+
+
 def _input_slip(query: str, core: str) -> bool:
-    """One apart by a homophone or by two adjacent characters swapped (cores of one length)."""
+    """One slip apart (`_name_bits`) by a homophone or by two adjacent characters swapped."""
     if len(query) != len(core):
         return False
-    differ = [k for k, (a, b) in enumerate(zip(query, core)) if a != b]
-    if len(differ) == 1:
-        return sound_alike(query[differ[0]], core[differ[0]])
-    return len(differ) == 2 and differ[1] == differ[0] + 1 and query[differ[0]] == core[differ[1]]
+    k = next(k for k, (a, b) in enumerate(zip(query, core)) if a != b)
+    if query[k + 1 :] == core[k + 1 :]:  # one character replaced
+        return sound_alike(query[k], core[k])
+    return True  # else, one slip and one length: two adjacent characters swapped
 
 
 _NUMBERS = re.compile(r"\d+")
