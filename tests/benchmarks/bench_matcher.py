@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import time
 import uuid
 from datetime import UTC, datetime
@@ -123,6 +124,38 @@ def _rss_mib(pid: int, field: str = "VmRSS") -> float:
     raise RuntimeError(field)
 
 
+def _cpu_seconds(pids: dict[str, list[int]]) -> dict[str, float]:
+    """CPU seconds (user + system, all threads) used so far by each group of processes."""
+    tick = os.sysconf("SC_CLK_TCK")
+    used = {}
+    for group, members in pids.items():
+        total = 0
+        for pid in members:
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except FileNotFoundError:  # a PostgreSQL backend that ended: its time is lost to the count
+                continue
+            total += int(fields[11]) + int(fields[12])
+        used[group] = total / tick
+    return used
+
+
+def _server_pids() -> dict[str, list[int]]:
+    """The broker's and PostgreSQL's processes (the postmaster and its backends), by command line."""
+    groups: dict[str, list[int]] = {"kafka": [], "postgres": []}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                command = (entry / "cmdline").read_bytes()
+            except OSError:
+                continue
+            if b"kafka.Kafka" in command:
+                groups["kafka"].append(int(entry.name))
+            elif command.startswith(b"postgres") or b"/bin/postgres" in command:
+                groups["postgres"].append(int(entry.name))
+    return groups
+
+
 def run(entities: int, records: int, instances: int) -> dict:
     with tempfile.TemporaryDirectory(prefix="bizpulse-bench-") as run_dir:
         platform = LocalPlatform.on_free_ports(Path(run_dir))
@@ -141,17 +174,22 @@ def run(entities: int, records: int, instances: int) -> dict:
             asyncio.run(outcomes.wait_for(len(warm)))
             index_ready = time.perf_counter() - started
             events = _events(registry, records, "2026-10")
+            pids = {"matcher": [p.pid for p in processes], **_server_pids()}
+            cpu_before = _cpu_seconds(pids)
             started = time.perf_counter()
             _produce(platform.bootstrap, events)
             produced = time.perf_counter() - started
             asyncio.run(outcomes.wait_for(len(warm) + records))
             elapsed = time.perf_counter() - started
+            cpu = _cpu_seconds(pids)
             return {
                 "entities": entities, "records": records, "instances": instances,
                 "registry_staged_s": round(staged, 1), "index_ready_s": round(index_ready, 1),
                 "produced_s": round(produced, 1), "all_outcomes_s": round(elapsed, 1),
                 "records_per_s": round(records / elapsed),
                 "rss_mib_per_instance": [round(_rss_mib(p.pid)) for p in processes],
+                # the benchmark's own producer and end-offset polling are left out
+                "cpu_us_per_record": {g: round((cpu[g] - cpu_before[g]) / records * 1e6) for g in cpu},
             }
         finally:
             platform.stop()
