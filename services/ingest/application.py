@@ -17,7 +17,7 @@ from shared.records import Frequency, RecordKind
 
 from services.ingest.domain import identity, timeliness
 from services.ingest.domain.desensitise import desensitise
-from services.ingest.domain.validation import RowError, ValidRow, validate_rows
+from services.ingest.domain.validation import RowError, ValidRow, validate_rows, warnings_of
 from services.ingest.storage import repository
 
 PRODUCER = "ingest"
@@ -43,11 +43,13 @@ class ImportReport:
     duplicates: int = 0
     rejected_rows: int = 0
     errors: list[RowError] = field(default_factory=list)
+    warnings: list[RowError] = field(default_factory=list)  # on accepted rows
 
     def add(self, other: ImportReport, max_errors: int) -> None:
         for name in ("received", "accepted", "corrections", "duplicates", "rejected_rows"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.errors += other.errors[: max(0, max_errors - len(self.errors))]
+        self.warnings += other.warnings[: max(0, max_errors - len(self.warnings))]
 
 
 class Intake:
@@ -87,6 +89,7 @@ class Intake:
         valid, errors = validate_rows(kind, rows, row_numbers)
         report.errors = errors
         report.rejected_rows = len({e.row for e in errors})
+        report.warnings = warnings_of(valid)
 
         prepared: dict[uuid.UUID, ImportedRecord] = {}
         hashes: dict[uuid.UUID, str] = {}

@@ -146,7 +146,7 @@ def import_file(
                 summary.corrections += reply["corrections"]
                 summary.duplicates += reply["duplicates"]
                 summary.rejected += reply["rejected"]
-                for e in reply["errors"]:
+                for e in reply["errors"] + reply["warnings"]:  # a warning's row is imported, still to correct
                     errors.add(FileError(str(path), e["row"], e["field"], e["code"], e["message"]))
                 on_rows(len(batch))
     except (FileFormatError, ImportStopped) as stop:

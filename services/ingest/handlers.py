@@ -94,5 +94,6 @@ def _result(message: IntakeMessage, report: ImportReport, max_errors: int, sourc
         duplicates=report.duplicates,
         rejected=report.rejected_rows,
         errors=[RowProblem(**e.__dict__) for e in report.errors[:max_errors]],
+        warnings=[RowProblem(**e.__dict__) for e in report.warnings[:max_errors]],
         **source,
     )

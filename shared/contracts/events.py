@@ -315,6 +315,7 @@ class IntakeReport(_Frozen):
     duplicates: int = 0
     rejected: int = 0
     errors: list[RowProblem] = Field(default_factory=list)
+    warnings: list[RowProblem] = Field(default_factory=list, description="accepted rows to correct at the source")
     source_topic: str
     source_partition: int
     source_offset: int

@@ -145,6 +145,17 @@ async def db_scalar(platform: LocalPlatform, sql: str, **params):
         await engine.dispose()
 
 
+async def registered(platform: LocalPlatform, *usccs: str) -> None:
+    """Wait until the matcher's registry holds these entities: every instance loads what the table holds
+    before its next batch, so records submitted after this are matched against them (registrations and
+    records travel on different partitions, and either may be consumed first)."""
+    async def present():
+        return await db_scalar(platform, "SELECT count(*) FROM matcher.entities WHERE uscc = ANY(:usccs)",
+                               usccs=list(usccs)) == len(usccs)
+
+    await eventually(present, what=f"{len(usccs)} entities in the matcher's registry")
+
+
 async def db_execute(platform: LocalPlatform, sql: str, **params) -> None:
     """Write straight to the database to stage a situation (tests only)."""
     engine = create_async_engine(platform.database_url)

@@ -6,7 +6,7 @@ import uuid
 import pytest
 
 from shared import topics
-from tests.integration.harness import TopicReader, json_value, new_uscc, townships_of
+from tests.integration.harness import TopicReader, json_value, new_uscc, registered, townships_of
 
 pytestmark = pytest.mark.integration
 
@@ -22,6 +22,7 @@ async def test_records_without_a_code_are_linked_by_name_or_routed_with_candidat
     await api.submit("market_regulation", "registration", [
         {"uscc": twin_a, "name": f"揭西县{trade}鞋业有限公司", "township_code": township},
         {"uscc": twin_b, "name": f"揭西县{trade}鞋业有限责任公司", "township_code": township}])
+    await registered(api.platform, code, twin_a, twin_b)  # one twin alone would be linked, rightly
     fuzzy = {"power_account": f"FZ{uuid.uuid4().hex[:8]}", "account_name": f"揭西縣{trade}茶葉有限公司",
              "township_code": township, "period": "2026-10", "kwh": 10.0}
     ambiguous = {"power_account": f"AM{uuid.uuid4().hex[:8]}", "account_name": f"{trade}鞋业",
@@ -54,6 +55,7 @@ async def test_a_code_with_a_mistyped_check_character_is_corrected_or_routed_as_
     trade = f"骏{uuid.uuid4().hex[:2].upper()}"
     name = f"揭西县{trade}五金有限公司"
     await api.submit("market_regulation", "registration", [{"uscc": code, "name": name, "township_code": township}])
+    await registered(api.platform, code)
     corrected = {"taxpayer_id": f"CK{uuid.uuid4().hex[:8]}", "uscc": _mistyped(code), "taxpayer_name": name,
                  "township_code": township, "period": "2026-10", "amount": "100.00"}
     invalid = {"taxpayer_id": f"IV{uuid.uuid4().hex[:8]}", "uscc": _mistyped(code), "taxpayer_name": "揭西县另一家餐饮店",
@@ -63,6 +65,7 @@ async def test_a_code_with_a_mistyped_check_character_is_corrected_or_routed_as_
                TopicReader(bootstrap, topics.township_alerts(township)) as township_topic:
         reply = await api.submit("tax", "tax_payment", [corrected, invalid])
         assert reply.json()["accepted"] == 2, reply.text  # kept, not refused: the matcher routes the code
+        assert [(w["row"], w["code"]) for w in reply.json()["warnings"]] == [(1, "uscc_check_character_kept"), (2, "uscc_check_character_kept")]
         linked = await matched.read_until(
             lambda ms: any(json_value(m)["payload"]["record"]["source_key"] == corrected["taxpayer_id"] for m in ms))
         routed = await township_topic.read_until(

@@ -24,9 +24,10 @@ def tax_csv(folder: Path, name: str, *rows: str) -> Path:
 class FakeIngest:
     """Answers POST /v1/records like the ingest API; `script` replies first, one per request."""
 
-    def __init__(self, *script, reject_rows=()):
+    def __init__(self, *script, reject_rows=(), warn_rows=()):
         self.script = list(script)
         self.reject_rows = set(reject_rows)
+        self.warn_rows = set(warn_rows)
         self.bodies = []
         self.headers = []
 
@@ -45,6 +46,8 @@ class FakeIngest:
             "accepted": len(body["records"]) - len(rejected), "corrections": 0, "duplicates": 0,
             "rejected": len(rejected),
             "errors": [{"row": n, "field": "amount", "code": "decimal_parsing", "message": "应为数字"} for n in rejected],
+            "warnings": [{"row": n, "field": "uscc", "code": "uscc_check_character_kept", "message": "校验位错误，已接收"}
+                         for n in body["row_numbers"] if n in self.warn_rows],
         })
 
     def client(self) -> httpx.Client:
@@ -206,3 +209,11 @@ def test_cli_usage_errors_exit_2(tmp_path, arguments):
     path = tax_csv(tmp_path, "tax_payment.csv", "T1,2026-10,1.00,445202001\r\n")
     result = CliRunner().invoke(cli.app, ["import", str(path), *arguments], env={"BIZPULSE_INGEST_KEY": ""})
     assert result.exit_code == 2
+
+
+def test_rows_accepted_with_a_warning_are_listed_for_correction_without_failing_the_import(tmp_path):
+    path = tax_csv(tmp_path, "tax_payment_2026-10.csv", "T1,2026-10,1.00,445202001\r\n", "T2,2026-10,2.00,445202001\r\n")
+    log = cli.ErrorLog()
+    summary = cli.import_file(FakeIngest(warn_rows={3}).client(), path, KINDS["tax_payment"], log)
+    assert (summary.accepted, summary.rejected, summary.clean) == (2, 0, True)
+    assert [(e.row, e.field, e.code) for e in log.first] == [(3, "uscc", "uscc_check_character_kept")]

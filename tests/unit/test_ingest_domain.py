@@ -2,7 +2,7 @@ import pytest
 
 from services.ingest.domain import identity
 from services.ingest.domain.desensitise import desensitise, keyed_hash, mask_person_name
-from services.ingest.domain.validation import validate_rows
+from services.ingest.domain.validation import validate_rows, warnings_of
 from shared.records import KINDS, PersonalField
 from shared.records.fields import registration_number_is_valid
 
@@ -47,8 +47,10 @@ def test_each_bad_field_is_reported_with_row_code_and_chinese_message():
 
 def test_a_mistyped_check_character_is_kept_for_the_matcher_but_refused_in_the_registry():
     mistyped = "91350100M000100Y44"
-    valid, errors = validate_rows(KINDS["power_usage"], [GOOD_POWER | {"uscc": mistyped}])
-    assert errors == [] and valid[0].record.uscc == mistyped
+    valid, errors = validate_rows(KINDS["power_usage"], [GOOD_POWER, GOOD_POWER | {"uscc": mistyped}])
+    assert errors == [] and valid[1].record.uscc == mistyped
+    # accepted, and the department is told to correct it at the source
+    assert [(w.row, w.field, w.code) for w in warnings_of(valid)] == [(2, "uscc", "uscc_check_character_kept")]
     registration = {"uscc": mistyped, "name": "揭阳市某某五金有限公司", "township_code": "445202001"}
     valid, errors = validate_rows(KINDS["registration"], [registration])
     assert valid == [] and [(e.row, e.field, e.code) for e in errors] == [(1, "uscc", "uscc_check_character")]

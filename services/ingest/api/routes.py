@@ -49,6 +49,9 @@ class ImportReply(BaseModel):
     duplicates: int = Field(description="identical to what was already received: not republished")
     rejected: int = Field(description="rows with at least one error")
     errors: list[RowErrorOut] = Field(description="per-field errors (the first ones, for an upload)")
+    warnings: list[RowErrorOut] = Field(
+        default_factory=list, description="accepted rows to correct at the source, e.g. a USCC failing its check character"
+    )
 
     @classmethod
     def of(cls, report: ImportReport) -> "ImportReply":
@@ -60,6 +63,7 @@ class ImportReply(BaseModel):
             duplicates=report.duplicates,
             rejected=report.rejected_rows,
             errors=[RowErrorOut(**e.__dict__) for e in report.errors],
+            warnings=[RowErrorOut(**e.__dict__) for e in report.warnings],
         )
 
 

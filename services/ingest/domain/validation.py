@@ -9,6 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from shared import uscc
 from shared.records import RecordKind
 
 MESSAGES_ZH = {
@@ -23,6 +24,7 @@ MESSAGES_ZH = {
     "too_large": "数值超出允许范围",
     "uscc_invalid": "统一社会信用代码无效（应为18位，字符集不含 I、O、Z、S、V）",
     "uscc_check_character": "统一社会信用代码校验位错误（商事登记的代码须校验正确）",
+    "uscc_check_character_kept": "统一社会信用代码校验位错误：本行已接收，对应主体由比对确定或交乡镇（街道）核实，请在源数据中更正",
     "township_unknown": "乡镇（街道）代码不在本市乡镇代码表中",
     "period_invalid": "所属期格式不正确（月度为 YYYY-MM，季度为 YYYY-Qn，年度为 YYYY）",
     "negative": "数值不能为负数",
@@ -98,6 +100,16 @@ def validate_rows(
         except ValidationError as exc:
             errors += _row_errors(row_number, exc)
     return valid, errors
+
+
+def warnings_of(valid: Sequence[ValidRow]) -> list[RowError]:
+    """Accepted rows the department should still correct at the source: a USCC failing its check
+    character is kept for the matcher (see `shared.records.fields`), and said so here."""
+    return [
+        _error(v.row, "uscc", "uscc_check_character_kept")
+        for v in valid
+        if (code := getattr(v.record, "uscc", None)) and not uscc.is_valid(code)
+    ]
 
 
 @functools.cache
