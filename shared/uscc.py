@@ -48,7 +48,8 @@ def with_check_character(code: str) -> str:
 
 def near_valid_codes(code: str) -> list[str]:
     """The valid codes one slip from a well-formed but invalid `code`: its check character
-    corrected, one of its first 17 characters changed, or two adjacent ones swapped.
+    corrected, one of its first 17 characters changed, or two adjacent ones swapped (the check
+    character included).
 
     The check is a weighted sum modulo 31 with weights prime to 31, so for each position exactly one
     character makes the code valid again: 17 substitutions, not 17 × 30 tries.
@@ -60,7 +61,7 @@ def near_valid_codes(code: str) -> list[str]:
     for p, w in enumerate(_USCC_WEIGHTS):
         value = (values[p] + (wanted - total) * pow(w, -1, 31)) % 31
         near.append(code[:p] + ALPHABET[value] + code[p + 1 :])
-    for p in range(16):
+    for p in range(17):
         swapped = code[:p] + code[p + 1] + code[p] + code[p + 2 :]
         if swapped != code and is_valid(swapped):
             near.append(swapped)

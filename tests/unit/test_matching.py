@@ -102,6 +102,12 @@ def test_a_mistyped_code_is_not_linked_on_the_code_alone(index):
     assert {c.entity for c in decision.candidates} == {REGISTERED, OTHER}
 
 
+def test_a_code_outside_the_alphabet_is_routed_as_invalid_not_a_crash(index):
+    decision = link(_record("91350100M000100YIO", account_name=REGISTERED.name), index, Thresholds())
+    assert isinstance(decision, Unlinked) and decision.reason is MatchFailureReason.INVALID_CODE
+    assert decision.candidates[0].entity == REGISTERED  # found by its name
+
+
 def test_a_slip_in_the_first_17_characters_is_found_by_the_name_not_by_the_check(index):
     """The slipped code's first 17 characters are another registered code's: the name decides."""
     neighbour_first17 = REGISTERED.uscc[:16] + ("1" if REGISTERED.uscc[16] != "1" else "2")

@@ -49,5 +49,5 @@ def test_a_code_one_slip_from_a_valid_one_finds_it_among_its_near_valid_codes():
             slipped = code[:i] + ch + code[i + 1 :]
             near = uscc.near_valid_codes(slipped)
             assert code in near and all(uscc.is_valid(n) for n in near)
-    swapped = "91351000M000100Y43"
-    assert not uscc.is_valid(swapped) and code in uscc.near_valid_codes(swapped)
+    for swapped in ("91351000M000100Y43", "91350100M000100Y34"):  # the check character can be swapped too
+        assert not uscc.is_valid(swapped) and code in uscc.near_valid_codes(swapped)

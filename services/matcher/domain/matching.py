@@ -112,7 +112,8 @@ def _mistyped_code(
     """A code failing its check character: linked to a registered code one slip from it only when
     the name and address alone would link that entity among those codes; a slip in the first 17
     characters can land on another business's code, so the code is a shortlist, never proof."""
-    by_code = index.candidates_among(uscc.near_valid_codes(code), name, address, township_code)
+    near = uscc.near_valid_codes(code) if uscc.is_well_formed(code) else []  # ingest sends well-formed ones
+    by_code = index.candidates_among(near, name, address, township_code)
     if by_code and decide(by_code, thresholds)[0] is Outcome.AUTO_LINK:
         best = by_code[0]
         agreeing = sum(a == b for a, b in zip(code, best.entity.uscc or "")) / len(code)
