@@ -91,9 +91,11 @@ async def test_resubmission_is_a_duplicate_and_a_change_is_a_flagged_correction(
 async def test_kafka_intake_is_imported_and_answered_per_row(api, bootstrap):
     township = townships_of("445222")[3]
     code = new_uscc("445222")
-    message = {"kind": "tax_payment", "row_numbers": [10, 11], "records": [
+    mistyped = code[:17] + ("0" if code[17] != "0" else "1")
+    message = {"kind": "tax_payment", "row_numbers": [10, 11, 12], "records": [
         {"taxpayer_id": code, "uscc": code, "township_code": township, "period": "2026-09", "amount": "88.00"},
         {"taxpayer_id": "BAD", "township_code": township, "period": "2026/09", "amount": "x"},
+        {"taxpayer_id": f"M{code}", "uscc": mistyped, "township_code": township, "period": "2026-09", "amount": "1.00"},
     ]}
     key = f"batch-{uuid.uuid4()}".encode()
     async with TopicReader(bootstrap, topics.intake_results("tax")) as results, \
@@ -105,8 +107,9 @@ async def test_kafka_intake_is_imported_and_answered_per_row(api, bootstrap):
         await imported.read_until(lambda ms: bool(_for(code, ms)))
         dead = await dlq.read_until(lambda ms: any(m.key == key for m in ms))
     report = next(json_value(m) for m in answers if m.key == key)["payload"]
-    assert (report["status"], report["accepted"], report["rejected"]) == ("processed", 1, 1)
+    assert (report["status"], report["accepted"], report["rejected"]) == ("processed", 2, 1)
     assert {(e["row"], e["field"], e["code"]) for e in report["errors"]} == {(11, "period", "period_invalid"), (11, "amount", "not_a_number")}
+    assert [(w["row"], w["field"], w["code"]) for w in report["warnings"]] == [(12, "uscc", "uscc_check_character_kept")]
     headers = dict(next(m for m in dead if m.key == key).headers)
     assert headers["dlq_error_code"] == b"not_json"
 
