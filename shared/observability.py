@@ -30,6 +30,12 @@ CONSUMER_LAG = Gauge(
 OUTBOX_PUBLISHED = Counter(
     "bizpulse_outbox_published_total", "Events relayed from the outbox to Kafka", ["service", "topic"]
 )
+OUTBOX_PUBLISH_FAILURES = Counter(
+    "bizpulse_outbox_publish_failures_total",
+    "Outbox events the broker did not take, by reason: transient (the batch is retried) or permanent "
+    "(moved to the outbox's dead letters)",
+    ["service", "error_code", "failure"],
+)
 OUTBOX_PENDING = Gauge("bizpulse_outbox_pending", "Events waiting in the outbox", ["service"])
 TRANSIENT_ERRORS = Counter(
     "bizpulse_transient_errors_total",

@@ -12,6 +12,7 @@ retries. Offsets are committed only after all of this (at-least-once + inbox = e
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import time
 import uuid
@@ -33,6 +34,7 @@ from shared.db.engine import driver_connection
 from shared.messaging import codec
 from shared.messaging.errors import is_transient
 from shared.messaging.outbox import OutboxRelay, UnitOfWork
+from shared.text import printable
 from shared.observability import BATCH_SECONDS, CONSUMER_LAG, DEAD_LETTERS, EVENTS_HANDLED, TRANSIENT_ERRORS
 from shared.topics import dead_letter
 
@@ -40,6 +42,10 @@ log = logging.getLogger(__name__)
 
 Handler = Callable[[list[Any], UnitOfWork], Awaitable[None]]
 MAX_TRANSIENT_BACKOFF = 5.0
+# A dead letter must always be writable: a message near the broker's limit (1 MiB) cannot be
+# copied whole with its headers, so past this size only its head is kept, with its size and hash.
+DEAD_LETTER_MAX_BYTES = 512 * 1024
+DEAD_LETTER_HEAD_BYTES = 64 * 1024
 
 
 class Decoded(Protocol):
@@ -60,7 +66,7 @@ class Subscription:
 
 
 def envelope(event: type[Event]) -> Callable[[ConsumerRecord], Event]:
-    accepts = {event.model_fields["event_type"].default: event}
+    accepts = {event.type_name(): event}
     return lambda record: codec.decode(record.value, accepts)
 
 
@@ -129,6 +135,9 @@ class EventConsumer:
                 decoded.append(_Item(record, self._subs[record.topic].decode(record)))
             except codec.DecodeError as exc:
                 failed.append(_Failed(record, exc.code, str(exc), 1))
+            except Exception as exc:  # a decoder's own fault must not stop the partition either
+                log.exception("decoding %s[%d]@%d failed", record.topic, record.partition, record.offset)
+                failed.append(_Failed(record, "undecodable", f"{type(exc).__name__}: {exc}", 1))
         if decoded:
             failed += await self._apply_isolating_failures(decoded)
         for item in failed:
@@ -204,17 +213,18 @@ class EventConsumer:
 
     async def _dead_letter(self, item: _Failed) -> None:
         record = item.record
-        headers = {
-            "dlq_original_topic": record.topic,
-            "dlq_original_partition": str(record.partition),
-            "dlq_original_offset": str(record.offset),
-            "dlq_error_code": item.code,
-            "dlq_error": item.detail[:2000],
-            "dlq_attempts": str(item.attempts),
-            "dlq_service": self._service,
-            "dlq_failed_at": datetime.now(UTC).isoformat(),
-        }
-        await self._broker.publish(record.value or b"", dead_letter(record.topic), key=record.key, headers=headers)
+        value, headers = dead_letter_message(record, item.code, item.detail, item.attempts, self._service)
+        backoff = self._backoff
+        while True:  # the dead letter is the message's only copy once the offset is committed
+            try:
+                await self._broker.publish(value, dead_letter(record.topic), key=record.key, headers=headers)
+                break
+            except Exception as exc:
+                TRANSIENT_ERRORS.labels(self._service, "dead_letter").inc()
+                log.error("cannot write the dead letter of %s[%d]@%d (%r); retrying in %.1fs",
+                          record.topic, record.partition, record.offset, exc, backoff)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, MAX_TRANSIENT_BACKOFF)
         DEAD_LETTERS.labels(self._service, record.topic, item.code).inc()
         EVENTS_HANDLED.labels(self._service, record.topic, "dead_lettered").inc()
         log.warning(
@@ -229,6 +239,32 @@ class EventConsumer:
             highwater = message.consumer.highwater(tp)
             if highwater is not None:
                 CONSUMER_LAG.labels(self._service, tp.topic, str(tp.partition)).set(max(highwater - offset - 1, 0))
+
+
+def dead_letter_message(
+    record: ConsumerRecord, code: str, detail: str, attempts: int, service: str
+) -> tuple[bytes, dict[str, str]]:
+    """The dead letter's value and headers: the original and why it failed, where it came from.
+    A value too large to copy is cut to its head, and the headers say so, with its size and hash."""
+    value = record.value or b""
+    headers = {
+        "dlq_original_topic": record.topic,
+        "dlq_original_partition": str(record.partition),
+        "dlq_original_offset": str(record.offset),
+        "dlq_error_code": code,
+        "dlq_error": printable(detail)[:2000],
+        "dlq_attempts": str(attempts),
+        "dlq_service": service,
+        "dlq_failed_at": datetime.now(UTC).isoformat(),
+    }
+    if len(value) + len(record.key or b"") > DEAD_LETTER_MAX_BYTES:
+        headers |= {
+            "dlq_truncated": "true",
+            "dlq_original_size": str(len(value)),
+            "dlq_original_sha256": hashlib.sha256(value).hexdigest(),
+        }
+        value = value[:DEAD_LETTER_HEAD_BYTES]
+    return value, headers
 
 
 def _first_line(exc: Exception) -> str:

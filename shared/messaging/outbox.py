@@ -21,8 +21,8 @@ from shared.contracts import Event
 from shared.db.engine import driver_connection
 from shared.messaging import codec
 from shared.messaging.errors import is_transient
-from shared.messaging.producer import OutboxProducer
-from shared.observability import OUTBOX_PENDING, OUTBOX_PUBLISHED, TRANSIENT_ERRORS
+from shared.messaging.producer import OutboxProducer, PublishFailed, Refused
+from shared.observability import OUTBOX_PENDING, OUTBOX_PUBLISH_FAILURES, OUTBOX_PUBLISHED, TRANSIENT_ERRORS
 
 log = logging.getLogger(__name__)
 # How often the relay counts its outbox for the pending gauge. Counting a queue table reads every
@@ -69,7 +69,9 @@ class OutboxRelay:
 
     Several instances may relay the same table: `FOR UPDATE SKIP LOCKED` gives each its own
     rows. A crash between publish and delete republishes those rows; consumers drop them by
-    event id.
+    event id. A row the broker refuses for good (too large, unknown topic, invalid) is moved to
+    the outbox's dead letters with the reason in the same transaction, and the relay goes on; a
+    failure that may pass (broker down, timeout) rolls the batch back and the relay waits.
     """
 
     def __init__(
@@ -78,6 +80,7 @@ class OutboxRelay:
         service: str,
         sessions: async_sessionmaker,
         outbox: sa.Table,
+        dead_letters: sa.Table,
         producer: OutboxProducer,
         batch_size: int,
         idle_poll_seconds: float,
@@ -101,6 +104,11 @@ class OutboxRelay:
             )
             SELECT topic, key, value, headers FROM taken ORDER BY id
         """
+        self._dead_letters = f"{dead_letters.schema}.{dead_letters.name}"
+        self._bury = (
+            f"INSERT INTO {self._dead_letters} (topic, key, value, headers, error_code, error)"
+            " VALUES ($1, $2, $3, $4, $5, $6)"
+        )
 
     def wake(self) -> None:
         self._wake.set()
@@ -118,11 +126,18 @@ class OutboxRelay:
                 await self._report_pending()
                 relayed = await self.relay_once()
                 backoff = self._idle_poll
+            except PublishFailed as exc:
+                OUTBOX_PUBLISH_FAILURES.labels(self._service, exc.code, "transient").inc()
+                log.warning("outbox relay: the broker did not take the batch (%s); retrying in %.1fs", exc, backoff)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
+                continue
             except Exception as exc:
                 if is_transient(exc):
                     TRANSIENT_ERRORS.labels(self._service, "outbox_relay").inc()
+                    log.warning("outbox relay: infrastructure unavailable (%r); retrying in %.1fs", exc, backoff)
                 else:
-                    log.exception("outbox relay failed; retrying")
+                    log.exception("outbox relay failed; retrying in %.1fs", backoff)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
                 continue
@@ -146,14 +161,57 @@ class OutboxRelay:
         self._wake.clear()
 
     async def relay_once(self) -> int:
-        """Take the oldest rows, publish them, and commit their deletion only once all are acked:
-        one statement per batch (DELETE … RETURNING); a failed publish rolls the deletion back."""
+        """Take the oldest rows, publish them, and commit their deletion only once every one is
+        acknowledged or refused for good: one statement per batch (DELETE … RETURNING) and one
+        per refused row; a failure that may pass rolls the deletion back."""
         async with self._sessions() as session, session.begin():
             connection = await driver_connection(session)
             rows = await connection.fetch(self._take, self._batch_size)
             if not rows:
                 return 0
-            await self._producer.send_all(rows)  # (topic, key, value, headers): the engine decodes JSON
-        for topic, n in Counter(row[0] for row in rows).items():
-            OUTBOX_PUBLISHED.labels(self._service, topic).inc(n)
+            refused = await self._producer.send_all(rows)  # (topic, key, value, headers): the engine decodes JSON
+            if refused:
+                await connection.executemany(self._bury, [_dead_letter(rows[r.position], r) for r in refused])
+        for r in refused:
+            topic, key, value, headers = rows[r.position]
+            OUTBOX_PUBLISH_FAILURES.labels(self._service, r.code, "permanent").inc()
+            log.error(
+                "outbox relay: event %s (%s, %d bytes) for %s refused for good: %s (%s); moved to %s",
+                headers.get("event_id"), headers.get("event_type"), len(value), topic, r.code, r.detail,
+                self._dead_letters,
+            )
+        delivered = Counter(row[0] for row in rows)
+        delivered.subtract(rows[r.position][0] for r in refused)
+        for topic, n in delivered.items():
+            if n:
+                OUTBOX_PUBLISHED.labels(self._service, topic).inc(n)
         return len(rows)
+
+
+def _dead_letter(row, refused: Refused) -> tuple:
+    topic, key, value, headers = row
+    return topic, key, value, orjson.dumps(headers).decode(), refused.code, refused.detail
+
+
+class OutboxDeadLetters:
+    """What an operator does with the events the broker refused for good: read them, and once the
+    cause is fixed (a topic created, an ACL granted), put them back at the end of the outbox."""
+
+    def __init__(self, outbox: sa.Table, dead_letters: sa.Table) -> None:
+        self._outbox = outbox
+        self._dead = dead_letters
+
+    async def listed(self, session: AsyncSession) -> list:
+        d = self._dead
+        query = sa.select(d.c.id, d.c.failed_at, d.c.topic, sa.func.length(d.c.value).label("size"), d.c.error_code, d.c.error)
+        return list((await session.execute(query.order_by(d.c.id))).all())
+
+    async def requeue(self, session: AsyncSession, ids: list[int] | None) -> int:
+        """`ids`: which ones; None for all. Returns how many were moved, in their order."""
+        statement = sa.text(
+            f"WITH moved AS (DELETE FROM {self._dead.schema}.{self._dead.name} WHERE CAST(:every AS boolean)"
+            " OR id = ANY(CAST(:ids AS bigint[])) RETURNING id, topic, key, value, headers)"
+            f" INSERT INTO {self._outbox.schema}.{self._outbox.name} (topic, key, value, headers)"
+            " SELECT topic, key, value, headers FROM moved ORDER BY id"
+        )
+        return (await session.execute(statement, {"every": ids is None, "ids": ids or []})).rowcount

@@ -30,7 +30,7 @@ from shared.contracts import Event
 from shared.db.engine import create_engine, session_factory
 from shared.db.migrations import upgrade
 from shared.messaging.consumer import EventConsumer, Subscription
-from shared.messaging.outbox import OutboxRelay
+from shared.messaging.outbox import OutboxDeadLetters, OutboxRelay
 from shared.messaging.producer import OutboxProducer
 from shared.observability import configure_logging
 from shared.service.limits import BodySizeLimit
@@ -78,12 +78,14 @@ class Service:
         )
         self.engine = create_engine(settings)
         self.sessions = session_factory(engine=self.engine)
-        outbox = spec.metadata.tables[f"{spec.metadata.schema}.outbox"]
-        processed = spec.metadata.tables[f"{spec.metadata.schema}.processed_events"]
+        tables = spec.metadata.tables
+        outbox = tables[f"{spec.metadata.schema}.outbox"]
+        processed = tables[f"{spec.metadata.schema}.processed_events"]
         self.relay = OutboxRelay(
             service=spec.name,
             sessions=self.sessions,
             outbox=outbox,
+            dead_letters=tables[f"{spec.metadata.schema}.outbox_dead_letters"],
             producer=OutboxProducer(settings.kafka_bootstrap, f"{client_id}-outbox"),
             batch_size=settings.outbox_batch_size,
             idle_poll_seconds=settings.outbox_idle_poll_seconds,
@@ -211,15 +213,20 @@ def freeze_heap() -> None:
 
 
 def main(build: Callable[[], ServiceSpec]) -> None:
-    """`python -m services.<name> [run|migrate|asyncapi PATH]`."""
+    """`python -m services.<name> [run|migrate|asyncapi PATH|dead-letters [--requeue ID…|--requeue-all]]`."""
     parser = argparse.ArgumentParser()
-    parser.add_argument("command", nargs="?", default="run", choices=["run", "migrate", "asyncapi"])
+    parser.add_argument("command", nargs="?", default="run", choices=["run", "migrate", "asyncapi", "dead-letters"])
     parser.add_argument("path", nargs="?", help="output file for `asyncapi`")
+    parser.add_argument("--requeue", type=int, nargs="+", default=[], metavar="ID",
+                        help="dead-letters: put these events back at the end of the outbox")
+    parser.add_argument("--requeue-all", action="store_true", help="dead-letters: put every one back")
     args = parser.parse_args()
     spec = build()
     configure_logging(spec.settings.log_level, spec.name)
     if args.command == "migrate":
         upgrade(spec.name, spec.settings.database_url)
+    elif args.command == "dead-letters":
+        asyncio.run(_outbox_dead_letters(spec, args.requeue, args.requeue_all))
     elif args.command == "asyncapi":
         document = json.dumps(Service(spec).asyncapi(), indent=2, ensure_ascii=False, sort_keys=True) + "\n"
         Path(args.path).write_text(document) if args.path else print(document, end="")
@@ -233,3 +240,21 @@ def main(build: Callable[[], ServiceSpec]) -> None:
             access_log=False,
         )
 
+
+
+async def _outbox_dead_letters(spec: ServiceSpec, requeue: list[int], requeue_all: bool) -> None:
+    """The events this service's broker refused for good, and (once the cause is fixed) requeued."""
+    schema = spec.metadata.schema
+    dead_letters = OutboxDeadLetters(
+        spec.metadata.tables[f"{schema}.outbox"], spec.metadata.tables[f"{schema}.outbox_dead_letters"]
+    )
+    engine = create_engine(spec.settings)
+    try:
+        async with session_factory(engine)() as session, session.begin():
+            if requeue or requeue_all:
+                moved = await dead_letters.requeue(session, None if requeue_all else requeue)
+                print(f"requeued {moved} event(s) into {schema}.outbox")
+            for row in await dead_letters.listed(session):
+                print(f"{row.id}\t{row.failed_at:%Y-%m-%d %H:%M:%S}\t{row.topic}\t{row.size} bytes\t{row.error_code}\t{row.error}")
+    finally:
+        await engine.dispose()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import os
+import sys
 import uuid
 from collections.abc import Callable
 
@@ -14,6 +16,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from deploy.local.infra import REPO_ROOT
 from deploy.local.platform import LocalPlatform
 from shared import uscc
 from shared.reference import TOWNSHIPS
@@ -99,8 +102,12 @@ class TopicReader:
         return self.messages
 
 
-async def produce_raw(bootstrap: str, topic: str, value: bytes, key: bytes | None = None) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
+async def produce_raw(
+    bootstrap: str, topic: str, value: bytes, key: bytes | None = None, max_request_size: int = 1024 * 1024
+) -> None:
+    producer = AIOKafkaProducer(
+        bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, max_request_size=max_request_size
+    )
     await producer.start()
     try:
         await producer.send_and_wait(topic, value, key=key)
@@ -164,3 +171,14 @@ async def db_execute(platform: LocalPlatform, sql: str, **params) -> None:
             await connection.execute(text(sql), params)
     finally:
         await engine.dispose()
+
+
+async def operator_command(platform: LocalPlatform, service: str, *args: str) -> str:
+    """Run `python -m services.<service> <args>` as an operator would, against this platform; its output."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", f"services.{service}", *args, cwd=REPO_ROOT, env={**os.environ, **platform.service_env()},
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+    )
+    output = (await process.communicate())[0].decode()
+    assert process.returncode == 0, output
+    return output

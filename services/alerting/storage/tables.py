@@ -2,10 +2,11 @@
 
 import sqlalchemy as sa
 
-from shared.db.messaging_tables import messaging_tables
+from shared.db.messaging_tables import messaging_tables, outbox_dead_letters_table
 
 metadata = sa.MetaData(schema="alerting")
 outbox, processed_events = messaging_tables(metadata)
+outbox_dead_letters = outbox_dead_letters_table(metadata)
 
 # one row per matched record and entity (several when a meter is shared, 多户一表, each with its
 # share of the value), newest version only: corrections replace, never add

@@ -4,10 +4,11 @@ and what they did."""
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 
-from shared.db.messaging_tables import messaging_tables
+from shared.db.messaging_tables import messaging_tables, outbox_dead_letters_table
 
 metadata = sa.MetaData(schema="feedback")
 outbox, processed_events = messaging_tables(metadata)
+outbox_dead_letters = outbox_dead_letters_table(metadata)
 
 alerts = sa.Table(
     "alerts",

@@ -2,10 +2,11 @@
 
 import sqlalchemy as sa
 
-from shared.db.messaging_tables import messaging_tables
+from shared.db.messaging_tables import messaging_tables, outbox_dead_letters_table
 
 metadata = sa.MetaData(schema="ingest")
 outbox, processed_events = messaging_tables(metadata)
+outbox_dead_letters = outbox_dead_letters_table(metadata)
 
 records = sa.Table(
     "records",

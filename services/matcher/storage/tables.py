@@ -4,10 +4,11 @@ townships' decisions (learned links) and the records waiting for one."""
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
-from shared.db.messaging_tables import messaging_tables
+from shared.db.messaging_tables import messaging_tables, outbox_dead_letters_table
 
 metadata = sa.MetaData(schema="matcher")
 outbox, processed_events = messaging_tables(metadata)
+outbox_dead_letters = outbox_dead_letters_table(metadata)
 
 # every write takes the next value, so each instance's in-memory index catches up with `seq > last seen`
 entity_changes = sa.Sequence("entity_changes", metadata=metadata)
