@@ -18,6 +18,12 @@ def test_power_without_tax_fires_only_on_use_with_zero_reported_tax():
     assert power_without_tax(_month(500, 0, reported=False), min_kwh=1) is None
 
 
+def test_a_month_whose_refund_exceeds_its_tax_counts_as_no_tax_paid():
+    finding = power_without_tax(_month(500, -120.5), min_kwh=1)
+    assert finding is not None and finding.facts["tax_amount"] == -120.5
+    assert "净退税 120.50 元" in finding.message_zh
+
+
 def test_alert_handling_moves_forward_only():
     assert apply(AlertStatus.OPEN, FeedbackAction.ACKNOWLEDGE, "") is AlertStatus.ACKNOWLEDGED
     assert apply(AlertStatus.ACKNOWLEDGED, FeedbackAction.RESOLVE, "已核实") is AlertStatus.RESOLVED

@@ -41,12 +41,14 @@ def alert_id(rule: str, uscc: str, period: str) -> uuid.UUID:
 
 
 def power_without_tax(facts: MonthFacts, min_kwh: float) -> Finding | None:
-    """用电无税: electricity used but the month's reported tax is zero."""
-    if not (facts.tax_reported and facts.tax_amount == 0 and facts.kwh >= min_kwh):
+    """用电无税: electricity used but the month's reported tax is zero — or negative: a refund
+    (退税) larger than what was paid leaves the month without tax paid just the same."""
+    if not (facts.tax_reported and facts.tax_amount <= 0 and facts.kwh >= min_kwh):
         return None
+    tax = "为零" if facts.tax_amount == 0 else f"为净退税 {-facts.tax_amount:,.2f} 元"
     return Finding(
         alert_id=alert_id(POWER_WITHOUT_TAX, facts.uscc, facts.period),
         rule=POWER_WITHOUT_TAX,
         facts={"kwh": facts.kwh, "tax_amount": facts.tax_amount},
-        message_zh=f"{facts.entity_name}（{facts.uscc}）{facts.period} 用电 {facts.kwh:,.0f} 千瓦时，但当月纳税为零，请核实",
+        message_zh=f"{facts.entity_name}（{facts.uscc}）{facts.period} 用电 {facts.kwh:,.0f} 千瓦时，但当月纳税{tax}，请核实",
     )
