@@ -17,7 +17,7 @@ from shared.records import Frequency, RecordKind
 
 from services.ingest.domain import identity, timeliness
 from services.ingest.domain.desensitise import desensitise
-from services.ingest.domain.validation import RowError, ValidRow, validate_rows, warnings_of
+from services.ingest.domain.validation import RowError, ValidRow, period_warning, validate_rows, warnings_of
 from services.ingest.storage import repository
 
 PRODUCER = "ingest"
@@ -89,7 +89,7 @@ class Intake:
         valid, errors = validate_rows(kind, rows, row_numbers)
         report.errors = errors
         report.rejected_rows = len({e.row for e in errors})
-        report.warnings = warnings_of(valid)
+        report.warnings = warnings_of(valid) + self._undatable_periods(kind, valid)
 
         prepared: dict[uuid.UUID, ImportedRecord] = {}
         hashes: dict[uuid.UUID, str] = {}
@@ -182,6 +182,22 @@ class Intake:
             key=key,
         )
         return True
+
+    def _undatable_periods(self, kind: RecordKind, valid: Sequence[ValidRow]) -> list[RowError]:
+        """A period whose deadline cannot be judged yet (its year's official calendar is not in
+        working_days.csv) is accepted, and the department is told so at the first row that has it."""
+        if kind.frequency is Frequency.EVENT:
+            return []
+        first_row: dict[str, int] = {}
+        for item in valid:
+            first_row.setdefault(kind.period(item.record), item.row)
+        warnings = []
+        for period, row in first_row.items():
+            try:
+                timeliness.deadline(period, kind.frequency, self._calendar, self._working_days)
+            except timeliness.CalendarUnknown:
+                warnings.append(period_warning(row, period))
+        return warnings
 
     def _prepare(self, kind: RecordKind, item: ValidRow, received_at: datetime) -> tuple[ImportedRecord, str]:
         """The desensitised record as version 1, and the hash of its content (to tell a

@@ -12,7 +12,7 @@ import csv
 import time
 from collections.abc import Callable, Iterable, Mapping
 from contextlib import nullcontext
-from dataclasses import astuple, dataclass
+from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
 from typing import Annotated, Any, TextIO
@@ -30,7 +30,8 @@ from shared.records.kinds import RecordKind, registry
 
 SPREADSHEETS = (".csv", ".xlsx")
 ERRORS_SHOWN = 20
-ERRORS_CSV_HEADER = ("文件", "行号", "字段", "错误代码", "说明")
+ERRORS_CSV_HEADER = ("文件", "行号", "级别", "字段", "代码", "说明")
+ERROR, WARNING = "错误", "警告"  # a warning's row was imported, and is still to be corrected at the source
 FIRST_WAIT = 0.5
 LONGEST_WAIT = 10.0
 # What a restarting or killed server looks like; anything else (a bad URL, say) will not heal by waiting.
@@ -61,26 +62,35 @@ class FileError:
     field: str
     code: str
     message: str
+    level: str = ERROR
 
 
 class ErrorLog:
-    """Writes every error to the optional CSV as it arrives and keeps only the first few for the
-    screen, so a file with a million bad rows does not fill memory."""
+    """Writes every error and warning to the optional CSV as it arrives and keeps only the first
+    few for the screen, so a file with a million bad rows does not fill memory."""
 
     def __init__(self, sink: TextIO | None = None, keep: int = ERRORS_SHOWN) -> None:
         self.first: list[FileError] = []
-        self.count = 0
+        self.errors = 0
+        self.warnings = 0
         self._keep = keep
         self._writer = csv.writer(sink) if sink else None
         if self._writer:
             self._writer.writerow(ERRORS_CSV_HEADER)
 
+    @property
+    def count(self) -> int:
+        return self.errors + self.warnings
+
     def add(self, error: FileError) -> None:
-        self.count += 1
+        if error.level == WARNING:
+            self.warnings += 1
+        else:
+            self.errors += 1
         if len(self.first) < self._keep:
             self.first.append(error)
         if self._writer:
-            self._writer.writerow(astuple(error))
+            self._writer.writerow((error.file, error.row, error.level, error.field, error.code, error.message))
 
 
 @dataclass
@@ -146,8 +156,9 @@ def import_file(
                 summary.corrections += reply["corrections"]
                 summary.duplicates += reply["duplicates"]
                 summary.rejected += reply["rejected"]
-                for e in reply["errors"] + reply["warnings"]:  # a warning's row is imported, still to correct
-                    errors.add(FileError(str(path), e["row"], e["field"], e["code"], e["message"]))
+                for level, problems in ((ERROR, reply["errors"]), (WARNING, reply["warnings"])):
+                    for e in problems:
+                        errors.add(FileError(str(path), e["row"], e["field"], e["code"], e["message"], level))
                 on_rows(len(batch))
     except (FileFormatError, ImportStopped) as stop:
         summary.failure = stop.message_zh
@@ -347,14 +358,17 @@ def _print_report(console: Console, summaries: list[FileSummary], log: ErrorLog,
         )
     console.print(table)
     if log.first:
-        shown = Table(title=f"错误（共 {log.count:,} 条，显示前 {len(log.first)} 条）")
+        shown = Table(title=f"错误 {log.errors:,} 条、警告 {log.warnings:,} 条（显示前 {len(log.first)} 条）")
         for header in ERRORS_CSV_HEADER:
             shown.add_column(header, overflow="fold")
         for e in log.first:
-            shown.add_row(Text(e.file), "" if e.row is None else str(e.row), e.field, e.code, Text(e.message))
+            shown.add_row(
+                Text(e.file), "" if e.row is None else str(e.row), e.level, e.field, e.code, Text(e.message),
+                style="yellow" if e.level == WARNING else None,
+            )
         console.print(shown)
     if errors_csv and log.count:
-        console.print(f"全部错误已写入 {escape(str(errors_csv))}")
+        console.print(f"全部错误与警告已写入 {escape(str(errors_csv))}")
     if all(s.clean for s in summaries):
         console.print("[green]全部导入成功。")
     else:

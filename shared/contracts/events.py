@@ -9,6 +9,7 @@ one record can be traced from import to match to alert to feedback.
 from __future__ import annotations
 
 import enum
+import typing
 import uuid
 from datetime import UTC, date, datetime
 from typing import Any, ClassVar, Literal, Self
@@ -16,6 +17,7 @@ from typing import Any, ClassVar, Literal, Self
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from shared import ids, topics
+from shared.records.fields import TownshipCode
 
 _NAMESPACE = uuid.UUID("6f1c1f53-7d1e-4b55-9a55-0c7d1f0c2b11")
 
@@ -26,7 +28,8 @@ def derived_event_id(cause: uuid.UUID, what: str) -> uuid.UUID:
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # no NaN or infinity anywhere: JSON has no such numbers, and they would be published as null
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
 
 class Event(_Frozen):
@@ -44,6 +47,13 @@ class Event(_Frozen):
     payload: Any
 
     @classmethod
+    def type_name(cls) -> str:
+        """The `event_type` this class carries. Type and schema version are required on the wire,
+        never defaulted: a message without them is not this event."""
+        (name,) = typing.get_args(cls.model_fields["event_type"].annotation)
+        return name
+
+    @classmethod
     def create(
         cls,
         payload: Any,
@@ -54,9 +64,11 @@ class Event(_Frozen):
         event_id: uuid.UUID | None = None,
     ) -> Self:
         if event_id is None:
-            event_id = derived_event_id(cause.event_id, cls.model_fields["event_type"].default) if cause else uuid.uuid4()
+            event_id = derived_event_id(cause.event_id, cls.type_name()) if cause else uuid.uuid4()
         return cls(
             event_id=event_id,
+            event_type=cls.type_name(),
+            schema_version=typing.get_args(cls.model_fields["schema_version"].annotation)[0],
             occurred_at=datetime.now(UTC),
             producer=producer,
             correlation_id=correlation_id,
@@ -77,7 +89,7 @@ class ImportedRecord(_Frozen):
     kind: str
     source_key: str
     period: str | None
-    township_code: str
+    township_code: TownshipCode
     uscc: str | None
     received_at: AwareDatetime
     data: dict[str, Any] = Field(description="fields of the kind's declared schema, desensitised")
@@ -96,8 +108,8 @@ class ImportedRecord(_Frozen):
 
 class RecordImported(Event):
     topic: ClassVar[str] = topics.RECORD_IMPORTED
-    event_type: Literal["record-imported"] = "record-imported"
-    schema_version: Literal[1] = 1
+    event_type: Literal["record-imported"]
+    schema_version: Literal[1]
     payload: ImportedRecord
 
 
@@ -148,7 +160,7 @@ class RecordMatchedPayload(_Frozen):
     record: ImportedRecord
     uscc: str = Field(description="the registered entity the record is linked to")
     entity_name: str
-    entity_township_code: str
+    entity_township_code: TownshipCode
     method: MatchMethod
     score: float = Field(ge=0, le=1)
     explanation: dict[str, float] = Field(default_factory=dict)
@@ -161,15 +173,15 @@ class RecordMatchedPayload(_Frozen):
 
 class RecordMatched(Event):
     topic: ClassVar[str] = topics.RECORD_MATCHED
-    event_type: Literal["record-matched"] = "record-matched"
-    schema_version: Literal[1] = 1
+    event_type: Literal["record-matched"]
+    schema_version: Literal[1]
     payload: RecordMatchedPayload
 
 
 class MatchFailedPayload(_Frozen):
     record: ImportedRecord
     reason: MatchFailureReason
-    township_code: str = Field(description="township that must verify the record")
+    township_code: TownshipCode = Field(description="township that must verify the record")
     message_zh: str
     candidates: list[Candidate] = Field(default_factory=list)
     cases: list[MatchCase] = Field(default_factory=list, description="what the failure suggests, to be verified")
@@ -177,8 +189,8 @@ class MatchFailedPayload(_Frozen):
 
 class MatchFailed(Event):
     topic: ClassVar[str] = topics.MATCH_FAILED
-    event_type: Literal["match-failed"] = "match-failed"
-    schema_version: Literal[1] = 1
+    event_type: Literal["match-failed"]
+    schema_version: Literal[1]
     payload: MatchFailedPayload
 
 
@@ -190,7 +202,7 @@ class AnomalyPayload(_Frozen):
     rule: str
     uscc: str
     entity_name: str
-    township_code: str
+    township_code: TownshipCode
     period: str
     facts: dict[str, float]
     message_zh: str
@@ -199,8 +211,8 @@ class AnomalyPayload(_Frozen):
 
 class AnomalyDetected(Event):
     topic: ClassVar[str] = topics.ANOMALY_DETECTED
-    event_type: Literal["anomaly-detected"] = "anomaly-detected"
-    schema_version: Literal[1] = 1
+    event_type: Literal["anomaly-detected"]
+    schema_version: Literal[1]
     payload: AnomalyPayload
 
 
@@ -236,7 +248,7 @@ class FeedbackPayload(_Frozen):
     feedback_id: uuid.UUID
     alert_id: uuid.UUID = Field(description="the worklist item: an anomaly alert, or a match case")
     action: FeedbackAction
-    township_code: str
+    township_code: TownshipCode
     actor: str = Field(description="the authenticated township principal")
     note: str = ""
     submitted_at: AwareDatetime
@@ -260,8 +272,8 @@ class FeedbackPayload(_Frozen):
 
 class FeedbackSubmitted(Event):
     topic: ClassVar[str] = topics.FEEDBACK_SUBMITTED
-    event_type: Literal["feedback-submitted"] = "feedback-submitted"
-    schema_version: Literal[1] = 1
+    event_type: Literal["feedback-submitted"]
+    schema_version: Literal[1]
     payload: FeedbackPayload
 
 
@@ -288,8 +300,8 @@ class SubmissionPayload(_Frozen):
 
 class SubmissionAssessed(Event):
     topic: ClassVar[str] = topics.SUBMISSION_ASSESSED
-    event_type: Literal["submission-assessed"] = "submission-assessed"
-    schema_version: Literal[1] = 1
+    event_type: Literal["submission-assessed"]
+    schema_version: Literal[1]
     payload: SubmissionPayload
 
 
@@ -325,13 +337,13 @@ class IntakeProcessed(Event):
     """Not consumed by a service: read by the department system that produced the intake message."""
 
     topic: ClassVar[str] = topics.INTAKE_PREFIX + "{department}.results"
-    event_type: Literal["intake-processed"] = "intake-processed"
-    schema_version: Literal[1] = 1
+    event_type: Literal["intake-processed"]
+    schema_version: Literal[1]
     payload: IntakeReport
 
 
 EVENT_TYPES: dict[str, type[Event]] = {
-    cls.model_fields["event_type"].default: cls
+    cls.type_name(): cls
     for cls in (
         RecordImported, RecordMatched, MatchFailed, AnomalyDetected, FeedbackSubmitted, SubmissionAssessed, IntakeProcessed
     )

@@ -7,27 +7,38 @@
                  "min": 0, "aliases": ["数值"], "personal": "person_name"}, ...]}
 
 Every declared kind also has `township_code`, `uscc` and `registration_number` (so the matcher
-can link it), and `period` in the format of its frequency. Field types: text, integer, decimal,
-date, enum (with "values"), mobile, resident_id, bank_account.
+can link it), and `period` in the format of its frequency. Field types: text (at most
+"max_length" characters, 500 unless declared), integer (within ±(2^53 − 1)), decimal (at most 24
+digits, 6 after the point), date, enum (with "values"), mobile, resident_id, bank_account.
+A decimal or integer may be negative unless the declaration sets "min".
 """
 
 from __future__ import annotations
 
 import json
 from datetime import date
-from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
-from shared.records.fields import PERIOD_TYPES, BankAccount, Frequency, Mobile, PersonalField, ResidentId
+from shared.records.fields import (
+    PERIOD_TYPES,
+    TEXT_MAX,
+    SAFE_INTEGER,
+    BankAccount,
+    Frequency,
+    Mobile,
+    PersonalField,
+    Quantity,
+    ResidentId,
+    text_of,
+)
 from shared.records.kinds import CodedRecord, RecordKind
 
 _TYPES: dict[str, Any] = {
-    "text": str,
-    "integer": int,
-    "decimal": Decimal,
+    "integer": int,  # within ±SAFE_INTEGER, and the declared min/max (see to_kind)
+    "decimal": Quantity,
     "date": date,
     "mobile": Mobile,
     "resident_id": ResidentId,
@@ -44,6 +55,7 @@ class FieldDeclaration(BaseModel):
     required: bool = False
     min: float | None = None
     max: float | None = None
+    max_length: Annotated[int, Field(ge=1, le=10_000)] = TEXT_MAX
     values: list[str] = []
     aliases: list[str] = []
     personal: PersonalField | None = None
@@ -64,8 +76,15 @@ class KindDeclaration(BaseModel):
         if self.frequency is not Frequency.EVENT:
             definitions["period"] = (PERIOD_TYPES[self.frequency], Field(title="所属期", json_schema_extra={"aliases": ["期间"]}))
         for f in self.fields:
-            annotation = Literal[tuple(f.values)] if f.type == "enum" else _TYPES[f.type]  # type: ignore[misc]
+            annotation = (
+                Literal[tuple(f.values)] if f.type == "enum"  # type: ignore[misc]
+                else text_of(f.max_length) if f.type == "text"
+                else _TYPES[f.type]
+            )
             constraints = {k: v for k, v in (("ge", f.min), ("le", f.max)) if v is not None}
+            if f.type == "integer":
+                constraints = {"ge": max(f.min, -SAFE_INTEGER) if f.min is not None else -SAFE_INTEGER,
+                               "le": min(f.max, SAFE_INTEGER) if f.max is not None else SAFE_INTEGER}
             info = {"title": f.title_zh, "json_schema_extra": {"aliases": f.aliases}, **constraints}
             definitions[f.name] = (annotation, Field(**info)) if f.required else (annotation | None, Field(None, **info))
         model = create_model(f"Declared_{self.name}", __base__=CodedRecord, **definitions)

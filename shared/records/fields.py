@@ -16,6 +16,7 @@ from pydantic import AfterValidator, BeforeValidator, Field
 
 from shared import uscc as uscc_code
 from shared.reference import is_known_township
+from shared.text import StorableText
 
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 _QUARTER = re.compile(r"^\d{4}-Q[1-4]$")
@@ -126,6 +127,23 @@ def _bank_account(value: str) -> str:
     return value
 
 
+# Text and numbers are bounded where they enter: every later stage (JSON, Kafka's message size,
+# PostgreSQL, a township officer's phone) must be able to carry what ingest accepts. The limits
+# are part of each kind's contract (docs/record-kinds.md).
+NAME_MAX = 200  # a business or a person's name
+ADDRESS_MAX = 300
+IDENTIFIER_MAX = 40  # a department's own keys: taxpayer id, power account, meter, licence
+TEXT_MAX = 500  # any other text, unless a declaration says otherwise
+Name = Annotated[StorableText, Field(max_length=NAME_MAX)]
+Address = Annotated[StorableText, Field(max_length=ADDRESS_MAX)]
+Identifier = Annotated[StorableText, Field(min_length=1, max_length=IDENTIFIER_MAX)]
+OptionalIdentifier = Annotated[StorableText, Field(max_length=IDENTIFIER_MAX)]  # "" when not given
+
+
+def text_of(max_length: int = TEXT_MAX):
+    return Annotated[StorableText, Field(max_length=max_length)]
+
+
 Uscc = Annotated[str, BeforeValidator(_compact), AfterValidator(_uscc)]
 OptionalUscc = Annotated[Uscc | None, BeforeValidator(_empty_to_none)]
 ReportedUscc = Annotated[str, BeforeValidator(_compact), AfterValidator(_reported_uscc)]
@@ -137,6 +155,12 @@ MonthPeriod = Annotated[str, BeforeValidator(_compact), AfterValidator(_period(_
 QuarterPeriod = Annotated[str, BeforeValidator(_compact), AfterValidator(_period(_QUARTER))]
 YearPeriod = Annotated[str, BeforeValidator(_compact), AfterValidator(_period(_YEAR))]
 Money = Annotated[Decimal, Field(ge=0, max_digits=18, decimal_places=2)]
+# Where a department's figure may be negative: a tax refund (退税) in real exports.
+SignedMoney = Annotated[Decimal, Field(max_digits=18, decimal_places=2)]
+# The largest integer every JSON reader (JavaScript included) holds exactly.
+SAFE_INTEGER = 2**53 - 1
+# A declared decimal: as many digits as a decimal(24, 6) column takes; no NaN or infinity.
+Quantity = Annotated[Decimal, Field(max_digits=24, decimal_places=6)]
 ResidentId = Annotated[str, BeforeValidator(_compact), AfterValidator(_resident_id)]
 Mobile = Annotated[str, BeforeValidator(_compact), AfterValidator(_mobile)]
 BankAccount = Annotated[str, BeforeValidator(_compact), AfterValidator(_bank_account)]

@@ -19,10 +19,15 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from shared.records.fields import (
+    Address,
     Frequency,
+    Identifier,
     Mobile,
     MonthPeriod,
     Money,
+    Name,
+    OptionalIdentifier,
+    SignedMoney,
     OptionalRegistrationNumber,
     OptionalReportedUscc,
     OptionalUscc,
@@ -37,7 +42,7 @@ from shared.records.fields import (
 class Record(BaseModel):
     """Base of every kind: unknown columns are errors, text is trimmed, records are values."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True, allow_inf_nan=False)
 
     township_code: TownshipCode = Field(title="乡镇（街道）代码", json_schema_extra={"aliases": ["乡镇代码", "街道代码"]})
 
@@ -86,9 +91,9 @@ class Registration(CodedRecord):
     """A business registration (商事主体登记): the entity itself, one version per registration event."""
 
     uscc: OptionalUscc = _uscc_field()  # the registry's own code: its check character must be right
-    name: Annotated[str, Field(min_length=2, max_length=200, title="企业名称", json_schema_extra={"aliases": ["名称", "主体名称"]})]
-    former_name: str | None = Field(default=None, title="曾用名")
-    address: str = Field(default="", title="住所", json_schema_extra={"aliases": ["地址", "经营场所"]})
+    name: Annotated[Name, Field(min_length=2, title="企业名称", json_schema_extra={"aliases": ["名称", "主体名称"]})]
+    former_name: Name | None = Field(default=None, title="曾用名")
+    address: Address = Field(default="", title="住所", json_schema_extra={"aliases": ["地址", "经营场所"]})
     industry_code: Annotated[str, Field(pattern=r"^[A-T]?\d{2,4}$")] | None = Field(
         default=None, title="行业代码", json_schema_extra={"aliases": ["国民经济行业代码"]}
     )
@@ -97,7 +102,7 @@ class Registration(CodedRecord):
     event_date: date | None = Field(default=None, title="登记日期")
     established_on: date | None = Field(default=None, title="成立日期")
     registered_capital: Money | None = Field(default=None, title="注册资本（万元）", json_schema_extra={"aliases": ["注册资本"]})
-    legal_representative: str = Field(default="", title="法定代表人", json_schema_extra={"aliases": ["经营者", "负责人"]})
+    legal_representative: Name = Field(default="", title="法定代表人", json_schema_extra={"aliases": ["经营者", "负责人"]})
     legal_representative_id: ResidentId | None = Field(default=None, title="法定代表人身份证号")
     contact_mobile: Mobile | None = Field(default=None, title="联系电话", json_schema_extra={"aliases": ["手机号码"]})
 
@@ -127,9 +132,9 @@ TaxRegistrationStatusField = labelled(
 class TaxRegistration(CodedRecord):
     """A taxpayer's registration with the tax office (税务登记)."""
 
-    taxpayer_id: Annotated[str, Field(min_length=1, max_length=40, title="纳税人识别号")]
-    taxpayer_name: str = Field(default="", title="纳税人名称")
-    address: str = Field(default="", title="生产经营地址", json_schema_extra={"aliases": ["地址"]})
+    taxpayer_id: Annotated[Identifier, Field(title="纳税人识别号")]
+    taxpayer_name: Name = Field(default="", title="纳税人名称")
+    address: Address = Field(default="", title="生产经营地址", json_schema_extra={"aliases": ["地址"]})
     status: TaxRegistrationStatusField = Field(default=TaxRegistrationStatus.NORMAL, title="纳税人状态")
     registered_on: date | None = Field(default=None, title="登记日期")
 
@@ -139,15 +144,16 @@ class _Monthly(CodedRecord):
 
 
 class TaxPayment(_Monthly):
-    """Tax paid by one taxpayer in one month; the total and, when known, its parts by tax type."""
+    """Tax paid by one taxpayer in one month; the total and, when known, its parts by tax type.
+    A month's amounts may be negative: a refund (退税) larger than what was paid."""
 
-    taxpayer_id: Annotated[str, Field(min_length=1, max_length=40, title="纳税人识别号")]
-    taxpayer_name: str = Field(default="", title="纳税人名称")
-    amount: Money = Field(title="实缴税额（元）", json_schema_extra={"aliases": ["实缴税额", "税额", "纳税额"]})
-    vat: Money | None = Field(default=None, title="增值税")
-    corporate_income_tax: Money | None = Field(default=None, title="企业所得税")
-    individual_income_tax: Money | None = Field(default=None, title="个人所得税")
-    other_taxes: Money | None = Field(default=None, title="其他税费")
+    taxpayer_id: Annotated[Identifier, Field(title="纳税人识别号")]
+    taxpayer_name: Name = Field(default="", title="纳税人名称")
+    amount: SignedMoney = Field(title="实缴税额（元）", json_schema_extra={"aliases": ["实缴税额", "税额", "纳税额"]})
+    vat: SignedMoney | None = Field(default=None, title="增值税")
+    corporate_income_tax: SignedMoney | None = Field(default=None, title="企业所得税")
+    individual_income_tax: SignedMoney | None = Field(default=None, title="个人所得税")
+    other_taxes: SignedMoney | None = Field(default=None, title="其他税费")
 
     @model_validator(mode="after")
     def _parts_add_up(self) -> TaxPayment:
@@ -179,10 +185,10 @@ UsageClassField = labelled(
 class PowerAccount(CodedRecord):
     """A power account (用电户) and its meter, as the power supply company registers it."""
 
-    power_account: Annotated[str, Field(min_length=1, max_length=40, title="用电户号", json_schema_extra={"aliases": ["户号"]})]
-    meter_number: str = Field(default="", title="电表编号", json_schema_extra={"aliases": ["表号"]})
-    account_name: str = Field(default="", title="户名", json_schema_extra={"aliases": ["用电户名称"]})
-    address: str = Field(default="", title="用电地址", json_schema_extra={"aliases": ["地址"]})
+    power_account: Annotated[Identifier, Field(title="用电户号", json_schema_extra={"aliases": ["户号"]})]
+    meter_number: OptionalIdentifier = Field(default="", title="电表编号", json_schema_extra={"aliases": ["表号"]})
+    account_name: Name = Field(default="", title="户名", json_schema_extra={"aliases": ["用电户名称"]})
+    address: Address = Field(default="", title="用电地址", json_schema_extra={"aliases": ["地址"]})
     usage_class: UsageClassField = Field(default=UsageClass.OTHER, title="用电类别")
     holder_mobile: Mobile | None = Field(default=None, title="联系电话")
     bank_account: BankAccount | None = Field(default=None, title="代扣银行账号", json_schema_extra={"aliases": ["银行账号"]})
@@ -191,10 +197,11 @@ class PowerAccount(CodedRecord):
 class PowerUsage(_Monthly):
     """Electricity used on one power account (meter) in one month."""
 
-    power_account: Annotated[str, Field(min_length=1, max_length=40, title="用电户号", json_schema_extra={"aliases": ["户号"]})]
-    meter_number: str = Field(default="", title="电表编号", json_schema_extra={"aliases": ["表号"]})
-    account_name: str = Field(default="", title="户名", json_schema_extra={"aliases": ["用电户名称"]})
-    kwh: Annotated[float, Field(ge=0, title="用电量（千瓦时）", json_schema_extra={"aliases": ["用电量", "电量"]})]
+    power_account: Annotated[Identifier, Field(title="用电户号", json_schema_extra={"aliases": ["户号"]})]
+    meter_number: OptionalIdentifier = Field(default="", title="电表编号", json_schema_extra={"aliases": ["表号"]})
+    account_name: Name = Field(default="", title="户名", json_schema_extra={"aliases": ["用电户名称"]})
+    # a month of the largest plant is ~10^9 kWh; far beyond that is a typo, not a measurement
+    kwh: Annotated[float, Field(ge=0, le=1e12, title="用电量（千瓦时）", json_schema_extra={"aliases": ["用电量", "电量"]})]
 
 
 # --- the registry ---------------------------------------------------------------------------

@@ -111,3 +111,45 @@ def test_every_department_has_an_intake_topic_its_dead_letters_and_results():
     specs = {s.name for s in topics.all_topics([], ["tax", "commerce"])}
     for department in ("tax", "commerce"):
         assert {topics.intake(department), topics.dead_letter(topics.intake(department)), topics.intake_results(department)} <= specs
+
+
+def _wire(event) -> dict:
+    import orjson
+
+    return orjson.loads(codec.encode(event))
+
+
+@pytest.mark.parametrize("missing", ["event_type", "schema_version"])
+@CONSUMERS
+def test_an_envelope_without_its_type_or_version_is_not_taken_for_one(missing, accepted):
+    import orjson
+
+    record = _record()
+    document = _wire(RecordImported.create(record, producer="ingest", correlation_id=record.record_id))
+    del document[missing]
+    with pytest.raises(codec.DecodeError) as info:
+        codec.decode(orjson.dumps(document), accepted)
+    assert info.value.code == ("unexpected_event_type" if missing == "event_type" else "schema_violation")
+
+
+@CONSUMERS
+def test_an_event_for_a_township_the_city_does_not_have_is_refused_before_anything_routes_it(accepted):
+    import orjson
+
+    record = _record()
+    document = _wire(RecordImported.create(record, producer="ingest", correlation_id=record.record_id))
+    document["payload"]["township_code"] = "445299999"  # would address alerts.township.445299999, which does not exist
+    with pytest.raises(codec.DecodeError) as info:
+        codec.decode(orjson.dumps(document), accepted)
+    assert info.value.code == "schema_violation" and "township_code" in str(info.value)
+    with pytest.raises(ValueError):
+        _record(township_code="445299999")
+
+
+def test_no_event_carries_a_number_json_cannot():
+    from shared.contracts import Candidate
+
+    with pytest.raises(ValueError):
+        Candidate(uscc="91350100M000100Y43", name="x", score=float("nan"))
+    raw = codec.encode(RecordImported.create(_record(), producer="ingest", correlation_id=uuid.uuid4()))
+    assert b"NaN" not in raw and b"Infinity" not in raw

@@ -183,9 +183,9 @@ def test_cli_imports_a_folder_writes_errors_with_bom_and_exits_1(tmp_path, monke
     data = errors_csv.read_bytes()
     assert data.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(data.decode("utf-8-sig").splitlines()))
-    assert rows[0] == ["文件", "行号", "字段", "错误代码", "说明"]
-    assert rows[1][0].endswith("payments.csv") and rows[1][3] == "kind_unknown"
-    assert rows[2][0].endswith("tax_payment_2026-10.csv") and rows[2][1:4] == ["3", "amount", "decimal_parsing"]
+    assert rows[0] == ["文件", "行号", "级别", "字段", "代码", "说明"]
+    assert rows[1][0].endswith("payments.csv") and rows[1][2:5] == ["错误", "", "kind_unknown"]
+    assert rows[2][0].endswith("tax_payment_2026-10.csv") and rows[2][1:5] == ["3", "错误", "amount", "decimal_parsing"]
     assert len(rows) == 3
 
 
@@ -216,4 +216,20 @@ def test_rows_accepted_with_a_warning_are_listed_for_correction_without_failing_
     log = cli.ErrorLog()
     summary = cli.import_file(FakeIngest(warn_rows={3}).client(), path, KINDS["tax_payment"], log)
     assert (summary.accepted, summary.rejected, summary.clean) == (2, 0, True)
-    assert [(e.row, e.field, e.code) for e in log.first] == [(3, "uscc", "uscc_check_character_kept")]
+    assert [(e.row, e.field, e.code, e.level) for e in log.first] == [(3, "uscc", "uscc_check_character_kept", "警告")]
+    assert (log.errors, log.warnings) == (0, 1)  # a warning is not counted as an error
+
+
+def test_the_report_counts_warnings_apart_from_errors(tmp_path, monkeypatch):
+    path = tax_csv(tmp_path, "tax_payment_2026-10.csv", "T1,2026-10,1.00,445202001\r\n", "T2,2026-10,2.00,445202001\r\n")
+    server = FakeIngest(warn_rows={3})
+    monkeypatch.setattr(cli, "connect", functools.partial(cli.connect, transport=httpx.MockTransport(server)))
+    errors_csv = tmp_path / "errors.csv"
+
+    result = CliRunner().invoke(cli.app, ["import", str(path), "--errors", str(errors_csv)],
+                                env={"BIZPULSE_INGEST_KEY": "dept-key", "COLUMNS": "300"})
+
+    assert result.exit_code == 0, result.output  # every row is in
+    assert "错误 0 条、警告 1 条" in result.output
+    rows = list(csv.reader(errors_csv.read_text(encoding="utf-8-sig").splitlines()))
+    assert rows[1][1:5] == ["3", "警告", "uscc", "uscc_check_character_kept"]

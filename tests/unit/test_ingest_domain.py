@@ -57,10 +57,53 @@ def test_a_mistyped_check_character_is_kept_for_the_matcher_but_refused_in_the_r
     assert "校验位" in errors[0].message
 
 
-def test_tax_amount_must_be_a_non_negative_money_value():
+def test_a_tax_refund_is_a_negative_amount_and_other_money_stays_non_negative():
     row = {"taxpayer_id": "T1", "township_code": "445202001", "period": "2026-10"}
-    _, errors = validate_rows(KINDS["tax_payment"], [row | {"amount": "abc"}, row | {"amount": "-0.01"}, row | {"amount": "1.001"}])
-    assert [e.code for e in errors] == ["not_a_number", "negative", "too_many_digits"]
+    valid, errors = validate_rows(
+        KINDS["tax_payment"], [row | {"amount": "abc"}, row | {"amount": "-1200.50", "vat": "-1200.50"}, row | {"amount": "1.001"}]
+    )
+    assert [e.code for e in errors] == ["not_a_number", "too_many_digits"]
+    assert [str(v.record.amount) for v in valid] == ["-1200.50"]  # 退税: accepted as sent
+    registration = {"uscc": "91350100M000100Y43", "name": "揭阳市某某五金有限公司", "township_code": "445202001"}
+    _, errors = validate_rows(KINDS["registration"], [registration | {"registered_capital": "-1"}])
+    assert [(e.field, e.code) for e in errors] == [("registered_capital", "negative")]
+
+
+@pytest.mark.parametrize(("kind", "field", "value", "code"), [
+    # every value a later stage cannot store, encode or decode is refused at the edge, with its field
+    ("power_usage", "account_name", "揭阳\x00五金", "text_unstorable"),  # PostgreSQL refuses NUL in text and JSONB
+    ("power_usage", "account_name", "揭阳\udc00五金", "text_unstorable"),  # not encodable as UTF-8
+    ("power_usage", "account_name", "厂" * 201, "too_long"),
+    ("power_usage", "meter_number", "M" * 41, "too_long"),
+    ("power_usage", "kwh", float("inf"), "number_not_finite"),  # JSON has no infinity: it was published as null
+    ("power_usage", "kwh", float("nan"), "number_not_finite"),
+    ("power_usage", "kwh", 1e13, "too_large"),
+    ("food_drug_inspection", "inspections", 10**400, "too_large"),  # no JSON encoder takes it
+    ("food_drug_inspection", "inspections", -1, "negative"),  # the declaration's own "min": 0
+    ("food_drug_inspection", "licence_number", "L\x00", "text_unstorable"),
+    ("finance_indicator", "value", "1e309", "too_many_digits"),
+    ("finance_indicator", "value", "1" * 400, "too_many_digits"),
+])
+def test_values_no_later_stage_could_take_are_refused_with_row_and_field(kind, field, value, code):
+    base = {
+        "power_usage": GOOD_POWER,
+        "food_drug_inspection": {"uscc": "91350100M000100Y43", "township_code": "445202001", "period": "2026-Q3",
+                                 "licence_number": "JY001", "inspections": 2, "violations": 0},
+        "finance_indicator": {"uscc": "91350100M000100Y43", "township_code": "445202001", "period": "2026-Q3",
+                              "indicator": "net_profit", "value": "-12.5"},
+    }[kind]
+    valid, errors = validate_rows(KINDS[kind], [base, base | {field: value}])
+    assert [v.row for v in valid] == [1]
+    assert [(e.row, e.field, e.code) for e in errors] == [(2, field, code)]
+    assert not errors[0].message.isascii()
+
+
+def test_a_column_name_no_reply_could_encode_refuses_its_row_and_is_not_echoed_raw():
+    _, errors = validate_rows(KINDS["power_usage"], [GOOD_POWER | {"颜色\udc00": "红"}, GOOD_POWER | {"颜色\x00": "红"}])
+    assert [(e.row, e.code) for e in errors] == [(1, "text_unstorable"), (2, "unknown_field")]
+    assert errors[1].field == "颜色\\u0000"
+    for e in errors:
+        (e.field + e.message).encode()  # any reply can carry it
 
 
 def test_person_names_leave_only_as_mask_and_keyed_hash():

@@ -78,6 +78,9 @@ def test_the_township_decision_is_checked_before_it_is_published():
         ({"action": FeedbackAction.NOT_REGISTERED, "usccs": [FIRST.uscc]}, "usccs_count"),
         ({"action": FeedbackAction.SPLIT, "usccs": [FIRST.uscc, FIRST.uscc]}, "uscc_repeated"),
         ({"action": FeedbackAction.SPLIT, "usccs": [FIRST.uscc, SECOND.uscc], "shares": [0.5, 0.6]}, "shares_invalid"),
+        # NaN passes every comparison; once published, every consumer would dead-letter the decision
+        ({"action": FeedbackAction.SPLIT, "usccs": [FIRST.uscc, SECOND.uscc], "shares": [float("nan")] * 2}, "shares_invalid"),
+        ({"action": FeedbackAction.SPLIT, "usccs": [FIRST.uscc, SECOND.uscc], "shares": [float("inf"), 0.5]}, "shares_invalid"),
         ({"action": FeedbackAction.LINK, "usccs": [FIRST.uscc], "note": "  "}, "note_required"),
         ({"action": FeedbackAction.LINK, "usccs": [FIRST.uscc], "status": CaseStatus.DECIDED}, "already_decided"),
     ]:
@@ -97,6 +100,8 @@ def test_the_contract_carries_a_decision_exactly_with_decision_actions():
         FeedbackPayload(**common, action=FeedbackAction.RESOLVE, match=decision)
     with pytest.raises(ValidationError):
         FeedbackPayload(**common, action=FeedbackAction.SPLIT, match=decision.model_copy(update={"shares": [1.0]}))
+    with pytest.raises(ValidationError):  # no event can carry a number JSON cannot
+        MatchDecision(department="power_supply", source_key="k", usccs=[FIRST.uscc, SECOND.uscc], shares=[float("nan")] * 2)
 
 
 def test_the_plans_cases_a_link_or_a_failure_reveals():

@@ -7,6 +7,7 @@ record of that key, past and future, so the township answers each question once.
 from __future__ import annotations
 
 import enum
+import math
 import uuid
 
 from shared import ids, uscc
@@ -56,7 +57,8 @@ def decide(
         raise TransitionRefused("usccs_count", message)
     if action is FeedbackAction.SPLIT:
         shares = shares or [1 / len(codes)] * len(codes)  # equal parts unless the township says otherwise
-        if len(shares) != len(codes) or min(shares) <= 0 or abs(sum(shares) - 1) > 1e-6:
+        if (len(shares) != len(codes) or not all(math.isfinite(s) and s > 0 for s in shares)
+                or abs(sum(shares) - 1) > 1e-6):  # NaN passes every comparison: refused by name
             raise TransitionRefused("shares_invalid", "分户比例须为正数、与代码一一对应，且合计为 1")
     else:
         shares = []

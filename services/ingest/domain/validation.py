@@ -11,6 +11,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from shared import uscc
 from shared.records import RecordKind
+from shared.text import UNSTORABLE_CODE, UNSTORABLE_MESSAGE_ZH, printable
 
 MESSAGES_ZH = {
     "required": "必填字段缺失",
@@ -24,15 +25,19 @@ MESSAGES_ZH = {
     "too_large": "数值超出允许范围",
     "uscc_invalid": "统一社会信用代码无效（应为18位，字符集不含 I、O、Z、S、V）",
     "uscc_check_character": "统一社会信用代码校验位错误（商事登记的代码须校验正确）",
+    "deadline_unknown": "本所属期的报送截止日暂无法判定（尚无该年度国务院节假日安排）：本行已接收，及时性待日历补充后评定",
     "uscc_check_character_kept": "统一社会信用代码校验位错误：本行已接收，对应主体由比对确定或交乡镇（街道）核实，请在源数据中更正",
     "township_unknown": "乡镇（街道）代码不在本市乡镇代码表中",
     "period_invalid": "所属期格式不正确（月度为 YYYY-MM，季度为 YYYY-Qn，年度为 YYYY）",
     "negative": "数值不能为负数",
+    "too_small": "数值低于允许范围",
     "not_a_number": "应为数字",
+    "number_not_finite": "数值无效（不能为无穷大或 NaN）",
     "too_many_digits": "数值位数或小数位数超出范围",
     "format_invalid": "格式不正确",
     "too_short": "内容过短",
     "too_long": "内容过长",
+    UNSTORABLE_CODE: UNSTORABLE_MESSAGE_ZH,
     "unknown_field": "不属于该数据类型的字段",
     "not_an_object": "每一行应为一个 JSON 对象",
     "invalid": "字段值无效",
@@ -40,7 +45,6 @@ MESSAGES_ZH = {
 
 _PYDANTIC_CODES = {
     "missing": "required",
-    "greater_than_equal": "negative",
     "decimal_parsing": "not_a_number",
     "float_parsing": "not_a_number",
     "float_type": "not_a_number",
@@ -51,6 +55,11 @@ _PYDANTIC_CODES = {
     "string_pattern_mismatch": "format_invalid",
     "string_too_short": "too_short",
     "string_too_long": "too_long",
+    "too_long": "too_long",
+    "string_unicode": UNSTORABLE_CODE,
+    "finite_number": "number_not_finite",
+    "less_than": "too_large",
+    "greater_than": "too_small",
     "extra_forbidden": "unknown_field",
     "int_parsing": "not_a_number",
     "int_type": "not_a_number",
@@ -112,20 +121,28 @@ def warnings_of(valid: Sequence[ValidRow]) -> list[RowError]:
     ]
 
 
+def period_warning(row: int, period: str) -> RowError:
+    """An accepted row whose period's deadline cannot be judged yet (see Intake)."""
+    return RowError(row, "period", "deadline_unknown", f"{period}：{MESSAGES_ZH['deadline_unknown']}")
+
+
 @functools.cache
 def _batch_of(model: type[BaseModel]) -> TypeAdapter:
     return TypeAdapter(list[model])
 
 
 def _row_errors(row: int, exc: ValidationError) -> Sequence[RowError]:
-    # a model-level rule (loc empty) concerns the row as a whole: field ""
-    return [_error(row, ".".join(map(str, e["loc"])), _code(e)) for e in exc.errors()]
+    # a model-level rule (loc empty) concerns the row as a whole: field ""; a column name is the
+    # sender's text and is echoed only in a form every reply can encode
+    return [_error(row, printable(".".join(map(str, e["loc"]))), _code(e)) for e in exc.errors()]
 
 
 def _code(error: Any) -> str:
     if error["type"] == "value_error":
         reason = str(error.get("ctx", {}).get("error", ""))
         return reason if reason in MESSAGES_ZH else "invalid"
+    if error["type"] == "greater_than_equal":  # most bounds are "not negative"; a declared one may be another
+        return "negative" if error.get("ctx", {}).get("ge") == 0 else "too_small"
     return _PYDANTIC_CODES.get(error["type"], "invalid")
 
 
