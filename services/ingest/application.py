@@ -16,7 +16,7 @@ from shared.messaging.outbox import UnitOfWork
 from shared.records import Frequency, RecordKind
 
 from services.ingest.domain import identity, timeliness
-from services.ingest.domain.desensitise import desensitise
+from services.ingest.domain.desensitise import desensitise, protect_source_key
 from services.ingest.domain.validation import RowError, ValidRow, period_warning, validate_rows, warnings_of
 from services.ingest.storage import repository
 
@@ -203,8 +203,8 @@ class Intake:
         """The desensitised record as version 1, and the hash of its content (to tell a
         correction from a duplicate)."""
         data = item.record.model_dump(mode="json")
-        data, pii_hashes = desensitise(data, kind.personal_fields, self._hmac_key)
-        source_key = kind.source_key(item.record)
+        data, pii_hashes = desensitise(data, kind.personal_fields, self._hmac_key, kind.text_fields, kind.name_fields)
+        source_key = protect_source_key(kind.source_key(item.record), self._hmac_key)
         period = kind.period(item.record)
         record = ImportedRecord(
             record_id=identity.record_id(kind.department, kind.name, source_key, period),

@@ -209,4 +209,5 @@ def _entity(event: RecordImported) -> RegisteredEntity:
     return RegisteredEntity(
         uscc=r.uscc, registration_number=r.registration_number, name=r.name, address=r.address,
         township_code=r.township_code, status=r.status, former_names=(r.former_name,) if r.former_name else (),
+        name_hash=event.payload.pii_hashes.get("name"),
     )

@@ -123,6 +123,8 @@ class MatchMethod(enum.StrEnum):
     # the code's first 17 characters, its check character mistyped, and the name agreeing
     CORRECTED_USCC = "corrected_uscc"
     FUZZY_NAME = "fuzzy_name"
+    # a person's name (masked at import), equal by its keyed hash, with township and address agreeing
+    PERSON_NAME = "person_name"
     LEARNED = "learned"  # a township decided it for this department's source key (feedback-submitted)
 
 

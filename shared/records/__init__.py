@@ -7,6 +7,7 @@ back through the same model (typed kinds) or generically (declared kinds).
 from shared.records.fields import Frequency, PersonalField
 from shared.records.kinds import (
     BUILT_IN,
+    NAME_FIELDS,
     PowerAccount,
     PowerUsage,
     RecordKind,
@@ -19,13 +20,23 @@ from shared.records.kinds import (
 
 KINDS = registry()
 
-# where a record names the business it is about, in the order they are tried
-NAME_FIELDS = ("taxpayer_name", "account_name", "entity_name", "name")
+
+
+def _name_field(data: dict) -> str | None:
+    return next((f for f in NAME_FIELDS if data.get(f)), None)
 
 
 def record_name(data: dict) -> str:
     """The business name a record carries (taxpayer, power account holder, …), or ""."""
-    return next((str(data[f]) for f in NAME_FIELDS if data.get(f)), "")
+    field = _name_field(data)
+    return str(data[field]) if field else ""
+
+
+def record_name_hash(data: dict, pii_hashes: dict[str, str]) -> str | None:
+    """The keyed hash of the record's name when that name was a person's (masked at import): the
+    only form in which it can still be compared with a registered one."""
+    field = _name_field(data)
+    return pii_hashes.get(field) if field else None
 
 __all__ = [
     "BUILT_IN",
@@ -41,5 +52,6 @@ __all__ = [
     "TaxPayment",
     "TaxRegistration",
     "record_name",
+    "record_name_hash",
     "registry",
 ]

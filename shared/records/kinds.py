@@ -9,6 +9,9 @@ service code changes.
 from __future__ import annotations
 
 import enum
+import functools
+import types
+import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -207,6 +210,22 @@ class PowerUsage(_Monthly):
 # --- the registry ---------------------------------------------------------------------------
 
 
+# where a record names the business it is about, in the order they are tried
+NAME_FIELDS = ("taxpayer_name", "account_name", "entity_name", "name")
+_CODE_FIELDS = frozenset({"township_code", "uscc", "registration_number", "period"})
+
+
+def _is_text(annotation: Any) -> bool:
+    if annotation is str:
+        return True
+    origin = typing.get_origin(annotation)
+    if origin is Annotated:
+        return _is_text(typing.get_args(annotation)[0])
+    if origin in (typing.Union, types.UnionType):
+        return any(_is_text(a) for a in typing.get_args(annotation) if a is not type(None))
+    return False
+
+
 def _entity_key(record: Any) -> str:
     return record.uscc or f"reg:{record.registration_number}"
 
@@ -222,6 +241,20 @@ class RecordKind:
     frequency: Frequency
     source_key: Callable[[Any], str]  # identifies the real-world thing within the department
     personal_fields: Mapping[str, PersonalField] = field(default_factory=dict)
+
+    @functools.cached_property
+    def text_fields(self) -> tuple[str, ...]:
+        """Free text (names, addresses, a department's own keys) that is not declared personal: where
+        personal values nobody declared can hide. Codes, periods, enums, numbers and dates cannot."""
+        return tuple(
+            name for name, info in self.model.model_fields.items()
+            if _is_text(info.annotation) and name not in self.personal_fields and name not in _CODE_FIELDS
+        )
+
+    @functools.cached_property
+    def name_fields(self) -> tuple[str, ...]:
+        """The fields naming the business or the account holder: a person's name there is personal."""
+        return tuple(f for f in (*NAME_FIELDS, "former_name") if f in self.text_fields)
 
     def read(self, data: Mapping[str, Any]) -> Record:
         """A published record (`record-imported` data) as a model. Personal fields were masked at

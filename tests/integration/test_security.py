@@ -6,7 +6,15 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from shared import topics
-from tests.integration.harness import TopicReader, eventually, json_value, new_uscc, townships_of
+from tests.integration.harness import (
+    TopicReader,
+    db_scalar,
+    eventually,
+    json_value,
+    new_uscc,
+    registered,
+    townships_of,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -109,6 +117,11 @@ async def test_raw_personal_data_reaches_no_topic_and_no_table(api, bootstrap, p
         return (await api.overview_of(township))["entities"] > 0
 
     await eventually(entity_in_analytics, what="registration applied downstream")
+    await _assert_in_no_table(platform, raw)
+
+
+async def _assert_in_no_table(platform, raw: dict[str, str]) -> None:
+    """No column of any table of the five schemas (bytea decoded) holds any of the raw values."""
     engine = create_async_engine(platform.database_url)
     try:
         async with engine.connect() as conn:
@@ -129,3 +142,45 @@ async def test_raw_personal_data_reaches_no_topic_and_no_table(api, bootstrap, p
                     assert hits == 0, f"raw {field} found in {schema}.{table}"
     finally:
         await engine.dispose()
+
+
+async def test_personal_data_nobody_declared_reaches_no_topic_and_no_table_and_still_links(api, bootstrap, platform):
+    """A sole trader registered under his own name, his household's power account in that name, and a
+    taxpayer whose 纳税人识别号 is his resident ID number and whose 纳税人名称 is his name: none of it was
+    declared personal, all of it is masked and keyed-hashed at import, and the account still links."""
+    township = townships_of("445202")[3]
+    owner, taxpayer = "司马晓宇", "上官明轩"
+    id_number = _resident_id("44520219850312456")
+    raw = {"owner": owner, "taxpayer": taxpayer, "id_number": id_number}
+    code = new_uscc("445202")
+    account = f"H{code[-10:]}"
+    reply = await api.submit("market_regulation", "registration", [{"uscc": code, "name": owner, "township_code": township}])
+    assert reply.json()["accepted"] == 1, reply.text
+    await registered(platform, code)
+    async with TopicReader(bootstrap, topics.RECORD_MATCHED) as matched, \
+               TopicReader(bootstrap, topics.township_alerts(township)) as township_topic:
+        reply = await api.submit("power_supply", "power_usage", [
+            {"power_account": account, "account_name": owner, "township_code": township, "period": "2026-10", "kwh": 35.0}])
+        assert reply.json()["accepted"] == 1, reply.text
+        reply = await api.submit("tax", "tax_payment", [
+            {"taxpayer_id": id_number, "taxpayer_name": taxpayer, "township_code": township, "period": "2026-10",
+             "amount": "80.00"}])
+        assert reply.json()["accepted"] == 1, reply.text
+        linked = await matched.read_until(lambda ms: any(account.encode() in m.value for m in ms))
+        routed = await township_topic.read_until(lambda ms: any(b"pid:" in m.value for m in ms))
+    power = next(json_value(m)["payload"] for m in linked if account.encode() in m.value)
+    assert power["uscc"] == code and power["method"] == "person_name"  # linked by the keyed hash of the name
+    assert power["record"]["data"]["account_name"] == "司***" and power["entity_name"] == "司***"
+    failed = next(json_value(m)["payload"] for m in routed if b"pid:" in m.value)
+    assert failed["record"]["data"]["taxpayer_id"] == "445202********" + id_number[-4:]
+    assert failed["record"]["data"]["taxpayer_name"] == "上***"
+    assert failed["record"]["source_key"].startswith("pid:")
+    for message in (*linked, *routed):
+        assert not any(value.encode() in message.value for value in raw.values())
+
+    async def case_opened():
+        return await db_scalar(platform, "select count(*) from feedback.match_cases where source_key like 'pid:%' "
+                                         "and township_code = :t", t=township)
+
+    await eventually(case_opened, what="the taxpayer's match case")
+    await _assert_in_no_table(platform, raw)

@@ -108,6 +108,7 @@ class RegisteredEntity:
     township_code: str
     status: str
     former_names: tuple[str, ...] = ()
+    name_hash: str | None = None  # the keyed hash of a name that is a person's (`name` is then masked)
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,6 +151,7 @@ class EntityIndex:
         self._by_uscc: dict[str, int] = {}
         self._by_registration: dict[str, int] = {}
         self._by_legacy_taxpayer_id: dict[str, int] = {}
+        self._by_name_hash: dict[str, list[int]] = {}  # people's names repeat: 张伟 is many people
         self._postings: dict[str, array] = {}
         self._township_numbers: dict[str, int] = {}  # township code → its number in `_township` (from 1)
         self._free: list[int] = []
@@ -233,31 +235,51 @@ class EntityIndex:
             self._drop(i)
 
     def candidates(
-        self, name: str, address: str = "", township_code: str | None = None, limit: int = SHOWN_CANDIDATES
+        self, name: str, address: str = "", township_code: str | None = None, limit: int = SHOWN_CANDIDATES,
+        name_hash: str | None = None,
     ) -> list[Candidate]:
         """The `limit` best entities for a record's name and address, best first; each scored by
-        its share of the odds among all shortlisted entities and "none of them"."""
+        its share of the odds among all shortlisted entities and "none of them". `name_hash`: the
+        record's name is a person's, masked in `name` and known by its keyed hash only."""
+        if name_hash:
+            return self._by_person_name(name_hash, address, township_code, limit)
         query = self._normalise_name(name)
         return self._scored(self._shortlist(_bigrams(query.core), township_code), query, address, township_code, limit)
 
+    def _by_person_name(self, name_hash: str, address: str, township_code: str | None, limit: int) -> list[Candidate]:
+        """For a record whose name is a person's: the entities registered under the same name (equal
+        keyed hashes), weighed like `candidates` with the name identical and the rest (township,
+        address) telling them apart — a common name alone links nobody."""
+        ids = self._by_name_hash.get(name_hash, [])
+        named = [(IDENTICAL_BITS, self._core[i], i) for i in ids]
+        return self._scored(ids, _NO_NAME, address, township_code, limit, named=named, name_hash=name_hash)
+
     def candidates_among(
-        self, usccs: list[str], name: str, address: str = "", township_code: str | None = None
+        self, usccs: list[str], name: str, address: str = "", township_code: str | None = None,
+        name_hash: str | None = None,
     ) -> list[Candidate]:
         """The registered entities among `usccs`, best first, scored like `candidates` but among
         themselves: for a record whose code points at them but cannot be trusted on its own."""
         ids = list(dict.fromkeys(i for code in usccs if (i := self._by_uscc.get(code)) is not None))
+        if name_hash:  # a person's name: equal keyed hashes or nothing
+            named = sorted(((IDENTICAL_BITS if self._entity[i].name_hash == name_hash else OTHER_NAME_BITS,
+                             self._core[i], i) for i in ids), key=lambda n: n[0], reverse=True)
+            return self._scored(ids, _NO_NAME, address, township_code, len(ids), named=named, name_hash=name_hash)
         return self._scored(ids, self._normalise_name(name), address, township_code, len(ids))
 
     def _scored(
-        self, ids: list[int], query: NameParts, address: str, township_code: str | None, limit: int
+        self, ids: list[int], query: NameParts, address: str, township_code: str | None, limit: int,
+        named: list[tuple[float, str, int]] | None = None, name_hash: str | None = None,
     ) -> list[Candidate]:
+        """`named`: the name's evidence per id when it is already known (else judged from the cores);
+        `name_hash`: the names were compared as keyed hashes, not as text."""
         if not ids:
             return []
         place = self._normalise_address(address) if address else ""
         most_other = _most_other_bits(query, place, township_code)
         weighed: list[tuple[float, int, str, dict[str, float]]] = []
         top = -float("inf")
-        for name_bits, core, i in self._named(ids, query.core):
+        for name_bits, core, i in named if named is not None else self._named(ids, query.core):
             if name_bits + most_other < top - NEGLIGIBLE_BITS:
                 break  # and so are all after it
             weighed.append(self._weigh(i, name_bits, core, query, place, township_code))
@@ -265,7 +287,9 @@ class EntityIndex:
         top = max(w[0] for w in weighed)  # odds relative to the best, to stay in float range
         total = 2 ** (NO_ENTITY_BITS - top) + sum(2 ** (w[0] - top) for w in weighed)
         return [
-            Candidate(self._entity[i], 2 ** (bits - top) / total, _explain(query.core, core, parts))
+            Candidate(self._entity[i], 2 ** (bits - top) / total,
+                      {"name": float(self._entity[i].name_hash == name_hash), **parts} if name_hash
+                      else _explain(query.core, core, parts))
             for bits, i, core, parts in heapq.nlargest(limit, weighed, key=lambda w: w[0])
         ]
 
@@ -379,6 +403,8 @@ class EntityIndex:
             self._by_legacy_taxpayer_id[entity.uscc[2:17]] = i
         if entity.registration_number:
             self._by_registration[entity.registration_number] = i
+        if entity.name_hash:
+            self._by_name_hash.setdefault(entity.name_hash, []).append(i)
 
     def _unmap(self, i: int) -> None:
         entity = self._entity[i]
@@ -388,6 +414,10 @@ class EntityIndex:
             del self._by_legacy_taxpayer_id[entity.uscc[2:17]]
         if entity.registration_number and self._by_registration.get(entity.registration_number) == i:
             del self._by_registration[entity.registration_number]
+        if entity.name_hash and i in (same := self._by_name_hash.get(entity.name_hash, [])):
+            same.remove(i)
+            if not same:
+                del self._by_name_hash[entity.name_hash]
 
     def _unpost(self, i: int, grams: set[str]) -> None:
         for g in grams:
@@ -395,6 +425,15 @@ class EntityIndex:
             posting.remove(i)
             if not posting:
                 del self._postings[g]
+
+
+class _NoName:
+    """The name parts of a record known only by its name's keyed hash: nothing to compare but the hash."""
+
+    core = legal_form = registered_form = branch = region = county = ""
+
+
+_NO_NAME = _NoName()
 
 
 def _bigrams(core: str) -> set[str]:

@@ -75,17 +75,20 @@ def link(
     if record.uscc and (entity := index.by_uscc(record.uscc)):  # nine records in ten end here
         return Linked(entity, MatchMethod.EXACT_USCC, 1.0, {"uscc": 1.0})
     name, address = record_name(record), str(record.data.get("address") or "")
+    # a person's name (a household's or a sole trader's account) was masked at import: it is
+    # compared by its keyed hash, never by the masked text ("张*" is everybody called 张)
+    name_hash = records.record_name_hash(record.data, record.pii_hashes)
     what = _WHAT.get(record.kind, "记录")
     label = f"{what}“{name or record.source_key}”"
     if record.uscc:
         if learned:
             return apply_learned(learned, index, label)
         if not uscc.is_valid(record.uscc):
-            return _mistyped_code(record.uscc, name, address, record.township_code, index, thresholds, label)
+            return _mistyped_code(record.uscc, name, name_hash, address, record.township_code, index, thresholds, label)
         return Unlinked(
             MatchFailureReason.CODE_NOT_REGISTERED,
             f"{label}的统一社会信用代码 {record.uscc} 无商事登记记录（{what}无工商登记），请核实",
-            index.candidates(name, address, record.township_code) if name else [],
+            index.candidates(name, address, record.township_code, name_hash=name_hash) if name else [],
         )
     number = record.data.get("registration_number")
     if number and (entity := index.by_registration_number(number)):
@@ -97,29 +100,33 @@ def link(
         return apply_learned(learned, index, label)
     if not name:
         return Unlinked(MatchFailureReason.NO_NAME, f"{label}既无统一社会信用代码也无名称，无法匹配，请核实", [])
-    candidates = index.candidates(name, address, record.township_code)
+    candidates = index.candidates(name, address, record.township_code, name_hash=name_hash)
     outcome, reason = decide(candidates, thresholds)
     if outcome is Outcome.AUTO_LINK:
         best = max(candidates, key=lambda c: c.score)
-        return Linked(best.entity, MatchMethod.FUZZY_NAME, best.score, best.explanation)
+        method = MatchMethod.PERSON_NAME if name_hash else MatchMethod.FUZZY_NAME
+        return Linked(best.entity, method, best.score, best.explanation)
     failure = _FAILURE[reason]
     return Unlinked(failure, f"{label}未提供统一社会信用代码，{_EXPLAIN[failure]}，请核实", candidates)
 
 
 def _mistyped_code(
-    code: str, name: str, address: str, township_code: str, index: EntityIndex, thresholds: Thresholds, label: str
+    code: str, name: str, name_hash: str | None, address: str, township_code: str, index: EntityIndex,
+    thresholds: Thresholds, label: str,
 ) -> Linked | Unlinked:
     """A code failing its check character: linked to a registered code one slip from it only when
     the name and address alone would link that entity among those codes; a slip in the first 17
     characters can land on another business's code, so the code is a shortlist, never proof."""
     near = uscc.near_valid_codes(code) if uscc.is_well_formed(code) else []  # ingest sends well-formed ones
-    by_code = index.candidates_among(near, name, address, township_code)
+    by_code = index.candidates_among(near, name, address, township_code, name_hash=name_hash)
     if by_code and decide(by_code, thresholds)[0] is Outcome.AUTO_LINK:
         best = by_code[0]
         agreeing = sum(a == b for a, b in zip(code, best.entity.uscc or "")) / len(code)
         return Linked(best.entity, MatchMethod.CORRECTED_USCC, best.score, {"uscc": round(agreeing, 3), **best.explanation})
     shown = {c.entity.uscc for c in by_code}
-    by_name = [c for c in index.candidates(name, address, township_code) if c.entity.uscc not in shown] if name else []
+    by_name = [
+        c for c in index.candidates(name, address, township_code, name_hash=name_hash) if c.entity.uscc not in shown
+    ] if name else []
     return Unlinked(
         MatchFailureReason.INVALID_CODE,
         f"{label}的统一社会信用代码 {code} 校验位不符（录入有误），无法确定是哪个主体，请核实",

@@ -48,6 +48,7 @@ async def upsert_entities(session: AsyncSession, rows: Sequence[tuple[Registered
                     (stmt.excluded.former_names.contained_by(renamed), renamed),
                     else_=sa.func.array_cat(renamed, stmt.excluded.former_names),
                 ),
+                "name_hash": stmt.excluded.name_hash,
                 "seq": entity_changes.next_value(),
                 "updated_at": sa.func.now(),
             },
@@ -57,7 +58,7 @@ async def upsert_entities(session: AsyncSession, rows: Sequence[tuple[Registered
             {
                 "uscc": e.uscc, "name": e.name, "township_code": e.township_code, "status": e.status,
                 "record_version": v, "registration_number": e.registration_number, "address": e.address,
-                "former_names": list(e.former_names),
+                "former_names": list(e.former_names), "name_hash": e.name_hash,
             }
             for e, v in latest.values()
         ],
@@ -76,7 +77,7 @@ async def changed_since(session: AsyncSession, seq: int, limit: int) -> tuple[li
     found = [
         RegisteredEntity(
             uscc=r.uscc, registration_number=r.registration_number, name=r.name, address=r.address,
-            township_code=r.township_code, status=r.status, former_names=tuple(r.former_names),
+            township_code=r.township_code, status=r.status, former_names=tuple(r.former_names), name_hash=r.name_hash,
         )
         for r in rows
     ]

@@ -26,6 +26,8 @@ entities = sa.Table(
     sa.Column("address", sa.Text, nullable=False, server_default=""),
     sa.Column("former_names", ARRAY(sa.Text), nullable=False, server_default="{}"),
     sa.Column("seq", sa.BigInteger, entity_changes, server_default=entity_changes.next_value(), nullable=False),
+    # the keyed hash of a name that is a person's (an individual business): masked in `name`
+    sa.Column("name_hash", sa.Text, nullable=True),
     sa.Index("entities_by_seq", "seq"),
 )
 
