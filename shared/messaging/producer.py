@@ -14,13 +14,15 @@ from collections.abc import Sequence
 import confluent_kafka
 from confluent_kafka import KafkaError, KafkaException
 
+from shared.messaging.connection import KafkaConnection
+
 Message = tuple[str, bytes | None, bytes, dict[str, str]]  # topic, key, value, headers
 
 
 class OutboxProducer:
-    def __init__(self, bootstrap: str, client_id: str, flush_timeout: float = 30.0) -> None:
+    def __init__(self, kafka: KafkaConnection, client_id: str, flush_timeout: float = 30.0) -> None:
         self._config = {
-            "bootstrap.servers": bootstrap,
+            **kafka.librdkafka(),
             "client.id": client_id,
             "acks": "all",
             "enable.idempotence": True,

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from deploy.local.platform import LocalPlatform
 from shared import uscc
+from shared.messaging.connection import KafkaConnection
 from shared.reference import TOWNSHIPS
 
 
@@ -72,12 +73,13 @@ async def eventually(check: Callable, timeout: float = 60, interval: float = 0.2
 
 
 class TopicReader:
-    """A plain aiokafka consumer, as a township's or an operator's own system would use."""
+    """A plain aiokafka consumer, as a township's or an operator's own system would use: `kafka` says as which
+    principal (the admin by default in tests; a township's system names a consumer group of its own)."""
 
-    def __init__(self, bootstrap: str, topic: str) -> None:
+    def __init__(self, kafka: KafkaConnection, topic: str, group_prefix: str = "test-reader-") -> None:
         self._consumer = AIOKafkaConsumer(
-            topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", enable_auto_commit=False,
-            group_id=f"test-reader-{uuid.uuid4()}",
+            topic, **kafka.aiokafka(), auto_offset_reset="earliest", enable_auto_commit=False,
+            group_id=f"{group_prefix}{uuid.uuid4()}",
         )
         self.messages: list = []
 
@@ -99,8 +101,8 @@ class TopicReader:
         return self.messages
 
 
-async def produce_raw(bootstrap: str, topic: str, value: bytes, key: bytes | None = None) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
+async def produce_raw(kafka: KafkaConnection, topic: str, value: bytes, key: bytes | None = None) -> None:
+    producer = AIOKafkaProducer(**kafka.aiokafka(), acks="all", enable_idempotence=True)
     await producer.start()
     try:
         await producer.send_and_wait(topic, value, key=key)
