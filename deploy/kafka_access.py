@@ -180,7 +180,7 @@ async def ensure_access(
 ) -> None:
     """Give each principal its password and the principals of `wanted` exactly those grants: a right the registry
     no longer gives is revoked. Idempotent; returns once the broker enforces the result."""
-    client = AdminClient(admin.librdkafka())
+    client = admin_client(admin)
     if passwords:
         await _all(client.alter_user_scram_credentials([
             UserScramCredentialUpsertion(name, ScramCredentialInfo(ScramMechanism.SCRAM_SHA_512, SCRAM_ITERATIONS),
@@ -200,6 +200,11 @@ async def ensure_access(
         if asyncio.get_running_loop().time() > deadline:
             raise TimeoutError(f"the broker did not show the new ACLs within {timeout:.0f}s")
         await asyncio.sleep(0.1)
+
+
+def admin_client(admin: KafkaConnection) -> AdminClient:
+    """librdkafka's admin client (aiokafka's has no ACL or SCRAM calls), logging through Python's logging."""
+    return AdminClient({**admin.librdkafka(), "logger": logging.getLogger("bizpulse.kafka.admin")})
 
 
 def _binding(grant: Grant) -> AclBinding:

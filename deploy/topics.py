@@ -50,7 +50,7 @@ def platform_principals(kind_declarations: Path | None = None) -> list[str]:
 
 async def ensure_topics(kafka: KafkaConnection, specs: list[TopicSpec], replication_factor: int = 1) -> list[str]:
     """Create the missing topics and bring the others' configuration to the registry's; returns the names created."""
-    admin = AdminClient(kafka.librdkafka())
+    admin = kafka_access.admin_client(kafka)
     existing = (await asyncio.to_thread(admin.list_topics, timeout=30)).topics
     missing = [s for s in specs if s.name not in existing]
     if missing:

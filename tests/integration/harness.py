@@ -74,12 +74,13 @@ async def eventually(check: Callable, timeout: float = 60, interval: float = 0.2
 
 class TopicReader:
     """A plain aiokafka consumer, as a township's or an operator's own system would use: `kafka` says as which
-    principal (the admin by default in tests; a township's system names a consumer group of its own)."""
+    principal, in a new consumer group named from `group_prefix` (a township's system may use only its own
+    groups), or with None in none (the reader takes every partition itself)."""
 
-    def __init__(self, kafka: KafkaConnection, topic: str, group_prefix: str = "test-reader-") -> None:
+    def __init__(self, kafka: KafkaConnection, topic: str, group_prefix: str | None = "test-reader-") -> None:
         self._consumer = AIOKafkaConsumer(
             topic, **kafka.aiokafka(), auto_offset_reset="earliest", enable_auto_commit=False,
-            group_id=f"{group_prefix}{uuid.uuid4()}",
+            group_id=None if group_prefix is None else f"{group_prefix}{uuid.uuid4()}",
         )
         self.messages: list = []
 
