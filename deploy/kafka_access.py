@@ -96,7 +96,10 @@ def service_flows(departments: Iterable[str]) -> dict[str, Flow]:
             publishes=(topics.ANOMALY_DETECTED,),
             publishes_prefixed=(topics.TOWNSHIP_ALERTS_PREFIX,),
         ),
-        "feedback": Flow(consumes=(topics.ANOMALY_DETECTED, topics.MATCH_FAILED), publishes=(topics.FEEDBACK_SUBMITTED,)),
+        "feedback": Flow(
+            consumes=(topics.ANOMALY_DETECTED, topics.MATCH_FAILED),
+            publishes=(topics.FEEDBACK_SUBMITTED,),
+        ),
         "analytics": Flow(
             consumes=(
                 topics.RECORD_IMPORTED, topics.RECORD_MATCHED, topics.MATCH_FAILED, topics.ANOMALY_DETECTED,
@@ -176,10 +179,13 @@ def passwords_in(directory: Path, names: Iterable[str]) -> dict[str, str]:
 
 
 async def ensure_access(
-    admin: KafkaConnection, passwords: Mapping[str, str], wanted: Collection[Grant], timeout: float = ACLS_VISIBLE_TIMEOUT
+    admin: KafkaConnection,
+    passwords: Mapping[str, str],
+    wanted: Collection[Grant],
+    timeout: float = ACLS_VISIBLE_TIMEOUT,
 ) -> None:
-    """Give each principal its password and the principals of `wanted` exactly those grants: a right the registry
-    no longer gives is revoked. Idempotent; returns once the broker enforces the result."""
+    """Set each principal's password, and give the principals of `wanted` exactly those grants, revoking any the
+    registry no longer gives. Idempotent; returns once the broker enforces the result."""
     client = admin_client(admin)
     if passwords:
         await _all(client.alter_user_scram_credentials([
@@ -189,14 +195,14 @@ async def ensure_access(
         ]))
     managed = {g.principal for g in wanted}
     desired = {_binding(g) for g in wanted}
-    present = {b for b in await _acls(client) if b.principal.removeprefix("User:") in managed}
+    present = await _acls(client, managed)
     if stale := present - desired:
         log.info("revoking %d ACLs the registry no longer grants", len(stale))
         await _all(client.delete_acls([_filter(b) for b in stale]))
     if missing := desired - present:
         await _all(client.create_acls(list(missing)))
     deadline = asyncio.get_running_loop().time() + timeout
-    while not desired <= await _acls(client):
+    while await _acls(client, managed) != desired:
         if asyncio.get_running_loop().time() > deadline:
             raise TimeoutError(f"the broker did not show the new ACLs within {timeout:.0f}s")
         await asyncio.sleep(0.1)
@@ -226,11 +232,13 @@ def _filter(binding: AclBinding) -> AclBindingFilter:
     )
 
 
-async def _acls(client: AdminClient) -> set[AclBinding]:
+async def _acls(client: AdminClient, principals: Collection[str]) -> set[AclBinding]:
+    """The broker's ACLs of these principals."""
     every = AclBindingFilter(
         ResourceType.ANY, None, ResourcePatternType.ANY, None, None, AclOperation.ANY, AclPermissionType.ANY
     )
-    return set(await asyncio.wrap_future(client.describe_acls(every)))
+    acls = await asyncio.wrap_future(client.describe_acls(every))
+    return {b for b in acls if b.principal.removeprefix("User:") in principals}
 
 
 async def _all(futures: Mapping[object, object] | list[object]) -> None:

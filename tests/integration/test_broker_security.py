@@ -14,8 +14,16 @@ from aiokafka.errors import (
 )
 from confluent_kafka.admin import AdminClient, AlterConfigOpType, ConfigEntry, ConfigResource, ResourceType
 
-from deploy.kafka_access import department_principal, own_groups, township_principal
-from deploy.topics import ensure_topics, platform_topics
+from deploy.kafka_access import (
+    Grant,
+    Operation,
+    Resource,
+    department_principal,
+    ensure_access,
+    own_groups,
+    township_principal,
+)
+from deploy.topics import ensure_topics, platform_grants, platform_topics
 from shared import topics
 from shared.messaging.connection import KafkaConnection
 from tests.integration.harness import TopicReader, json_value, new_uscc, produce_raw, townships_of
@@ -47,6 +55,19 @@ async def test_a_township_system_reads_its_own_alerts_and_no_other_townships(api
         await _read_one_poll(as_township, topics.township_alerts(township), own_groups(township_principal(neighbour)))
     with pytest.raises(REFUSED_WRITE):  # and it cannot forge an alert, not even on its own topic
         await produce_raw(as_township, topics.township_alerts(township), b'{"event_type": "anomaly-detected"}')
+
+
+async def test_a_right_the_registry_no_longer_gives_is_revoked(platform, kafka):
+    township, neighbour = townships_of("445224")[:2]
+    principal = township_principal(township)
+    registry = [g for g in platform_grants() if g.principal == principal]
+    stray = Grant(principal, Operation.READ, Resource.TOPIC, topics.township_alerts(neighbour))  # granted by hand once
+    await ensure_access(kafka, {}, [*registry, stray])
+    await _read_one_poll(platform.kafka_as(principal), topics.township_alerts(neighbour), own_groups(principal))
+
+    await ensure_access(kafka, {}, registry)  # as `python -m deploy.topics` does for every principal
+    with pytest.raises(TopicAuthorizationFailedError):
+        await _read_one_poll(platform.kafka_as(principal), topics.township_alerts(neighbour), own_groups(principal))
 
 
 async def test_no_one_gets_in_without_credentials(platform):
