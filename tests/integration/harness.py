@@ -85,7 +85,11 @@ class TopicReader:
         self.messages: list = []
 
     async def __aenter__(self) -> TopicReader:
-        await self._consumer.start()
+        try:
+            await self._consumer.start()
+        except BaseException:  # e.g. refused by the broker: no connection left behind
+            await self._consumer.stop()
+            raise
         return self
 
     async def __aexit__(self, *exc) -> None:
