@@ -34,7 +34,9 @@ def platform_departments(kind_declarations: Path | None = None) -> list[str]:
     return sorted({k.department for k in registry(kind_declarations).values()})
 
 
-def platform_topics(kind_declarations: Path | None = None, intake_retention: timedelta = INTAKE_RETENTION) -> list[TopicSpec]:
+def platform_topics(
+    kind_declarations: Path | None = None, intake_retention: timedelta = INTAKE_RETENTION
+) -> list[TopicSpec]:
     """The registry's topics for this city's townships and every department that submits a kind."""
     return all_topics(TOWNSHIPS, platform_departments(kind_declarations), intake_retention)
 

@@ -12,9 +12,9 @@ import json
 from dataclasses import dataclass
 
 from deploy import kafka_access
+from deploy.topics import platform_departments, platform_principals
 from shared.auth import ApiKey, Role, hash_key, new_key
 from shared.messaging.connection import SCRAM_MECHANISM, KafkaConnection
-from shared.records import KINDS
 from shared.reference import TOWNSHIPS
 
 CITY_CODE = "445200"
@@ -29,12 +29,11 @@ class Credentials:
 
     @classmethod
     def generate(cls) -> Credentials:
-        departments = sorted({k.department for k in KINDS.values()})
         return cls(
-            departments={d: new_key() for d in departments},
+            departments={d: new_key() for d in platform_departments()},
             townships={code: new_key() for code in TOWNSHIPS},
             supervisor=new_key(),
-            kafka={p: kafka_access.new_password() for p in kafka_access.principals(TOWNSHIPS, departments)},
+            kafka={p: kafka_access.new_password() for p in platform_principals()},
         )
 
     def api_keys_json(self) -> str:

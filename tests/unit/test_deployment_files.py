@@ -147,10 +147,8 @@ def test_compose_init_migrates_every_service_and_creates_topics():
     for name in SERVICES:
         assert f"python -m services.{name} migrate" in script
     principals = f"{next(t for t, sub in secret_mounts(init).items() if sub == '')}/principals"
-    assert (
-        f"python -m deploy.topics --bootstrap {init['environment']['BIZPULSE_KAFKA_BOOTSTRAP']} --secrets-dir {principals}"
-        in script
-    )
+    bootstrap = init["environment"]["BIZPULSE_KAFKA_BOOTSTRAP"]
+    assert f"python -m deploy.topics --bootstrap {bootstrap} --secrets-dir {principals}" in script
     assert {dep: cond["condition"] for dep, cond in init["depends_on"].items()} == {
         "kafka": "service_healthy",
         "postgres": "service_healthy",
