@@ -25,7 +25,7 @@ class LocalPlatform:
     kafka_controller_port: int = 9093
     service_ports: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_PORTS))
     external_database_url: str | None = None  # an existing server (DATABASE_URL) instead of our own
-    credentials: Credentials = field(default_factory=Credentials.generate)
+    credentials: Credentials = field(default_factory=Credentials.generate, repr=False)  # keeps them out of tracebacks
     timings: dict[str, float] = field(default_factory=dict)
     services: dict[str, ServiceProcess] = field(default_factory=dict)
     extra_instances: list[ServiceProcess] = field(default_factory=list)
