@@ -6,8 +6,10 @@ Hot topics get enough partitions that matcher and alerting instances can be adde
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from types import MappingProxyType
 
 RECORD_IMPORTED = "record-imported"
 RECORD_MATCHED = "record-matched"
@@ -26,6 +28,14 @@ TOWNSHIP_PARTITIONS = 1
 DEAD_LETTER_PARTITIONS = 1
 INTAKE_PARTITIONS = 3  # one department's own stream: ordering per key matters more than fan-out
 INTAKE_RESULT_PARTITIONS = 3
+
+# A department's intake topic and its dead letters hold its raw message: names, ID numbers and mobiles before
+# ingest desensitises them. Ingest reads them within seconds; what is kept beyond that only serves catching up
+# after an ingest outage, so they keep three days (a weekend-long outage loses nothing) instead of the broker's
+# seven. Segments roll hourly: Kafka deletes whole closed segments only, so a quiet topic would otherwise keep
+# its raw messages for the segment's default week whatever the retention.
+INTAKE_RETENTION = timedelta(days=3)
+INTAKE_SEGMENT = timedelta(hours=1)
 
 # Topics that services consume, and so the ones that need a dead-letter twin.
 CONSUMED = (RECORD_IMPORTED, RECORD_MATCHED, MATCH_FAILED, ANOMALY_DETECTED, FEEDBACK_SUBMITTED, SUBMISSION_ASSESSED)
@@ -50,17 +60,34 @@ def dead_letter(topic: str) -> str:
     return f"{topic}{DEAD_LETTER_SUFFIX}"
 
 
+def consumer_group(service: str) -> str:
+    """The one consumer group of a service: its replicas share the partitions."""
+    return f"bizpulse-{service}"
+
+
 @dataclass(frozen=True)
 class TopicSpec:
     name: str
     partitions: int
+    config: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))  # topic-level overrides
 
 
-def all_topics(township_codes: Iterable[str], departments: Iterable[str]) -> list[TopicSpec]:
+def raw_intake_config(retention: timedelta = INTAKE_RETENTION) -> Mapping[str, str]:
+    """Topic configuration of a topic holding departments' raw messages (see INTAKE_RETENTION)."""
+    milliseconds = int(retention.total_seconds() * 1000)
+    segment = min(milliseconds, int(INTAKE_SEGMENT.total_seconds() * 1000))
+    return MappingProxyType({"retention.ms": str(milliseconds), "segment.ms": str(segment)})
+
+
+def all_topics(
+    township_codes: Iterable[str], departments: Iterable[str], intake_retention: timedelta = INTAKE_RETENTION
+) -> list[TopicSpec]:
     """Every topic to create before the services start (the broker does not auto-create)."""
     intakes = [intake(d) for d in sorted(set(departments))]
-    specs = [TopicSpec(t, HOT_PARTITIONS) for t in CONSUMED] + [TopicSpec(t, INTAKE_PARTITIONS) for t in intakes]
-    specs += [TopicSpec(dead_letter(t), DEAD_LETTER_PARTITIONS) for t in (*CONSUMED, *intakes)]
+    raw = raw_intake_config(intake_retention)
+    specs = [TopicSpec(t, HOT_PARTITIONS) for t in CONSUMED] + [TopicSpec(t, INTAKE_PARTITIONS, raw) for t in intakes]
+    specs += [TopicSpec(dead_letter(t), DEAD_LETTER_PARTITIONS) for t in CONSUMED]
+    specs += [TopicSpec(dead_letter(t), DEAD_LETTER_PARTITIONS, raw) for t in intakes]
     specs += [TopicSpec(intake_results(d), INTAKE_RESULT_PARTITIONS) for d in sorted(set(departments))]
     specs += [TopicSpec(township_alerts(code), TOWNSHIP_PARTITIONS) for code in sorted(township_codes)]
     return specs

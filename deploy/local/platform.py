@@ -7,7 +7,6 @@ what a developer runs.
 from __future__ import annotations
 
 import asyncio
-import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,7 +14,8 @@ from pathlib import Path
 from deploy.local.credentials import Credentials
 from deploy.local.infra import LocalKafka, LocalPostgres, free_port
 from deploy.local.processes import DEFAULT_PORTS, SERVICES, ServiceProcess, migrate
-from deploy.topics import ensure_topics, platform_topics
+from deploy.topics import provision
+from shared.messaging.connection import KafkaConnection
 
 
 @dataclass
@@ -25,8 +25,7 @@ class LocalPlatform:
     kafka_controller_port: int = 9093
     service_ports: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_PORTS))
     external_database_url: str | None = None  # an existing server (DATABASE_URL) instead of our own
-    external_bootstrap: str | None = None  # an existing broker instead of our own
-    credentials: Credentials = field(default_factory=Credentials.generate)
+    credentials: Credentials = field(default_factory=Credentials.generate, repr=False)  # keeps them out of tracebacks
     timings: dict[str, float] = field(default_factory=dict)
     services: dict[str, ServiceProcess] = field(default_factory=dict)
     extra_instances: list[ServiceProcess] = field(default_factory=list)
@@ -44,7 +43,7 @@ class LocalPlatform:
 
     def __post_init__(self) -> None:
         self.run_dir.mkdir(parents=True, exist_ok=True)
-        self.kafka = None if self.external_bootstrap else LocalKafka(
+        self.kafka = LocalKafka(
             self.run_dir / "kafka",
             port=self.kafka_port,
             controller_port=self.kafka_controller_port,
@@ -58,30 +57,41 @@ class LocalPlatform:
 
     @property
     def bootstrap(self) -> str:
-        return self.external_bootstrap or self.kafka.bootstrap_servers
+        return self.kafka.bootstrap_servers
 
-    def service_env(self) -> dict[str, str]:
-        return {
-            "BIZPULSE_KAFKA_BOOTSTRAP": self.bootstrap,
-            "BIZPULSE_DATABASE_URL": self.database_url,
+    def kafka_as(self, principal: str) -> KafkaConnection:
+        """The broker as a service, township or department principal (deploy/kafka_access.py) connects to it."""
+        return self.kafka.admin.as_principal(principal, self.credentials.kafka[principal])
+
+    def service_env(self, name: str) -> dict[str, str]:
+        """A service process's configuration: with its own Kafka principal, and no other's password."""
+        kafka = self.kafka_as(name)
+        return self._database_env() | {
+            "BIZPULSE_KAFKA_BOOTSTRAP": kafka.bootstrap,
+            "BIZPULSE_KAFKA_SECURITY_PROTOCOL": kafka.security_protocol,
+            "BIZPULSE_KAFKA_USERNAME": kafka.username,
+            "BIZPULSE_KAFKA_PASSWORD": kafka.password.get_secret_value(),
             "BIZPULSE_API_KEYS": self.credentials.api_keys_json(),
         }
 
+    def _database_env(self) -> dict[str, str]:
+        return {"BIZPULSE_DATABASE_URL": self.database_url}
+
     def start_infrastructure(self) -> None:
-        if self.kafka:
-            self._timed("kafka", self.kafka.start)
+        self._timed("kafka", self.kafka.start)
         if self.postgres:
             self._timed("postgres", self.postgres.start)
-        env = self.service_env()
-        self._timed("migrations", lambda: migrate(SERVICES, env))
-        self._timed("topics", lambda: asyncio.run(ensure_topics(self.bootstrap, platform_topics())))
-        (self.run_dir / "credentials.json").write_text(self.credentials.to_json())
-        os.chmod(self.run_dir / "credentials.json", 0o600)
+        self._timed("migrations", lambda: migrate(SERVICES, self._database_env()))
+        self._timed("topics", lambda: asyncio.run(provision(self.kafka.admin, passwords=self.credentials.kafka)))
+        path = self.run_dir / "credentials.json"
+        path.touch(mode=0o600)
+        path.chmod(0o600)
+        path.write_text(self.credentials.to_json(self.kafka.admin))
 
     def start_services(self, names: tuple[str, ...] = SERVICES) -> None:
         started = time.perf_counter()
-        env = self.service_env()
         for name in names:
+            env = self.service_env(name)
             process = ServiceProcess(name, self.service_ports[name], env, self.run_dir / f"{name}.log")
             process.start()
             self.services[name] = process
@@ -93,7 +103,7 @@ class LocalPlatform:
         """One more instance of a service: its own process and port, the same consumer group and
         tables — how the platform scales out (replicas in docker-compose)."""
         number = 2 + sum(p.name == name for p in self.extra_instances)
-        env = self.service_env() | {"BIZPULSE_INSTANCE_ID": f"{name}-{number}"}
+        env = self.service_env(name) | {"BIZPULSE_INSTANCE_ID": f"{name}-{number}"}
         process = ServiceProcess(name, free_port(), env, self.run_dir / f"{name}-{number}.log")
         process.start()
         self.extra_instances.append(process)
@@ -113,8 +123,7 @@ class LocalPlatform:
     def stop(self) -> None:
         for process in [*self.extra_instances, *self.services.values()]:
             process.stop()
-        if self.kafka:
-            self.kafka.stop()
+        self.kafka.stop()
         if self.postgres:
             self.postgres.stop()
 

@@ -41,7 +41,7 @@ def migrate(names: tuple[str, ...], env: dict[str, str]) -> None:
 class ServiceProcess:
     name: str
     port: int
-    env: dict[str, str]
+    env: dict[str, str] = field(repr=False)  # holds the service's Kafka password
     log_path: Path
     _proc: subprocess.Popen | None = field(default=None, repr=False)
 

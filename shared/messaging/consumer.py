@@ -36,7 +36,7 @@ from shared.messaging.errors import is_transient
 from shared.messaging.outbox import OutboxRelay, UnitOfWork
 from shared.text import printable
 from shared.observability import BATCH_SECONDS, CONSUMER_LAG, DEAD_LETTERS, EVENTS_HANDLED, TRANSIENT_ERRORS
-from shared.topics import dead_letter
+from shared.topics import consumer_group, dead_letter
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +115,7 @@ class EventConsumer:
         self._backoff = retry_backoff
         broker.subscriber(
             *self._subs,
-            group_id=f"bizpulse-{service}",
+            group_id=consumer_group(service),
             batch=True,
             max_records=batch_size,
             batch_timeout_ms=batch_timeout_ms,

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 import confluent_kafka
 from confluent_kafka import KafkaError, KafkaException
 
+from shared.messaging.connection import KafkaConnection
+
 Message = tuple[str, bytes | None, bytes, dict[str, str]]  # topic, key, value, headers
 
 # Refusals no retry can change: the message itself, or where it is addressed, is wrong. Stable
@@ -70,9 +72,9 @@ def classify(error: KafkaError) -> str | None:
 
 
 class OutboxProducer:
-    def __init__(self, bootstrap: str, client_id: str, flush_timeout: float = 30.0) -> None:
+    def __init__(self, kafka: KafkaConnection, client_id: str, flush_timeout: float = 30.0) -> None:
         self._config = {
-            "bootstrap.servers": bootstrap,
+            **kafka.librdkafka(),
             "client.id": client_id,
             "acks": "all",
             "enable.idempotence": True,

@@ -68,8 +68,11 @@ class Service:
         self.settings = settings = spec.settings
         self.name = spec.name
         client_id = f"bizpulse-{spec.name}-{settings.instance_id}"
+        kafka = settings.kafka_connection()
         self.broker = KafkaBroker(
-            settings.kafka_bootstrap,
+            kafka.bootstrap,
+            security=kafka.faststream_security(),
+            allow_auto_create_topics=False,  # deploy/topics.py creates them; a service has no right to
             client_id=client_id,
             acks="all",
             enable_idempotence=True,
@@ -86,7 +89,7 @@ class Service:
             sessions=self.sessions,
             outbox=outbox,
             dead_letters=tables[f"{spec.metadata.schema}.outbox_dead_letters"],
-            producer=OutboxProducer(settings.kafka_bootstrap, f"{client_id}-outbox"),
+            producer=OutboxProducer(kafka, f"{client_id}-outbox"),
             batch_size=settings.outbox_batch_size,
             idle_poll_seconds=settings.outbox_idle_poll_seconds,
         )

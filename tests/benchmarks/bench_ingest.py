@@ -25,6 +25,7 @@ from openpyxl import Workbook
 
 from deploy.local.platform import LocalPlatform
 from shared import topics
+from shared.messaging.connection import KafkaConnection
 from shared.reference import TOWNSHIPS
 
 TOWNSHIP_CODES = sorted(TOWNSHIPS)
@@ -41,8 +42,8 @@ def _rows(n: int, period: str):
 class Published:
     """Counts messages on record-imported by its partitions' end offsets (what acks=all made durable)."""
 
-    def __init__(self, bootstrap: str) -> None:
-        self._consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    def __init__(self, kafka: KafkaConnection) -> None:
+        self._consumer = AIOKafkaConsumer(**kafka.aiokafka(), enable_auto_commit=False)
 
     async def __aenter__(self) -> Published:
         await self._consumer.start()
@@ -71,7 +72,7 @@ def _peak_rss_mib(pid: int) -> float:
 async def bench_json(platform: LocalPlatform, rows: int, batch: int = 5000, concurrency: int = 4) -> dict:
     keys = ("power_account", "account_name", "township_code", "period", "kwh")
     records = [dict(zip(keys, r)) for r in _rows(rows, "2024-01")]
-    async with Published(platform.bootstrap) as published:
+    async with Published(platform.kafka.admin) as published:
         return await _bench_json(platform, published, records, rows, batch, concurrency)
 
 
@@ -99,7 +100,7 @@ async def _bench_json(platform, published, records, rows, batch, concurrency) ->
 
 
 async def bench_upload(platform: LocalPlatform, name: str, content: bytes, rows: int) -> dict:
-    async with Published(platform.bootstrap) as published:
+    async with Published(platform.kafka.admin) as published:
         return await _bench_upload(platform, published, name, content, rows)
 
 

@@ -32,6 +32,7 @@ from deploy.local.platform import LocalPlatform
 from shared import topics
 from shared.contracts import ImportedRecord, RecordImported
 from shared.messaging import codec
+from shared.messaging.connection import KafkaConnection
 
 FUZZY_SHARE = 0.10
 
@@ -82,8 +83,8 @@ def _events(entities: list[dict], n: int, period: str, seed: int = 1) -> list[tu
     return out
 
 
-def _produce(bootstrap: str, events: list[tuple[bytes, bytes]]) -> None:
-    producer = confluent_kafka.Producer({"bootstrap.servers": bootstrap, "acks": "all", "linger.ms": 20,
+def _produce(kafka: KafkaConnection, events: list[tuple[bytes, bytes]]) -> None:
+    producer = confluent_kafka.Producer({**kafka.librdkafka(), "acks": "all", "linger.ms": 20,
                                          "enable.idempotence": True, "queue.buffering.max.messages": 1_000_000})
     for key, value in events:
         while True:
@@ -98,11 +99,11 @@ def _produce(bootstrap: str, events: list[tuple[bytes, bytes]]) -> None:
 class Outcomes:
     """record-matched + match-failed, counted by end offsets (what acks=all made durable)."""
 
-    def __init__(self, bootstrap: str) -> None:
-        self._bootstrap = bootstrap
+    def __init__(self, kafka: KafkaConnection) -> None:
+        self._kafka = kafka
 
     async def wait_for(self, target: int, timeout: float = 1800) -> float:
-        consumer = AIOKafkaConsumer(bootstrap_servers=self._bootstrap, enable_auto_commit=False)
+        consumer = AIOKafkaConsumer(**self._kafka.aiokafka(), enable_auto_commit=False)
         partitions = [TopicPartition(t, p) for t in (topics.RECORD_MATCHED, topics.MATCH_FAILED)
                       for p in range(topics.HOT_PARTITIONS)]
         started = time.perf_counter()
@@ -166,18 +167,18 @@ def run(entities: int, records: int, instances: int) -> dict:
             staged = time.perf_counter() - started
             platform.start_services(("matcher",))
             processes = [platform.services["matcher"]] + [platform.start_instance("matcher") for _ in range(instances - 1)]
-            outcomes = Outcomes(platform.bootstrap)
+            outcomes = Outcomes(platform.kafka.admin)
             # one record per partition warms every instance up: each loads the registry into its index
             warm = _events(registry, topics.HOT_PARTITIONS * 8, "2026-09", seed=2)
             started = time.perf_counter()
-            _produce(platform.bootstrap, warm)
+            _produce(platform.kafka.admin, warm)
             asyncio.run(outcomes.wait_for(len(warm)))
             index_ready = time.perf_counter() - started
             events = _events(registry, records, "2026-10")
             pids = {"matcher": [p.pid for p in processes], **_server_pids()}
             cpu_before = _cpu_seconds(pids)
             started = time.perf_counter()
-            _produce(platform.bootstrap, events)
+            _produce(platform.kafka.admin, events)
             produced = time.perf_counter() - started
             asyncio.run(outcomes.wait_for(len(warm) + records))
             elapsed = time.perf_counter() - started

@@ -24,6 +24,7 @@ import orjson
 from aiokafka import AIOKafkaConsumer
 from prometheus_client.parser import text_string_to_metric_families
 
+from deploy.kafka_access import township_principal
 from deploy.local.demo_data import DemoConfig
 from deploy.local.feeder import feed
 from deploy.local.platform import LocalPlatform
@@ -72,7 +73,8 @@ async def alert_latency(platform: LocalPlatform, n: int) -> dict:
         await post("power_supply", "power_usage", [{"power_account": f"LT{i:08d}", "uscc": c, "township_code": township,
                                                     "period": "2026-11", "kwh": 500.0} for i, c in enumerate(codes)])
         await asyncio.sleep(3)  # let registration and power settle: the tax record is what completes the case
-        consumer = AIOKafkaConsumer(topics.township_alerts(township), bootstrap_servers=platform.bootstrap,
+        as_township = platform.kafka_as(township_principal(township))  # as the township's own system reads it
+        consumer = AIOKafkaConsumer(topics.township_alerts(township), **as_township.aiokafka(),
                                     auto_offset_reset="latest", enable_auto_commit=False, group_id=None)
         await consumer.start()
         await consumer.seek_to_end()

@@ -11,18 +11,18 @@ from pathlib import Path
 import pytest
 
 from deploy.local.platform import LocalPlatform
+from shared.messaging.connection import KafkaConnection
 from tests.integration.harness import Api
 
 
 def _containers(stack: contextlib.ExitStack) -> dict[str, str]:
-    """Broker and database from testcontainers, for machines with a Docker engine
-    (BIZPULSE_TEST_INFRA=testcontainers); the services still run as local processes."""
-    from testcontainers.kafka import KafkaContainer
+    """The database from testcontainers, for machines with a Docker engine (BIZPULSE_TEST_INFRA=testcontainers).
+    The broker and the services still run as local processes: the tests check the broker's own security
+    (SCRAM principals, ACLs), which is configured in deploy/local/infra.py."""
     from testcontainers.postgres import PostgresContainer
 
-    kafka = stack.enter_context(KafkaContainer("confluentinc/cp-kafka:7.6.0").with_kraft())
     postgres = stack.enter_context(PostgresContainer("postgres:18", driver="asyncpg"))
-    return {"external_bootstrap": kafka.get_bootstrap_server(), "external_database_url": postgres.get_connection_url()}
+    return {"external_database_url": postgres.get_connection_url()}
 
 
 @pytest.fixture(scope="session")
@@ -46,7 +46,8 @@ async def api(platform) -> AsyncIterator[Api]:
 
 
 @pytest.fixture
-def bootstrap(platform) -> str:
-    return platform.bootstrap
+def kafka(platform) -> KafkaConnection:
+    """The broker as an operator reaches it (the admin principal): tests read and write any topic."""
+    return platform.kafka.admin
 
 

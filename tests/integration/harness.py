@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from deploy.local.infra import REPO_ROOT
 from deploy.local.platform import LocalPlatform
 from shared import uscc
+from shared.messaging.connection import KafkaConnection
 from shared.reference import TOWNSHIPS
 
 
@@ -75,17 +76,23 @@ async def eventually(check: Callable, timeout: float = 60, interval: float = 0.2
 
 
 class TopicReader:
-    """A plain aiokafka consumer, as a township's or an operator's own system would use."""
+    """A plain aiokafka consumer, as a township's or an operator's own system would use: `kafka` says as which
+    principal, in a new consumer group named from `group_prefix` (a township's system may use only its own
+    groups), or with None in none (the reader takes every partition itself)."""
 
-    def __init__(self, bootstrap: str, topic: str) -> None:
+    def __init__(self, kafka: KafkaConnection, topic: str, group_prefix: str | None = "test-reader-") -> None:
         self._consumer = AIOKafkaConsumer(
-            topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", enable_auto_commit=False,
-            group_id=f"test-reader-{uuid.uuid4()}",
+            topic, **kafka.aiokafka(), auto_offset_reset="earliest", enable_auto_commit=False,
+            group_id=None if group_prefix is None else f"{group_prefix}{uuid.uuid4()}",
         )
         self.messages: list = []
 
     async def __aenter__(self) -> TopicReader:
-        await self._consumer.start()
+        try:
+            await self._consumer.start()
+        except BaseException:  # e.g. refused by the broker: no connection left behind
+            await self._consumer.stop()
+            raise
         return self
 
     async def __aexit__(self, *exc) -> None:
@@ -103,10 +110,10 @@ class TopicReader:
 
 
 async def produce_raw(
-    bootstrap: str, topic: str, value: bytes, key: bytes | None = None, max_request_size: int = 1024 * 1024
+    kafka: KafkaConnection, topic: str, value: bytes, key: bytes | None = None, max_request_size: int = 1024 * 1024
 ) -> None:
     producer = AIOKafkaProducer(
-        bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, max_request_size=max_request_size
+        **kafka.aiokafka(), acks="all", enable_idempotence=True, max_request_size=max_request_size
     )
     await producer.start()
     try:
@@ -176,7 +183,7 @@ async def db_execute(platform: LocalPlatform, sql: str, **params) -> None:
 async def operator_command(platform: LocalPlatform, service: str, *args: str) -> str:
     """Run `python -m services.<service> <args>` as an operator would, against this platform; its output."""
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", f"services.{service}", *args, cwd=REPO_ROOT, env={**os.environ, **platform.service_env()},
+        sys.executable, "-m", f"services.{service}", *args, cwd=REPO_ROOT, env={**os.environ, **platform.service_env(service)},
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
     )
     output = (await process.communicate())[0].decode()

@@ -17,7 +17,7 @@ def _headers(record) -> dict[str, str]:
     return {k: v.decode() for k, v in record.headers}
 
 
-async def test_poison_messages_are_dead_lettered_with_reason_and_the_stream_goes_on(api, bootstrap):
+async def test_poison_messages_are_dead_lettered_with_reason_and_the_stream_goes_on(api, kafka):
     township = townships_of("445222")[0]
     not_json = f"{{broken json {uuid.uuid4()}".encode()
     # decodes, but its registration data is invalid: the handler rejects it, no retry can help
@@ -28,10 +28,10 @@ async def test_poison_messages_are_dead_lettered_with_reason_and_the_stream_goes
     )
     unprocessable = RecordImported.create(bad_record, producer="test", correlation_id=bad_record.record_id)
 
-    async with TopicReader(bootstrap, topics.dead_letter(topics.RECORD_IMPORTED)) as dlq, \
-               TopicReader(bootstrap, topics.MATCH_FAILED) as failed:
-        await produce_raw(bootstrap, topics.RECORD_IMPORTED, not_json, key=b"poison")
-        await produce_raw(bootstrap, topics.RECORD_IMPORTED, codec.encode(unprocessable), key=b"poison")
+    async with TopicReader(kafka, topics.dead_letter(topics.RECORD_IMPORTED)) as dlq, \
+               TopicReader(kafka, topics.MATCH_FAILED) as failed:
+        await produce_raw(kafka, topics.RECORD_IMPORTED, not_json, key=b"poison")
+        await produce_raw(kafka, topics.RECORD_IMPORTED, codec.encode(unprocessable), key=b"poison")
         # a good record after the poison: still processed
         power = {"power_account": f"DLQ{uuid.uuid4().hex[:10]}", "uscc": None, "account_name": "无照用电户",
                  "township_code": township, "period": "2026-10", "kwh": 42.0}
@@ -61,12 +61,12 @@ async def test_poison_messages_are_dead_lettered_with_reason_and_the_stream_goes
     assert metrics[("bizpulse_dead_letters_total", (("error_code", "not_json"), ("service", "matcher"), ("topic", topics.RECORD_IMPORTED)))] >= 1
 
 
-async def test_unmatched_record_reaches_its_township_topic(api, bootstrap):
+async def test_unmatched_record_reaches_its_township_topic(api, kafka):
     township = townships_of("445222")[1]
     code = new_uscc("445222")  # valid, never registered
     tax = {"taxpayer_id": code, "uscc": code, "taxpayer_name": "揭西县某商行", "township_code": township,
            "period": "2026-10", "amount": "120.00"}
-    async with TopicReader(bootstrap, topics.township_alerts(township)) as reader:
+    async with TopicReader(kafka, topics.township_alerts(township)) as reader:
         assert (await api.submit("tax", "tax_payment", [tax])).json()["accepted"] == 1
         messages = await reader.read_until(
             lambda ms: any(json_value(m)["event_type"] == "match-failed" and json_value(m)["payload"]["record"]["uscc"] == code for m in ms)

@@ -14,7 +14,7 @@ from tests.integration.harness import TopicReader, eventually, json_value, new_u
 pytestmark = pytest.mark.integration
 
 
-async def test_power_without_tax_flows_from_import_to_resolution(api, bootstrap):
+async def test_power_without_tax_flows_from_import_to_resolution(api, kafka):
     township = townships_of("445203")[0]
     code = new_uscc("445203")
     registration = {
@@ -28,8 +28,8 @@ async def test_power_without_tax_flows_from_import_to_resolution(api, bootstrap)
            "township_code": township, "period": "2026-10", "amount": "0.00"}
     before = await api.overview_of(township)
 
-    async with TopicReader(bootstrap, topics.township_alerts(township)) as township_topic, \
-               TopicReader(bootstrap, topics.RECORD_MATCHED) as matched_topic:
+    async with TopicReader(kafka, topics.township_alerts(township)) as township_topic, \
+               TopicReader(kafka, topics.RECORD_MATCHED) as matched_topic:
         for department, kind, record in [("market_regulation", "registration", registration),
                                          ("power_supply", "power_usage", power)]:
             reply = await api.submit(department, kind, [record])

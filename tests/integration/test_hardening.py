@@ -28,66 +28,67 @@ def _total(metrics: dict, name: str, **labels) -> float:
     return sum(v for (n, ls), v in metrics.items() if n == name and labels.items() <= dict(ls).items())
 
 
-async def test_an_event_the_broker_refuses_for_good_is_set_aside_and_the_relay_goes_on(api, platform, bootstrap):
+async def test_an_event_the_broker_refuses_for_good_is_set_aside_and_the_relay_goes_on(api, platform, kafka):
     """Before: the relay retried its oldest rows forever; one unpublishable event stopped every
-    department's intake behind it, without a log line."""
+    department's intake behind it (ingest), or the routing of every unmatched record (matcher)."""
+    missing_topic = topics.township_alerts(f"4452999{uuid.uuid4().int % 100:02d}")  # a township with no topic
     staged = [
         # larger than any message the broker takes
-        ("record-imported", b"x" * 1_100_000, "staged-too-large"),
-        # a topic that does not exist (yet)
-        (missing_topic := f"hardening-{uuid.uuid4().hex[:8]}", b'{"staged": true}', "staged-unknown-topic"),
+        ("ingest", "record-imported", b"x" * 1_100_000, "staged-too-large"),
+        ("matcher", missing_topic, b'{"staged": true}', "staged-unknown-topic"),
     ]
-    for topic, value, event_id in staged:
+    for service, topic, value, event_id in staged:
         await db_execute(
             platform,
-            "insert into ingest.outbox (topic, key, value, headers) values (:topic, 'k', :value, CAST(:headers AS json))",
+            f"insert into {service}.outbox (topic, key, value, headers) values (:topic, 'k', :value, CAST(:headers AS json))",
             topic=topic, value=value, headers=orjson.dumps({"event_id": event_id, "event_type": "staged"}).decode(),
         )
     township = townships_of("445203")[0]
     account = f"HOL{uuid.uuid4().hex[:12]}"
-    async with TopicReader(bootstrap, topics.RECORD_IMPORTED) as reader:
+    async with TopicReader(kafka, topics.RECORD_IMPORTED) as imported, TopicReader(kafka, topics.MATCH_FAILED) as failed:
         reply = await api.submit("power_supply", "power_usage", [
             {"power_account": account, "account_name": "揭东区队头测试五金厂", "township_code": township,
              "period": "2026-10", "kwh": 10.0}])
         assert reply.json()["accepted"] == 1, reply.text
-        await reader.read_until(lambda ms: any(account.encode() in m.value for m in ms), timeout=30)
+        await imported.read_until(lambda ms: any(account.encode() in m.value for m in ms), timeout=30)
+        await failed.read_until(lambda ms: any(account.encode() in m.value for m in ms), timeout=30)
 
-    async def both_set_aside():
-        return await db_scalar(platform, "select count(*) from ingest.outbox_dead_letters where headers->>'event_id' like 'staged-%'") == 2
+    async def set_aside(service: str, event_id: str):
+        return await db_scalar(
+            platform, f"select error_code from {service}.outbox_dead_letters where headers->>'event_id' = :e", e=event_id)
 
-    await eventually(both_set_aside, what="the refused events in ingest.outbox_dead_letters")
-    codes = {
-        event_id: await db_scalar(platform, "select error_code from ingest.outbox_dead_letters where headers->>'event_id' = :e", e=event_id)
-        for _, _, event_id in staged
-    }
-    assert codes == {"staged-too-large": "message_too_large", "staged-unknown-topic": "unknown_topic"}
+    for service, _, _, event_id in staged:
+        await eventually(lambda: set_aside(service, event_id), what=f"{event_id} in {service}.outbox_dead_letters")
+    assert await set_aside("ingest", "staged-too-large") == "message_too_large"
+    assert await set_aside("matcher", "staged-unknown-topic") == "unknown_topic"
     size = await db_scalar(platform, "select length(value) from ingest.outbox_dead_letters where headers->>'event_id' = 'staged-too-large'")
     assert size == 1_100_000  # kept whole, to be requeued once the cause is fixed
     assert await db_scalar(platform, "select count(*) from ingest.outbox where headers->>'event_id' like 'staged-%'") == 0
-    metrics = await api.metrics("ingest")
-    assert _total(metrics, "bizpulse_outbox_publish_failures_total", failure="permanent", error_code="message_too_large") >= 1
-    assert _total(metrics, "bizpulse_outbox_publish_failures_total", failure="permanent", error_code="unknown_topic") >= 1
+    ingest, matcher = await api.metrics("ingest"), await api.metrics("matcher")
+    assert _total(ingest, "bizpulse_outbox_publish_failures_total", failure="permanent", error_code="message_too_large") >= 1
+    assert _total(matcher, "bizpulse_outbox_publish_failures_total", failure="permanent", error_code="unknown_topic") >= 1
 
-    # the operator fixes the cause (creates the topic), then requeues that event: it is published
-    await ensure_topics(bootstrap, [TopicSpec(missing_topic, 1)])
-    dead_id = await db_scalar(platform, "select id from ingest.outbox_dead_letters where headers->>'event_id' = 'staged-unknown-topic'")
-    listed = await operator_command(platform, "ingest", "dead-letters", "--requeue", str(dead_id))
-    assert "requeued 1 event(s)" in listed and "message_too_large" in listed
-    async with TopicReader(bootstrap, missing_topic) as reader:
+    # the operator fixes the cause (creates the township's topic), then requeues that event: it is published
+    await ensure_topics(kafka, [TopicSpec(missing_topic, 1)])
+    dead_id = await db_scalar(platform, "select id from matcher.outbox_dead_letters where headers->>'event_id' = 'staged-unknown-topic'")
+    listed = await operator_command(platform, "matcher", "dead-letters", "--requeue", str(dead_id))
+    assert "requeued 1 event(s)" in listed
+    async with TopicReader(kafka, missing_topic) as reader:
         await reader.read_until(lambda ms: any(m.value == b'{"staged": true}' for m in ms), timeout=30)
-    assert await db_scalar(platform, "select count(*) from ingest.outbox_dead_letters where headers->>'event_id' = 'staged-unknown-topic'") == 0
+    assert await set_aside("matcher", "staged-unknown-topic") is None
+    assert "message_too_large" in await operator_command(platform, "ingest", "dead-letters")
 
 
-async def test_a_message_too_large_to_copy_is_dead_lettered_by_its_head_and_the_partition_goes_on(api, bootstrap):
+async def test_a_message_too_large_to_copy_is_dead_lettered_by_its_head_and_the_partition_goes_on(api, kafka):
     """Before: the copy to `.dlq` was refused by the producer, the batch was redelivered in a hot
     loop and the partition stopped."""
     huge = b"{" + uuid.uuid4().hex.encode() + b"x" * 1_047_900  # not JSON, and nearly the broker's 1 MiB
     township = townships_of("445203")[1]
     account = f"BIG{uuid.uuid4().hex[:12]}"
-    async with TopicReader(bootstrap, topics.dead_letter(topics.RECORD_IMPORTED)) as dlq, \
-               TopicReader(bootstrap, topics.MATCH_FAILED) as failed:
+    async with TopicReader(kafka, topics.dead_letter(topics.RECORD_IMPORTED)) as dlq, \
+               TopicReader(kafka, topics.MATCH_FAILED) as failed:
         # keyed like a record, so that it lands before the next record on the same partition
-        await produce_raw(bootstrap, topics.RECORD_IMPORTED, huge, key=f"power_supply:{account}".encode(),
+        await produce_raw(kafka, topics.RECORD_IMPORTED, huge, key=f"power_supply:{account}".encode(),
                           max_request_size=2 * 1024 * 1024)
         reply = await api.submit("power_supply", "power_usage", [
             {"power_account": account, "account_name": "揭东区超大消息测试商行", "township_code": township,
@@ -109,7 +110,7 @@ async def test_a_message_too_large_to_copy_is_dead_lettered_by_its_head_and_the_
     assert {dict(r.headers)["dlq_service"] for r in dead} == {b"matcher", b"analytics"}
 
 
-async def test_database_crashes_under_load_lose_nothing_and_dead_letter_nothing(api, platform, bootstrap):
+async def test_database_crashes_under_load_lose_nothing_and_dead_letter_nothing(api, platform, kafka):
     """kill -9 PostgreSQL five times while departments stream records over Kafka: while it
     recovers it answers "the database system is not yet accepting connections" (57P03), which
     once dead-lettered an event. Every record must arrive, once, and nothing be dead-lettered."""
@@ -123,7 +124,7 @@ async def test_database_crashes_under_load_lose_nothing_and_dead_letter_nothing(
         for m in range(messages):
             records = [{"power_account": f"PG{run}{m:03d}{i:03d}", "account_name": f"惠来县崩溃测试{m:03d}{i:03d}号",
                         "township_code": township, "period": "2026-10", "kwh": 5.0} for i in range(per_message)]
-            await produce_raw(bootstrap, topics.intake("power_supply"),
+            await produce_raw(kafka, topics.intake("power_supply"),
                               orjson.dumps({"kind": "power_usage", "records": records}), key=f"{run}-{m}".encode())
             await asyncio.sleep(0.3)
 
@@ -159,7 +160,7 @@ async def test_a_period_whose_deadline_cannot_be_judged_yet_is_accepted_and_the_
     assert "2099-03" in body["warnings"][0]["message"] and "截止日" in body["warnings"][0]["message"]
 
 
-async def test_a_tax_refund_is_accepted_and_a_month_of_net_refund_with_power_raises_power_without_tax(api, bootstrap):
+async def test_a_tax_refund_is_accepted_and_a_month_of_net_refund_with_power_raises_power_without_tax(api, kafka):
     from tests.integration.harness import new_uscc
 
     township = townships_of("445203")[3]
@@ -167,7 +168,7 @@ async def test_a_tax_refund_is_accepted_and_a_month_of_net_refund_with_power_rai
     await api.submit("market_regulation", "registration", [{"uscc": code, "name": "揭东区退税测试塑料有限公司", "township_code": township}])
     await api.submit("power_supply", "power_usage", [{"power_account": f"R{code[-9:]}", "uscc": code,
                                                         "township_code": township, "period": "2026-09", "kwh": 800.0}])
-    async with TopicReader(bootstrap, topics.township_alerts(township)) as reader:
+    async with TopicReader(kafka, topics.township_alerts(township)) as reader:
         reply = await api.submit("tax", "tax_payment", [{"taxpayer_id": code, "uscc": code, "township_code": township,
                                                           "period": "2026-09", "amount": "-300.00"}])
         assert reply.json()["accepted"] == 1, reply.text

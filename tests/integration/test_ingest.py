@@ -10,7 +10,7 @@ import orjson
 import pytest
 from openpyxl import Workbook
 
-from deploy.topics import ensure_topics, platform_topics
+from deploy.topics import provision
 from services.ingest.domain.timeliness import WorkingCalendar, due_periods
 from shared import topics
 from shared.auth import ApiKey, Role, hash_key
@@ -31,7 +31,7 @@ def _for(code: str, messages) -> list[dict]:
     return [json_value(m) for m in messages if code.encode() in m.value]
 
 
-async def test_xlsx_export_with_chinese_headers_is_imported_row_by_row(api, bootstrap):
+async def test_xlsx_export_with_chinese_headers_is_imported_row_by_row(api, kafka):
     township = townships_of("445203")[1]
     good, bad = new_uscc("445203"), new_uscc("445203")
     book = Workbook()
@@ -42,7 +42,7 @@ async def test_xlsx_export_with_chinese_headers_is_imported_row_by_row(api, boot
     buffer = io.BytesIO()
     book.save(buffer)
 
-    async with TopicReader(bootstrap, topics.RECORD_IMPORTED) as reader:
+    async with TopicReader(kafka, topics.RECORD_IMPORTED) as reader:
         reply = await api.client.post(
             f"{api.platform.url('ingest')}/v1/uploads", params={"kind": "registration"},
             files={"file": ("商事主体登记.xlsx", buffer.getvalue(), "application/octet-stream")},
@@ -72,14 +72,14 @@ async def test_gbk_csv_with_an_unknown_column_is_refused_with_the_reason(api):
     assert "备注" in reply.json()["detail"]["message"]
 
 
-async def test_resubmission_is_a_duplicate_and_a_change_is_a_flagged_correction(api, bootstrap):
+async def test_resubmission_is_a_duplicate_and_a_change_is_a_flagged_correction(api, kafka):
     township = townships_of("445203")[2]
     account = f"CORR{uuid.uuid4().hex[:8]}"
     row = {"power_account": account, "township_code": township, "period": "2026-09", "kwh": 100.0}
     assert (await api.submit("power_supply", "power_usage", [row])).json()["accepted"] == 1
     again = (await api.submit("power_supply", "power_usage", [row])).json()
     assert (again["accepted"], again["duplicates"], again["corrections"]) == (0, 1, 0)
-    async with TopicReader(bootstrap, topics.RECORD_IMPORTED) as reader:
+    async with TopicReader(kafka, topics.RECORD_IMPORTED) as reader:
         changed = (await api.submit("power_supply", "power_usage", [row | {"kwh": 120.0}])).json()
         assert changed["corrections"] == 1
         events = _for(account, await reader.read_until(lambda ms: len(_for(account, ms)) >= 2))
@@ -88,7 +88,7 @@ async def test_resubmission_is_a_duplicate_and_a_change_is_a_flagged_correction(
     assert len({e["payload"]["record_id"] for e in events}) == 1
 
 
-async def test_kafka_intake_is_imported_and_answered_per_row(api, bootstrap):
+async def test_kafka_intake_is_imported_and_answered_per_row(api, kafka):
     township = townships_of("445222")[3]
     code = new_uscc("445222")
     mistyped = code[:17] + ("0" if code[17] != "0" else "1")
@@ -98,11 +98,11 @@ async def test_kafka_intake_is_imported_and_answered_per_row(api, bootstrap):
         {"taxpayer_id": f"M{code}", "uscc": mistyped, "township_code": township, "period": "2026-09", "amount": "1.00"},
     ]}
     key = f"batch-{uuid.uuid4()}".encode()
-    async with TopicReader(bootstrap, topics.intake_results("tax")) as results, \
-               TopicReader(bootstrap, topics.RECORD_IMPORTED) as imported, \
-               TopicReader(bootstrap, topics.dead_letter(topics.intake("tax"))) as dlq:
-        await produce_raw(bootstrap, topics.intake("tax"), orjson.dumps(message), key=key)
-        await produce_raw(bootstrap, topics.intake("tax"), b"not json at all", key=key)
+    async with TopicReader(kafka, topics.intake_results("tax")) as results, \
+               TopicReader(kafka, topics.RECORD_IMPORTED) as imported, \
+               TopicReader(kafka, topics.dead_letter(topics.intake("tax"))) as dlq:
+        await produce_raw(kafka, topics.intake("tax"), orjson.dumps(message), key=key)
+        await produce_raw(kafka, topics.intake("tax"), b"not json at all", key=key)
         answers = await results.read_until(lambda ms: any(m.key == key for m in ms))
         await imported.read_until(lambda ms: bool(_for(code, ms)))
         dead = await dlq.read_until(lambda ms: any(m.key == key for m in ms))
@@ -114,7 +114,7 @@ async def test_kafka_intake_is_imported_and_answered_per_row(api, bootstrap):
     assert headers["dlq_error_code"] == b"not_json"
 
 
-async def test_a_new_department_is_a_declaration_and_nothing_else(api, bootstrap, platform, tmp_path):
+async def test_a_new_department_is_a_declaration_and_nothing_else(api, kafka, platform, tmp_path):
     declaration = {
         "name": "tourism_indicator", "department": "culture_tourism", "title_zh": "文旅经营指标", "frequency": "quarterly",
         "source_key": ["uscc", "registration_number", "indicator"],
@@ -126,7 +126,7 @@ async def test_a_new_department_is_a_declaration_and_nothing_else(api, bootstrap
     }
     path = tmp_path / "culture_tourism.json"
     path.write_text(json.dumps(declaration, ensure_ascii=False))
-    await ensure_topics(bootstrap, platform_topics(path))  # as `python -m deploy.topics --kind-declarations` does
+    await provision(kafka, path)  # topics and rights, as `python -m deploy.topics --kind-declarations` does
     key = "culture-tourism-key"
     keys = json.loads(platform.credentials.api_keys_json())
     keys.append(ApiKey(sha256=hash_key(key), role=Role.DEPARTMENT, code="culture_tourism").model_dump(mode="json"))
@@ -135,7 +135,7 @@ async def test_a_new_department_is_a_declaration_and_nothing_else(api, bootstrap
     code = new_uscc("445224")
     row = {"uscc": code, "township_code": townships_of("445224")[1], "period": "2026-Q3", "indicator": "visitors",
            "value": "1200", "manager": "赵敏"}
-    async with TopicReader(bootstrap, topics.RECORD_IMPORTED) as reader:
+    async with TopicReader(kafka, topics.RECORD_IMPORTED) as reader:
         reply = await api.submit("culture_tourism", "tourism_indicator", [row, row | {"period": "2026-09"}], key=key)
         assert reply.status_code == 200, reply.text
         assert (reply.json()["accepted"], reply.json()["errors"][0]["code"]) == (1, "period_invalid")

@@ -48,13 +48,13 @@ def _of(messages, account: str) -> list[dict]:
     return [v for m in messages if (v := json_value(m))["payload"]["record"]["source_key"] == account]
 
 
-async def test_a_township_decision_links_the_held_records_and_every_later_one(api, bootstrap):
+async def test_a_township_decision_links_the_held_records_and_every_later_one(api, kafka):
     tag = uuid.uuid4().hex[:4]
     (entity,) = await _register(api, f"揭阳市惠来县{tag}渔具有限公司")
     account = f"LL{tag}{uuid.uuid4().hex[:6]}"
     holder = "陈志强"  # the meter is registered under the landlord's name (表户不一致)
-    async with TopicReader(bootstrap, topics.RECORD_MATCHED) as matched, \
-               TopicReader(bootstrap, topics.township_alerts(TOWNSHIP)) as township_topic:
+    async with TopicReader(kafka, topics.RECORD_MATCHED) as matched, \
+               TopicReader(kafka, topics.township_alerts(TOWNSHIP)) as township_topic:
         await api.submit("power_supply", "power_usage", [_usage(account, holder, "2026-08"), _usage(account, holder, "2026-09")])
         case = await _open_case(api, account)
         assert case["reason"] in ("no_candidate", "low_confidence") and "请核实" in case["message_zh"]
@@ -86,12 +86,12 @@ async def test_a_township_decision_links_the_held_records_and_every_later_one(ap
     assert case["status"] == "decided"
 
 
-async def test_confirmed_unregistered_and_split_meters(api, bootstrap, platform):
+async def test_confirmed_unregistered_and_split_meters(api, kafka, platform):
     tag = uuid.uuid4().hex[:4]
     first, second = await _register(api, f"惠来县{tag}甲食品有限公司", f"惠来县{tag}乙包装有限公司")
     unlicensed, shared_meter = f"UR{tag}{uuid.uuid4().hex[:6]}", f"SM{tag}{uuid.uuid4().hex[:6]}"
-    async with TopicReader(bootstrap, topics.RECORD_MATCHED) as matched, \
-               TopicReader(bootstrap, topics.MATCH_FAILED) as failed:
+    async with TopicReader(kafka, topics.RECORD_MATCHED) as matched, \
+               TopicReader(kafka, topics.MATCH_FAILED) as failed:
         await api.submit("power_supply", "power_usage", [
             _usage(unlicensed, f"林{tag}", "2026-09"), _usage(shared_meter, f"{tag}工业园", "2026-09", kwh=3000.0)])
         await _decide(api, await _open_case(api, unlicensed), action="not_registered", note="现场核实：无照经营作坊")
@@ -118,7 +118,7 @@ async def test_confirmed_unregistered_and_split_meters(api, bootstrap, platform)
     assert unlicensed not in {c["source_key"] for c in case.json()}  # not sent for review again
 
 
-async def test_a_decision_naming_an_unregistered_entity_goes_back_to_the_township(api, bootstrap):
+async def test_a_decision_naming_an_unregistered_entity_goes_back_to_the_township(api, kafka):
     tag = uuid.uuid4().hex[:4]
     account = f"UN{tag}{uuid.uuid4().hex[:6]}"
     await api.submit("power_supply", "power_usage", [_usage(account, f"黄{tag}", "2026-09")])
@@ -135,11 +135,11 @@ async def test_a_decision_naming_an_unregistered_entity_goes_back_to_the_townshi
     assert hidden.status_code == 404
 
 
-async def test_one_business_with_several_meters_and_its_tax_registration(api, bootstrap):
+async def test_one_business_with_several_meters_and_its_tax_registration(api, kafka):
     tag = uuid.uuid4().hex[:4]
     (entity,) = await _register(api, f"惠来县{tag}纺织有限公司")
     meters = [f"MM{tag}{i}{uuid.uuid4().hex[:4]}" for i in range(2)]
-    async with TopicReader(bootstrap, topics.RECORD_MATCHED) as matched:
+    async with TopicReader(kafka, topics.RECORD_MATCHED) as matched:
         await api.submit("tax", "tax_registration", [
             {"taxpayer_id": entity, "uscc": entity, "taxpayer_name": f"惠来县{tag}纺织有限公司", "township_code": TOWNSHIP}])
         await matched.read_until(lambda ms: any(json_value(m)["payload"]["uscc"] == entity for m in ms))

@@ -11,7 +11,7 @@ from tests.integration.harness import TopicReader, json_value, new_uscc, registe
 pytestmark = pytest.mark.integration
 
 
-async def test_records_without_a_code_are_linked_by_name_or_routed_with_candidates(api, bootstrap):
+async def test_records_without_a_code_are_linked_by_name_or_routed_with_candidates(api, kafka):
     township = townships_of("445222")[4]
     code = new_uscc("445222")
     trade = f"鸿{uuid.uuid4().hex[:2].upper()}"  # a trade name no other test uses
@@ -28,8 +28,8 @@ async def test_records_without_a_code_are_linked_by_name_or_routed_with_candidat
     ambiguous = {"power_account": f"AM{uuid.uuid4().hex[:8]}", "account_name": f"{trade}鞋业",
                  "township_code": township, "period": "2026-10", "kwh": 10.0}
 
-    async with TopicReader(bootstrap, topics.RECORD_MATCHED) as matched, \
-               TopicReader(bootstrap, topics.township_alerts(township)) as township_topic:
+    async with TopicReader(kafka, topics.RECORD_MATCHED) as matched, \
+               TopicReader(kafka, topics.township_alerts(township)) as township_topic:
         assert (await api.submit("power_supply", "power_usage", [fuzzy, ambiguous])).json()["accepted"] == 2
         linked = await matched.read_until(
             lambda ms: any(json_value(m)["payload"]["record"]["source_key"] == fuzzy["power_account"] for m in ms))
@@ -49,7 +49,7 @@ def _mistyped(code: str) -> str:
     return code[:17] + next(ch for ch in "0123456789" if ch != code[17])
 
 
-async def test_a_code_with_a_mistyped_check_character_is_corrected_or_routed_as_invalid(api, bootstrap):
+async def test_a_code_with_a_mistyped_check_character_is_corrected_or_routed_as_invalid(api, kafka):
     township = townships_of("445222")[5]
     code = new_uscc("445222")
     trade = f"骏{uuid.uuid4().hex[:2].upper()}"
@@ -61,8 +61,8 @@ async def test_a_code_with_a_mistyped_check_character_is_corrected_or_routed_as_
     invalid = {"taxpayer_id": f"IV{uuid.uuid4().hex[:8]}", "uscc": _mistyped(code), "taxpayer_name": "揭西县另一家餐饮店",
                "township_code": township, "period": "2026-10", "amount": "100.00"}
 
-    async with TopicReader(bootstrap, topics.RECORD_MATCHED) as matched, \
-               TopicReader(bootstrap, topics.township_alerts(township)) as township_topic:
+    async with TopicReader(kafka, topics.RECORD_MATCHED) as matched, \
+               TopicReader(kafka, topics.township_alerts(township)) as township_topic:
         reply = await api.submit("tax", "tax_payment", [corrected, invalid])
         assert reply.json()["accepted"] == 2, reply.text  # kept, not refused: the matcher routes the code
         assert [(w["row"], w["code"]) for w in reply.json()["warnings"]] == [(1, "uscc_check_character_kept"), (2, "uscc_check_character_kept")]

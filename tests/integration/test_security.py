@@ -39,13 +39,13 @@ async def test_a_department_may_submit_only_its_own_kinds(api):
     assert r.status_code == 403
 
 
-async def test_a_township_sees_only_its_own_alerts_and_overview(api, bootstrap):
+async def test_a_township_sees_only_its_own_alerts_and_overview(api, kafka):
     mine, other = townships_of("445281")[:2]
     code = new_uscc("445281")
     await api.submit("market_regulation", "registration", [{"uscc": code, "name": "普宁市安全测试纺织有限公司", "township_code": mine}])
     await api.submit("power_supply", "power_usage", [{"power_account": f"S{code[-9:]}", "uscc": code,
                                                         "township_code": mine, "period": "2026-10", "kwh": 900.0}])
-    async with TopicReader(bootstrap, topics.ANOMALY_DETECTED) as reader:
+    async with TopicReader(kafka, topics.ANOMALY_DETECTED) as reader:
         await api.submit("tax", "tax_payment", [{"taxpayer_id": code, "uscc": code, "township_code": mine,
                                                   "period": "2026-10", "amount": "0"}])
         messages = await reader.read_until(lambda ms: any(json_value(m)["payload"]["uscc"] == code for m in ms))
@@ -78,7 +78,7 @@ def _resident_id(first17: str) -> str:
     return first17 + "10X98765432"[sum(int(d) * w for d, w in zip(first17, weights)) % 11]
 
 
-async def test_raw_personal_data_reaches_no_topic_and_no_table(api, bootstrap, platform):
+async def test_raw_personal_data_reaches_no_topic_and_no_table(api, kafka, platform):
     """Names, resident ID numbers, mobile numbers and bank accounts: masked and keyed-hashed at import."""
     raw = {
         "legal_representative": "欧阳测试员",
@@ -89,7 +89,7 @@ async def test_raw_personal_data_reaches_no_topic_and_no_table(api, bootstrap, p
     }
     code = new_uscc("445202")
     township = townships_of("445202")[2]
-    async with TopicReader(bootstrap, topics.RECORD_IMPORTED) as reader:
+    async with TopicReader(kafka, topics.RECORD_IMPORTED) as reader:
         reply = await api.submit("market_regulation", "registration", [
             {"uscc": code, "name": "揭阳市脱敏测试有限公司", "township_code": township,
              **{k: raw[k] for k in ("legal_representative", "legal_representative_id", "contact_mobile")}}])
@@ -144,7 +144,7 @@ async def _assert_in_no_table(platform, raw: dict[str, str]) -> None:
         await engine.dispose()
 
 
-async def test_personal_data_nobody_declared_reaches_no_topic_and_no_table_and_still_links(api, bootstrap, platform):
+async def test_personal_data_nobody_declared_reaches_no_topic_and_no_table_and_still_links(api, kafka, platform):
     """A sole trader registered under his own name, his household's power account in that name, and a
     taxpayer whose 纳税人识别号 is his resident ID number and whose 纳税人名称 is his name: none of it was
     declared personal, all of it is masked and keyed-hashed at import, and the account still links."""
@@ -157,8 +157,8 @@ async def test_personal_data_nobody_declared_reaches_no_topic_and_no_table_and_s
     reply = await api.submit("market_regulation", "registration", [{"uscc": code, "name": owner, "township_code": township}])
     assert reply.json()["accepted"] == 1, reply.text
     await registered(platform, code)
-    async with TopicReader(bootstrap, topics.RECORD_MATCHED) as matched, \
-               TopicReader(bootstrap, topics.township_alerts(township)) as township_topic:
+    async with TopicReader(kafka, topics.RECORD_MATCHED) as matched, \
+               TopicReader(kafka, topics.township_alerts(township)) as township_topic:
         reply = await api.submit("power_supply", "power_usage", [
             {"power_account": account, "account_name": owner, "township_code": township, "period": "2026-10", "kwh": 35.0}])
         assert reply.json()["accepted"] == 1, reply.text

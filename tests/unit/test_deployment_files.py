@@ -21,11 +21,13 @@ from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from prometheus_client import REGISTRY, CollectorRegistry
 from sqlalchemy.engine import make_url
 
+from deploy.kafka_access import ADMIN
 from shared.settings import ServiceSettings
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES = ("ingest", "matcher", "alerting", "feedback", "analytics")
 GRAFANA = ROOT / "deploy" / "grafana"
+BROKER = ROOT / "deploy" / "kafka" / "compose"  # the compose broker's configuration and scripts
 
 
 def _yaml(path: Path) -> dict:
@@ -55,6 +57,31 @@ def host_port(address: str) -> tuple[str, int]:
     return host, int(port)
 
 
+@cache
+def broker_properties() -> dict[str, str]:
+    lines = (line.strip() for line in (BROKER / "server.properties").read_text().splitlines())
+    return dict(line.split("=", 1) for line in lines if line and not line.startswith("#"))
+
+
+def secret_mounts(service: dict) -> dict[str, str]:
+    """Mount target → the folder of the kafka-secrets volume mounted there ("" for the whole volume)."""
+    mounts = {}
+    for volume in service.get("volumes", []):
+        if isinstance(volume, str) and volume.startswith("kafka-secrets:"):
+            mounts[volume.split(":")[1]] = ""
+        elif isinstance(volume, dict) and volume["source"] == "kafka-secrets":
+            mounts[volume["target"]] = volume.get("volume", {}).get("subpath", "")
+    return mounts
+
+
+def secret_in(service: dict, path: str) -> str:
+    """Which file of the kafka-secrets volume a container sees at path."""
+    for target, subpath in secret_mounts(service).items():
+        if path.startswith(target + "/"):
+            return "/".join(p for p in (subpath, path.removeprefix(target + "/")) if p)
+    raise AssertionError(f"{path} is on no kafka-secrets mount")
+
+
 # --- docker-compose.yml -------------------------------------------------------------------------
 
 
@@ -82,7 +109,12 @@ def test_compose_points_services_at_the_compose_kafka_and_postgres(name):
     env = services[name]["environment"]
     kafka_host, kafka_port = host_port(env["BIZPULSE_KAFKA_BOOTSTRAP"])
     assert kafka_host == "kafka"
-    assert f"PLAINTEXT://kafka:{kafka_port}" in services["kafka"]["environment"]["KAFKA_ADVERTISED_LISTENERS"]
+    listener = next(
+        name for name, address in (a.split("://") for a in broker_properties()["advertised.listeners"].split(","))
+        if address == f"kafka:{kafka_port}"
+    )
+    protocols = dict(p.split(":") for p in broker_properties()["listener.security.protocol.map"].split(","))
+    assert protocols[listener] == env["BIZPULSE_KAFKA_SECURITY_PROTOCOL"] == "SASL_SSL"
 
     url = make_url(env["BIZPULSE_DATABASE_URL"])
     pg = services["postgres"]["environment"]
@@ -114,12 +146,79 @@ def test_compose_init_migrates_every_service_and_creates_topics():
     script = command(init)
     for name in SERVICES:
         assert f"python -m services.{name} migrate" in script
-    assert f"python -m deploy.topics --bootstrap {init['environment']['BIZPULSE_KAFKA_BOOTSTRAP']}" in script
+    principals = f"{next(t for t, sub in secret_mounts(init).items() if sub == '')}/principals"
+    bootstrap = init["environment"]["BIZPULSE_KAFKA_BOOTSTRAP"]
+    assert f"python -m deploy.topics --bootstrap {bootstrap} --secrets-dir {principals}" in script
     assert {dep: cond["condition"] for dep, cond in init["depends_on"].items()} == {
         "kafka": "service_healthy",
         "postgres": "service_healthy",
     }
-    assert compose()["kafka"]["environment"]["KAFKA_AUTO_CREATE_TOPICS_ENABLE"] == "false"
+    assert broker_properties()["auto.create.topics.enable"] == "false"
+
+
+def test_compose_init_provisions_the_broker_as_its_admin():
+    init = compose()["init"]
+    env = init["environment"]
+    assert env["BIZPULSE_KAFKA_USERNAME"] == ADMIN
+    assert f"User:{ADMIN}" in broker_properties()["super.users"].split(";")
+    assert secret_in(init, env["BIZPULSE_KAFKA_PASSWORD_FILE"]) == "admin/password"
+    assert secret_in(init, env["BIZPULSE_KAFKA_SSL_CA_FILE"]) == "ca/ca.crt"
+    assert "kafka-secrets" in compose()["kafka-secrets"]["volumes"][1]
+    assert compose()["kafka"]["depends_on"]["kafka-secrets"]["condition"] == "service_completed_successfully"
+
+
+@pytest.mark.parametrize("name", SERVICES)
+def test_compose_service_connects_as_its_own_principal_over_tls_with_only_its_own_password(name):
+    service = compose()[name]
+    env = service["environment"]
+    assert (env["BIZPULSE_KAFKA_SECURITY_PROTOCOL"], env["BIZPULSE_KAFKA_USERNAME"]) == ("SASL_SSL", name)
+    assert secret_in(service, env["BIZPULSE_KAFKA_PASSWORD_FILE"]) == f"principals/{name}/password"
+    assert secret_in(service, env["BIZPULSE_KAFKA_SSL_CA_FILE"]) == "ca/ca.crt"
+    assert sorted(secret_mounts(service).values()) == ["ca", f"principals/{name}"]
+    assert all(v["read_only"] for v in service["volumes"] if isinstance(v, dict))
+
+
+def test_compose_broker_takes_only_authenticated_tls_clients_and_denies_what_no_acl_allows():
+    properties = broker_properties()
+    listeners = [address.split("://")[0] for address in properties["listeners"].split(",")]
+    protocols = dict(p.split(":") for p in properties["listener.security.protocol.map"].split(","))
+    assert {protocols[listener] for listener in listeners} == {"SASL_SSL"}
+    assert properties["listener.name.client.sasl.enabled.mechanisms"] == "SCRAM-SHA-512"
+    assert properties["authorizer.class.name"] == "org.apache.kafka.metadata.authorizer.StandardAuthorizer"
+    assert properties["allow.everyone.if.no.acl.found"] == "false"
+    assert set(properties["super.users"].split(";")) == {f"User:{ADMIN}", "User:broker"}
+
+
+def test_compose_broker_finds_its_secrets_where_they_are_mounted():
+    kafka = compose()["kafka"]
+    properties = broker_properties()
+    assert secret_in(kafka, properties["ssl.keystore.location"]) == "broker/keystore.p12"
+    assert secret_in(kafka, properties["ssl.truststore.location"]) == "ca/ca.crt"
+    script = (BROKER / "broker.sh").read_text()
+    secrets = re.search(r"^secrets=(\S+)$", script, re.M)[1]
+    for name in re.findall(r'"\$secrets/([\w-]+)"', script):
+        assert secret_in(kafka, f"{secrets}/{name}") == f"broker/{name}"
+    assert sorted(secret_mounts(kafka).values()) == ["broker", "ca"], "not the CA's key, nor anyone else's password"
+    mounts = dict(volume.split(":")[:2] for volume in kafka["volumes"] if isinstance(volume, str))
+    assert mounts["./deploy/kafka/compose"] == "/etc/bizpulse"
+    assert "/etc/bizpulse/server.properties" in script and kafka["command"][-1] == "/etc/bizpulse/broker.sh"
+
+
+def test_compose_holds_no_kafka_secret():
+    for name, service in compose().items():
+        for key, value in service.get("environment", {}).items():
+            if "KAFKA" in key and "PASSWORD" in key:
+                assert key.endswith("_FILE") and str(value).startswith("/run/"), f"{name}: {key}={value}"
+    assert not [k for k in broker_properties() if "password" in k or "jaas" in k], "broker.sh adds them at start"
+    for script in ("broker.sh", "secrets.sh"):
+        literal = re.search(r"password=\\?[\"']?[^$\\\"'\s]", (BROKER / script).read_text())  # not a $variable
+        assert not literal, f"{script}: a literal password {literal[0]}"
+
+
+def test_compose_secrets_belong_to_the_users_that_read_them():
+    uid = re.search(r"--uid (\d+)", (ROOT / "deploy" / "docker" / "Dockerfile").read_text())[1]
+    assert f"SERVICE_UID={uid} " in (BROKER / "secrets.sh").read_text()
+    assert compose()["kafka-secrets"]["command"][-1] == "/etc/bizpulse/secrets.sh"
 
 
 def test_compose_builds_every_bizpulse_container_from_the_dockerfile():
