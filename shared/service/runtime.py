@@ -44,6 +44,7 @@ from shared.service.http import (
 )
 from shared.service.limits import BodySizeLimit
 from shared.settings import ServiceSettings
+from shared.web import serve_docs, serve_static
 
 log = logging.getLogger(__name__)
 VERSION = "0.1.0"
@@ -127,10 +128,14 @@ class Service:
             description=spec.description,
             version=VERSION,
             lifespan=self._lifespan,
+            docs_url=None,  # served from the app's own static files instead of a CDN (serve_docs)
+            redoc_url=None,
         )
         api.state.key_ring = KeyRing(self.settings.api_keys)
         api.state.service = self
         api.mount("/metrics", make_asgi_app(REGISTRY))
+        serve_static(api)
+        serve_docs(api)
         api.add_api_route("/healthz", self._healthz, methods=["GET"], tags=["operations"])
         api.add_api_route(
             "/readyz", self._readyz, methods=["GET"], tags=["operations"], response_model=Readiness,
