@@ -9,8 +9,10 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from playwright.async_api import Browser
 
 from deploy.local.platform import LocalPlatform
+from tests.integration.browser import OfflinePage, chromium
 from tests.integration.harness import Api
 
 
@@ -50,3 +52,17 @@ def bootstrap(platform) -> str:
     return platform.bootstrap
 
 
+@pytest.fixture(scope="session")
+async def browser() -> AsyncIterator[Browser]:
+    async with chromium() as browser:
+        yield browser
+
+
+@pytest.fixture
+async def offline_page(browser) -> AsyncIterator[OfflinePage]:
+    """A page in a fresh browser context (Chinese locale), reaching nothing beyond this machine."""
+    context = await browser.new_context(locale="zh-CN")
+    try:
+        yield await OfflinePage.open(context)
+    finally:
+        await context.close()
