@@ -11,7 +11,7 @@ Retry-After: the caller's request was fine and will succeed later.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import parse_qsl
@@ -24,6 +24,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.messaging.errors import is_transient
+from shared.service.limits import BodySizeLimit, BodyTooLarge
 from shared.text import UNSTORABLE_CODE, UNSTORABLE_MESSAGE_ZH, is_storable, printable
 
 log = logging.getLogger(__name__)
@@ -59,6 +60,7 @@ class ErrorReply(BaseModel):
 
 
 RETRY_AFTER_DOC = {"Retry-After": {"description": "seconds to wait before trying again", "schema": {"type": "integer"}}}
+"""The Retry-After header as an OpenAPI response declares it."""
 _ERROR_DESCRIPTIONS = {
     401: "no key, or an unknown key (`unauthenticated`)",
     403: "the key's role or scope does not allow this",
@@ -83,7 +85,9 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     }
 
 
-def error_response(status: int, code: str, message: str, headers: Mapping[str, str] | None = None, **context: Any) -> JSONResponse:
+def error_response(
+    status: int, code: str, message: str, headers: Mapping[str, str] | None = None, **context: Any
+) -> JSONResponse:
     """The shared error shape. Text is made encodable: a detail may quote what a caller sent."""
     return JSONResponse({"detail": _encodable({"code": code, "message": message, **context})}, status, headers)
 
@@ -176,19 +180,16 @@ async def _on_http_error(_: Request, exc: HTTPException) -> JSONResponse:
     if isinstance(exc.detail, Mapping):
         return error_response(exc.status_code, headers=exc.headers, **exc.detail)
     if exc.status_code == 400:  # the body could not be parsed: invalid like any other request (422)
-        # FastAPI's JSON parsing raises it from a ValueError when json.loads cannot decode the body (not
-        # UTF-8, or an integer longer than Python parses); Starlette's for a malformed multipart body.
+        # FastAPI raises it from whatever failed while reading a body: the body limit's signal goes on to
+        # its middleware (413); a ValueError is json.loads failing to decode the body (not UTF-8, or an
+        # integer longer than Python parses). Starlette raises it for a malformed multipart body.
+        if isinstance(exc.__cause__, BodyTooLarge):
+            raise exc.__cause__
         if isinstance(exc.__cause__, ValueError):
             return error_response(422, BODY_NOT_JSON, _BODY_NOT_JSON_ZH)
         return error_response(422, BODY_UNREADABLE, "请求体无法解析，请检查其格式与 Content-Type")
     code, message = _PLAIN_HTTP_ERRORS.get(exc.status_code, (f"http_{exc.status_code}", "请求无法处理"))
     return error_response(exc.status_code, code, message, headers=exc.headers)
-
-
-def answer_errors(api: FastAPI) -> None:
-    """Every error the app raises answered in the shared shape."""
-    api.add_exception_handler(RequestValidationError, _on_request_invalid)
-    api.add_exception_handler(HTTPException, _on_http_error)
 
 
 # ---- query parameters ------------------------------------------------------------------------
@@ -256,7 +257,7 @@ def _unstorable_part(scope: Scope) -> tuple[str, ...] | None:
 class AnswerFailures:
     """What no route answered. A database or broker that does not answer (`is_transient`) is 503 with
     Retry-After: nothing is wrong with the request. Anything else is a bug: logged with its traceback,
-    answered 500. Outermost, so that the request limits' own signals reach their middleware first."""
+    answered 500."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -288,3 +289,13 @@ class AnswerFailures:
                 log.exception("%s failed", request)
                 response = error_response(500, INTERNAL_ERROR, "服务内部错误，请稍后重试")
             await response(scope, receive, send)
+
+
+def install(api: FastAPI, limit_for: Callable[[str], int]) -> None:
+    """The conventions above for `api`, with `limit_for(path)` bytes allowed per request body."""
+    api.add_exception_handler(RequestValidationError, _on_request_invalid)
+    api.add_exception_handler(HTTPException, _on_http_error)
+    # middleware added last runs first: failures are caught outermost, after the body limit's own signal
+    api.add_middleware(RefuseUnstorableInput)
+    api.add_middleware(BodySizeLimit, limit_for=limit_for)
+    api.add_middleware(AnswerFailures)

@@ -35,14 +35,7 @@ from shared.messaging.consumer import EventConsumer, Subscription
 from shared.messaging.outbox import OutboxRelay
 from shared.messaging.producer import OutboxProducer
 from shared.observability import configure_logging
-from shared.service.http import (
-    RETRY_AFTER_DOC,
-    RETRY_AFTER_SECONDS,
-    AnswerFailures,
-    RefuseUnstorableInput,
-    answer_errors,
-)
-from shared.service.limits import BodySizeLimit
+from shared.service import http
 from shared.settings import ServiceSettings
 from shared.web import serve_docs, serve_static
 
@@ -139,15 +132,11 @@ class Service:
         api.add_api_route("/healthz", self._healthz, methods=["GET"], tags=["operations"])
         api.add_api_route(
             "/readyz", self._readyz, methods=["GET"], tags=["operations"], response_model=Readiness,
-            responses={503: {"model": Readiness, "description": "not ready", "headers": RETRY_AFTER_DOC}},
+            responses={503: {"model": Readiness, "description": "not ready", "headers": http.RETRY_AFTER_DOC}},
         )
         for router in spec.routers(self):
             api.include_router(router)
-        answer_errors(api)
-        # middleware added last runs first
-        api.add_middleware(RefuseUnstorableInput)
-        api.add_middleware(BodySizeLimit, limit_for=spec.request_limit or (lambda _: self.settings.max_request_bytes))
-        api.add_middleware(AnswerFailures)
+        http.install(api, limit_for=spec.request_limit or (lambda _: self.settings.max_request_bytes))
         return api
 
     @contextlib.asynccontextmanager
@@ -193,7 +182,7 @@ class Service:
         if all(checks.values()):
             return JSONResponse({"status": "ready", "checks": checks})
         return JSONResponse(
-            {"status": "not_ready", "checks": checks}, 503, headers={"Retry-After": str(RETRY_AFTER_SECONDS)}
+            {"status": "not_ready", "checks": checks}, 503, headers={"Retry-After": str(http.RETRY_AFTER_SECONDS)}
         )
 
     async def _kafka_ok(self) -> bool:

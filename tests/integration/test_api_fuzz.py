@@ -16,6 +16,7 @@ import sys
 import pytest
 
 from deploy.local.platform import LocalPlatform
+from shared.service.http import BIGINT_MAX
 from tests.integration.harness import new_uscc, townships_of
 
 pytestmark = pytest.mark.integration
@@ -82,7 +83,6 @@ def test_no_request_gets_a_server_error_and_every_answer_is_documented(platform,
 # ---- the causes of the 500s fuzzing found, one request each ------------------------------------
 
 NOWHERE = "7c1a3a59-9879-5d62-abc0-59665f266eec"  # no alert or case has this id: bodies are judged first
-BIGINT_MAX = 2**63 - 1
 
 
 def _detail(reply) -> dict:
