@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict
 
 
@@ -86,13 +87,17 @@ def _unauthorised(message: str) -> HTTPException:
     )
 
 
-def authenticate(request: Request) -> Principal:
+# Declared in each API's OpenAPI document: /docs offers to send the key, clients and fuzzers know it.
+_bearer = HTTPBearer(auto_error=False, description="the API key issued to a department, township or supervisor")
+
+
+def authenticate(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> Principal:
     """FastAPI dependency: the principal behind `Authorization: Bearer <key>`."""
-    header = request.headers.get("authorization", "")
-    scheme, _, presented = header.partition(" ")
-    if scheme.lower() != "bearer" or not presented:
+    if credentials is None:
         raise _unauthorised("缺少访问凭证：请在 Authorization 头中提供 Bearer 密钥")
-    principal = request.app.state.key_ring.principal(presented.strip())
+    principal = request.app.state.key_ring.principal(credentials.credentials)
     if principal is None:
         raise _unauthorised("访问凭证无效")
     return principal

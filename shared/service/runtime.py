@@ -15,15 +15,17 @@ import logging
 from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import sqlalchemy as sa
 import uvicorn
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse
 from faststream.kafka import KafkaBroker
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from faststream.specification import AsyncAPI
 from prometheus_client import REGISTRY, make_asgi_app
+from pydantic import BaseModel, Field
 
 from shared.auth import KeyRing
 from shared.contracts import Event
@@ -33,8 +35,9 @@ from shared.messaging.consumer import EventConsumer, Subscription
 from shared.messaging.outbox import OutboxDeadLetters, OutboxRelay
 from shared.messaging.producer import OutboxProducer
 from shared.observability import configure_logging
-from shared.service.limits import BodySizeLimit
+from shared.service import http
 from shared.settings import ServiceSettings
+from shared.web import serve_docs, serve_static
 
 log = logging.getLogger(__name__)
 VERSION = "0.1.0"
@@ -47,6 +50,11 @@ class Publication:
     topic: str
     event: type[Event]
     description: str = ""
+
+
+class Readiness(BaseModel):
+    status: Literal["ready", "not_ready"]
+    checks: dict[str, bool] = Field(description="kafka, database: whether each answers now")
 
 
 @dataclass
@@ -118,16 +126,22 @@ class Service:
             description=spec.description,
             version=VERSION,
             lifespan=self._lifespan,
+            docs_url=None,  # served from the app's own static files instead of a CDN (serve_docs)
+            redoc_url=None,
         )
         api.state.key_ring = KeyRing(self.settings.api_keys)
         api.state.service = self
         api.mount("/metrics", make_asgi_app(REGISTRY))
+        serve_static(api)
+        serve_docs(api)
         api.add_api_route("/healthz", self._healthz, methods=["GET"], tags=["operations"])
-        api.add_api_route("/readyz", self._readyz, methods=["GET"], tags=["operations"])
+        api.add_api_route(
+            "/readyz", self._readyz, methods=["GET"], tags=["operations"], response_model=Readiness,
+            responses={503: {"model": Readiness, "description": "not ready", "headers": http.RETRY_AFTER_DOC}},
+        )
         for router in spec.routers(self):
             api.include_router(router)
-        api.add_exception_handler(Exception, _internal_error)
-        api.add_middleware(BodySizeLimit, limit_for=spec.request_limit or (lambda _: self.settings.max_request_bytes))
+        http.install(api, limit_for=spec.request_limit or (lambda _: self.settings.max_request_bytes))
         return api
 
     @contextlib.asynccontextmanager
@@ -170,9 +184,10 @@ class Service:
     async def _readyz(self) -> JSONResponse:
         """Readiness: both the broker and the database answer now."""
         checks = {"kafka": await self._kafka_ok(), "database": await self._database_ok()}
-        ready = all(checks.values())
+        if all(checks.values()):
+            return JSONResponse({"status": "ready", "checks": checks})
         return JSONResponse(
-            {"status": "ready" if ready else "not_ready", "checks": checks}, status_code=200 if ready else 503
+            {"status": "not_ready", "checks": checks}, 503, headers={"Retry-After": str(http.RETRY_AFTER_SECONDS)}
         )
 
     async def _kafka_ok(self) -> bool:
@@ -194,11 +209,6 @@ class Service:
     def asyncapi(self) -> dict:
         spec = AsyncAPI(self.broker, title=f"bizpulse {self.name}", version=VERSION, description=self.spec.description)
         return spec.to_specification().to_jsonable()
-
-
-async def _internal_error(_: Request, exc: Exception) -> JSONResponse:
-    log.exception("unhandled error", exc_info=exc)
-    return JSONResponse(status_code=500, content={"code": "internal_error", "message": "服务内部错误，请稍后重试"})
 
 
 # A batch of 5,000 rows allocates a few containers per row: collecting the young generation every

@@ -9,9 +9,11 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from playwright.async_api import Browser
 
 from deploy.local.platform import LocalPlatform
 from shared.messaging.connection import KafkaConnection
+from tests.integration.browser import OfflinePage, chromium
 from tests.integration.harness import Api
 
 
@@ -51,3 +53,17 @@ def kafka(platform) -> KafkaConnection:
     return platform.kafka.admin
 
 
+@pytest.fixture(scope="session")
+async def browser() -> AsyncIterator[Browser]:
+    async with chromium() as browser:
+        yield browser
+
+
+@pytest.fixture
+async def offline_page(browser) -> AsyncIterator[OfflinePage]:
+    """A page in a fresh browser context (Chinese locale), reaching nothing beyond this machine."""
+    context = await browser.new_context(locale="zh-CN")
+    try:
+        yield await OfflinePage.open(context)
+    finally:
+        await context.close()

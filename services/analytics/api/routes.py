@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from shared.auth import Principal, Role, require_role
 from shared.contracts import SubmissionStatus
 from shared.service import Service
+from shared.service.http import DepartmentFilter, Paged, PeriodFilter, error_responses
 
 from services.analytics.domain.overview import overview
 from services.analytics.storage import repository
@@ -48,7 +49,7 @@ class Submission(BaseModel):
 
 
 def router(service: Service) -> APIRouter:
-    api = APIRouter(prefix="/v1", tags=["dashboard"])
+    api = APIRouter(prefix="/v1", tags=["dashboard"], responses=error_responses(401, 403, 422, 503))
 
     @api.get("/overview", response_model=Overview)
     async def get_overview(
@@ -64,12 +65,13 @@ def router(service: Service) -> APIRouter:
     @api.get("/timeliness", response_model=list[Submission])
     async def get_timeliness(
         _: Annotated[Principal, Depends(require_role(Role.SUPERVISOR))],
-        period: str | None = None,
-        department: str | None = None,
+        page: Paged,
+        period: PeriodFilter = None,
+        department: DepartmentFilter = None,
     ) -> list[Submission]:
         """报送及时性: each department's data per kind and period — on time, late or missing."""
         async with service.sessions() as session:
-            rows = await repository.list_submissions(session, period, department)
+            rows = await repository.list_submissions(session, period, department, page.limit, page.offset)
         return [Submission(**row) for row in rows]
 
     return api

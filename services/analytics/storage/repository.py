@@ -136,8 +136,13 @@ async def upsert_submissions(session: AsyncSession, rows: Sequence[dict]) -> Non
     )
 
 
-async def list_submissions(session: AsyncSession, period: str | None, department: str | None):
-    query = sa.select(submissions).order_by(submissions.c.period.desc(), submissions.c.department, submissions.c.kind)
+async def list_submissions(session: AsyncSession, period: str | None, department: str | None, limit: int, offset: int):
+    query = (
+        sa.select(submissions)
+        .order_by(submissions.c.period.desc(), submissions.c.department, submissions.c.kind)
+        .limit(limit)
+        .offset(offset)
+    )
     if period:
         query = query.where(submissions.c.period == period)
     if department:

@@ -13,6 +13,8 @@ from pydantic import BaseModel, Field
 from shared.contracts import Candidate, FeedbackAction, FeedbackPayload, FeedbackSubmitted
 from shared.messaging.outbox import UnitOfWork
 from shared.service import Service
+from shared.service.http import Paged, error_responses
+from shared.text import StorableText
 
 from services.feedback.api.access import AnyReader, TownshipPrincipal, not_found
 from services.feedback.domain.handling import TransitionRefused
@@ -42,27 +44,32 @@ class MatchCaseOut(BaseModel):
 
 class DecisionIn(BaseModel):
     action: Literal["link", "not_registered", "split"]
-    usccs: list[str] = Field(default_factory=list, max_length=50, description="link: one; split: two or more")
-    shares: list[float] | None = Field(default=None, description="split: each entity's part (default: equal)")
-    note: str = Field(max_length=2000, description="what was verified on site (required)")
+    usccs: list[Annotated[StorableText, Field(max_length=40)]] = Field(
+        default_factory=list, max_length=50, description="link: one; split: two or more"
+    )
+    shares: list[Annotated[float, Field(allow_inf_nan=False)]] | None = Field(
+        default=None, description="split: each entity's part (default: equal)"
+    )
+    note: StorableText = Field(max_length=2000, description="what was verified on site (required)")
 
 
 def router(service: Service) -> APIRouter:
-    api = APIRouter(prefix="/v1/match-cases", tags=["match cases"])
+    api = APIRouter(prefix="/v1/match-cases", tags=["match cases"], responses=error_responses(401, 403, 422, 503))
 
     @api.get("", response_model=list[MatchCaseOut])
     async def list_cases(
         principal: AnyReader,
+        page: Paged,
         status_: Annotated[CaseStatus | None, Query(alias="status")] = None,
-        limit: Annotated[int, Query(ge=1, le=500)] = 100,
-        offset: Annotated[int, Query(ge=0)] = 0,
     ) -> list[MatchCaseOut]:
         """Unmatched source keys of the caller's township, most recently updated first."""
         async with service.sessions() as session:
-            rows = await repository.list_match_cases(session, principal.township_prefix or "", status_, limit, offset)
+            rows = await repository.list_match_cases(
+                session, principal.township_prefix or "", status_, page.limit, page.offset
+            )
         return [MatchCaseOut(**row) for row in rows]
 
-    @api.get("/{case_id}", response_model=MatchCaseOut)
+    @api.get("/{case_id}", response_model=MatchCaseOut, responses=error_responses(404))
     async def get_case(case_id: uuid.UUID, principal: AnyReader) -> MatchCaseOut:
         async with service.sessions() as session:
             row = await repository.get_match_case(session, case_id)
@@ -70,7 +77,7 @@ def router(service: Service) -> APIRouter:
             raise not_found("case_not_found", "未找到该核实事项")
         return MatchCaseOut(**row)
 
-    @api.post("/{case_id}/decision", response_model=MatchCaseOut)
+    @api.post("/{case_id}/decision", response_model=MatchCaseOut, responses=error_responses(404, 409))
     async def decide_case(case_id: uuid.UUID, body: DecisionIn, principal: TownshipPrincipal) -> MatchCaseOut:
         """The township's verified answer; it applies to this source key's records now and later."""
         action = FeedbackAction(body.action)

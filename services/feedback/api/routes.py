@@ -13,6 +13,8 @@ from shared.auth import Principal
 from shared.contracts import FeedbackAction, FeedbackPayload, FeedbackSubmitted
 from shared.messaging.outbox import UnitOfWork
 from shared.service import Service
+from shared.service.http import Paged, error_responses
+from shared.text import StorableText
 
 from services.feedback.api.access import AnyReader, TownshipPrincipal, not_found
 from services.feedback.domain.handling import AlertStatus, TransitionRefused, apply
@@ -49,25 +51,28 @@ class AlertDetail(AlertOut):
 
 
 class FeedbackIn(BaseModel):
-    note: str = Field(default="", max_length=2000, description="what was verified or done (required to resolve)")
+    note: StorableText = Field(
+        default="", max_length=2000, description="what was verified or done (required to resolve)"
+    )
 
 
 def router(service: Service) -> APIRouter:
-    api = APIRouter(prefix="/v1/alerts", tags=["alerts"])
+    api = APIRouter(prefix="/v1/alerts", tags=["alerts"], responses=error_responses(401, 403, 422, 503))
 
     @api.get("", response_model=list[AlertOut])
     async def list_alerts(
         principal: AnyReader,
+        page: Paged,
         status_: Annotated[Literal["open", "acknowledged", "resolved"] | None, Query(alias="status")] = None,
-        limit: Annotated[int, Query(ge=1, le=500)] = 100,
-        offset: Annotated[int, Query(ge=0)] = 0,
     ) -> list[AlertOut]:
         """Alerts of the caller's township (a supervisor: of every township they oversee), newest first."""
         async with service.sessions() as session:
-            rows = await repository.list_alerts(session, principal.township_prefix or "", status_, limit, offset)
+            rows = await repository.list_alerts(
+                session, principal.township_prefix or "", status_, page.limit, page.offset
+            )
         return [AlertOut(**row) for row in rows]
 
-    @api.get("/{alert_id}", response_model=AlertDetail)
+    @api.get("/{alert_id}", response_model=AlertDetail, responses=error_responses(404))
     async def get_alert(alert_id: uuid.UUID, principal: AnyReader) -> AlertDetail:
         async with service.sessions() as session:
             row = await repository.get_alert(session, alert_id)
@@ -109,14 +114,14 @@ def router(service: Service) -> APIRouter:
         FEEDBACK.labels(action).inc()
         return AlertDetail(**updated, history=[ActionOut(**h) for h in history])
 
-    @api.post("/{alert_id}/acknowledge", response_model=AlertDetail)
+    @api.post("/{alert_id}/acknowledge", response_model=AlertDetail, responses=error_responses(404, 409))
     async def acknowledge(
         alert_id: uuid.UUID, principal: TownshipPrincipal, body: FeedbackIn | None = None
     ) -> AlertDetail:
         """签收: the township has seen the alert and takes it on."""
         return await handle(alert_id, FeedbackAction.ACKNOWLEDGE, body or FeedbackIn(), principal)
 
-    @api.post("/{alert_id}/resolve", response_model=AlertDetail)
+    @api.post("/{alert_id}/resolve", response_model=AlertDetail, responses=error_responses(404, 409))
     async def resolve(alert_id: uuid.UUID, body: FeedbackIn, principal: TownshipPrincipal) -> AlertDetail:
         """办结: verified on site and handled; the note says what was found and done."""
         return await handle(alert_id, FeedbackAction.RESOLVE, body, principal)

@@ -16,6 +16,7 @@ from shared.contracts import SubmissionStatus
 from shared.messaging.outbox import UnitOfWork
 from shared.records import RecordKind
 from shared.service import Service
+from shared.service.http import DepartmentFilter, Paged, PeriodFilter, error_responses
 
 from services.ingest.application import ImportReport, Intake, IntakeRefused
 from services.ingest.domain.rate_limit import TokenBuckets
@@ -82,7 +83,10 @@ Department = Annotated[Principal, Depends(require_role(Role.DEPARTMENT))]
 def router(service: Service, intake: Intake) -> APIRouter:
     settings: IngestSettings = service.settings  # type: ignore[assignment]
     buckets = TokenBuckets(settings.rate_limit_per_minute, settings.rate_limit_burst)
-    api = APIRouter(prefix="/v1", tags=["intake"])
+    api = APIRouter(prefix="/v1", tags=["intake"], responses=error_responses(401, 403, 422, 503))
+    kinds = sorted(intake.kinds)  # the registry's, declarations added to this process included
+    batch_schema = RecordBatch.model_json_schema()
+    batch_schema["properties"]["kind"]["enum"] = kinds
 
     def rate_limited(principal: Department) -> Principal:
         wait = buckets.take(principal.code)
@@ -115,8 +119,9 @@ def router(service: Service, intake: Intake) -> APIRouter:
     @api.post(
         "/records",
         response_model=ImportReply,
+        responses=error_responses(413, 429),
         openapi_extra={
-            "requestBody": {"required": True, "content": {"application/json": {"schema": RecordBatch.model_json_schema()}}}
+            "requestBody": {"required": True, "content": {"application/json": {"schema": batch_schema}}}
         },
     )
     async def submit_records(request: Request, principal: Submitter) -> ImportReply:
@@ -124,7 +129,8 @@ def router(service: Service, intake: Intake) -> APIRouter:
         try:  # parsed by pydantic-core straight from bytes: the hot path of every department's intake
             batch = RecordBatch.model_validate_json(await request.body())
         except ValidationError as exc:
-            raise RequestValidationError(exc.errors(include_url=False)) from None
+            errors = exc.errors(include_url=False)
+            raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in errors]) from None
         kind = kind_of(principal, batch.kind)
         if len(batch.records) > settings.max_rows_per_request:
             raise HTTPException(
@@ -138,11 +144,11 @@ def router(service: Service, intake: Intake) -> APIRouter:
             )
         return ImportReply.of(await import_chunk(kind, batch.records, batch.row_numbers, "http"))
 
-    @api.post("/uploads", response_model=ImportReply)
+    @api.post("/uploads", response_model=ImportReply, responses=error_responses(413, 429))
     async def upload_file(
         principal: Submitter,
         file: Annotated[UploadFile, File(description="CSV (UTF-8, GBK or GB18030) or XLSX, Chinese or field-name headers")],
-        kind: Annotated[str, Query(description="the record kind the file holds")],
+        kind: Annotated[str, Query(description="the record kind the file holds", json_schema_extra={"enum": kinds})],
     ) -> ImportReply:
         """Upload a department's exported spreadsheet; it is read and imported in chunks as it streams."""
         record_kind = kind_of(principal, kind)
@@ -163,8 +169,9 @@ def router(service: Service, intake: Intake) -> APIRouter:
     @api.get("/timeliness", response_model=list[Assessment])
     async def get_timeliness(
         principal: Annotated[Principal, Depends(require_role(Role.DEPARTMENT, Role.SUPERVISOR))],
-        period: str | None = None,
-        department: str | None = None,
+        page: Paged,
+        period: PeriodFilter = None,
+        department: DepartmentFilter = None,
     ) -> list[Assessment]:
         """On time / late / missing per department, kind and period. A department sees its own."""
         if principal.role is Role.DEPARTMENT:
@@ -172,7 +179,7 @@ def router(service: Service, intake: Intake) -> APIRouter:
                 raise forbidden("department_not_allowed", "只能查看本部门的报送情况")
             department = principal.code
         async with service.sessions() as session:
-            rows = await repository.list_assessments(session, department, period)
+            rows = await repository.list_assessments(session, department, period, page.limit, page.offset)
         return [
             Assessment(
                 department=r["department"], kind=r["kind"], period=r["period"], deadline=r["deadline"].isoformat(),

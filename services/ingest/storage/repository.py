@@ -85,8 +85,13 @@ async def save_assessment(session: AsyncSession, values: dict) -> bool:
     return changed.first() is not None
 
 
-async def list_assessments(session: AsyncSession, department: str | None, period: str | None):
-    query = sa.select(assessments).order_by(assessments.c.period.desc(), assessments.c.department, assessments.c.kind)
+async def list_assessments(session: AsyncSession, department: str | None, period: str | None, limit: int, offset: int):
+    query = (
+        sa.select(assessments)
+        .order_by(assessments.c.period.desc(), assessments.c.department, assessments.c.kind)
+        .limit(limit)
+        .offset(offset)
+    )
     if department:
         query = query.where(assessments.c.department == department)
     if period:
