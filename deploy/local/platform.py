@@ -7,6 +7,7 @@ what a developer runs.
 from __future__ import annotations
 
 import asyncio
+import secrets
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +17,15 @@ from deploy.local.infra import LocalKafka, LocalPostgres, free_port
 from deploy.local.processes import DEFAULT_PORTS, SERVICES, ServiceProcess, migrate
 from deploy.topics import provision
 from shared.messaging.connection import KafkaConnection
+
+
+def installation_secret(path: Path) -> str:
+    """A secret made once for this installation and kept beside its data (0600): the HMAC key must never
+    change while records hashed with it are stored, and must never be one anyone else knows."""
+    if not path.exists():
+        path.touch(mode=0o600)
+        path.write_text(secrets.token_urlsafe(32))
+    return path.read_text().strip()
 
 
 @dataclass
@@ -66,7 +76,8 @@ class LocalPlatform:
     def service_env(self, name: str) -> dict[str, str]:
         """A service process's configuration: with its own Kafka principal, and no other's password."""
         kafka = self.kafka_as(name)
-        return self._database_env() | {
+        secrets = {"BIZPULSE_HMAC_KEY": installation_secret(self.run_dir / "hmac.key")} if name == "ingest" else {}
+        return self._database_env() | secrets | {
             "BIZPULSE_KAFKA_BOOTSTRAP": kafka.bootstrap,
             "BIZPULSE_KAFKA_SECURITY_PROTOCOL": kafka.security_protocol,
             "BIZPULSE_KAFKA_USERNAME": kafka.username,

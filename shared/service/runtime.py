@@ -68,6 +68,7 @@ class ServiceSpec:
     routers: Callable[[Service], Sequence[APIRouter]] = lambda _: ()
     background: Callable[[Service], Sequence[Callable[[], Coroutine]]] = lambda _: ()
     request_limit: Callable[[str], int] | None = None  # bytes allowed per request path
+    preflight: Callable[[], None] = lambda: None  # refuses to run (SystemExit with the reason) when misconfigured
 
 
 class Service:
@@ -244,6 +245,7 @@ def main(build: Callable[[], ServiceSpec]) -> None:
         document = json.dumps(Service(spec).asyncapi(), indent=2, ensure_ascii=False, sort_keys=True) + "\n"
         Path(args.path).write_text(document) if args.path else print(document, end="")
     else:
+        spec.preflight()
         service = Service(spec)
         uvicorn.run(
             service.api,

@@ -2,11 +2,15 @@
 to copy to its dead-letter topic, a database that crashes and recovers under load."""
 
 import asyncio
+import os
+import subprocess
+import sys
 import uuid
 
 import orjson
 import pytest
 
+from deploy.local.infra import REPO_ROOT
 from deploy.topics import ensure_topics
 from shared import topics
 from shared.topics import TopicSpec
@@ -177,3 +181,15 @@ async def test_a_tax_refund_is_accepted_and_a_month_of_net_refund_with_power_rai
     alert = next(json_value(m)["payload"] for m in messages if json_value(m)["payload"].get("uscc") == code)
     assert alert["rule"] == "power_without_tax" and alert["facts"]["tax_amount"] == -300.0
     assert "净退税" in alert["message_zh"]
+
+
+@pytest.mark.parametrize("key", ["", "bizpulse-dev-only-key"])
+def test_ingest_refuses_to_run_without_a_secret_key_of_its_own(platform, key):
+    """The development key once shipped with the code turned masked mobiles back into raw numbers in 0.2 s."""
+    env = {**platform.service_env("ingest"), "BIZPULSE_HMAC_KEY": key, "BIZPULSE_HTTP_PORT": "0"}
+    if not key:
+        del env["BIZPULSE_HMAC_KEY"]
+    result = subprocess.run([sys.executable, "-m", "services.ingest"], cwd=REPO_ROOT, env={**os.environ, **env},
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0
+    assert "BIZPULSE_HMAC_KEY" in result.stderr

@@ -128,7 +128,7 @@ def test_compose_points_services_at_the_compose_kafka_and_postgres(name):
 
 
 def test_compose_requires_a_real_hmac_key():
-    # A default here would ship the dev key (IngestSettings.hmac_key) to production.
+    # A default here would be a key anyone can read: ingest refuses published keys and needs one.
     assert compose()["ingest"]["environment"]["BIZPULSE_HMAC_KEY"].startswith("${BIZPULSE_HMAC_KEY:?")
 
 

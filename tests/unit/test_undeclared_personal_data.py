@@ -103,3 +103,27 @@ def test_a_persons_account_links_to_the_individual_business_registered_under_the
     index.upsert(RegisteredEntity("92445202MA00000044", None, "张*", "", "445202001", "active", name_hash=keyed_hash(KEY, "张伟")))
     both = link(_record(keyed_hash(KEY, "张伟")), index, Thresholds())
     assert isinstance(both, Unlinked) and {c.entity.uscc for c in both.candidates[:2]} == {"92445202MA00000011", "92445202MA00000044"}
+
+
+def test_ingest_takes_only_a_secret_key_made_for_its_installation():
+    from pydantic import ValidationError
+
+    from services.ingest.settings import IngestSettings
+
+    for published in ("bizpulse-dev-only-key", "short"):
+        with pytest.raises(ValidationError, match="BIZPULSE_HMAC_KEY"):
+            IngestSettings(hmac_key=published)
+    with pytest.raises(SystemExit, match="BIZPULSE_HMAC_KEY is not set"):
+        IngestSettings(hmac_key=None).require_hmac_key()
+    IngestSettings(hmac_key="k" * 32).require_hmac_key()
+
+
+def test_the_local_platform_keeps_one_key_per_installation(tmp_path):
+    import stat
+
+    from deploy.local.platform import installation_secret
+
+    key = installation_secret(tmp_path / "hmac.key")
+    assert len(key) >= 32 and installation_secret(tmp_path / "hmac.key") == key  # the same on every start
+    assert stat.S_IMODE((tmp_path / "hmac.key").stat().st_mode) == 0o600
+    assert installation_secret(tmp_path / "another-installation.key") != key
