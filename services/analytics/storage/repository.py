@@ -43,27 +43,41 @@ async def upsert_entities(session: AsyncSession, rows: Sequence[dict]) -> None:
 
 
 async def upsert_records(session: AsyncSession, rows: Sequence[dict]) -> None:
-    """Rows carry the match_rank they prove; the stored rank only ever goes up."""
+    """Rows carry the match_rank they prove. Within one version of a record the rank only goes up
+    (its import and its match arrive on different topics, in either order); a newer version (a
+    correction) replaces what the older one said: its township, its link, its rank."""
     if not rows:
         return
     merged: dict = {}
     for row in rows:
         current = merged.get(row["record_id"])
-        if current is None:
+        if current is None or row["version"] > current["version"]:
             merged[row["record_id"]] = row
-        else:
+        elif row["version"] == current["version"]:
+            proves_more = row["match_rank"] > current["match_rank"]  # a link names the entity the record is about
             merged[row["record_id"]] = {
-                **(row if row["version"] >= current["version"] else current),
-                "match_rank": max(row["match_rank"], current["match_rank"]),
+                **current, "match_rank": max(row["match_rank"], current["match_rank"]),
+                "uscc": (row["uscc"] or current["uscc"]) if proves_more else (current["uscc"] or row["uscc"]),
             }
     stmt = insert(records)
+    t, new = records.c, stmt.excluded
+    newer, same = new.version > t.version, new.version == t.version
     await session.execute(
         stmt.on_conflict_do_update(
-            index_elements=[records.c.record_id],
+            index_elements=[t.record_id],
             set_={
-                "version": sa.func.greatest(records.c.version, stmt.excluded.version),
-                "match_rank": sa.func.greatest(records.c.match_rank, stmt.excluded.match_rank),
-                "uscc": sa.func.coalesce(records.c.uscc, stmt.excluded.uscc),
+                "version": sa.func.greatest(t.version, new.version),
+                "township_code": sa.case((newer, new.township_code), else_=t.township_code),
+                "period": sa.case((newer, new.period), else_=t.period),
+                "match_rank": sa.case(
+                    (newer, new.match_rank), (same, sa.func.greatest(t.match_rank, new.match_rank)), else_=t.match_rank
+                ),
+                "uscc": sa.case(
+                    (newer, new.uscc),
+                    (same & (new.match_rank > t.match_rank), sa.func.coalesce(new.uscc, t.uscc)),
+                    (same, sa.func.coalesce(t.uscc, new.uscc)),
+                    else_=t.uscc,
+                ),
             },
         ),
         list(merged.values()),

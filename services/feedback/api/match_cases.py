@@ -11,6 +11,7 @@ from fastapi import APIRouter, HTTPException, Query, status
 from pydantic import BaseModel, Field
 
 from shared.contracts import Candidate, FeedbackAction, FeedbackPayload, FeedbackSubmitted
+from shared.reference import township as township_of
 from shared.messaging.outbox import UnitOfWork
 from shared.service import Service
 from shared.service.http import Paged, error_responses
@@ -42,6 +43,35 @@ class MatchCaseOut(BaseModel):
     updated_at: datetime
 
 
+class CaseMoveOut(BaseModel):
+    """A case that followed its source key's newest record into another township."""
+
+    case_id: uuid.UUID
+    from_township_code: str
+    to_township_code: str
+    moved_at: datetime
+    message_zh: str
+
+
+class MovedCaseOut(CaseMoveOut):
+    department: str
+    kind: str
+
+
+class MatchCaseDetail(MatchCaseOut):
+    moves: list[CaseMoveOut] = Field(description="the townships the case was in before, oldest first")
+
+
+def township_label(code: str) -> str:
+    known = township_of(code)
+    return f"{known.division_name}{known.name}（{code}）" if known else code
+
+
+def _move(row) -> dict:
+    return {**row, "message_zh": f"该用户号的最新记录属于{township_label(row['to_township_code'])}，"
+                                 f"核实事项已由{township_label(row['from_township_code'])}转至该乡镇（街道）"}
+
+
 class DecisionIn(BaseModel):
     action: Literal["link", "not_registered", "split"]
     usccs: list[Annotated[StorableText, Field(max_length=40)]] = Field(
@@ -69,13 +99,22 @@ def router(service: Service) -> APIRouter:
             )
         return [MatchCaseOut(**row) for row in rows]
 
-    @api.get("/{case_id}", response_model=MatchCaseOut, responses=error_responses(404))
-    async def get_case(case_id: uuid.UUID, principal: AnyReader) -> MatchCaseOut:
+    @api.get("/moves", response_model=list[MovedCaseOut])
+    async def list_moves(principal: AnyReader, page: Paged) -> list[MovedCaseOut]:
+        """Cases that left the caller's township for another, or came to it, newest first. The
+        township a case left sees only where it went: its records now belong to the other."""
+        async with service.sessions() as session:
+            rows = await repository.moves_of(session, principal.township_prefix or "", page.limit, page.offset)
+        return [MovedCaseOut(**_move(row)) for row in rows]
+
+    @api.get("/{case_id}", response_model=MatchCaseDetail, responses=error_responses(404))
+    async def get_case(case_id: uuid.UUID, principal: AnyReader) -> MatchCaseDetail:
         async with service.sessions() as session:
             row = await repository.get_match_case(session, case_id)
-        if row is None or not principal.can_see_township(row["township_code"]):
-            raise not_found("case_not_found", "未找到该核实事项")
-        return MatchCaseOut(**row)
+            if row is None or not principal.can_see_township(row["township_code"]):
+                raise not_found("case_not_found", "未找到该核实事项")
+            moves = await repository.moves_of_case(session, case_id)
+        return MatchCaseDetail(**row, moves=[CaseMoveOut(**_move(m)) for m in moves])
 
     @api.post("/{case_id}/decision", response_model=MatchCaseOut, responses=error_responses(404, 409))
     async def decide_case(case_id: uuid.UUID, body: DecisionIn, principal: TownshipPrincipal) -> MatchCaseOut:

@@ -2,13 +2,20 @@
 
 A case is per source key (户号, 纳税人识别号), not per record: the decision applies to every
 record of that key, past and future, so the township answers each question once.
+
+A case and everything in it belongs to exactly one township at a time: the township of its newest
+record (by period, then arrival). When a newer record places the key in another township (the
+account moved, or the department corrected it), the whole case moves there — the old township
+no longer sees its records or may decide it — and the move is recorded for both to see.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import math
 import uuid
+from datetime import datetime
 
 from shared import ids, uscc
 from shared.contracts import FeedbackAction, MatchDecision, MatchFailureReason
@@ -63,3 +70,72 @@ def decide(
     else:
         shares = []
     return MatchDecision(department=department, source_key=source_key, usccs=codes, shares=shares)
+
+
+@dataclasses.dataclass(frozen=True)
+class Failure:
+    """One record the matcher sent for review, as its case sees it."""
+
+    township_code: str
+    basis: str  # how new the record is: its period, then its arrival ("2026-10|2026-11-03T08:00:00+00:00")
+    record_id: str
+    details: dict  # name, reason, message_zh, candidates: shown as the case's
+    occurred_at: datetime
+
+
+@dataclasses.dataclass(frozen=True)
+class Case:
+    case_id: uuid.UUID
+    township_code: str
+    township_basis: str
+    department: str
+    kind: str
+    source_key: str
+    details: dict
+    record_ids: tuple[str, ...]
+    status: CaseStatus
+    opened_at: datetime
+    updated_at: datetime
+
+
+@dataclasses.dataclass(frozen=True)
+class Move:
+    case_id: uuid.UUID
+    from_township_code: str
+    to_township_code: str
+    record_id: str  # the record that placed the key in its new township
+    moved_at: datetime
+
+
+def basis(period: str | None, received_at: datetime) -> str:
+    return f"{period or ''}|{received_at.isoformat()}"
+
+
+def follow(case: Case | None, failures: list[Failure], *, department: str, kind: str, source_key: str) -> tuple[Case, list[Move]]:
+    """The case after these failures of its source key arrived, and the moves they caused.
+
+    A newer record joins the case and reopens it (the matcher sends a record for review again only
+    when the township's decision could not be applied), except one that was on its way before the
+    decision; the case's township and what it shows follow its newest record."""
+    moves: list[Move] = []
+    for failure in failures:
+        if case is None:
+            case = Case(
+                case_id(department, source_key), failure.township_code, failure.basis, department, kind, source_key,
+                failure.details, (failure.record_id,), CaseStatus.OPEN, failure.occurred_at, failure.occurred_at,
+            )
+            continue
+        late = case.status is CaseStatus.DECIDED and failure.occurred_at <= case.updated_at
+        changes: dict = {
+            "record_ids": tuple(sorted({*case.record_ids, failure.record_id})),
+            "status": case.status if late else CaseStatus.OPEN,
+            "updated_at": max(case.updated_at, failure.occurred_at),
+        }
+        if failure.basis >= case.township_basis:
+            changes |= {"township_code": failure.township_code, "township_basis": failure.basis, "details": failure.details}
+            if failure.township_code != case.township_code:
+                moves.append(Move(case.case_id, case.township_code, failure.township_code, failure.record_id,
+                                  failure.occurred_at))
+        case = dataclasses.replace(case, **changes)
+    assert case is not None, "follow() needs at least one failure"
+    return case, moves

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Sequence
 
@@ -10,8 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shared.contracts import AnomalyDetected, FeedbackPayload, MatchFailed
 from shared.records import record_name
 
-from services.feedback.domain import match_cases as match_cases_domain
-from services.feedback.storage.tables import actions, alerts, match_cases
+from services.feedback.domain import match_cases as domain
+from services.feedback.storage.tables import actions, alerts, case_moves, match_cases
 
 
 async def add_alerts(session: AsyncSession, events: Sequence[AnomalyDetected]) -> None:
@@ -84,47 +85,79 @@ async def history(session: AsyncSession, alert_id: uuid.UUID):
 
 
 async def open_match_cases(session: AsyncSession, events: Sequence[MatchFailed]) -> None:
-    """A case per source key; a newer record of the key joins it and reopens it (the matcher sends
-    a record for review again only when the township's decision could not be applied)."""
-    cases: dict[uuid.UUID, dict] = {}
+    """A case per source key (see `domain.match_cases.follow`): its records, its township, and the
+    moves between townships, read and written under the case's row lock."""
+    failures: dict[uuid.UUID, list[MatchFailed]] = {}
     for e in events:
-        p = e.payload
-        key = match_cases_domain.case_id(p.record.department, p.record.source_key)
-        case = cases.setdefault(key, {
-            "case_id": key, "township_code": p.township_code, "department": p.record.department,
-            "kind": p.record.kind, "source_key": p.record.source_key, "record_ids": [],
-            "status": match_cases_domain.CaseStatus.OPEN, "opened_at": e.occurred_at,
-        })
-        case |= {
-            "name": record_name(p.record.data), "reason": p.reason, "message_zh": p.message_zh,
-            "candidates": [c.model_dump(mode="json") for c in p.candidates], "updated_at": e.occurred_at,
-        }
-        case["record_ids"] = sorted({*case["record_ids"], str(p.record.record_id)})
-    if not cases:
+        failures.setdefault(domain.case_id(e.payload.record.department, e.payload.record.source_key), []).append(e)
+    if not failures:
         return
-    stmt = insert(match_cases)
     t = match_cases
+    held = {
+        row.case_id: row for row in
+        (await session.execute(sa.select(t).where(t.c.case_id.in_(failures)).order_by(t.c.case_id).with_for_update())).all()
+    }
+    cases, moves = [], []
+    for key, its_failures in failures.items():
+        record = its_failures[0].payload.record
+        case, moved = domain.follow(
+            _case(held[key]) if key in held else None, [_failure(e) for e in its_failures],
+            department=record.department, kind=record.kind, source_key=record.source_key,
+        )
+        cases.append(_row(case))
+        moves += [dataclasses.asdict(m) for m in moved]
+    stmt = insert(t)
     await session.execute(
-        stmt.on_conflict_do_update(
-            index_elements=[t.c.case_id],
-            set_={
-                "name": stmt.excluded.name, "reason": stmt.excluded.reason, "message_zh": stmt.excluded.message_zh,
-                "candidates": stmt.excluded.candidates,
-                # records already on their way before the decision do not reopen it
-                "status": sa.case(
-                    (sa.and_(t.c.status == match_cases_domain.CaseStatus.DECIDED,
-                             stmt.excluded.updated_at <= t.c.updated_at), t.c.status),
-                    else_=stmt.excluded.status,
-                ),
-                "updated_at": sa.func.greatest(t.c.updated_at, stmt.excluded.updated_at),
-                "record_ids": sa.literal_column(
-                    "(SELECT jsonb_agg(DISTINCT id ORDER BY id)"
-                    " FROM jsonb_array_elements_text(match_cases.record_ids || excluded.record_ids) AS id)"
-                ),
-            },
-        ),
-        list(cases.values()),
+        stmt.on_conflict_do_update(index_elements=[t.c.case_id], set_={c: stmt.excluded[c] for c in cases[0] if c != "case_id"}),
+        cases,
     )
+    if moves:
+        await session.execute(sa.insert(case_moves), moves)
+
+
+def _failure(event: MatchFailed) -> domain.Failure:
+    p = event.payload
+    return domain.Failure(
+        township_code=p.township_code,
+        basis=domain.basis(p.record.period, p.record.received_at),
+        record_id=str(p.record.record_id),
+        details={"name": record_name(p.record.data), "reason": p.reason, "message_zh": p.message_zh,
+                 "candidates": [c.model_dump(mode="json") for c in p.candidates]},
+        occurred_at=event.occurred_at,
+    )
+
+
+_DETAILS = ("name", "reason", "message_zh", "candidates")
+
+
+def _case(row) -> domain.Case:
+    return domain.Case(
+        case_id=row.case_id, township_code=row.township_code, township_basis=row.township_basis,
+        department=row.department, kind=row.kind, source_key=row.source_key,
+        details={k: getattr(row, k) for k in _DETAILS}, record_ids=tuple(row.record_ids),
+        status=domain.CaseStatus(row.status), opened_at=row.opened_at, updated_at=row.updated_at,
+    )
+
+
+def _row(case: domain.Case) -> dict:
+    row = dataclasses.asdict(case)
+    return {**{k: v for k, v in row.items() if k != "details"}, **case.details, "record_ids": list(case.record_ids)}
+
+
+async def moves_of(session: AsyncSession, township_prefix: str, limit: int, offset: int):
+    """Moves into or out of the area: each township sees that a case left it, and for where."""
+    m = case_moves
+    query = (
+        sa.select(m, match_cases.c.department, match_cases.c.kind).join(match_cases, match_cases.c.case_id == m.c.case_id)
+        .where(sa.or_(m.c.from_township_code.startswith(township_prefix), m.c.to_township_code.startswith(township_prefix)))
+        .order_by(m.c.moved_at.desc(), m.c.case_id).limit(limit).offset(offset)
+    )
+    return (await session.execute(query)).mappings().all()
+
+
+async def moves_of_case(session: AsyncSession, case_id: uuid.UUID):
+    m = case_moves
+    return (await session.execute(sa.select(m).where(m.c.case_id == case_id).order_by(m.c.moved_at))).mappings().all()
 
 
 async def list_match_cases(session: AsyncSession, township_prefix: str, status: str | None, limit: int, offset: int):
@@ -147,6 +180,6 @@ async def record_match_decision(session: AsyncSession, feedback: FeedbackPayload
     await session.execute(
         sa.update(match_cases)
         .where(match_cases.c.case_id == feedback.alert_id)
-        .values(status=match_cases_domain.CaseStatus.DECIDED, updated_at=feedback.submitted_at)
+        .values(status=domain.CaseStatus.DECIDED, updated_at=feedback.submitted_at)
     )
     await log_action(session, feedback)

@@ -55,5 +55,22 @@ match_cases = sa.Table(
     sa.Column("status", sa.Text, nullable=False),
     sa.Column("opened_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    # how new the record is that placed the case in its township: period, then arrival
+    sa.Column("township_basis", sa.Text, nullable=False, server_default=""),
     sa.Index("match_cases_by_township_status", "township_code", "status"),
+)
+
+# a case that followed its source key's newest record into another township: shown to both
+case_moves = sa.Table(
+    "case_moves",
+    metadata,
+    sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
+    sa.Column("case_id", sa.Uuid, nullable=False),
+    sa.Column("record_id", sa.Text, nullable=False),
+    sa.Column("from_township_code", sa.Text, nullable=False),
+    sa.Column("to_township_code", sa.Text, nullable=False),
+    sa.Column("moved_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Index("case_moves_by_case", "case_id"),
+    sa.Index("case_moves_from", "from_township_code"),
+    sa.Index("case_moves_to", "to_township_code"),
 )
