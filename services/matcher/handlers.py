@@ -8,7 +8,6 @@ from collections import Counter
 
 from shared import topics
 from shared.contracts import (
-    Candidate as CandidateOut,
     Event,
     FeedbackSubmitted,
     ImportedRecord,
@@ -27,7 +26,7 @@ from shared.service.runtime import freeze_heap
 from services.matcher.domain import cases
 from services.matcher.domain.decision import Thresholds
 from services.matcher.domain.index import EntityIndex, RegisteredEntity
-from services.matcher.domain.matching import LearnedLink, Linked, Shared, Unlinked, link
+from services.matcher.domain.matching import LearnedLink, Linked, Shared, Unlinked, link, shown, significant
 from services.matcher.storage import repository
 from services.matcher.telemetry import CASES, LEARNED, OUTCOMES, REGISTRY_SIZE, decision_seconds_of, score_of
 
@@ -144,7 +143,7 @@ class MatcherHandlers:
                     entity_name=part.entity.name,
                     entity_township_code=part.entity.township_code,
                     method=part.method,
-                    score=round(part.score, 4),
+                    score=significant(part.score),
                     explanation=part.explanation,
                     share=part.share,
                     cases=found,
@@ -170,13 +169,7 @@ class MatcherHandlers:
                 reason=decision.reason,
                 township_code=record.township_code,
                 message_zh=decision.message_zh,
-                candidates=[
-                    CandidateOut(
-                        uscc=c.entity.uscc, name=c.entity.name, score=round(c.score, 4), explanation=c.explanation
-                    )
-                    for c in decision.candidates[:5]
-                    if c.entity.uscc
-                ],
+                candidates=shown(decision.candidates),
                 cases=found,
             ),
             producer=PRODUCER,

@@ -152,10 +152,19 @@ class MatchCase(enum.StrEnum):
 
 
 class Candidate(_Frozen):
+    """An entity that came close to an unlinked record, and why."""
+
     uscc: str
     name: str
-    score: float
-    explanation: dict[str, float] = Field(default_factory=dict)
+    score: float = Field(
+        description="the probability that the record is this entity's, among the candidates and the chance that "
+        "it is none of them (three significant digits: a weak candidate is small, never rounded to zero)"
+    )
+    explanation: dict[str, float] = Field(default_factory=dict, description="the parts compared, each 0–1")
+    evidence_bits: float | None = Field(
+        None, description="the evidence for this entity in bits (log2 of the likelihood ratio); "
+        "comparable across records where the score, a share among candidates, is not"
+    )
 
 
 class RecordMatchedPayload(_Frozen):

@@ -7,7 +7,7 @@ import pytest
 
 from services.matcher.domain.decision import Thresholds
 from services.matcher.domain.index import EntityIndex, RegisteredEntity
-from services.matcher.domain.matching import Linked, Unlinked, link
+from services.matcher.domain.matching import Linked, Unlinked, link, shown, significant
 from shared import uscc
 from shared.contracts import ImportedRecord, MatchFailureReason, MatchMethod
 
@@ -122,3 +122,21 @@ def test_a_slip_in_the_first_17_characters_is_found_by_the_name_not_by_the_check
     assert not uscc.is_valid(slipped)
     decision = link(_record(slipped, account_name=REGISTERED.name), local, Thresholds())
     assert isinstance(decision, Linked) and decision.entity == REGISTERED, decision
+
+
+def test_a_weak_candidate_shows_its_score_and_evidence_not_zero(index):
+    """Before: candidates went out as round(score, 4), so every weak one said 0.0 while its
+    explanation showed a similar name; a township could not tell a near miss from noise."""
+    # the name 80 % alike, in another county: so weak that round(score, 4) made it 0.0
+    decision = link(_record(None, account_name="揭阳市新兴塑料贸易有限公司", address="榕城区某路1号"), index, Thresholds())
+    assert isinstance(decision, Unlinked)
+    (candidate,) = [c for c in shown(decision.candidates) if c.uscc == OTHER.uscc]
+    assert 0 < candidate.score < 0.00005  # a real probability, small, but not zero
+    assert candidate.score == float(f"{decision.candidates[0].score:.3g}")
+    assert candidate.explanation["name"] >= 0.8 and candidate.evidence_bits is not None
+    assert candidate.evidence_bits == round(decision.candidates[0].evidence_bits, 2) < 11  # below "none of them"
+
+
+@pytest.mark.parametrize(("score", "expected"), [(0.0000213456, 0.0000213), (0.98765, 0.988), (1.0, 1.0), (0.0, 0.0)])
+def test_scores_keep_three_significant_digits(score, expected):
+    assert significant(score) == expected

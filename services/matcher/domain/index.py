@@ -114,8 +114,9 @@ class RegisteredEntity:
 @dataclass(frozen=True, slots=True)
 class Candidate:
     entity: RegisteredEntity
-    score: float
+    score: float  # its share of the odds among the scored candidates and "none of them"
     explanation: dict[str, float]
+    evidence_bits: float = 0.0  # the evidence for it, in bits (the parts' weights added up)
 
 
 class NameParts(Protocol):
@@ -289,7 +290,7 @@ class EntityIndex:
         return [
             Candidate(self._entity[i], 2 ** (bits - top) / total,
                       {"name": float(self._entity[i].name_hash == name_hash), **parts} if name_hash
-                      else _explain(query.core, core, parts))
+                      else _explain(query.core, core, parts), bits)
             for bits, i, core, parts in heapq.nlargest(limit, weighed, key=lambda w: w[0])
         ]
 

@@ -7,9 +7,10 @@ see why a record was linked — or why it was not and which entities came closes
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
-from shared import records, uscc
+from shared import contracts, records, uscc
 from shared.contracts import FeedbackAction, ImportedRecord, MatchFailureReason, MatchMethod
 
 from services.matcher.domain.decision import Outcome, Thresholds, decide
@@ -62,6 +63,25 @@ class Unlinked:
     reason: MatchFailureReason
     message_zh: str
     candidates: list[Candidate]
+
+
+def significant(score: float, digits: int = 3) -> float:
+    """A score as people read it: a weak candidate's 0.0000213 stays 0.0000213, not 0.0."""
+    if score == 0 or not math.isfinite(score):
+        return score
+    return round(score, digits - 1 - math.floor(math.log10(abs(score))))
+
+
+def shown(candidates: list[Candidate], limit: int = SHOWN_CANDIDATES) -> list[contracts.Candidate]:
+    """The candidates a township sees for an unlinked record, with their score and its evidence."""
+    return [
+        contracts.Candidate(
+            uscc=c.entity.uscc, name=c.entity.name, score=significant(c.score), explanation=c.explanation,
+            evidence_bits=round(c.evidence_bits, 2),
+        )
+        for c in candidates[:limit]
+        if c.entity.uscc
+    ]
 
 
 def record_name(record: ImportedRecord) -> str:
