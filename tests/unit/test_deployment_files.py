@@ -132,6 +132,11 @@ def test_compose_requires_a_real_hmac_key():
     assert compose()["ingest"]["environment"]["BIZPULSE_HMAC_KEY"].startswith("${BIZPULSE_HMAC_KEY:?")
 
 
+def test_compose_has_no_default_database_password():
+    # before: POSTGRES_PASSWORD was "bizpulse", the same in every installation
+    assert compose()["postgres"]["environment"]["POSTGRES_PASSWORD"] == "${BIZPULSE_DB_PASSWORD:?set a database password}"
+
+
 def test_compose_scaled_services_publish_no_host_port():
     services = compose()
     for name in ("matcher", "alerting"):
