@@ -170,3 +170,16 @@ async def test_a_declared_integer_beyond_any_column_is_a_rejected_row(api):
     assert reply.status_code == 200, reply.text
     assert (reply.json()["accepted"], reply.json()["rejected"]) == (0, 1)
     assert [e["field"] for e in reply.json()["errors"]] == ["inspections"]
+
+
+async def test_shares_json_cannot_carry_are_refused_before_a_decision_is_taken(api, platform):
+    """Before: NaN shares were accepted with 200, then every consumer dead-lettered the decision
+    and the case could never be decided again."""
+    township = {"Authorization": f"Bearer {platform.credentials.townships[townships_of('445202')[0]]}",
+                "Content-Type": "application/json"}
+    a, b = new_uscc("445202"), new_uscc("445202")
+    for share in (b"NaN", b"Infinity", b"-Infinity"):
+        body = b'{"action": "split", "usccs": ["%s", "%s"], "shares": [%s, 0.5], "note": "x"}' % (a.encode(), b.encode(), share)
+        reply = await api.client.post(f"{platform.url('feedback')}/v1/match-cases/{NOWHERE}/decision", content=body,
+                                      headers=township)
+        assert _field_errors(reply) == [(["body", "shares", 0], "number_not_finite")], (share, reply.text)
