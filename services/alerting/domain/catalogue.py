@@ -303,9 +303,12 @@ def long_term_suspension(p: LongTermSuspensionParams, c: Case) -> Hit | None:
     business the register still counts. Months without a record count as nothing."""
     if c.history.entity.status != "active" or not c.closure.covers(TAX, POWER):
         return None
-    months = [c.history.month(shift(c.period, -k)) for k in range(p.months)]
-    if any((m.kwh or 0.0) > p.max_kwh or (m.tax or 0.0) > p.max_tax for m in months):
-        return None
+    months = []
+    for k in range(p.months):  # newest first: most businesses are active this month, and done
+        month = c.history.month(shift(c.period, -k))
+        if (month.kwh or 0.0) > p.max_kwh or (month.tax or 0.0) > p.max_tax:
+            return None
+        months.append(month)
     first = shift(c.period, 1 - p.months)
     kwh, tax = sum(m.kwh or 0.0 for m in months), sum(m.tax or 0.0 for m in months)
     missing = c.closure.missing_of(TAX, POWER)

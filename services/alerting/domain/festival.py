@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import csv
 from datetime import date, timedelta
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from services.alerting.domain.history import month_of, shift
@@ -42,6 +42,7 @@ def festival_month(year: int) -> str:
     return month_of(spring_festival(year))
 
 
+@lru_cache(maxsize=4096)
 def year_on_year_base(period: str) -> str:
     """The month a period is compared with a year earlier: in January/February, the festival month
     with last year's festival month and the other with the other."""
@@ -54,6 +55,7 @@ def year_on_year_base(period: str) -> str:
     return f"{year - 1}-02" if last_festival.endswith("-01") else f"{year - 1}-01"
 
 
+@lru_cache(maxsize=4096)
 def touched_by_festival(period: str, days_before: int, days_after: int) -> bool:
     """Whether a month overlaps its year's festival shutdown, `days_before` to `days_after` the day
     (the festival falls from January 21 to February 20, so a shutdown stays within its year)."""

@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 from types import MappingProxyType
 
 TAX = "tax"
@@ -111,6 +112,7 @@ class Population:
 EMPTY_POPULATION = Population()
 
 
+@lru_cache(maxsize=4096)  # a city has a few hundred distinct codes; rules ask per entity-month
 def division(industry_code: str | None) -> str | None:
     """The GB/T 4754 大类 as 门类 letter + two digits ("1311", "C1311", "C13" → "C13")."""
     if not industry_code:
@@ -123,6 +125,7 @@ def division(industry_code: str | None) -> str | None:
     return None if section is None else f"{section}{digits[:2]}"
 
 
+@lru_cache(maxsize=65536)  # a backtest asks the same few hundred periods millions of times
 def shift(period: str, months: int) -> str:
     """The month `months` after (before, when negative) a "YYYY-MM" period."""
     index = int(period[:4]) * 12 + int(period[5:7]) - 1 + months
