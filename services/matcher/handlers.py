@@ -14,6 +14,7 @@ from shared.contracts import (
     MatchFailed,
     MatchFailureReason,
     MatchFailedPayload,
+    MatchMethod,
     RecordImported,
     RecordMatched,
     RecordMatchedPayload,
@@ -48,9 +49,9 @@ class MatcherHandlers:
     async def on_record_imported(self, events: list[RecordImported], uow: UnitOfWork) -> None:
         await self._catch_up(uow)
         # the registry is keyed by USCC; entities known only by their old registration number are not linkable yet
-        registrations = [(_entity(e), e.payload.version) for e in events if e.payload.kind == "registration" and e.payload.uscc]
-        await repository.upsert_entities(uow.session, registrations)
-        for entity, _ in registrations:
+        registrations = [(e, _entity(e)) for e in events if e.payload.kind == "registration" and e.payload.uscc]
+        await repository.upsert_entities(uow.session, [(entity, e.payload.version) for e, entity in registrations])
+        for _, entity in registrations:
             self._index.upsert(entity)
         REGISTRY_SIZE.set(len(self._index))
         records = [e for e in events if e.payload.kind != "registration"]
@@ -66,7 +67,10 @@ class MatcherHandlers:
                 for event, decision in decided
             ]
             await repository.hold_pending(uow.session, [e.payload for e, d in decided if _for_review(d)])
-        await self._emit_all([(event.payload, decision, event) for event, decision in decided], uow)
+        # a registration is its own entity's record: who judges entity-months (alerting) learns the
+        # registry's facts (industry, status, deregistration) from the same stream as the figures
+        registered = [(e.payload, Linked(entity, MatchMethod.EXACT_USCC, 1.0, {"uscc": 1.0}), e) for e, entity in registrations]
+        await self._emit_all(registered + [(event.payload, decision, event) for event, decision in decided], uow)
 
     async def on_feedback_submitted(self, events: list[FeedbackSubmitted], uow: UnitOfWork) -> None:
         """A township's decision for a source key: learned for every later record of that key, and

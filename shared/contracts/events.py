@@ -1,4 +1,4 @@
-"""The envelope and the five event types of the flow in DESIGN.md.
+"""The envelope and the event types of the flow in DESIGN.md.
 
 Event ids are deterministic where an event is derived from another one (`derived_event_id`), so a
 re-run of the same input produces the same ids and every consumer's idempotency check holds
@@ -210,14 +210,22 @@ class MatchFailed(Event):
 
 class AnomalyPayload(_Frozen):
     alert_id: uuid.UUID = Field(description="uuid5 of (rule, uscc, period): one alert per case")
-    rule: str
+    rule: str = Field(description="the rule's id in the catalogue, e.g. power_without_tax")
     uscc: str
     entity_name: str
-    township_code: TownshipCode
+    township_code: TownshipCode = Field(description="the matched entity's township: where the alert is routed")
     period: str
-    facts: dict[str, float]
+    facts: dict[str, float | str] = Field(description="the figures that triggered the rule")
     message_zh: str
     record_ids: list[uuid.UUID]
+    severity: str = Field(default="medium", description="as the rule set says: high, medium or low")
+    ruleset_version: str = Field(default="", description="the version of the rule set that judged it")
+    also_townships: list[TownshipCode] = Field(
+        default_factory=list, description="other townships the alert is routed to (a jurisdiction question)"
+    )
+    missing_departments: list[str] = Field(
+        default_factory=list, description="departments whose data for the period was past its deadline and absent when judged"
+    )
 
 
 class AnomalyDetected(Event):
@@ -225,6 +233,27 @@ class AnomalyDetected(Event):
     event_type: Literal["anomaly-detected"]
     schema_version: Literal[1]
     payload: AnomalyPayload
+
+
+class AnomalyResolvedPayload(_Frozen):
+    """The data no longer supports an alert (a correction, a late record): the township need not
+    chase it. The same alert id fires again if the data comes to support it again."""
+
+    alert_id: uuid.UUID
+    rule: str
+    uscc: str
+    township_code: TownshipCode
+    period: str
+    message_zh: str
+    ruleset_version: str
+    also_townships: list[TownshipCode] = Field(default_factory=list)
+
+
+class AnomalyResolved(Event):
+    topic: ClassVar[str] = topics.ANOMALY_DETECTED  # beside its alert: one ordered stream per entity
+    event_type: Literal["anomaly-resolved"]
+    schema_version: Literal[1]
+    payload: AnomalyResolvedPayload
 
 
 # --- feedback-submitted ---------------------------------------------------------------------
@@ -356,6 +385,7 @@ class IntakeProcessed(Event):
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.type_name(): cls
     for cls in (
-        RecordImported, RecordMatched, MatchFailed, AnomalyDetected, FeedbackSubmitted, SubmissionAssessed, IntakeProcessed
+        RecordImported, RecordMatched, MatchFailed, AnomalyDetected, AnomalyResolved, FeedbackSubmitted, SubmissionAssessed,
+        IntakeProcessed,
     )
 }

@@ -65,8 +65,10 @@ class Subscription:
     handler: Handler
 
 
-def envelope(event: type[Event]) -> Callable[[ConsumerRecord], Event]:
-    accepts = {event.type_name(): event}
+def envelope(*events: type[Event]) -> Callable[[ConsumerRecord], Event]:
+    """A decoder for the event types a subscription takes (a topic may carry several, such as an
+    alert and its resolution); any other type is dead-lettered as one the service does not handle."""
+    accepts = {event.type_name(): event for event in events}
     return lambda record: codec.decode(record.value, accepts)
 
 

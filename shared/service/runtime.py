@@ -118,7 +118,7 @@ class Service:
                 retry_backoff=settings.retry_backoff_seconds,
             )
         for pub in spec.publications:
-            self.broker.publisher(pub.topic, schema=pub.event, description=pub.description, title=f"{pub.topic}:publish")
+            self.broker.publisher(pub.topic, schema=pub.event, description=pub.description, title=f"{pub.topic}:{pub.event.type_name()}:publish")
         self.api = self._build_api(spec)
 
     def _build_api(self, spec: ServiceSpec) -> FastAPI:

@@ -53,13 +53,16 @@ async def test_power_without_tax_flows_from_import_to_resolution(api, kafka):
     alert = json_value(alerts[0])
     assert len(alerts) == 1
     assert alert["payload"]["rule"] == "power_without_tax"
-    assert alert["payload"]["facts"] == {"kwh": 18250.0, "tax_amount": 0.0}
+    assert alert["payload"]["facts"] == {"kwh": 18250.0, "tax": 0.0}
+    assert (alert["payload"]["severity"], alert["payload"]["ruleset_version"]) == ("high", "2026.12.1")
     assert alert["payload"]["township_code"] == township
     assert "纳税为零" in alert["payload"]["message_zh"]
     ours = [json_value(m) for m in matched if json_value(m)["payload"]["uscc"] == code]
     assert {m["payload"]["method"] for m in ours} == {"exact_uscc"}
-    # traceability: the alert's correlation id is one of its records' ids, and it names both records
-    record_ids = {m["payload"]["record"]["record_id"] for m in ours}
+    # the registration is its own entity's record: the rules learn the registry from it
+    assert {m["payload"]["record"]["kind"] for m in ours} == {"registration", "power_usage", "tax_payment"}
+    # traceability: the alert's correlation id is one of its records' ids, and it names both figures' records
+    record_ids = {m["payload"]["record"]["record_id"] for m in ours if m["payload"]["record"]["kind"] != "registration"}
     assert set(alert["payload"]["record_ids"]) == record_ids
     assert alert["correlation_id"] in record_ids
     # personal data never reaches Kafka raw
