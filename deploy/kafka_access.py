@@ -92,7 +92,7 @@ def service_flows(departments: Iterable[str]) -> dict[str, Flow]:
             publishes_prefixed=(topics.TOWNSHIP_ALERTS_PREFIX,),
         ),
         "alerting": Flow(
-            consumes=(topics.RECORD_MATCHED, topics.FEEDBACK_SUBMITTED),
+            consumes=(topics.RECORD_MATCHED, topics.SUBMISSION_ASSESSED, topics.FEEDBACK_SUBMITTED),
             publishes=(topics.ANOMALY_DETECTED,),
             publishes_prefixed=(topics.TOWNSHIP_ALERTS_PREFIX,),
         ),

@@ -1,10 +1,11 @@
-"""alerting (预警): check each entity's key figures against the configured intervals."""
+"""alerting (预警): check each entity's key figures against the rule set's reasonable intervals."""
 
 from shared import topics
-from shared.contracts import AnomalyDetected, FeedbackSubmitted, RecordMatched
+from shared.contracts import AnomalyDetected, AnomalyResolved, FeedbackSubmitted, RecordMatched, SubmissionAssessed
 from shared.messaging.consumer import Subscription, envelope
 from shared.service import Publication, ServiceSpec
 
+from services.alerting.domain.ruleset import load_ruleset
 from services.alerting.handlers import AlertingHandlers
 from services.alerting.settings import AlertingSettings
 from services.alerting.storage.tables import metadata
@@ -12,7 +13,7 @@ from services.alerting.storage.tables import metadata
 
 def build() -> ServiceSpec:
     settings = AlertingSettings()
-    handlers = AlertingHandlers(settings)
+    handlers = AlertingHandlers(load_ruleset(settings.ruleset))  # RuleSetError: file, line and reason
     return ServiceSpec(
         name="alerting",
         description="预警：对主体关键数据设定合理区间，明显不匹配的推送至乡镇（街道）",
@@ -20,10 +21,13 @@ def build() -> ServiceSpec:
         metadata=metadata,
         subscriptions=lambda _: [
             Subscription(topics.RECORD_MATCHED, envelope(RecordMatched), handlers.on_record_matched),
+            Subscription(topics.SUBMISSION_ASSESSED, envelope(SubmissionAssessed), handlers.on_submission_assessed),
             Subscription(topics.FEEDBACK_SUBMITTED, envelope(FeedbackSubmitted), handlers.on_feedback_submitted),
         ],
         publications=[
-            Publication(topics.ANOMALY_DETECTED, AnomalyDetected, "a new alert (all townships)"),
+            Publication(topics.ANOMALY_DETECTED, AnomalyDetected, "a new alert, or one the data supports again (all townships)"),
+            Publication(topics.ANOMALY_DETECTED, AnomalyResolved, "an alert the data no longer supports"),
             Publication(topics.township_alerts("{township_code}"), AnomalyDetected, "the township's copy of its alerts"),
+            Publication(topics.township_alerts("{township_code}"), AnomalyResolved, "the township's copy of a withdrawal"),
         ],
     )

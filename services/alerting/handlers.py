@@ -1,27 +1,44 @@
-"""Transport: record-matched and feedback-submitted in; anomaly-detected out (through the outbox)."""
+"""Transport: record-matched, submission-assessed and feedback-submitted in; anomaly-detected and
+anomaly-resolved out (through the outbox), to all and to the townships concerned."""
 
 from __future__ import annotations
 
-from shared import topics
-from shared.contracts import AnomalyDetected, AnomalyPayload, FeedbackAction, FeedbackSubmitted, RecordMatched
-from shared.messaging.outbox import UnitOfWork
-from shared.records import PowerUsage, TaxPayment
+from collections import defaultdict
 
-from services.alerting.domain.rules import power_without_tax
-from services.alerting.settings import AlertingSettings
+from shared import topics
+from shared.contracts import (
+    AnomalyDetected,
+    AnomalyPayload,
+    AnomalyResolved,
+    AnomalyResolvedPayload,
+    Event,
+    FeedbackAction,
+    FeedbackSubmitted,
+    RecordMatched,
+    SubmissionAssessed,
+    derived_event_id,
+)
+from shared.messaging.outbox import UnitOfWork
+from shared.records import KINDS, RegistrationStatus
+
+from services.alerting import judging
+from services.alerting.domain.ruleset import RuleSet
 from services.alerting.storage import repository
-from services.alerting.telemetry import ANOMALIES
+from services.alerting.telemetry import ANOMALIES, RESOLVED
 
 PRODUCER = "alerting"
 _STATUS_AFTER = {FeedbackAction.ACKNOWLEDGE: "acknowledged", FeedbackAction.RESOLVE: "resolved"}
+_FIGURES = {"power_usage": ("kwh", repository.POWER_KIND), "tax_payment": ("amount", repository.TAX_KIND)}
 
 
 def _fact(event: RecordMatched) -> dict | None:
+    """The figure a record gives the rules, by its share of the entity (多户一表)."""
     record = event.payload.record
-    if record.kind == "power_usage":
-        value = PowerUsage.model_validate(record.data).kwh
-    elif record.kind == "tax_payment":
-        value = float(TaxPayment.model_validate(record.data).amount)
+    if record.kind in _FIGURES:
+        field, kind = _FIGURES[record.kind]
+        value = float(getattr(KINDS[record.kind].read(record.data), field))
+    elif record.kind == "finance_indicator" and record.data.get("indicator") == "net_profit":
+        kind, value = repository.NET_PROFIT, float(KINDS[record.kind].read(record.data).value)
     else:
         return None
     return {
@@ -29,53 +46,102 @@ def _fact(event: RecordMatched) -> dict | None:
         "version": record.version,
         "uscc": event.payload.uscc,
         "period": record.period,
-        "kind": record.kind,
+        "kind": kind,
         "value": value * event.payload.share,
         "entity_name": event.payload.entity_name,
         "township_code": event.payload.entity_township_code,
+        "record_township_code": record.township_code,
+    }
+
+
+def _entity(event: RecordMatched) -> dict:
+    record = event.payload.record
+    registration = KINDS["registration"].read(record.data)
+    ended = registration.status in (RegistrationStatus.DEREGISTERED, RegistrationStatus.REVOKED)
+    return {
+        "uscc": event.payload.uscc,
+        "version": record.version,
+        "name": registration.name,
+        "township_code": registration.township_code,
+        "industry_code": registration.industry_code,
+        "status": str(registration.status),
+        "status_since": (registration.event_date or record.received_at.date()) if ended else None,
     }
 
 
 class AlertingHandlers:
-    def __init__(self, settings: AlertingSettings) -> None:
-        self._settings = settings
+    def __init__(self, ruleset: RuleSet) -> None:
+        self._ruleset = ruleset
 
     async def on_record_matched(self, events: list[RecordMatched], uow: UnitOfWork) -> None:
+        registrations = [e for e in events if e.payload.record.kind == "registration"]
         rows = [(event, fact) for event in events if (fact := _fact(event)) is not None]
+        await repository.upsert_entities(uow.session, [_entity(e) for e in registrations])
         await repository.upsert_facts(uow.session, [fact for _, fact in rows])
-        months = await repository.month_facts(uow.session, ((f["uscc"], f["period"]) for _, f in rows))
-        findings = [
-            (finding, month)
-            for month in months
-            if (finding := power_without_tax(month, self._settings.power_without_tax_min_kwh)) is not None
-        ]
-        new = await repository.open_alerts(uow.session, findings)
-        cause = {(f["uscc"], f["period"]): event for event, f in rows}
-        for finding, month in findings:
-            if finding.alert_id not in new:
+        touched: defaultdict[str, set[str]] = defaultdict(set)
+        causes: dict[str, Event] = {}
+        for event, fact in rows:
+            touched[fact["uscc"]].add(fact["period"])
+            causes[fact["uscc"]] = event
+        for event in registrations:  # an alert's cause is a figure's record where there is one
+            causes.setdefault(event.payload.uscc, event)
+        changes = await judging.rejudge(uow.session, self._ruleset, touched, {e.payload.uscc for e in registrations})
+        await self._publish(changes, uow, lambda uscc: causes[uscc])
+
+    async def on_submission_assessed(self, events: list[SubmissionAssessed], uow: UnitOfWork) -> None:
+        """A period closes for a department when its data arrived or its deadline passed: absence
+        rules may judge it from then on."""
+        for event in events:
+            p = event.payload
+            missing = judging.CLOSING_STATUSES.get(p.status)
+            if missing is None or judging.DEPARTMENTS_JUDGED.get(p.department) != p.kind:
                 continue
-            trigger = cause[(month.uscc, month.period)]
-            anomaly = AnomalyDetected.create(
-                AnomalyPayload(
-                    alert_id=finding.alert_id,
-                    rule=finding.rule,
-                    uscc=month.uscc,
-                    entity_name=month.entity_name,
-                    township_code=month.township_code,
-                    period=month.period,
-                    facts=finding.facts,
-                    message_zh=finding.message_zh,
-                    record_ids=list(month.record_ids),
-                ),
-                producer=PRODUCER,
-                correlation_id=trigger.correlation_id,
-                cause=trigger,
-            )
-            uow.emit(anomaly, key=month.uscc)
-            uow.emit(anomaly, key=month.uscc, topic=topics.township_alerts(month.township_code))
-            ANOMALIES.labels(finding.rule).inc()
+            if await repository.save_closure(uow.session, p.period, p.department, missing):
+                changes = await judging.close_period(uow.session, self._ruleset, p.period)
+                await self._publish(changes, uow, lambda _, cause=event: cause)
 
     async def on_feedback_submitted(self, events: list[FeedbackSubmitted], uow: UnitOfWork) -> None:
         for event in events:
             if not event.payload.action.decides_match:  # match cases are the matcher's
                 await repository.advance_alert_status(uow.session, event.payload.alert_id, _STATUS_AFTER[event.payload.action])
+
+    async def _publish(self, changes: judging.Changes, uow: UnitOfWork, cause_of) -> None:
+        for detection in changes.detected:
+            f = detection.finding
+            cause = cause_of(f.uscc)
+            anomaly = AnomalyDetected.create(
+                AnomalyPayload(
+                    alert_id=f.alert_id, rule=f.rule, uscc=f.uscc, entity_name=detection.entity_name,
+                    township_code=f.township_code, period=f.period, facts=f.facts, message_zh=f.message_zh,
+                    record_ids=list(detection.record_ids), severity=f.severity, ruleset_version=f.ruleset_version,
+                    also_townships=list(f.also_townships), missing_departments=list(f.missing_departments),
+                ),
+                producer=PRODUCER,
+                correlation_id=cause.correlation_id,
+                cause=cause,
+                event_id=derived_event_id(cause.event_id, f"anomaly-detected:{f.alert_id}"),
+            )
+            self._route(anomaly, f.uscc, f.township_code, f.also_townships, uow)
+            ANOMALIES.labels(f.rule).inc()
+        for alert in await repository.alert_details(uow.session, changes.resolved):
+            cause = cause_of(alert["uscc"])
+            resolved = AnomalyResolved.create(
+                AnomalyResolvedPayload(
+                    alert_id=alert["alert_id"], rule=alert["rule"], uscc=alert["uscc"], township_code=alert["township_code"],
+                    period=alert["period"], ruleset_version=alert["ruleset_version"], also_townships=alert["also_townships"],
+                    message_zh=f"数据已更正，不再支持此预警（{alert['message_zh']}），已自动撤销",
+                ),
+                producer=PRODUCER,
+                correlation_id=cause.correlation_id,
+                cause=cause,
+                event_id=derived_event_id(cause.event_id, f"anomaly-resolved:{alert['alert_id']}"),
+            )
+            self._route(resolved, alert["uscc"], alert["township_code"], alert["also_townships"], uow)
+            RESOLVED.labels(alert["rule"]).inc()
+
+    @staticmethod
+    def _route(event: Event, uscc: str, township_code: str, also: list[str] | tuple[str, ...], uow: UnitOfWork) -> None:
+        """To everyone, and to each township concerned: the entity's, and any other a jurisdiction question names."""
+        uow.emit(event, key=uscc)
+        for township in dict.fromkeys((township_code, *also)):
+            uow.emit(event, key=uscc, topic=topics.township_alerts(township))

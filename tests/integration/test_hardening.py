@@ -171,7 +171,7 @@ async def test_a_tax_refund_is_accepted_and_a_month_of_net_refund_with_power_rai
     code = new_uscc("445203")
     await api.submit("market_regulation", "registration", [{"uscc": code, "name": "揭东区退税测试塑料有限公司", "township_code": township}])
     await api.submit("power_supply", "power_usage", [{"power_account": f"R{code[-9:]}", "uscc": code,
-                                                        "township_code": township, "period": "2026-09", "kwh": 800.0}])
+                                                        "township_code": township, "period": "2026-09", "kwh": 1800.0}])
     async with TopicReader(kafka, topics.township_alerts(township)) as reader:
         reply = await api.submit("tax", "tax_payment", [{"taxpayer_id": code, "uscc": code, "township_code": township,
                                                           "period": "2026-09", "amount": "-300.00"}])
@@ -179,7 +179,7 @@ async def test_a_tax_refund_is_accepted_and_a_month_of_net_refund_with_power_rai
         messages = await reader.read_until(lambda ms: any(
             json_value(m)["event_type"] == "anomaly-detected" and json_value(m)["payload"]["uscc"] == code for m in ms))
     alert = next(json_value(m)["payload"] for m in messages if json_value(m)["payload"].get("uscc") == code)
-    assert alert["rule"] == "power_without_tax" and alert["facts"]["tax_amount"] == -300.0
+    assert alert["rule"] == "power_without_tax" and alert["facts"]["tax"] == -300.0
     assert "净退税" in alert["message_zh"]
 
 

@@ -42,7 +42,7 @@ from services.alerting.domain.intervals import burden, fit_populations, interval
 if TYPE_CHECKING:
     from services.alerting.domain.ruleset import RuleSet, RuleSpec
 
-# the namespace of services/alerting/domain/rules.py: alert ids raised before the catalogue stay the same
+# the namespace alert ids had before the catalogue (one rule in code): alerts raised then keep their ids
 _NAMESPACE = uuid.UUID("3d0b8f5e-9c2a-5b7d-8e1f-6a4c2b9d0e7f")
 _DEPARTMENT_ZH = {TAX: "税务", POWER: "供电"}
 
@@ -295,21 +295,29 @@ class LongTermSuspensionParams(Params):
     months: int = Field(ge=2)
     max_kwh: NonNegativeFloat
     max_tax: NonNegativeFloat
+    active_within: int = Field(ge=1, le=8)  # months before the quiet run to find the entity active in
+
+
+def _active(month: Month, p: LongTermSuspensionParams) -> bool:
+    return (month.kwh or 0.0) > p.max_kwh or (month.tax or 0.0) > p.max_tax
 
 
 @_rule("long_term_suspension", LongTermSuspensionParams, reads=("kwh", "tax", "entity"), departments=(POWER, TAX))
 def long_term_suspension(p: LongTermSuspensionParams, c: Case) -> Hit | None:
-    """Registered active, yet no (or hardly any) electricity and tax for months: a dormant
-    business the register still counts. Months without a record count as nothing."""
+    """Registered active, yet no (or hardly any) electricity and tax for months after it was seen
+    working: a business that stopped while the register still counts it. Months without a record
+    count as nothing; an entity never seen active (registered, no data yet) is not "suspended"."""
     if c.history.entity.status != "active" or not c.closure.covers(TAX, POWER):
         return None
     months = []
     for k in range(p.months):  # newest first: most businesses are active this month, and done
         month = c.history.month(shift(c.period, -k))
-        if (month.kwh or 0.0) > p.max_kwh or (month.tax or 0.0) > p.max_tax:
+        if _active(month, p):
             return None
         months.append(month)
     first = shift(c.period, 1 - p.months)
+    if not any(_active(c.history.month(shift(first, -k)), p) for k in range(1, p.active_within + 1)):
+        return None
     kwh, tax = sum(m.kwh or 0.0 for m in months), sum(m.tax or 0.0 for m in months)
     missing = c.closure.missing_of(TAX, POWER)
     message = (

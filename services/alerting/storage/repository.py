@@ -1,15 +1,31 @@
+"""Storage of what the catalogue judges (facts, registry, closures, populations) and of its alerts."""
+
 from __future__ import annotations
 
 import uuid
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.alerting.domain.rules import Finding, MonthFacts
-from services.alerting.storage.tables import alerts, facts
+from services.alerting.domain.catalogue import Finding
+from services.alerting.domain.reconcile import Raised
+from services.alerting.domain.history import (
+    OPEN,
+    Closure,
+    Entity,
+    History,
+    Interval,
+    Month,
+    Peers,
+    Population,
+)
+from services.alerting.storage.tables import alerts, closures, entities, facts, populations
 
+POWER_KIND, TAX_KIND, NET_PROFIT = "power_usage", "tax_payment", "net_profit"
 
 _DROP_SUPERSEDED = sa.text(
     f"DELETE FROM {facts.schema}.{facts.name} AS f"
@@ -28,55 +44,228 @@ async def upsert_facts(session: AsyncSession, rows: Sequence[dict]) -> None:
             latest[key] = row
     if not latest:
         return
-    newest = {}
+    newest: dict[uuid.UUID, int] = {}
     for row in latest.values():
         newest[row["record_id"]] = max(newest.get(row["record_id"], 0), row["version"])
     await session.execute(_DROP_SUPERSEDED, {"record_ids": list(newest), "versions": list(newest.values())})
     stmt = insert(facts)
+    changing = ("version", "period", "kind", "value", "entity_name", "township_code", "record_township_code")
     await session.execute(
         stmt.on_conflict_do_update(
             index_elements=[facts.c.record_id, facts.c.uscc],
-            set_={c: stmt.excluded[c] for c in ("version", "period", "kind", "value", "entity_name", "township_code")},
+            set_={c: stmt.excluded[c] for c in changing},
             where=facts.c.version < stmt.excluded.version,
         ),
         list(latest.values()),
     )
 
 
-async def month_facts(session: AsyncSession, keys: Iterable[tuple[str, str]]) -> list[MonthFacts]:
-    keys = list(set(keys))
-    if not keys:
-        return []
-    kwh = sa.func.coalesce(sa.func.sum(facts.c.value).filter(facts.c.kind == "power_usage"), 0.0)
-    tax = sa.func.coalesce(sa.func.sum(facts.c.value).filter(facts.c.kind == "tax_payment"), 0.0)
-    tax_reported = sa.func.bool_or(facts.c.kind == "tax_payment")
-    rows = await session.execute(
-        sa.select(
-            facts.c.uscc,
-            sa.func.max(facts.c.entity_name).label("entity_name"),
-            sa.func.max(facts.c.township_code).label("township_code"),
-            facts.c.period,
-            kwh.label("kwh"),
-            tax.label("tax_amount"),
-            tax_reported.label("tax_reported"),
-            sa.func.array_agg(facts.c.record_id).label("record_ids"),
-        )
-        .where(sa.tuple_(facts.c.uscc, facts.c.period).in_(keys))
-        .group_by(facts.c.uscc, facts.c.period)
+async def upsert_entities(session: AsyncSession, rows: Sequence[dict]) -> None:
+    """The newest registration version of each entity wins, whatever order they arrive in."""
+    newest: dict[str, dict] = {}
+    for row in rows:
+        if row["uscc"] not in newest or newest[row["uscc"]]["version"] < row["version"]:
+            newest[row["uscc"]] = row
+    if not newest:
+        return
+    stmt = insert(entities)
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[entities.c.uscc],
+            set_={c.name: stmt.excluded[c.name] for c in entities.c if c.name != "uscc"},
+            where=entities.c.version < stmt.excluded.version,
+        ),
+        list(newest.values()),
     )
-    return [MonthFacts(**{**row._mapping, "record_ids": tuple(row.record_ids)}) for row in rows]
 
 
-async def open_alerts(session: AsyncSession, findings: Sequence[tuple[Finding, MonthFacts]]) -> set[uuid.UUID]:
-    """Insert the findings as open alerts; returns the ids that are new (the rest already exist)."""
+async def histories(session: AsyncSession, usccs: Iterable[str], first: str, last: str) -> dict[str, History]:
+    """Each entity's months from `first` to `last` ("YYYY-MM") and all its finance periods. An
+    entity whose registration alerting has not seen is taken as the matcher named it, active."""
+    usccs = sorted(set(usccs))
+    if not usccs:
+        return {}
+    f = facts.c
+    in_window = sa.or_(f.kind == NET_PROFIT, f.period.between(first, last))
+    rows = (await session.execute(
+        sa.select(f.uscc, f.period, f.kind, f.value, f.record_id, f.record_township_code, f.entity_name, f.township_code)
+        .where(f.uscc.in_(usccs), in_window)
+    )).all()
+    registered = {
+        r.uscc: Entity(r.uscc, r.name, r.township_code, r.industry_code, r.status, r.status_since)
+        for r in (await session.execute(sa.select(entities).where(entities.c.uscc.in_(usccs)))).all()
+    }
+    months: dict[str, dict[str, _MonthSum]] = defaultdict(dict)
+    finance: dict[str, dict[str, float]] = defaultdict(dict)
+    named: dict[str, Entity] = {}
+    for r in rows:
+        named.setdefault(r.uscc, Entity(r.uscc, r.entity_name, r.township_code))
+        if r.kind == NET_PROFIT:
+            finance[r.uscc][r.period] = finance[r.uscc].get(r.period, 0.0) + r.value
+            continue
+        month = months[r.uscc].setdefault(r.period, _MonthSum())
+        month.add(r.kind, r.value, r.record_id, r.record_township_code)
+    return {
+        uscc: History(
+            entity=entity,
+            months={period: m.month(period) for period, m in months[uscc].items()},
+            finance=dict(finance[uscc]),
+        )
+        for uscc in usccs
+        if (entity := registered.get(uscc) or named.get(uscc)) is not None
+    }
+
+
+@dataclass
+class _MonthSum:
+    kwh: float | None = None
+    tax: float | None = None
+    townships: set[str] | None = None
+    record_ids: list[uuid.UUID] | None = None
+
+    def add(self, kind: str, value: float, record_id: uuid.UUID, township_code: str | None) -> None:
+        self.record_ids = [*(self.record_ids or ()), record_id]
+        if kind == POWER_KIND:
+            self.kwh = (self.kwh or 0.0) + value
+            if township_code:
+                self.townships = {*(self.townships or ()), township_code}
+        elif kind == TAX_KIND:
+            self.tax = (self.tax or 0.0) + value
+
+    def month(self, period: str) -> Month:
+        return Month(period, self.kwh, self.tax, frozenset(self.townships or ()), tuple(sorted(self.record_ids or ())))
+
+
+async def usccs_active_in(session: AsyncSession, first: str, last: str, after: str, limit: int) -> list[str]:
+    """Entities with any fact from `first` to `last` or registered, in uscc order after `after`:
+    the population a period's closing judges, page by page."""
+    with_facts = sa.select(facts.c.uscc).where(facts.c.period.between(first, last), facts.c.uscc > after)
+    registered = sa.select(entities.c.uscc).where(entities.c.uscc > after)
+    union = sa.union(with_facts, registered).subquery()
+    return list(await session.scalars(sa.select(union.c.uscc).order_by(union.c.uscc).limit(limit)))
+
+
+async def save_closure(session: AsyncSession, period: str, department: str, missing: bool) -> bool:
+    """True when this closes the period for the department (first news of it, or data arrived
+    after all: `missing` only ever turns false)."""
+    stmt = insert(closures).values(period=period, department=department, missing=missing)
+    changed = await session.scalars(
+        stmt.on_conflict_do_update(
+            index_elements=[closures.c.period, closures.c.department],
+            set_={"missing": stmt.excluded.missing},
+            where=closures.c.missing & ~stmt.excluded.missing,
+        ).returning(closures.c.period)
+    )
+    return changed.first() is not None
+
+
+async def closures_of(session: AsyncSession, periods: Iterable[str]) -> dict[str, Closure]:
+    periods = set(periods)
+    closed: dict[str, set[str]] = defaultdict(set)
+    missing: dict[str, set[str]] = defaultdict(set)
+    for r in await session.execute(sa.select(closures).where(closures.c.period.in_(periods))):
+        closed[r.period].add(r.department)
+        if r.missing:
+            missing[r.period].add(r.department)
+    return {p: Closure(frozenset(closed[p]), frozenset(missing[p])) if p in closed else OPEN for p in periods}
+
+
+async def month_population(session: AsyncSession, period: str, after: str, limit: int) -> list[History]:
+    """One page of the period's histories, one month each: what fitting intervals and peers reads."""
+    page = list(await session.scalars(
+        sa.select(facts.c.uscc).where(facts.c.period == period, facts.c.uscc > after)
+        .group_by(facts.c.uscc).order_by(facts.c.uscc).limit(limit)
+    ))
+    return list((await histories(session, page, period, period)).values())
+
+
+async def save_population(session: AsyncSession, period: str, ruleset_version: str, population: Population) -> None:
+    document = {
+        "intervals": [[d, c, i.low, i.high, i.sample_size, i.source] for (d, c), i in population.intervals.items()],
+        "peers": [[d, p.median, p.mad, p.count] for d, p in population.peers.items()],
+    }
+    stmt = insert(populations).values(period=period, ruleset_version=ruleset_version, population=document)
+    await session.execute(stmt.on_conflict_do_update(
+        index_elements=[populations.c.period],
+        set_={"ruleset_version": stmt.excluded.ruleset_version, "population": stmt.excluded.population,
+              "fitted_at": sa.func.now()},
+    ))
+
+
+async def populations_of(session: AsyncSession, periods: Iterable[str]) -> dict[str, Population]:
+    out = {}
+    for period, document in await session.execute(
+        sa.select(populations.c.period, populations.c.population).where(populations.c.period.in_(set(periods)))
+    ):
+        out[period] = Population(
+            intervals={(d, c): Interval(low, high, n, source) for d, c, low, high, n, source in document["intervals"]},
+            peers={d: Peers(median, mad, n) for d, median, mad, n in document["peers"]},
+        )
+    return out
+
+
+async def list_populations(session: AsyncSession, period: str | None, limit: int, offset: int):
+    query = sa.select(populations).order_by(populations.c.period.desc()).limit(limit).offset(offset)
+    if period:
+        query = query.where(populations.c.period == period)
+    return (await session.execute(query)).mappings().all()
+
+
+async def alerts_of(session: AsyncSession, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], list[Raised]]:
+    """The alerts already raised for these (uscc, period)s, by key."""
+    keys = list(set(keys))
+    out: dict[tuple[str, str], list[StoredAlert]] = defaultdict(list)
+    if not keys:
+        return out
+    a = alerts.c
+    for r in await session.execute(
+        sa.select(a.alert_id, a.rule, a.uscc, a.period, a.supported, a.inhibited).where(sa.tuple_(a.uscc, a.period).in_(keys))
+    ):
+        out[(r.uscc, r.period)].append(Raised(r.alert_id, r.rule, r.supported, r.inhibited))
+    return out
+
+
+async def periods_with_alerts(session: AsyncSession, usccs: Iterable[str], first: str, last: str) -> dict[str, set[str]]:
+    out: dict[str, set[str]] = defaultdict(set)
+    a = alerts.c
+    for uscc, period in await session.execute(
+        sa.select(a.uscc, a.period).where(a.uscc.in_(set(usccs)), a.period.between(first, last)).distinct()
+    ):
+        out[uscc].add(period)
+    return out
+
+
+async def record_findings(session: AsyncSession, findings: Sequence[tuple[Finding, bool]]) -> None:
+    """Insert or refresh alerts from findings (`inhibited` with each): what the data says now."""
     if not findings:
-        return set()
-    rows = [
-        {"alert_id": f.alert_id, "rule": f.rule, "uscc": m.uscc, "period": m.period,
-         "township_code": m.township_code, "status": "open"}
-        for f, m in findings
-    ]
-    return set(await session.scalars(insert(alerts).on_conflict_do_nothing().returning(alerts.c.alert_id), rows))
+        return
+    rows = {
+        f.alert_id: {
+            "alert_id": f.alert_id, "rule": f.rule, "uscc": f.uscc, "period": f.period, "township_code": f.township_code,
+            "status": "open", "supported": True, "inhibited": inhibited, "severity": f.severity,
+            "ruleset_version": f.ruleset_version, "facts": f.facts, "message_zh": f.message_zh,
+            "also_townships": list(f.also_townships),
+        }
+        for f, inhibited in findings
+    }
+    stmt = insert(alerts)
+    refreshed = ("township_code", "supported", "inhibited", "severity", "ruleset_version", "facts", "message_zh", "also_townships")
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[alerts.c.alert_id],
+            set_={**{c: stmt.excluded[c] for c in refreshed}, "updated_at": sa.func.now()},
+        ),
+        list(rows.values()),
+    )
+
+
+async def withdraw(session: AsyncSession, alert_ids: Iterable[uuid.UUID]) -> None:
+    """The data no longer supports these alerts."""
+    ids = list(alert_ids)
+    if ids:
+        await session.execute(
+            sa.update(alerts).where(alerts.c.alert_id.in_(ids)).values(supported=False, updated_at=sa.func.now())
+        )
 
 
 _RANK = {"open": 0, "acknowledged": 1, "resolved": 2}
@@ -90,3 +279,15 @@ async def advance_alert_status(session: AsyncSession, alert_id: uuid.UUID, statu
         .where(alerts.c.alert_id == alert_id, rank < _RANK[status])
         .values(status=status, updated_at=sa.func.now())
     )
+
+
+async def alert_details(session: AsyncSession, alert_ids: Iterable[uuid.UUID]):
+    """What an anomaly-resolved event says of each alert."""
+    ids = list(alert_ids)
+    if not ids:
+        return []
+    a = alerts.c
+    return (await session.execute(
+        sa.select(a.alert_id, a.rule, a.uscc, a.township_code, a.period, a.message_zh, a.ruleset_version, a.also_townships)
+        .where(a.alert_id.in_(ids))
+    )).mappings().all()

@@ -1,6 +1,7 @@
 """alerting's own tables (schema `alerting`)."""
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
 
 from shared.db.messaging_tables import messaging_tables, outbox_dead_letters_table
 
@@ -17,11 +18,46 @@ facts = sa.Table(
     sa.Column("version", sa.Integer, nullable=False),
     sa.Column("uscc", sa.Text, primary_key=True),
     sa.Column("period", sa.Text, nullable=False),
-    sa.Column("kind", sa.Text, nullable=False),
+    sa.Column("kind", sa.Text, nullable=False),  # power_usage, tax_payment, net_profit
     sa.Column("value", sa.Float, nullable=False),
     sa.Column("entity_name", sa.Text, nullable=False),
     sa.Column("township_code", sa.Text, nullable=False),
+    # where the department placed the record (a power account's township): 属地不一致 compares it
+    sa.Column("record_township_code", sa.Text, nullable=True),
     sa.Index("facts_by_entity_month", "uscc", "period"),
+    sa.Index("facts_by_period", "period"),
+)
+
+# the registry as the rules need it: industry, status and since when (newest registration version)
+entities = sa.Table(
+    "entities",
+    metadata,
+    sa.Column("uscc", sa.Text, primary_key=True),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("township_code", sa.Text, nullable=False),
+    sa.Column("industry_code", sa.Text, nullable=True),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("status_since", sa.Date, nullable=True),
+)
+
+# how complete a period is per department, from ingest's timeliness judgement (submission-assessed)
+closures = sa.Table(
+    "closures",
+    metadata,
+    sa.Column("period", sa.Text, primary_key=True),
+    sa.Column("department", sa.Text, primary_key=True),
+    sa.Column("missing", sa.Boolean, nullable=False),
+)
+
+# one period's fitted intervals and peers (domain.history.Population), refitted when the period closes
+populations = sa.Table(
+    "populations",
+    metadata,
+    sa.Column("period", sa.Text, primary_key=True),
+    sa.Column("ruleset_version", sa.Text, nullable=False),
+    sa.Column("population", JSONB, nullable=False),
+    sa.Column("fitted_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
 )
 
 alerts = sa.Table(
@@ -32,7 +68,18 @@ alerts = sa.Table(
     sa.Column("uscc", sa.Text, nullable=False),
     sa.Column("period", sa.Text, nullable=False),
     sa.Column("township_code", sa.Text, nullable=False),
-    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("status", sa.Text, nullable=False),  # the township's handling: open, acknowledged, resolved
     sa.Column("detected_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
+    # whether the data supports it now: false once a correction or a late record made it untrue
+    # (published as anomaly-resolved), true again if the data comes back to it
+    sa.Column("supported", sa.Boolean, nullable=False, server_default=sa.true()),
+    # silenced by another finding of the same entity-month (deregistered_active): recorded, not published
+    sa.Column("inhibited", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("severity", sa.Text, nullable=False, server_default="medium"),
+    sa.Column("ruleset_version", sa.Text, nullable=False, server_default=""),
+    sa.Column("facts", JSONB, nullable=False, server_default=sa.text("'{}'::jsonb")),
+    sa.Column("message_zh", sa.Text, nullable=False, server_default=""),
+    sa.Column("also_townships", JSONB, nullable=False, server_default=sa.text("'[]'::jsonb")),
+    sa.Index("alerts_by_entity_period", "uscc", "period"),
 )

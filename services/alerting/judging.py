@@ -1,0 +1,131 @@
+"""Service layer: which entity-months to judge when data arrives or a period closes, and what the
+judgements change. The rules themselves are `domain.catalogue`; this module only loads what they
+read and stores what they found.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.alerting.domain.catalogue import Finding, judge
+from services.alerting.domain.history import EMPTY_POPULATION, POWER, TAX, finance_periods_ending, shift
+from services.alerting.domain.intervals import fit_population
+from services.alerting.domain.reconcile import Outcome, reconcile
+from services.alerting.domain.ruleset import RuleSet
+from services.alerting.storage import repository
+
+# A month's figures are read by the judgement of later months: month on month (1), year on year
+# against the festival-aligned month (up to 13), and runs of inactive months (long_term_suspension).
+LOOKBACK_MONTHS = 14
+LOOKAHEAD_MONTHS = 13
+EVERY_PERIOD = ("0000-01", "9999-12")
+CLOSING_PAGE = 2_000  # entities judged per query when a period closes
+
+
+@dataclass(frozen=True)
+class Detection:
+    finding: Finding
+    entity_name: str
+    record_ids: tuple[uuid.UUID, ...]  # the month's records that the finding rests on
+
+
+@dataclass
+class Changes:
+    """What to tell the townships: alerts raised (or raised again), and alerts withdrawn."""
+
+    detected: list[Detection] = field(default_factory=list)
+    resolved: list[uuid.UUID] = field(default_factory=list)
+
+    def add(self, other: Changes) -> None:
+        self.detected += other.detected
+        self.resolved += other.resolved
+
+
+def month_of_period(period: str) -> str:
+    """The month a period ends in: itself for a month, the quarter's or year's last month."""
+    if "-Q" in period:
+        return f"{period[:4]}-{int(period[-1]) * 3:02d}"
+    return f"{period}-12" if len(period) == 4 else period
+
+
+async def rejudge(
+    session: AsyncSession, ruleset: RuleSet, touched: Mapping[str, Iterable[str]], whole: Iterable[str] = ()
+) -> Changes:
+    """Judge again every entity-month the new facts can change: the touched months and the later
+    ones that read them; for `whole` entities (their registration changed) every period known."""
+    whole = set(whole)
+    periods = {uscc: {month_of_period(p) for p in ps} for uscc, ps in touched.items() if uscc not in whole}
+    months = [p for ps in periods.values() for p in ps]
+    changes = Changes()
+    if months:
+        first, last = shift(min(months), -LOOKBACK_MONTHS), shift(max(months), LOOKAHEAD_MONTHS)
+        changes.add(await _judge_window(session, ruleset, periods, first, last, whole=False))
+    if whole:
+        changes.add(await _judge_window(session, ruleset, {uscc: set() for uscc in whole}, *EVERY_PERIOD, whole=True))
+    return changes
+
+
+async def _judge_window(
+    session: AsyncSession, ruleset: RuleSet, periods: Mapping[str, set[str]], first: str, last: str, *, whole: bool
+) -> Changes:
+    histories = await repository.histories(session, periods, first, last)
+    alerted = await repository.periods_with_alerts(session, periods, first, last)
+    judged: dict[str, set[str]] = {}
+    for uscc, history in histories.items():
+        known = set(history.months) | {month_of_period(p) for p in history.finance} | {
+            month_of_period(p) for p in alerted.get(uscc, ())}
+        if whole:
+            judged[uscc] = known
+        else:
+            touched = periods[uscc]
+            judged[uscc] = touched | {p for p in known for m in touched if m < p <= shift(m, LOOKAHEAD_MONTHS)}
+    return await _judge(session, ruleset, histories, judged)
+
+
+async def _judge(session: AsyncSession, ruleset: RuleSet, histories, judged: Mapping[str, set[str]]) -> Changes:
+    all_periods = {p for ps in judged.values() for p in ps}
+    closures = await repository.closures_of(session, all_periods)
+    populations = await repository.populations_of(session, all_periods)
+    keys = [(uscc, key) for uscc, ps in judged.items() for p in ps for key in (p, *finance_periods_ending(p))]
+    raised = await repository.alerts_of(session, keys)
+    enabled = frozenset(rule for rule, spec in ruleset.rules.items() if spec.enabled)
+    outcome, changes = Outcome(), Changes()
+    for uscc, ps in judged.items():
+        history = histories[uscc]
+        for period in ps:
+            judgement = judge(ruleset, history, period, closures[period], populations.get(period, EMPTY_POPULATION))
+            before = [r for key in (period, *finance_periods_ending(period)) for r in raised.get((uscc, key), ())]
+            found = reconcile(judgement, before, enabled)
+            outcome.add(found)
+            changes.detected += [Detection(f, history.entity.name, history.month(period).record_ids) for f in found.detected]
+    await repository.record_findings(session, outcome.recorded)
+    await repository.withdraw(session, outcome.withdrawn)
+    changes.resolved = outcome.resolved
+    return changes
+
+
+async def close_period(session: AsyncSession, ruleset: RuleSet, period: str) -> Changes:
+    """A department's data for the period is final: fit the period's intervals and peers, then judge
+    every entity for it (absence rules need the ones that sent nothing)."""
+    if not (len(period) == 7 and period[4] == "-"):
+        return Changes()  # a quarter or a year: finance figures are judged with the month that ends them
+    histories, after = [], ""
+    while page := await repository.month_population(session, period, after, CLOSING_PAGE):
+        histories += page
+        after = page[-1].entity.uscc
+    await repository.save_population(session, period, ruleset.version, fit_population(ruleset, histories, period))
+    changes, after = Changes(), ""
+    first = shift(period, -LOOKBACK_MONTHS)
+    while usccs := await repository.usccs_active_in(session, first, period, after, CLOSING_PAGE):
+        page = await repository.histories(session, usccs, first, period)
+        changes.add(await _judge(session, ruleset, page, {uscc: {period} for uscc in page}))
+        after = usccs[-1]
+    return changes
+
+
+CLOSING_STATUSES = {"on_time": False, "late": False, "missing": True}  # status → nothing received
+DEPARTMENTS_JUDGED = {TAX: "tax_payment", POWER: "power_usage"}  # whose timeliness closes a period for the rules

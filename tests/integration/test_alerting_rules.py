@@ -1,0 +1,150 @@
+"""The anomaly catalogue end to end, from department records to the township's topic: rules that
+read the registry, a jurisdiction question routed to both townships, an alert withdrawn when a
+correction takes its data away, an absence rule that waits for the period to close, and a broken
+rule file that stops alerting at start."""
+
+import os
+import subprocess
+import sys
+import uuid
+
+import pytest
+
+from deploy.local.infra import REPO_ROOT
+from shared import topics
+from tests.integration.harness import TopicReader, db_scalar, eventually, json_value, new_uscc, townships_of
+
+pytestmark = pytest.mark.integration
+
+HOME, ELSEWHERE = townships_of("445281")[4:6]
+
+
+def _about(code: str, event_type: str = "anomaly-detected", rule: str | None = None):
+    def pick(messages) -> list[dict]:
+        return [v for m in messages if (v := json_value(m))["event_type"] == event_type
+                and v["payload"].get("uscc") == code and (rule is None or v["payload"]["rule"] == rule)]
+    return pick
+
+
+async def _register(api, name: str, township: str = HOME, **more) -> str:
+    code = new_uscc(township[:6])
+    reply = await api.submit("market_regulation", "registration", [
+        {"uscc": code, "name": name, "township_code": township, "industry_code": "C1311", **more}])
+    assert reply.json()["accepted"] == 1, reply.text
+    return code
+
+
+def _power(code: str, period: str, kwh: float, township: str = HOME) -> dict:
+    return {"power_account": f"P{code[-8:]}{period[-2:]}", "uscc": code, "township_code": township,
+            "period": period, "kwh": kwh}
+
+
+def _tax(code: str, period: str, amount: str) -> dict:
+    return {"taxpayer_id": code, "uscc": code, "township_code": HOME, "period": period, "amount": amount}
+
+
+async def test_a_deregistered_entity_still_active_is_alerted_and_its_other_rules_are_silenced(api, kafka, platform):
+    code = await _register(api, f"兴宁{uuid.uuid4().hex[:4]}纺织有限公司")
+    deregistered = {"uscc": code, "name": "x", "township_code": HOME}
+    reply = await api.submit("market_regulation", "registration", [
+        {**deregistered, "name": "兴宁纺织有限公司", "industry_code": "C1311", "status": "注销", "event": "注销",
+         "event_date": "2026-08-15"}])
+    assert reply.json()["corrections"] == 1, reply.text
+    async with TopicReader(kafka, topics.township_alerts(HOME)) as township:
+        # deregistered in mid-August: August's own use is not a finding, October's is
+        await api.submit("power_supply", "power_usage", [_power(code, "2026-08", 20_000), _power(code, "2026-10", 20_000)])
+        await api.submit("tax", "tax_payment", [_tax(code, "2026-08", "3200.00"), _tax(code, "2026-10", "0.00")])
+        alerts = _about(code)(await township.read_until(_about(code, rule="deregistered_active")))
+    assert [(a["payload"]["rule"], a["payload"]["period"]) for a in alerts] == [("deregistered_active", "2026-10")]
+    (alert,) = alerts
+    assert alert["payload"]["period"] == "2026-10" and alert["payload"]["severity"] == "high"
+    assert "注销" in alert["payload"]["message_zh"]
+    # 用电无税 was judged and kept, silenced by the deregistration, never sent to the township
+    inhibited = "select inhibited from alerting.alerts where uscc = :code and rule = 'power_without_tax' and period = '2026-10'"
+    assert await eventually(lambda: db_scalar(platform, inhibited, code=code), what="the silenced finding") is True
+    august = "select count(*) from alerting.alerts where uscc = :code and period = '2026-08'"
+    assert await db_scalar(platform, august, code=code) == 0
+
+
+async def test_a_meter_in_another_township_is_a_jurisdiction_question_for_both_townships(api, kafka):
+    code = await _register(api, f"兴宁{uuid.uuid4().hex[:4]}陶瓷有限公司")
+    async with TopicReader(kafka, topics.township_alerts(HOME)) as home, \
+               TopicReader(kafka, topics.township_alerts(ELSEWHERE)) as elsewhere:
+        await api.submit("power_supply", "power_usage", [_power(code, "2026-09", 3_000, township=ELSEWHERE)])
+        pick = _about(code, rule="meter_township_conflict")
+        (at_home,) = pick(await home.read_until(pick))
+        (there,) = pick(await elsewhere.read_until(pick))
+    assert at_home["event_id"] == there["event_id"]
+    payload = at_home["payload"]
+    assert payload["township_code"] == HOME and payload["also_townships"] == [ELSEWHERE]
+    assert payload["facts"]["question"] == "jurisdiction"
+
+    async def in_worklist(township: str):
+        reply = await api.as_township(township, "GET", "feedback", f"/v1/alerts/{payload['alert_id']}")
+        return reply.json() if reply.status_code == 200 else None
+    for township in (HOME, ELSEWHERE):  # both see it, each with its own key
+        assert (await eventually(lambda: in_worklist(township), what=f"the alert in {township}'s worklist"))["rule"] == \
+            "meter_township_conflict"
+
+
+async def test_a_correction_that_takes_the_data_away_withdraws_the_alert_and_says_so(api, kafka):
+    code = await _register(api, f"兴宁{uuid.uuid4().hex[:4]}电子有限公司")
+    before = await api.overview_of(HOME)
+    async with TopicReader(kafka, topics.township_alerts(HOME)) as township:
+        await api.submit("power_supply", "power_usage", [_power(code, "2026-09", 8_000)])
+        await api.submit("tax", "tax_payment", [_tax(code, "2026-09", "0.00")])
+        (alert,) = _about(code)(await township.read_until(_about(code, rule="power_without_tax")))
+        alert_id = alert["payload"]["alert_id"]
+
+        async def open_in_overview():
+            row = await api.overview_of(HOME)
+            return row if row["open_alerts"] == before["open_alerts"] + 1 else None
+        await eventually(open_in_overview, what="the alert counted as open")
+
+        # the tax office corrects September: the company did pay
+        reply = await api.submit("tax", "tax_payment", [_tax(code, "2026-09", "6400.00")])
+        assert reply.json()["corrections"] == 1, reply.text
+        (withdrawn,) = _about(code, "anomaly-resolved")(await township.read_until(_about(code, "anomaly-resolved")))
+    assert withdrawn["payload"]["alert_id"] == alert_id and "自动撤销" in withdrawn["payload"]["message_zh"]
+
+    async def withdrawn_in_worklist():
+        body = (await api.as_township(HOME, "GET", "feedback", f"/v1/alerts/{alert_id}")).json()
+        return body if body["withdrawn_at"] else None
+    assert "撤销" in (await eventually(withdrawn_in_worklist, what="the withdrawal in the worklist"))["withdrawn_message_zh"]
+    refused = await api.as_township(HOME, "POST", "feedback", f"/v1/alerts/{alert_id}/acknowledge")
+    assert refused.status_code == 409 and refused.json()["detail"]["code"] == "alert_withdrawn"
+
+    async def no_longer_counted():
+        row = await api.overview_of(HOME)
+        return row if row["open_alerts"] == before["open_alerts"] else None
+    await eventually(no_longer_counted, what="the withdrawn alert out of the open count")
+
+
+async def test_an_absence_rule_waits_until_the_period_closes_for_the_department_it_misses(api, kafka, platform):
+    period = "2025-03"  # beyond the timeliness sweep's reach: closed only by the data arriving here
+    code = await _register(api, f"兴宁{uuid.uuid4().hex[:4]}五金制品有限公司")
+    await api.submit("tax", "tax_payment", [_tax(code, period, "26000.00")])
+    facts = "select count(*) from alerting.facts where uscc = :code and period = :period"
+    await eventually(lambda: db_scalar(platform, facts, code=code, period=period), what="the tax fact in alerting")
+    raised = "select count(*) from alerting.alerts where uscc = :code and rule = 'tax_without_power'"
+    assert await db_scalar(platform, raised, code=code) == 0  # the power company's data is not in yet
+    other = await _register(api, f"兴宁{uuid.uuid4().hex[:4]}塑料有限公司")
+    async with TopicReader(kafka, topics.township_alerts(HOME)) as township:
+        # the power company's March arrives (late): the period closes for power, everyone is judged
+        await api.submit("power_supply", "power_usage", [_power(other, period, 40_000)])
+        pick = _about(code, rule="tax_without_power")
+        (alert,) = pick(await township.read_until(pick))
+    assert alert["payload"]["period"] == period and alert["payload"]["facts"]["tax"] == 26000.0
+    assert alert["payload"]["missing_departments"] == []
+
+
+def test_a_broken_rule_file_stops_alerting_at_start_with_its_line(platform, tmp_path):
+    ruleset = tmp_path / "ruleset.yaml"
+    text = (REPO_ROOT / "services/alerting/rules/ruleset.yaml").read_text(encoding="utf-8")
+    ruleset.write_text(text.replace("min_kwh: 1000", "min_kwh: 很多", 1), encoding="utf-8")
+    line = next(n for n, row in enumerate(ruleset.read_text(encoding="utf-8").splitlines(), 1) if "很多" in row)
+    env = {**os.environ, **platform.service_env("alerting"), "BIZPULSE_RULESET": str(ruleset), "BIZPULSE_HTTP_PORT": "0"}
+    result = subprocess.run([sys.executable, "-m", "services.alerting"], cwd=REPO_ROOT, env=env,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0
+    assert f"ruleset.yaml:{line}:" in result.stderr and "min_kwh" in result.stderr
