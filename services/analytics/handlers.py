@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from shared.contracts import (
     AnomalyDetected,
+    AnomalyResolved,
     FeedbackAction,
     FeedbackSubmitted,
     ImportedRecord,
@@ -68,11 +69,14 @@ async def on_match_failed(events: list[MatchFailed], uow: UnitOfWork) -> None:
     await repository.upsert_records(uow.session, [_record_row(e.payload.record, MATCH_FAILED) for e in events])
 
 
-async def on_anomaly_detected(events: list[AnomalyDetected], uow: UnitOfWork) -> None:
-    await repository.upsert_alerts(
-        uow.session,
-        [
-            {
+async def on_anomaly(events: list[AnomalyDetected | AnomalyResolved], uow: UnitOfWork) -> None:
+    for e in events:  # in order: a detection, a withdrawal, a detection again
+        if isinstance(e, AnomalyResolved):
+            await repository.withdraw_alerts(uow.session, [{"alert_id": e.payload.alert_id, "withdrawn_at": e.occurred_at}])
+            continue
+        await repository.upsert_alerts(
+            uow.session,
+            [{
                 "alert_id": e.payload.alert_id,
                 "township_code": e.payload.township_code,
                 "rule": e.payload.rule,
@@ -80,10 +84,8 @@ async def on_anomaly_detected(events: list[AnomalyDetected], uow: UnitOfWork) ->
                 "period": e.payload.period,
                 "status_rank": ALERT_OPEN,
                 "detected_at": e.occurred_at,
-            }
-            for e in events
-        ],
-    )
+            }],
+        )
 
 
 async def on_feedback_submitted(events: list[FeedbackSubmitted], uow: UnitOfWork) -> None:

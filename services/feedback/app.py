@@ -1,12 +1,12 @@
 """feedback (反馈闭环): townships handle their alerts and report back."""
 
 from shared import topics
-from shared.contracts import AnomalyDetected, FeedbackSubmitted, MatchFailed
+from shared.contracts import AnomalyDetected, AnomalyResolved, FeedbackSubmitted, MatchFailed
 from shared.messaging.consumer import Subscription, envelope
 from shared.service import Publication, ServiceSpec
 
 from services.feedback.api import match_cases, routes
-from services.feedback.handlers import on_anomaly_detected, on_match_failed
+from services.feedback.handlers import on_anomaly, on_match_failed
 from services.feedback.settings import FeedbackSettings
 from services.feedback.storage.tables import metadata
 
@@ -18,7 +18,7 @@ def build() -> ServiceSpec:
         settings=FeedbackSettings(),
         metadata=metadata,
         subscriptions=lambda _: [
-            Subscription(topics.ANOMALY_DETECTED, envelope(AnomalyDetected), on_anomaly_detected),
+            Subscription(topics.ANOMALY_DETECTED, envelope(AnomalyDetected, AnomalyResolved), on_anomaly),
             Subscription(topics.MATCH_FAILED, envelope(MatchFailed), on_match_failed),
         ],
         publications=[

@@ -1,14 +1,19 @@
 """Transport: anomaly-detected and match-failed in, onto the townships' worklist."""
 
-from shared.contracts import AnomalyDetected, MatchFailed
+from shared.contracts import AnomalyDetected, AnomalyResolved, MatchFailed
 from shared.messaging.outbox import UnitOfWork
 
 from services.feedback.domain.match_cases import opens_case
 from services.feedback.storage import repository
 
 
-async def on_anomaly_detected(events: list[AnomalyDetected], uow: UnitOfWork) -> None:
-    await repository.add_alerts(uow.session, events)
+async def on_anomaly(events: list[AnomalyDetected | AnomalyResolved], uow: UnitOfWork) -> None:
+    """In the order alerting published them: a detection, a withdrawal, a detection again."""
+    for event in events:
+        if isinstance(event, AnomalyDetected):
+            await repository.add_alerts(uow.session, [event])
+        else:
+            await repository.withdraw_alerts(uow.session, [event])
 
 
 async def on_match_failed(events: list[MatchFailed], uow: UnitOfWork) -> None:

@@ -94,7 +94,21 @@ async def upsert_alerts(session: AsyncSession, rows: Sequence[dict]) -> None:
             if c not in ("alert_id", "status_rank")
         }
         updates["status_rank"] = sa.func.greatest(alerts.c.status_rank, stmt.excluded.status_rank)
+        if row.get("detected_at") is not None:  # raised again after a withdrawal: counted again
+            updates["detected_at"] = sa.func.greatest(alerts.c.detected_at, stmt.excluded.detected_at)
+            updates["withdrawn_at"] = sa.case(
+                (alerts.c.withdrawn_at < stmt.excluded.detected_at, None), else_=alerts.c.withdrawn_at)
         await session.execute(stmt.on_conflict_do_update(index_elements=[alerts.c.alert_id], set_=updates))
+
+
+async def withdraw_alerts(session: AsyncSession, rows: Sequence[dict]) -> None:
+    """`rows`: alert_id, withdrawn_at. A withdrawal older than the alert's last detection does nothing."""
+    for row in rows:
+        stmt = insert(alerts).values(alert_id=row["alert_id"], status_rank=0, withdrawn_at=row["withdrawn_at"])
+        await session.execute(stmt.on_conflict_do_update(
+            index_elements=[alerts.c.alert_id], set_={"withdrawn_at": stmt.excluded.withdrawn_at},
+            where=sa.or_(alerts.c.detected_at.is_(None), alerts.c.detected_at <= stmt.excluded.withdrawn_at),
+        ))
 
 
 async def figures_by_township(session: AsyncSession, township_prefix: str) -> dict[str, TownshipFigures]:
@@ -128,7 +142,7 @@ async def figures_by_township(session: AsyncSession, township_prefix: str) -> di
             count_rank(alerts.c.status_rank, ALERT_ACKNOWLEDGED),
             count_rank(alerts.c.status_rank, ALERT_RESOLVED),
         )
-        .where(in_scope(alerts.c.township_code))
+        .where(in_scope(alerts.c.township_code), alerts.c.withdrawn_at.is_(None))
         .group_by(alerts.c.township_code)
     ):
         f = fig(code)

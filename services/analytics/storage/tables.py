@@ -48,6 +48,8 @@ alerts = sa.Table(
     sa.Column("detected_at", sa.DateTime(timezone=True), nullable=True),
     sa.Column("acknowledged_at", sa.DateTime(timezone=True), nullable=True),
     sa.Column("resolved_at", sa.DateTime(timezone=True), nullable=True),
+    # withdrawn by alerting (the data no longer supports it): not counted in the handling figures
+    sa.Column("withdrawn_at", sa.DateTime(timezone=True), nullable=True),
     sa.Index("alerts_by_township", "township_code"),
 )
 

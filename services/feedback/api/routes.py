@@ -34,8 +34,20 @@ class AlertOut(BaseModel):
     period: str
     message_zh: str
     status: AlertStatus
+    severity: str = Field(description="high, medium or low, as the rule set says")
+    facts: dict[str, float | str] = Field(description="the figures that triggered the rule")
+    also_townships: list[str] = Field(description="other townships the alert concerns (属地不一致): they see it too")
+    withdrawn_at: datetime | None = Field(
+        description="when the data stopped supporting the alert (a correction, a late record): nothing left to do"
+    )
+    withdrawn_message_zh: str | None
     detected_at: datetime
     updated_at: datetime
+
+
+def _sees(principal: Principal, row) -> bool:
+    return principal.can_see_township(row["township_code"]) or any(
+        principal.can_see_township(code) for code in row["also_townships"])
 
 
 class ActionOut(BaseModel):
@@ -76,7 +88,7 @@ def router(service: Service) -> APIRouter:
     async def get_alert(alert_id: uuid.UUID, principal: AnyReader) -> AlertDetail:
         async with service.sessions() as session:
             row = await repository.get_alert(session, alert_id)
-            if row is None or not principal.can_see_township(row["township_code"]):
+            if row is None or not _sees(principal, row):
                 raise not_found("alert_not_found", "未找到该预警")
             history = await repository.history(session, alert_id)
         return AlertDetail(**row, history=[ActionOut(**h) for h in history])
@@ -84,8 +96,11 @@ def router(service: Service) -> APIRouter:
     async def handle(alert_id: uuid.UUID, action: FeedbackAction, body: FeedbackIn, principal: Principal) -> AlertDetail:
         async with service.sessions() as session, session.begin():
             row = await repository.get_alert_for_update(session, alert_id)
-            if row is None or not principal.can_see_township(row["township_code"]):
+            if row is None or not _sees(principal, row):
                 raise not_found("alert_not_found", "未找到该预警")
+            if row["withdrawn_at"] is not None:
+                raise HTTPException(status.HTTP_409_CONFLICT, detail={
+                    "code": "alert_withdrawn", "message": "数据已更正，该预警已自动撤销，无需处理"})
             try:
                 new_status = apply(AlertStatus(row["status"]), action, body.note)
             except TransitionRefused as refused:

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.contracts import AnomalyDetected, FeedbackPayload, MatchFailed
+from shared.contracts import AnomalyDetected, AnomalyResolved, FeedbackPayload, MatchFailed
 from shared.records import record_name
 
 from services.feedback.domain import match_cases as domain
@@ -16,8 +16,10 @@ from services.feedback.storage.tables import actions, alerts, case_moves, match_
 
 
 async def add_alerts(session: AsyncSession, events: Sequence[AnomalyDetected]) -> None:
-    rows = [
-        {
+    """A new alert joins the worklist; one raised again (the data supports it again after a
+    withdrawal) comes back with its handling as it was."""
+    rows = {
+        e.payload.alert_id: {
             "alert_id": e.payload.alert_id,
             "township_code": e.payload.township_code,
             "rule": e.payload.rule,
@@ -27,16 +29,51 @@ async def add_alerts(session: AsyncSession, events: Sequence[AnomalyDetected]) -
             "message_zh": e.payload.message_zh,
             "status": "open",
             "detected_at": e.occurred_at,
+            "severity": e.payload.severity,
+            "facts": e.payload.facts,
+            "also_townships": e.payload.also_townships,
         }
-        for e in events
-    ]
-    await session.execute(insert(alerts).on_conflict_do_nothing(), rows)
+        for e in sorted(events, key=lambda e: e.occurred_at)
+    }
+    if not rows:
+        return
+    stmt = insert(alerts)
+    t = alerts.c
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[t.alert_id],
+            set_={"withdrawn_at": None, "withdrawn_message_zh": None, "message_zh": stmt.excluded.message_zh,
+                  "facts": stmt.excluded.facts, "updated_at": stmt.excluded.detected_at},
+            where=t.withdrawn_at < stmt.excluded.detected_at,  # only a withdrawn one, and only by a later detection
+        ),
+        list(rows.values()),
+    )
+
+
+async def withdraw_alerts(session: AsyncSession, events: Sequence[AnomalyResolved]) -> None:
+    """The data no longer supports these alerts: they leave the township's work, marked as such.
+    A withdrawal older than the alert's last detection changes nothing."""
+    for e in events:
+        await session.execute(
+            sa.update(alerts)
+            .where(alerts.c.alert_id == e.payload.alert_id,
+                   sa.or_(alerts.c.updated_at <= e.occurred_at, alerts.c.withdrawn_at.is_not(None)))
+            .values(withdrawn_at=e.occurred_at, withdrawn_message_zh=e.payload.message_zh, updated_at=e.occurred_at)
+        )
+
+
+def _visible_to(township_prefix: str):
+    """The alerts of the area, and those of other townships that name a township of it (属地不一致)."""
+    in_area = alerts.c.township_code.startswith(township_prefix)
+    if len(township_prefix) == 9:  # a township: exactly its code among the others named
+        return sa.or_(in_area, alerts.c.also_townships.op("?")(township_prefix))
+    return in_area
 
 
 async def list_alerts(session: AsyncSession, township_prefix: str, status: str | None, limit: int, offset: int):
     query = (
         sa.select(alerts)
-        .where(alerts.c.township_code.startswith(township_prefix))
+        .where(_visible_to(township_prefix))
         .order_by(alerts.c.detected_at.desc(), alerts.c.alert_id)
         .limit(limit)
         .offset(offset)

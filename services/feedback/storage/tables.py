@@ -23,6 +23,13 @@ alerts = sa.Table(
     sa.Column("status", sa.Text, nullable=False),
     sa.Column("detected_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
+    sa.Column("severity", sa.Text, nullable=False, server_default="medium"),
+    sa.Column("facts", JSONB, nullable=False, server_default=sa.text("'{}'::jsonb")),
+    # other townships the alert concerns (a jurisdiction question, 属地不一致): they see it too
+    sa.Column("also_townships", JSONB, nullable=False, server_default=sa.text("'[]'::jsonb")),
+    # when alerting withdrew it because the data no longer supports it; cleared if the data comes back
+    sa.Column("withdrawn_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("withdrawn_message_zh", sa.Text, nullable=True),
     sa.Index("alerts_by_township_status", "township_code", "status"),
 )
 
