@@ -182,4 +182,4 @@ async def test_shares_json_cannot_carry_are_refused_before_a_decision_is_taken(a
         body = b'{"action": "split", "usccs": ["%s", "%s"], "shares": [%s, 0.5], "note": "x"}' % (a.encode(), b.encode(), share)
         reply = await api.client.post(f"{platform.url('feedback')}/v1/match-cases/{NOWHERE}/decision", content=body,
                                       headers=township)
-        assert _field_errors(reply) == [(["body", "shares", 0], "number_not_finite")], (share, reply.text)
+        assert _field_errors(reply) == [(["body", "shares", 0], "not_a_number")], (share, reply.text)
