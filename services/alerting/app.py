@@ -1,19 +1,30 @@
 """alerting (预警): check each entity's key figures against the rule set's reasonable intervals."""
 
 from shared import topics
-from shared.contracts import AnomalyDetected, AnomalyResolved, FeedbackSubmitted, RecordMatched, SubmissionAssessed
+from shared.contracts import (
+    AlertDeadlinePassed,
+    AnomalyDetected,
+    AnomalyResolved,
+    FeedbackSubmitted,
+    RecordMatched,
+    SubmissionAssessed,
+    TownshipDigest,
+)
 from shared.messaging.consumer import Subscription, envelope
 from shared.service import Publication, ServiceSpec
 
+from services.alerting.api import rules
 from services.alerting.domain.ruleset import load_ruleset
 from services.alerting.handlers import AlertingHandlers
+from services.alerting.jobs import sweep_forever
 from services.alerting.settings import AlertingSettings
 from services.alerting.storage.tables import metadata
 
 
 def build() -> ServiceSpec:
     settings = AlertingSettings()
-    handlers = AlertingHandlers(load_ruleset(settings.ruleset))  # RuleSetError: file, line and reason
+    ruleset = load_ruleset(settings.ruleset)  # RuleSetError: file, line and reason
+    handlers = AlertingHandlers(ruleset)
     return ServiceSpec(
         name="alerting",
         description="预警：对主体关键数据设定合理区间，明显不匹配的推送至乡镇（街道）",
@@ -24,10 +35,15 @@ def build() -> ServiceSpec:
             Subscription(topics.SUBMISSION_ASSESSED, envelope(SubmissionAssessed), handlers.on_submission_assessed),
             Subscription(topics.FEEDBACK_SUBMITTED, envelope(FeedbackSubmitted), handlers.on_feedback_submitted),
         ],
+        routers=lambda service: [rules.router(service, ruleset)],
+        background=lambda service: [lambda: sweep_forever(service, ruleset)],
         publications=[
             Publication(topics.ANOMALY_DETECTED, AnomalyDetected, "a new alert, or one the data supports again (all townships)"),
             Publication(topics.ANOMALY_DETECTED, AnomalyResolved, "an alert the data no longer supports"),
             Publication(topics.township_alerts("{township_code}"), AnomalyDetected, "the township's copy of its alerts"),
             Publication(topics.township_alerts("{township_code}"), AnomalyResolved, "the township's copy of a withdrawal"),
+            Publication(topics.ANOMALY_DETECTED, AlertDeadlinePassed, "an alert's 签收 or 办结 deadline passed undone"),
+            Publication(topics.township_alerts("{township_code}"), AlertDeadlinePassed, "the township's copy"),
+            Publication(topics.township_alerts("{township_code}"), TownshipDigest, "the township's daily digest"),
         ],
     )

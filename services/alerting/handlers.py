@@ -5,28 +5,15 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from shared import topics
-from shared.contracts import (
-    AnomalyDetected,
-    AnomalyPayload,
-    AnomalyResolved,
-    AnomalyResolvedPayload,
-    Event,
-    FeedbackAction,
-    FeedbackSubmitted,
-    RecordMatched,
-    SubmissionAssessed,
-    derived_event_id,
-)
+from shared.contracts import Event, FeedbackAction, FeedbackSubmitted, RecordMatched, SubmissionAssessed
 from shared.messaging.outbox import UnitOfWork
 from shared.records import KINDS, RegistrationStatus
 
 from services.alerting import judging
 from services.alerting.domain.ruleset import RuleSet
+from services.alerting.publishing import publish
 from services.alerting.storage import repository
-from services.alerting.telemetry import ANOMALIES, RESOLVED
 
-PRODUCER = "alerting"
 _STATUS_AFTER = {FeedbackAction.ACKNOWLEDGE: "acknowledged", FeedbackAction.RESOLVE: "resolved"}
 _FIGURES = {"power_usage": ("kwh", repository.POWER_KIND), "tax_payment": ("amount", repository.TAX_KIND)}
 
@@ -86,7 +73,7 @@ class AlertingHandlers:
         for event in registrations:  # an alert's cause is a figure's record where there is one
             causes.setdefault(event.payload.uscc, event)
         changes = await judging.rejudge(uow.session, self._ruleset, touched, {e.payload.uscc for e in registrations})
-        await self._publish(changes, uow, lambda uscc: causes[uscc])
+        await publish(changes, uow, causes.get)
 
     async def on_submission_assessed(self, events: list[SubmissionAssessed], uow: UnitOfWork) -> None:
         """A period closes for a department when its data arrived or its deadline passed: absence
@@ -98,50 +85,9 @@ class AlertingHandlers:
                 continue
             if await repository.save_closure(uow.session, p.period, p.department, missing):
                 changes = await judging.close_period(uow.session, self._ruleset, p.period)
-                await self._publish(changes, uow, lambda _, cause=event: cause)
+                await publish(changes, uow, lambda _, cause=event: cause)
 
     async def on_feedback_submitted(self, events: list[FeedbackSubmitted], uow: UnitOfWork) -> None:
         for event in events:
             if not event.payload.action.decides_match:  # match cases are the matcher's
                 await repository.advance_alert_status(uow.session, event.payload.alert_id, _STATUS_AFTER[event.payload.action])
-
-    async def _publish(self, changes: judging.Changes, uow: UnitOfWork, cause_of) -> None:
-        for detection in changes.detected:
-            f = detection.finding
-            cause = cause_of(f.uscc)
-            anomaly = AnomalyDetected.create(
-                AnomalyPayload(
-                    alert_id=f.alert_id, rule=f.rule, uscc=f.uscc, entity_name=detection.entity_name,
-                    township_code=f.township_code, period=f.period, facts=f.facts, message_zh=f.message_zh,
-                    record_ids=list(detection.record_ids), severity=f.severity, ruleset_version=f.ruleset_version,
-                    also_townships=list(f.also_townships), missing_departments=list(f.missing_departments),
-                ),
-                producer=PRODUCER,
-                correlation_id=cause.correlation_id,
-                cause=cause,
-                event_id=derived_event_id(cause.event_id, f"anomaly-detected:{f.alert_id}"),
-            )
-            self._route(anomaly, f.uscc, f.township_code, f.also_townships, uow)
-            ANOMALIES.labels(f.rule).inc()
-        for alert in await repository.alert_details(uow.session, changes.resolved):
-            cause = cause_of(alert["uscc"])
-            resolved = AnomalyResolved.create(
-                AnomalyResolvedPayload(
-                    alert_id=alert["alert_id"], rule=alert["rule"], uscc=alert["uscc"], township_code=alert["township_code"],
-                    period=alert["period"], ruleset_version=alert["ruleset_version"], also_townships=alert["also_townships"],
-                    message_zh=f"数据已更正，不再支持此预警（{alert['message_zh']}），已自动撤销",
-                ),
-                producer=PRODUCER,
-                correlation_id=cause.correlation_id,
-                cause=cause,
-                event_id=derived_event_id(cause.event_id, f"anomaly-resolved:{alert['alert_id']}"),
-            )
-            self._route(resolved, alert["uscc"], alert["township_code"], alert["also_townships"], uow)
-            RESOLVED.labels(alert["rule"]).inc()
-
-    @staticmethod
-    def _route(event: Event, uscc: str, township_code: str, also: list[str] | tuple[str, ...], uow: UnitOfWork) -> None:
-        """To everyone, and to each township concerned: the entity's, and any other a jurisdiction question names."""
-        uow.emit(event, key=uscc)
-        for township in dict.fromkeys((township_code, *also)):
-            uow.emit(event, key=uscc, topic=topics.township_alerts(township))

@@ -8,14 +8,19 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.alerting.domain.catalogue import Finding, judge
+from shared.working_days import LOCAL_TZ, WorkingCalendar
+
+from services.alerting.domain.catalogue import Finding, Judgement, judge
+from services.alerting.domain.deadlines import deadlines
 from services.alerting.domain.history import EMPTY_POPULATION, POWER, TAX, finance_periods_ending, shift
 from services.alerting.domain.intervals import fit_population
 from services.alerting.domain.reconcile import Outcome, reconcile
 from services.alerting.domain.ruleset import RuleSet
+from services.alerting.domain.silences import silencing
 from services.alerting.storage import repository
 
 # A month's figures are read by the judgement of later months: month on month (1), year on year
@@ -92,20 +97,51 @@ async def _judge(session: AsyncSession, ruleset: RuleSet, histories, judged: Map
     populations = await repository.populations_of(session, all_periods)
     keys = [(uscc, key) for uscc, ps in judged.items() for p in ps for key in (p, *finance_periods_ending(p))]
     raised = await repository.alerts_of(session, keys)
+    now = datetime.now(UTC)
+    silences = await repository.active_silences(session, now)
     enabled = frozenset(rule for rule, spec in ruleset.rules.items() if spec.enabled)
-    outcome, changes = Outcome(), Changes()
+    outcome, changes, silenced = Outcome(), Changes(), {}
     for uscc, ps in judged.items():
         history = histories[uscc]
         for period in ps:
             judgement = judge(ruleset, history, period, closures[period], populations.get(period, EMPTY_POPULATION))
             before = [r for key in (period, *finance_periods_ending(period)) for r in raised.get((uscc, key), ())]
+            if silences:
+                judgement, held = _silenced(judgement, history.entity, silences, now, {r.alert_id for r in before if r.published})
+                silenced |= held
             found = reconcile(judgement, before, enabled)
             outcome.add(found)
             changes.detected += [Detection(f, history.entity.name, history.month(period).record_ids) for f in found.detected]
-    await repository.record_findings(session, outcome.recorded)
+    today = now.astimezone(LOCAL_TZ).date()
+    calendar = WorkingCalendar.china()
+    due = {f.alert_id: deadlines(ruleset.severities[f.severity], today, calendar) for f, _ in outcome.recorded}
+    await repository.record_findings(session, outcome.recorded, silenced, due)
     await repository.withdraw(session, outcome.withdrawn)
     changes.resolved = outcome.resolved
     return changes
+
+
+def _silenced(judgement: Judgement, entity, silences, now, published: set[uuid.UUID]) -> tuple[Judgement, dict]:
+    """A silenced finding is held back like an inhibited one, and remembers which silence holds it.
+    A silence holds back what is not out yet; it does not take back what a township already has."""
+    held = {f.alert_id: s.silence_id for f in judgement.findings
+            if f.alert_id not in published and (s := silencing(f, entity, silences, now))}
+    if not held:
+        return judgement, held
+    kept = [f for f in judgement.findings if f.alert_id not in held]
+    return Judgement(kept, judgement.inhibited + [f for f in judgement.findings if f.alert_id in held]), held
+
+
+async def rejudge_exactly(session: AsyncSession, ruleset: RuleSet, entity_periods: Iterable[tuple[str, str]]) -> Changes:
+    """Judge these entity-periods again and nothing else (what an ended silence held back)."""
+    judged: dict[str, set[str]] = {}
+    for uscc, period in entity_periods:
+        judged.setdefault(uscc, set()).add(month_of_period(period))
+    months = [p for ps in judged.values() for p in ps]
+    if not months:
+        return Changes()
+    histories = await repository.histories(session, judged, shift(min(months), -LOOKBACK_MONTHS), max(months))
+    return await _judge(session, ruleset, histories, {u: judged[u] for u in histories})
 
 
 async def close_period(session: AsyncSession, ruleset: RuleSet, period: str) -> Changes:

@@ -1,5 +1,7 @@
 from pathlib import Path
 
+from pydantic import Field
+
 from shared.settings import ServiceSettings
 
 from services.alerting.domain.ruleset import DEFAULT_RULESET
@@ -10,3 +12,7 @@ class AlertingSettings(ServiceSettings):
     # the city's rule set (services/alerting/rules/ruleset.yaml): checked at start, a broken file
     # stops the service with its line and reason
     ruleset: Path = DEFAULT_RULESET
+    # how often ended silences are released, passed deadlines announced and digests sent
+    sweep_seconds: float = Field(default=60.0, gt=0)
+    # the local hour (Asia/Shanghai) from which townships get the day's digest
+    digest_hour: int = Field(default=8, ge=0, le=23)

@@ -2,6 +2,7 @@
 
 from shared import topics
 from shared.contracts import (
+    AlertDeadlinePassed,
     AnomalyDetected,
     AnomalyResolved,
     FeedbackSubmitted,
@@ -29,7 +30,7 @@ def build() -> ServiceSpec:
             Subscription(topics.RECORD_IMPORTED, envelope(RecordImported), handlers.on_record_imported),
             Subscription(topics.RECORD_MATCHED, envelope(RecordMatched), handlers.on_record_matched),
             Subscription(topics.MATCH_FAILED, envelope(MatchFailed), handlers.on_match_failed),
-            Subscription(topics.ANOMALY_DETECTED, envelope(AnomalyDetected, AnomalyResolved), handlers.on_anomaly),
+            Subscription(topics.ANOMALY_DETECTED, envelope(AnomalyDetected, AnomalyResolved, AlertDeadlinePassed), handlers.on_anomaly),
             Subscription(topics.FEEDBACK_SUBMITTED, envelope(FeedbackSubmitted), handlers.on_feedback_submitted),
             Subscription(topics.SUBMISSION_ASSESSED, envelope(SubmissionAssessed), handlers.on_submission_assessed),
         ],

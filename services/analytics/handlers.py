@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from shared.contracts import (
+    AlertDeadlinePassed,
     AnomalyDetected,
     AnomalyResolved,
     FeedbackAction,
@@ -69,8 +70,12 @@ async def on_match_failed(events: list[MatchFailed], uow: UnitOfWork) -> None:
     await repository.upsert_records(uow.session, [_record_row(e.payload.record, MATCH_FAILED) for e in events])
 
 
-async def on_anomaly(events: list[AnomalyDetected | AnomalyResolved], uow: UnitOfWork) -> None:
-    for e in events:  # in order: a detection, a withdrawal, a detection again
+async def on_anomaly(events: list[AnomalyDetected | AnomalyResolved | AlertDeadlinePassed], uow: UnitOfWork) -> None:
+    """In order: a detection, a withdrawal, a detection again. A passed deadline is feedback's to
+    escalate; the overview counts handling states, not deadlines."""
+    for e in events:
+        if isinstance(e, AlertDeadlinePassed):
+            continue
         if isinstance(e, AnomalyResolved):
             await repository.withdraw_alerts(uow.session, [{"alert_id": e.payload.alert_id, "withdrawn_at": e.occurred_at}])
             continue

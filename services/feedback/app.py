@@ -1,7 +1,7 @@
 """feedback (反馈闭环): townships handle their alerts and report back."""
 
 from shared import topics
-from shared.contracts import AnomalyDetected, AnomalyResolved, FeedbackSubmitted, MatchFailed
+from shared.contracts import AlertDeadlinePassed, AnomalyDetected, AnomalyResolved, FeedbackSubmitted, MatchFailed
 from shared.messaging.consumer import Subscription, envelope
 from shared.service import Publication, ServiceSpec
 
@@ -18,7 +18,7 @@ def build() -> ServiceSpec:
         settings=FeedbackSettings(),
         metadata=metadata,
         subscriptions=lambda _: [
-            Subscription(topics.ANOMALY_DETECTED, envelope(AnomalyDetected, AnomalyResolved), on_anomaly),
+            Subscription(topics.ANOMALY_DETECTED, envelope(AnomalyDetected, AnomalyResolved, AlertDeadlinePassed), on_anomaly),
             Subscription(topics.MATCH_FAILED, envelope(MatchFailed), on_match_failed),
         ],
         publications=[

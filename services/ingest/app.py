@@ -8,7 +8,7 @@ from shared.service import Publication, ServiceSpec
 
 from services.ingest.api import routes
 from services.ingest.application import Intake
-from services.ingest.domain.timeliness import WorkingCalendar
+from shared.working_days import WorkingCalendar
 from services.ingest.handlers import decode_intake, intake_handler
 from services.ingest.jobs import sweep_timeliness
 from services.ingest.settings import IngestSettings

@@ -14,6 +14,7 @@ from typing import Any
 from shared.contracts import ImportedRecord, RecordImported, SubmissionAssessed, SubmissionPayload
 from shared.messaging.outbox import UnitOfWork
 from shared.records import Frequency, RecordKind
+from shared.working_days import CalendarUnknown, WorkingCalendar
 
 from services.ingest.domain import identity, timeliness
 from services.ingest.domain.desensitise import desensitise, protect_source_key
@@ -57,7 +58,7 @@ class Intake:
         self,
         kinds: dict[str, RecordKind],
         hmac_key: bytes,
-        calendar: timeliness.WorkingCalendar,
+        calendar: WorkingCalendar,
         deadline_working_days: int,
     ) -> None:
         self.kinds = kinds
@@ -149,8 +150,8 @@ class Intake:
                 continue
             try:
                 periods = timeliness.due_periods(now, kind.frequency, self._calendar, lookback)
-            except timeliness.CalendarUnknown as exc:
-                log.error("cannot judge %s timeliness: %s (add the year to working_days.csv)", kind.name, exc)
+            except CalendarUnknown as exc:
+                log.error("cannot judge %s timeliness: %s (add the year to shared/working_days.csv)", kind.name, exc)
                 continue
             arrived = await repository.first_arrivals(uow.session, kind.department, kind.name, periods)
             for period in periods:
@@ -161,8 +162,8 @@ class Intake:
         try:
             due = timeliness.deadline(period, kind.frequency, self._calendar, self._working_days)
             status = timeliness.status(period, kind.frequency, first_arrival, now, self._calendar, self._working_days)
-        except timeliness.CalendarUnknown as exc:
-            log.error("cannot judge %s %s: %s (add the year to working_days.csv)", kind.name, period, exc)
+        except CalendarUnknown as exc:
+            log.error("cannot judge %s %s: %s (add the year to shared/working_days.csv)", kind.name, period, exc)
             return False
         payload = SubmissionPayload(
             department=kind.department, kind=kind.name, period=period, deadline=due, status=status,
@@ -195,7 +196,7 @@ class Intake:
         for period, row in first_row.items():
             try:
                 timeliness.deadline(period, kind.frequency, self._calendar, self._working_days)
-            except timeliness.CalendarUnknown:
+            except CalendarUnknown:
                 warnings.append(period_warning(row, period))
         return warnings
 

@@ -2,11 +2,15 @@
 
 from shared.contracts.events import (
     EVENT_TYPES,
+    AlertDeadlinePassed,
     AnomalyDetected,
     AnomalyPayload,
     AnomalyResolved,
     AnomalyResolvedPayload,
     Candidate,
+    DeadlinePayload,
+    DigestAlert,
+    DigestPayload,
     Event,
     FeedbackAction,
     FeedbackPayload,
@@ -27,16 +31,21 @@ from shared.contracts.events import (
     SubmissionAssessed,
     SubmissionPayload,
     SubmissionStatus,
+    TownshipDigest,
     derived_event_id,
 )
 
 __all__ = [
     "EVENT_TYPES",
+    "AlertDeadlinePassed",
     "AnomalyDetected",
     "AnomalyPayload",
     "AnomalyResolved",
     "AnomalyResolvedPayload",
     "Candidate",
+    "DeadlinePayload",
+    "DigestAlert",
+    "DigestPayload",
     "Event",
     "FeedbackAction",
     "FeedbackPayload",
@@ -57,5 +66,6 @@ __all__ = [
     "SubmissionAssessed",
     "SubmissionPayload",
     "SubmissionStatus",
+    "TownshipDigest",
     "derived_event_id",
 ]

@@ -256,6 +256,55 @@ class AnomalyResolved(Event):
     payload: AnomalyResolvedPayload
 
 
+class DeadlinePayload(_Frozen):
+    """A deadline of an alert passed with its work not done: the feedback service escalates it."""
+
+    alert_id: uuid.UUID
+    rule: str
+    uscc: str
+    township_code: TownshipCode
+    period: str
+    severity: str
+    deadline: Literal["acknowledge", "resolve"] = Field(description="签收 or 办结")
+    due: date = Field(description="the last working day it could be done in time")
+    also_townships: list[TownshipCode] = Field(default_factory=list)
+
+
+class AlertDeadlinePassed(Event):
+    topic: ClassVar[str] = topics.ANOMALY_DETECTED  # beside its alert: one ordered stream per entity
+    event_type: Literal["alert-deadline-passed"]
+    schema_version: Literal[1]
+    payload: DeadlinePayload
+
+
+class DigestAlert(_Frozen):
+    alert_id: uuid.UUID
+    rule: str
+    uscc: str
+    period: str
+    detected_at: AwareDatetime
+    overdue: bool
+
+
+class DigestPayload(_Frozen):
+    """A township's day in one message: open alerts per rule, the new ones, the overdue count."""
+
+    township_code: TownshipCode
+    day: date
+    open_by_rule: dict[str, int]
+    new_by_rule: dict[str, int]
+    overdue: int
+    new: list[DigestAlert] = Field(description="the first 50 new alerts, oldest first")
+    message_zh: str
+
+
+class TownshipDigest(Event):
+    topic: ClassVar[str] = topics.TOWNSHIP_ALERTS_PREFIX + "{township_code}"  # the township's own systems only
+    event_type: Literal["township-digest"]
+    schema_version: Literal[1]
+    payload: DigestPayload
+
+
 # --- feedback-submitted ---------------------------------------------------------------------
 
 
@@ -385,7 +434,7 @@ class IntakeProcessed(Event):
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.type_name(): cls
     for cls in (
-        RecordImported, RecordMatched, MatchFailed, AnomalyDetected, AnomalyResolved, FeedbackSubmitted, SubmissionAssessed,
-        IntakeProcessed,
+        RecordImported, RecordMatched, MatchFailed, AnomalyDetected, AnomalyResolved, AlertDeadlinePassed, FeedbackSubmitted,
+        SubmissionAssessed, IntakeProcessed, TownshipDigest,
     )
 }

@@ -7,12 +7,22 @@ import os
 import subprocess
 import sys
 import uuid
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from deploy.local.infra import REPO_ROOT
 from shared import topics
-from tests.integration.harness import TopicReader, db_scalar, eventually, json_value, new_uscc, townships_of
+from tests.integration.harness import (
+    TopicReader,
+    db_execute,
+    db_scalar,
+    eventually,
+    json_value,
+    new_uscc,
+    restart_with_env,
+    townships_of,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -148,3 +158,76 @@ def test_a_broken_rule_file_stops_alerting_at_start_with_its_line(platform, tmp_
                             capture_output=True, text=True, timeout=60)
     assert result.returncode != 0
     assert f"ruleset.yaml:{line}:" in result.stderr and "min_kwh" in result.stderr
+
+
+@pytest.fixture
+def sweeping(platform):
+    """alerting sweeping every half second, with digests due at any hour (the default is hourly from 8:00)."""
+    restart_with_env(platform, "alerting", {"BIZPULSE_SWEEP_SECONDS": "0.5", "BIZPULSE_DIGEST_HOUR": "0"})
+    return platform
+
+
+async def test_a_silence_holds_alerts_back_until_it_is_lifted_and_is_audited(api, kafka, sweeping):
+    supervisor = {"Authorization": f"Bearer {sweeping.credentials.supervisor}"}
+    url = f"{sweeping.url('alerting')}/v1/silences"
+    code = await _register(api, f"兴宁{uuid.uuid4().hex[:4]}服装有限公司")
+    ends = (datetime.now(UTC) + timedelta(days=7)).isoformat()
+    refused = await api.client.post(url, headers=supervisor, json={"rule": "no_such_rule", "ends_at": ends, "reason": "试验"})
+    assert refused.status_code == 422 and refused.json()["detail"]["code"] == "rule_unknown"
+    township_key = {"Authorization": f"Bearer {sweeping.credentials.townships[HOME]}"}
+    assert (await api.client.post(url, headers=township_key, json={"ends_at": ends, "reason": "试验"})).status_code == 403
+    created = await api.client.post(url, headers=supervisor, json={
+        "rule": "power_without_tax", "uscc": code, "ends_at": ends, "reason": "企业汛期停产，税务已知悉"})
+    assert created.status_code == 201, created.text
+    silence = created.json()
+    assert silence["active"] and silence["created_by"].startswith("supervisor:")
+
+    async with TopicReader(kafka, topics.township_alerts(HOME)) as township:
+        await api.submit("power_supply", "power_usage", [_power(code, "2026-09", 9_000)])
+        await api.submit("tax", "tax_payment", [_tax(code, "2026-09", "0.00")])
+        held = "select silenced_by::text from alerting.alerts where uscc = :code and rule = 'power_without_tax'"
+        assert await eventually(lambda: db_scalar(sweeping, held, code=code), what="the finding, held") == silence["silence_id"]
+        lifted = await api.client.delete(f"{url}/{silence['silence_id']}", headers=supervisor)
+        assert lifted.status_code == 200 and lifted.json()["lifted_by"].startswith("supervisor:") and not lifted.json()["active"]
+        messages = await township.read_until(_about(code, rule="power_without_tax"))
+    assert len(_about(code, rule="power_without_tax")(messages)) == 1  # published once, after the lift
+    again = await api.client.delete(f"{url}/{silence['silence_id']}", headers=supervisor)
+    assert again.status_code == 409 and again.json()["detail"]["code"] == "silence_ended"
+    listed = (await api.client.get(url, headers=supervisor, params={"active": "false"})).json()
+    assert silence["silence_id"] in {s["silence_id"] for s in listed}  # the audit trail keeps it
+
+
+async def test_a_passed_deadline_is_announced_once_and_townships_get_a_daily_digest(api, kafka, sweeping):
+    township_code = ELSEWHERE
+    code = await _register(api, f"兴宁{uuid.uuid4().hex[:4]}食品有限公司", township=township_code)
+    async with TopicReader(kafka, topics.township_alerts(township_code)) as township:
+        await api.submit("power_supply", "power_usage", [_power(code, "2026-09", 9_000, township=township_code)])
+        await api.submit("tax", "tax_payment", [{**_tax(code, "2026-09", "0.00"), "township_code": township_code}])
+        (alert,) = _about(code)(await township.read_until(_about(code, rule="power_without_tax")))
+        alert_id = alert["payload"]["alert_id"]
+        due = "select acknowledge_due from alerting.alerts where alert_id = :id"
+        assert await db_scalar(sweeping, due, id=alert_id) is not None  # working days from its severity
+        # as if two working days had passed without the township acknowledging it
+        await db_execute(sweeping, "update alerting.alerts set acknowledge_due = current_date - 3 where alert_id = :id",
+                         id=alert_id)
+        overdue = _about(code, "alert-deadline-passed")
+        (passed,) = overdue(await township.read_until(overdue))
+        digests = await township.read_until(lambda ms: any(json_value(m)["event_type"] == "township-digest" for m in ms))
+    assert passed["payload"]["deadline"] == "acknowledge" and passed["payload"]["severity"] == "high"
+
+    async def overdue_in_worklist():
+        body = (await api.as_township(township_code, "GET", "feedback", f"/v1/alerts/{alert_id}")).json()
+        return body if body["acknowledge_overdue_since"] else None
+    await eventually(overdue_in_worklist, what="the passed deadline on the worklist")
+    (digest,) = [json_value(m) for m in digests if json_value(m)["event_type"] == "township-digest"]
+    assert digest["payload"]["township_code"] == township_code and digest["payload"]["open_by_rule"]["power_without_tax"] >= 1
+    assert "预警汇总" in digest["payload"]["message_zh"]
+
+
+async def test_supervisors_see_the_intervals_in_force_with_their_sample_size(api, platform):
+    reply = await api.as_supervisor("alerting", "/v1/intervals")
+    assert reply.status_code == 200, reply.text
+    configured = [i for i in reply.json() if i["source"] == "configured"]
+    assert {"industry": "C13", "county": None, "sample_size": 0}.items() <= configured[0].items()
+    township = await api.as_township(HOME, "GET", "alerting", "/v1/intervals")
+    assert township.status_code == 403

@@ -11,7 +11,8 @@ import pytest
 from openpyxl import Workbook
 
 from deploy.topics import provision
-from services.ingest.domain.timeliness import WorkingCalendar, due_periods
+from services.ingest.domain.timeliness import due_periods
+from shared.working_days import WorkingCalendar
 from shared import topics
 from shared.auth import ApiKey, Role, hash_key
 from tests.integration.harness import (

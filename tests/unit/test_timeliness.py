@@ -5,11 +5,11 @@ from pathlib import Path
 import pytest
 
 from services.ingest.domain import timeliness
+from shared import working_days
+from shared.working_days import CalendarUnknown, WorkingCalendar
 from services.ingest.domain.timeliness import (
-    CalendarUnknown,
     Frequency,
     SubmissionStatus,
-    WorkingCalendar,
     deadline,
     due_periods,
     period_end,
@@ -22,7 +22,7 @@ SHANGHAI = timezone(timedelta(hours=8))
 
 
 def _rows() -> list[dict[str, str]]:
-    path = Path(timeliness.__file__).with_name("working_days.csv")
+    path = Path(working_days.__file__).with_name("working_days.csv")
     with path.open(encoding="utf-8", newline="") as f:
         return list(csv.DictReader(f))
 

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared.working_days import LOCAL_TZ
+
 from services.alerting.domain.catalogue import Finding
+from services.alerting.domain.deadlines import ACKNOWLEDGE, RESOLVE, Deadlines, passed
+from services.alerting.domain.digest import OpenAlert
+from services.alerting.domain.silences import Silence
 from services.alerting.domain.reconcile import Raised
 from services.alerting.domain.history import (
     OPEN,
@@ -23,7 +28,7 @@ from services.alerting.domain.history import (
     Peers,
     Population,
 )
-from services.alerting.storage.tables import alerts, closures, entities, facts, populations
+from services.alerting.storage.tables import alerts, closures, digests, entities, facts, populations, silences
 
 POWER_KIND, TAX_KIND, NET_PROFIT = "power_usage", "tax_payment", "net_profit"
 
@@ -235,8 +240,12 @@ async def periods_with_alerts(session: AsyncSession, usccs: Iterable[str], first
     return out
 
 
-async def record_findings(session: AsyncSession, findings: Sequence[tuple[Finding, bool]]) -> None:
-    """Insert or refresh alerts from findings (`inhibited` with each): what the data says now."""
+async def record_findings(
+    session: AsyncSession, findings: Sequence[tuple[Finding, bool]], silenced: Mapping[uuid.UUID, uuid.UUID],
+    due: Mapping[uuid.UUID, Deadlines],
+) -> None:
+    """Insert or refresh alerts from findings (`inhibited` with each): what the data says now. The
+    deadlines are set once, when the alert is first raised."""
     if not findings:
         return
     rows = {
@@ -244,12 +253,14 @@ async def record_findings(session: AsyncSession, findings: Sequence[tuple[Findin
             "alert_id": f.alert_id, "rule": f.rule, "uscc": f.uscc, "period": f.period, "township_code": f.township_code,
             "status": "open", "supported": True, "inhibited": inhibited, "severity": f.severity,
             "ruleset_version": f.ruleset_version, "facts": f.facts, "message_zh": f.message_zh,
-            "also_townships": list(f.also_townships),
+            "also_townships": list(f.also_townships), "silenced_by": silenced.get(f.alert_id),
+            "acknowledge_due": due[f.alert_id].acknowledge_due, "resolve_due": due[f.alert_id].resolve_due,
         }
         for f, inhibited in findings
     }
     stmt = insert(alerts)
-    refreshed = ("township_code", "supported", "inhibited", "severity", "ruleset_version", "facts", "message_zh", "also_townships")
+    refreshed = ("township_code", "supported", "inhibited", "severity", "ruleset_version", "facts", "message_zh",
+                 "also_townships", "silenced_by")
     await session.execute(
         stmt.on_conflict_do_update(
             index_elements=[alerts.c.alert_id],
@@ -291,3 +302,117 @@ async def alert_details(session: AsyncSession, alert_ids: Iterable[uuid.UUID]):
         sa.select(a.alert_id, a.rule, a.uscc, a.township_code, a.period, a.message_zh, a.ruleset_version, a.also_townships)
         .where(a.alert_id.in_(ids))
     )).mappings().all()
+
+
+async def try_lock(session: AsyncSession, key: int) -> bool:
+    """A transaction-scoped advisory lock: one instance does the work, the others skip the round."""
+    return bool(await session.scalar(sa.select(sa.func.pg_try_advisory_xact_lock(key))))
+
+
+# --- silences ---------------------------------------------------------------------------------
+
+
+def _silence(row) -> Silence:
+    return Silence(row.silence_id, row.township_prefix, row.starts_at, row.ends_at, row.reason, row.created_by,
+                   row.rule, row.uscc, row.industry, row.lifted_at)
+
+
+async def active_silences(session: AsyncSession, at) -> list[Silence]:
+    s = silences.c
+    rows = await session.execute(sa.select(silences).where(s.starts_at <= at, s.ends_at > at, s.lifted_at.is_(None)))
+    return [_silence(r) for r in rows]
+
+
+async def add_silence(session: AsyncSession, row: dict):
+    return (await session.execute(insert(silences).values(row).returning(silences))).mappings().one()
+
+
+async def get_silence(session: AsyncSession, silence_id: uuid.UUID):
+    return (await session.execute(sa.select(silences).where(silences.c.silence_id == silence_id).with_for_update())).mappings().first()
+
+
+async def lift_silence(session: AsyncSession, silence_id: uuid.UUID, actor: str):
+    return (await session.execute(
+        sa.update(silences).where(silences.c.silence_id == silence_id)
+        .values(lifted_at=sa.func.now(), lifted_by=actor).returning(silences)
+    )).mappings().one()
+
+
+async def list_silences(session: AsyncSession, township_prefix: str, active: bool | None, limit: int, offset: int):
+    s = silences.c
+    query = sa.select(silences).where(s.township_prefix.startswith(township_prefix))
+    in_force = sa.and_(s.starts_at <= sa.func.now(), s.ends_at > sa.func.now(), s.lifted_at.is_(None))
+    if active is not None:
+        query = query.where(in_force if active else ~in_force)
+    return (await session.execute(query.order_by(s.created_at.desc(), s.silence_id).limit(limit).offset(offset))).mappings().all()
+
+
+async def held_by_ended_silences(session: AsyncSession, at) -> list[tuple[str, str]]:
+    """Entity-periods whose alerts a silence held back that no longer holds: judged again, they go out."""
+    s, a = silences.c, alerts.c
+    ended = sa.or_(s.ends_at <= at, s.lifted_at.is_not(None))
+    rows = await session.execute(
+        sa.select(a.uscc, a.period).join(silences, s.silence_id == a.silenced_by).where(ended).distinct()
+    )
+    return [(r.uscc, r.period) for r in rows]
+
+
+# --- deadlines and digests --------------------------------------------------------------------
+
+
+_PUBLISHED = sa.and_(alerts.c.supported, ~alerts.c.inhibited, alerts.c.silenced_by.is_(None))
+
+
+async def deadline_candidates(session: AsyncSession, today):
+    """Alerts a township has, with a deadline before today that has not been announced."""
+    a = alerts.c
+    unannounced = sa.or_(
+        sa.and_(a.acknowledge_overdue_at.is_(None), a.acknowledge_due < today, a.status == "open"),
+        sa.and_(a.resolve_overdue_at.is_(None), a.resolve_due < today, a.status != "resolved"),
+    )
+    return (await session.execute(sa.select(alerts).where(_PUBLISHED, unannounced))).mappings().all()
+
+
+async def mark_overdue(session: AsyncSession, alert_id: uuid.UUID, deadline: str, at) -> None:
+    await session.execute(sa.update(alerts).where(alerts.c.alert_id == alert_id).values({f"{deadline}_overdue_at": at}))
+
+
+async def digests_due(session: AsyncSession, today) -> list[tuple[str, object]]:
+    """Townships with alerts whose last digest (if any) was sent before today: (township, last sent)."""
+    a, d = alerts.c, digests.c
+    last = sa.select(d.sent_at).where(d.township_code == a.township_code).scalar_subquery()
+    rows = await session.execute(
+        sa.select(a.township_code, last.label("sent_at")).where(_PUBLISHED).group_by(a.township_code)
+    )
+    return [(r.township_code, r.sent_at) for r in rows if r.sent_at is None or r.sent_at.astimezone(LOCAL_TZ).date() < today]
+
+
+async def open_alerts_of(session: AsyncSession, township_code: str, today) -> list[OpenAlert]:
+    a = alerts.c
+    rows = await session.execute(
+        sa.select(a.alert_id, a.rule, a.uscc, a.period, a.detected_at, a.acknowledge_due, a.resolve_due, a.status)
+        .where(_PUBLISHED, a.township_code == township_code, a.status != "resolved")
+    )
+    return [
+        OpenAlert(str(r.alert_id), r.rule, r.uscc, r.period, r.detected_at,
+                  overdue=passed(r.acknowledge_due, r.status, ACKNOWLEDGE, today) or passed(r.resolve_due, r.status, RESOLVE, today))
+        for r in rows
+    ]
+
+
+async def digest_sent(session: AsyncSession, township_code: str, at) -> None:
+    stmt = insert(digests).values(township_code=township_code, sent_at=at)
+    await session.execute(stmt.on_conflict_do_update(index_elements=[digests.c.township_code], set_={"sent_at": at}))
+
+
+async def fitted_intervals(session: AsyncSession, period: str | None, limit: int, offset: int) -> list[dict]:
+    """Each period's fitted intervals, newest period first, as the API shows them."""
+    query = sa.select(populations.c.period, populations.c.population).order_by(populations.c.period.desc())
+    if period:
+        query = query.where(populations.c.period.startswith(period))
+    rows = [
+        {"period": p, "industry": d, "county": c, "low": low, "high": high, "sample_size": n, "source": source}
+        for p, document in await session.execute(query)
+        for d, c, low, high, n, source in sorted(document["intervals"], key=lambda i: (i[0], i[1] or ""))
+    ]
+    return rows[offset:offset + limit]

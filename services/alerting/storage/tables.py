@@ -81,5 +81,40 @@ alerts = sa.Table(
     sa.Column("facts", JSONB, nullable=False, server_default=sa.text("'{}'::jsonb")),
     sa.Column("message_zh", sa.Text, nullable=False, server_default=""),
     sa.Column("also_townships", JSONB, nullable=False, server_default=sa.text("'[]'::jsonb")),
+    # the silence that holds it back (recorded, not published) while it lasts
+    sa.Column("silenced_by", sa.Uuid, nullable=True),
+    # deadlines in working days from the severity, and when their passing was announced
+    sa.Column("acknowledge_due", sa.Date, nullable=True),
+    sa.Column("resolve_due", sa.Date, nullable=True),
+    sa.Column("acknowledge_overdue_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("resolve_overdue_at", sa.DateTime(timezone=True), nullable=True),
     sa.Index("alerts_by_entity_period", "uscc", "period"),
+    sa.Index("alerts_by_township_detected", "township_code", "detected_at"),
+)
+
+# a supervisor's silence: every matcher given must match; the table is its audit trail
+silences = sa.Table(
+    "silences",
+    metadata,
+    sa.Column("silence_id", sa.Uuid, primary_key=True),
+    sa.Column("rule", sa.Text, nullable=True),
+    sa.Column("uscc", sa.Text, nullable=True),
+    sa.Column("industry", sa.Text, nullable=True),
+    sa.Column("township_prefix", sa.Text, nullable=False),
+    sa.Column("starts_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("ends_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("created_by", sa.Text, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
+    sa.Column("lifted_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("lifted_by", sa.Text, nullable=True),
+    sa.Index("silences_by_end", "ends_at"),
+)
+
+# when each township last got its daily digest
+digests = sa.Table(
+    "digests",
+    metadata,
+    sa.Column("township_code", sa.Text, primary_key=True),
+    sa.Column("sent_at", sa.DateTime(timezone=True), nullable=False),
 )

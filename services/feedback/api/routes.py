@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Query, status
@@ -41,6 +41,8 @@ class AlertOut(BaseModel):
         description="when the data stopped supporting the alert (a correction, a late record): nothing left to do"
     )
     withdrawn_message_zh: str | None
+    acknowledge_overdue_since: date | None = Field(description="签收 deadline passed undone: the last day it was due")
+    resolve_overdue_since: date | None = Field(description="办结 deadline passed undone: the last day it was due")
     detected_at: datetime
     updated_at: datetime
 

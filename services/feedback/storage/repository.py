@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.contracts import AnomalyDetected, AnomalyResolved, FeedbackPayload, MatchFailed
+from shared.contracts import AlertDeadlinePassed, AnomalyDetected, AnomalyResolved, FeedbackPayload, MatchFailed
 from shared.records import record_name
 
 from services.feedback.domain import match_cases as domain
@@ -59,6 +59,14 @@ async def withdraw_alerts(session: AsyncSession, events: Sequence[AnomalyResolve
             .where(alerts.c.alert_id == e.payload.alert_id,
                    sa.or_(alerts.c.updated_at <= e.occurred_at, alerts.c.withdrawn_at.is_not(None)))
             .values(withdrawn_at=e.occurred_at, withdrawn_message_zh=e.payload.message_zh, updated_at=e.occurred_at)
+        )
+
+
+async def mark_overdue(session: AsyncSession, events: Sequence[AlertDeadlinePassed]) -> None:
+    for e in events:
+        await session.execute(
+            sa.update(alerts).where(alerts.c.alert_id == e.payload.alert_id)
+            .values({f"{e.payload.deadline}_overdue_since": e.payload.due})
         )
 
 

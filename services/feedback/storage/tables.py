@@ -30,6 +30,9 @@ alerts = sa.Table(
     # when alerting withdrew it because the data no longer supports it; cleared if the data comes back
     sa.Column("withdrawn_at", sa.DateTime(timezone=True), nullable=True),
     sa.Column("withdrawn_message_zh", sa.Text, nullable=True),
+    # the deadlines alerting announced as passed undone (签收, 办结): what escalation starts from
+    sa.Column("acknowledge_overdue_since", sa.Date, nullable=True),
+    sa.Column("resolve_overdue_since", sa.Date, nullable=True),
     sa.Index("alerts_by_township_status", "township_code", "status"),
 )
 

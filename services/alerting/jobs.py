@@ -1,0 +1,68 @@
+"""Background work of alerting, once per sweep and by one instance at a time (an advisory lock):
+what ended silences held back goes out, passed deadlines are announced, townships get their digest."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import UTC, datetime
+
+from shared import topics
+from shared.contracts import AlertDeadlinePassed, DeadlinePayload, DigestPayload, TownshipDigest
+from shared.messaging.outbox import UnitOfWork
+from shared.service import Service
+from shared.working_days import LOCAL_TZ
+
+from services.alerting import judging
+from services.alerting.domain.deadlines import ACKNOWLEDGE, RESOLVE, passed
+from services.alerting.domain.digest import digest, digest_id
+from services.alerting.domain.ruleset import RuleSet
+from services.alerting.publishing import PRODUCER, publish, route
+from services.alerting.settings import AlertingSettings
+from services.alerting.storage import repository
+from services.alerting.storage.tables import outbox
+
+log = logging.getLogger(__name__)
+SWEEP_LOCK = 0x616C657274  # "alert": one sweeping instance at a time
+
+
+async def sweep_forever(service: Service, ruleset: RuleSet) -> None:
+    settings: AlertingSettings = service.settings  # type: ignore[assignment]
+    while True:
+        try:
+            async with service.sessions() as session, session.begin():
+                if await repository.try_lock(session, SWEEP_LOCK):
+                    uow = UnitOfWork(session, outbox)
+                    await sweep(session, uow, ruleset, settings, datetime.now(UTC))
+                    await uow.flush()
+            service.relay.wake()
+        except Exception:
+            log.exception("alerting sweep failed; trying again next round")
+        await asyncio.sleep(settings.sweep_seconds)
+
+
+async def sweep(session, uow: UnitOfWork, ruleset: RuleSet, settings: AlertingSettings, now: datetime) -> None:
+    released = await repository.held_by_ended_silences(session, now)
+    if released:
+        await publish(await judging.rejudge_exactly(session, ruleset, released), uow, lambda _: None)
+    today = now.astimezone(LOCAL_TZ).date()
+    for row in await repository.deadline_candidates(session, today):
+        for deadline, due in ((ACKNOWLEDGE, row["acknowledge_due"]), (RESOLVE, row["resolve_due"])):
+            if row[f"{deadline}_overdue_at"] is None and passed(due, row["status"], deadline, today):
+                await repository.mark_overdue(session, row["alert_id"], deadline, now)
+                event = AlertDeadlinePassed.create(
+                    DeadlinePayload(alert_id=row["alert_id"], rule=row["rule"], uscc=row["uscc"],
+                                    township_code=row["township_code"], period=row["period"], severity=row["severity"],
+                                    deadline=deadline, due=due, also_townships=row["also_townships"]),
+                    producer=PRODUCER, correlation_id=row["alert_id"],
+                )
+                route(event, row["uscc"], row["township_code"], row["also_townships"], uow)
+    if now.astimezone(LOCAL_TZ).hour >= settings.digest_hour:
+        names = {rule: spec.name_zh for rule, spec in ruleset.rules.items()}
+        for township, since in await repository.digests_due(session, today):
+            found = digest(township, today, await repository.open_alerts_of(session, township, today), since, names)
+            if found is not None:
+                uow.emit(TownshipDigest.create(DigestPayload.model_validate(found, from_attributes=True),
+                                               producer=PRODUCER, correlation_id=digest_id(township, today)),
+                         key=township, topic=topics.township_alerts(township))
+            await repository.digest_sent(session, township, now)

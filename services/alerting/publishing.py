@@ -1,0 +1,67 @@
+"""How what the judgements changed is told: anomaly-detected and anomaly-resolved, to everyone and to
+each township concerned, with the event that caused them (or none, for the sweep's own work)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+
+from shared import topics
+from shared.contracts import (
+    AnomalyDetected,
+    AnomalyPayload,
+    AnomalyResolved,
+    AnomalyResolvedPayload,
+    Event,
+    derived_event_id,
+)
+from shared.messaging.outbox import UnitOfWork
+
+from services.alerting import judging
+from services.alerting.storage import repository
+from services.alerting.telemetry import ANOMALIES, RESOLVED
+
+PRODUCER = "alerting"
+
+
+def _ids(cause: Event | None, what: str, fallback: uuid.UUID) -> dict:
+    """Derived from the cause when there is one (a redelivery makes the same event); otherwise new."""
+    if cause is None:
+        return {"correlation_id": fallback}
+    return {"correlation_id": cause.correlation_id, "cause": cause, "event_id": derived_event_id(cause.event_id, what)}
+
+
+async def publish(changes: judging.Changes, uow: UnitOfWork, cause_of: Callable[[str], Event | None]) -> None:
+    for detection in changes.detected:
+        f = detection.finding
+        anomaly = AnomalyDetected.create(
+            AnomalyPayload(
+                alert_id=f.alert_id, rule=f.rule, uscc=f.uscc, entity_name=detection.entity_name,
+                township_code=f.township_code, period=f.period, facts=f.facts, message_zh=f.message_zh,
+                record_ids=list(detection.record_ids), severity=f.severity, ruleset_version=f.ruleset_version,
+                also_townships=list(f.also_townships), missing_departments=list(f.missing_departments),
+            ),
+            producer=PRODUCER,
+            **_ids(cause_of(f.uscc), f"anomaly-detected:{f.alert_id}", f.alert_id),
+        )
+        route(anomaly, f.uscc, f.township_code, f.also_townships, uow)
+        ANOMALIES.labels(f.rule).inc()
+    for alert in await repository.alert_details(uow.session, changes.resolved):
+        resolved = AnomalyResolved.create(
+            AnomalyResolvedPayload(
+                alert_id=alert["alert_id"], rule=alert["rule"], uscc=alert["uscc"], township_code=alert["township_code"],
+                period=alert["period"], ruleset_version=alert["ruleset_version"], also_townships=alert["also_townships"],
+                message_zh=f"最新数据已不支持此预警（{alert['message_zh']}），已自动撤销",
+            ),
+            producer=PRODUCER,
+            **_ids(cause_of(alert["uscc"]), f"anomaly-resolved:{alert['alert_id']}", alert["alert_id"]),
+        )
+        route(resolved, alert["uscc"], alert["township_code"], alert["also_townships"], uow)
+        RESOLVED.labels(alert["rule"]).inc()
+
+
+def route(event: Event, uscc: str, township_code: str, also: list[str] | tuple[str, ...], uow: UnitOfWork) -> None:
+    """To everyone, and to each township concerned: the entity's, and any other a jurisdiction question names."""
+    uow.emit(event, key=uscc)
+    for township in dict.fromkeys((township_code, *also)):
+        uow.emit(event, key=uscc, topic=topics.township_alerts(township))
