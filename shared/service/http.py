@@ -21,6 +21,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.messaging.errors import is_transient
@@ -176,7 +177,17 @@ _PLAIN_HTTP_ERRORS = {
 }
 
 
-async def _on_http_error(_: Request, exc: HTTPException) -> JSONResponse:
+def _allowed_methods(request: Request) -> str:
+    """Every method some route takes at this path: Starlette names only the first route's, so a
+    path with GET and POST as two routes would answer `Allow: POST` to a PUT."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        if getattr(route, "methods", None) and route.matches(request.scope)[0] is Match.PARTIAL:
+            methods |= route.methods
+    return ", ".join(sorted(methods))
+
+
+async def _on_http_error(request: Request, exc: HTTPException) -> JSONResponse:
     if isinstance(exc.detail, Mapping):
         return error_response(exc.status_code, headers=exc.headers, **exc.detail)
     if exc.status_code == 400:  # the body could not be parsed: invalid like any other request (422)
@@ -189,7 +200,8 @@ async def _on_http_error(_: Request, exc: HTTPException) -> JSONResponse:
             return error_response(422, BODY_NOT_JSON, _BODY_NOT_JSON_ZH)
         return error_response(422, BODY_UNREADABLE, "请求体无法解析，请检查其格式与 Content-Type")
     code, message = _PLAIN_HTTP_ERRORS.get(exc.status_code, (f"http_{exc.status_code}", "请求无法处理"))
-    return error_response(exc.status_code, code, message, headers=exc.headers)
+    headers = {**(exc.headers or {}), "Allow": _allowed_methods(request)} if exc.status_code == 405 else exc.headers
+    return error_response(exc.status_code, code, message, headers=headers)
 
 
 # ---- query parameters ------------------------------------------------------------------------

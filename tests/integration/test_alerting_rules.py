@@ -231,3 +231,58 @@ async def test_supervisors_see_the_intervals_in_force_with_their_sample_size(api
     assert {"industry": "C13", "county": None, "sample_size": 0}.items() <= configured[0].items()
     township = await api.as_township(HOME, "GET", "alerting", "/v1/intervals")
     assert township.status_code == 403
+
+
+async def test_drops_ratios_and_losses_reach_the_township_as_their_records_arrive(api, kafka):
+    falling = await _register(api, f"兴宁{uuid.uuid4().hex[:4]}织造有限公司")
+    cheap = await _register(api, f"兴宁{uuid.uuid4().hex[:4]}棉纺有限公司")  # C13: the city's interval 0.05–1.5 元/千瓦时
+    losing = await _register(api, f"兴宁{uuid.uuid4().hex[:4]}印染有限公司")
+    async with TopicReader(kafka, topics.township_alerts(HOME)) as township:
+        # 用电骤降: 120,000 kWh in May, 20,000 in June (neither touched by the Spring Festival)
+        await api.submit("power_supply", "power_usage", [_power(falling, "2026-05", 120_000), _power(falling, "2026-06", 20_000),
+                                                         _power(cheap, "2026-06", 100_000)])
+        # 税电比异常: 2,000 元 of tax on 100,000 kWh is 0.02 元/千瓦时, below the industry's 0.05
+        await api.submit("tax", "tax_payment", [_tax(falling, "2026-05", "30000.00"), _tax(falling, "2026-06", "6000.00"),
+                                                 _tax(cheap, "2026-06", "2000.00")])
+        # 持续亏损: four quarters of losses from the finance department
+        await api.submit("finance", "finance_indicator", [
+            {"uscc": losing, "township_code": HOME, "period": quarter, "indicator": "net_profit", "value": value}
+            for quarter, value in (("2025-Q4", "-12.5"), ("2026-Q1", "-30"), ("2026-Q2", "-8.2"), ("2026-Q3", "-15"))])
+        wanted = {(falling, "power_drop"), (cheap, "tax_power_ratio"), (losing, "persistent_losses")}
+
+        def arrived(messages):
+            return wanted <= {(v["payload"]["uscc"], v["payload"]["rule"]) for m in messages
+                              if (v := json_value(m))["event_type"] == "anomaly-detected"}
+        messages = await township.read_until(arrived)
+    found = {(v["payload"]["uscc"], v["payload"]["rule"]): v["payload"] for m in messages
+             if (v := json_value(m))["event_type"] == "anomaly-detected"}
+    assert found[(falling, "power_drop")]["period"] == "2026-06"
+    assert found[(cheap, "tax_power_ratio")]["facts"]["source"] == "configured"
+    assert found[(losing, "persistent_losses")]["period"] == "2026-Q3"
+
+
+async def test_a_period_closing_judges_peers_and_dormant_entities(api, kafka):
+    """Peers and absences need the whole period: they are judged when it closes for both departments."""
+    dormant = await _register(api, f"兴宁{uuid.uuid4().hex[:4]}鞋业有限公司")
+    peers = [await _register(api, f"兴宁{uuid.uuid4().hex[:4]}{n}号塑料制品有限公司", industry_code="C2927") for n in range(32)]
+    outlier = peers.pop()
+    period = "2025-10"  # beyond the sweep's reach: closed by the data arriving in this test
+    # seen working in March, then nothing from April (long_term_suspension needs six quiet months)
+    await api.submit("power_supply", "power_usage", [_power(dormant, "2025-03", 30_000)])
+    await api.submit("tax", "tax_payment", [_tax(dormant, "2025-03", "9000.00")] +
+                     [_tax(code, period, f"{6000 + 37 * n}.00") for n, code in enumerate(peers)] +
+                     [_tax(outlier, period, "300.00")])
+    async with TopicReader(kafka, topics.township_alerts(HOME)) as township:
+        # the power company's October arrives: the period closes for power (tax closed with the tax above)
+        await api.submit("power_supply", "power_usage", [_power(code, period, 40_000) for code in (*peers, outlier)])
+        wanted = {(dormant, "long_term_suspension"), (outlier, "tax_vs_peers")}
+
+        def arrived(messages):
+            return wanted <= {(v["payload"]["uscc"], v["payload"]["rule"]) for m in messages
+                              if (v := json_value(m))["event_type"] == "anomaly-detected"}
+        messages = await township.read_until(arrived, timeout=120)
+    found = {(v["payload"]["uscc"], v["payload"]["rule"]): v["payload"] for m in messages
+             if (v := json_value(m))["event_type"] == "anomaly-detected"}
+    assert found[(dormant, "long_term_suspension")]["facts"]["from_period"] == "2025-05"
+    assert found[(outlier, "tax_vs_peers")]["period"] == period
+    assert not {code for code, rule in found if rule == "tax_vs_peers"} & set(peers)  # the peers are the usual

@@ -50,7 +50,7 @@ class SilenceIn(BaseModel):
         start = self.starts_at or datetime.now(UTC)
         if start.tzinfo is None or self.ends_at.tzinfo is None:
             raise ValueError("starts_at and ends_at need a time zone")
-        if not start < self.ends_at <= start + MAX_SILENCE:
+        if not timedelta(0) < self.ends_at - start <= MAX_SILENCE:  # a difference: no overflow near year 9999
             raise ValueError("ends_at must be after starts_at and at most a year later")
         return self
 
