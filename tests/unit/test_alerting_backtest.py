@@ -84,3 +84,61 @@ def test_chunks_merge_into_a_report_with_rules_and_totals_and_a_supervisor_sees_
     county = report.within("445202")
     assert {r.township_code for r in county.rows} == {HOME}
     assert county.totals.would_fire == 2 and county.rules["power_without_tax"].would_fire == 1
+
+
+# --- the service's two passes, in process --------------------------------------------------------
+
+import asyncio  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
+
+from services.alerting.backtest import BacktestOut, backtest, months, table  # noqa: E402
+from services.alerting.domain.catalogue import judge_all  # noqa: E402
+from services.alerting.domain.history import POWER, TAX, Closure, Entity, History, Month  # noqa: E402
+from services.alerting.domain.ruleset import DEFAULT_RULESET, load_ruleset  # noqa: E402
+
+PERIODS = months("2025-11", "2026-02")
+CLOSED = Closure(frozenset({TAX, POWER}))
+
+
+def _steady(i: int, industry: str = "C17") -> History:
+    figures = {p: Month(p, 10_000.0 + 100 * i, 900.0 + 10 * i) for p in PERIODS}
+    if i % 7 == 0:
+        figures["2026-01"] = Month("2026-01", 10_000.0, 0.0)  # 用电无税
+    return History(Entity(f"U{i:03d}", "丁公司", HOME if i % 2 else OTHER, industry), figures, {})
+
+
+@dataclass(frozen=True)
+class _Given:
+    """Histories and alerts in memory, in pages of ten."""
+
+    given: tuple[History, ...]
+    stored: tuple[StoredAlert, ...]
+
+    async def pages(self):
+        for start in range(0, len(self.given), 10):
+            yield start
+
+    async def closures(self, periods):
+        return dict.fromkeys(periods, CLOSED)
+
+    def histories(self, page, first, last):
+        return list(self.given[page:page + 10])
+
+    def alerts(self, page):
+        usccs = {h.entity.uscc for h in self.given[page:page + 10]}
+        return [a for a in self.stored if a.uscc in usccs]
+
+
+def test_the_service_pages_fit_and_judge_as_judging_everything_at_once_does():
+    text = DEFAULT_RULESET.read_text(encoding="utf-8")
+    ruleset = load_ruleset()
+    histories = tuple(_steady(i) for i in range(45))
+    stored = (_alert("power_without_tax", "U007", "2026-01", OTHER, status="resolved"), _alert("power_drop", "U003", "2026-01"))
+    report = asyncio.run(backtest(_Given(histories, stored), text, "ruleset.yaml", "2025-11", "2026-02", workers=0))
+    at_once = judge_all(ruleset, histories, PERIODS, dict.fromkeys(PERIODS, CLOSED))
+    assert report == Report.of(compare((f for j in at_once for f in j.findings), stored, set(PERIODS)))
+    assert report.rules["power_without_tax"].would_fire == 7 and report.rules["power_drop"].would_disappear == 1
+    scoped = asyncio.run(backtest(_Given(histories, stored), text, "ruleset.yaml", "2025-11", "2026-02", workers=0, within=HOME))
+    assert scoped == report.within(HOME)
+    printed = table(BacktestOut.of(report, ruleset, "2025-11", "2026-02"))
+    assert "用电无税（power_without_tax）" in printed and "100%" in printed and "合计" in printed
