@@ -1,8 +1,14 @@
 """A backtest's comparison on hand-made findings and alerts: what would fire, disappear and
 appear per rule × period × township, what townships confirmed, and a supervisor's scope."""
 
+import asyncio
+from dataclasses import dataclass
+
+from services.alerting.backtest import BacktestOut, backtest, months, table
 from services.alerting.domain.backtest import Counts, Report, StoredAlert, compare, merge
-from services.alerting.domain.catalogue import Finding, alert_id
+from services.alerting.domain.catalogue import Finding, alert_id, judge_all
+from services.alerting.domain.history import POWER, TAX, Closure, Entity, History, Month
+from services.alerting.domain.ruleset import DEFAULT_RULESET, load_ruleset
 
 HOME, OTHER, ELSEWHERE = "445202100", "445202200", "445281100"
 JUDGED = {"2026-09", "2026-10"}
@@ -87,14 +93,6 @@ def test_chunks_merge_into_a_report_with_rules_and_totals_and_a_supervisor_sees_
 
 
 # --- the service's two passes, in process --------------------------------------------------------
-
-import asyncio  # noqa: E402
-from dataclasses import dataclass  # noqa: E402
-
-from services.alerting.backtest import BacktestOut, backtest, months, table  # noqa: E402
-from services.alerting.domain.catalogue import judge_all  # noqa: E402
-from services.alerting.domain.history import POWER, TAX, Closure, Entity, History, Month  # noqa: E402
-from services.alerting.domain.ruleset import DEFAULT_RULESET, load_ruleset  # noqa: E402
 
 PERIODS = months("2025-11", "2026-02")
 CLOSED = Closure(frozenset({TAX, POWER}))
