@@ -13,7 +13,8 @@ from shared.contracts import (
 from shared.messaging.consumer import Subscription, envelope
 from shared.service import Publication, ServiceSpec
 
-from services.alerting.api import rules
+from services.alerting import backtest
+from services.alerting.api import backtests, rules
 from services.alerting.domain.ruleset import load_ruleset
 from services.alerting.handlers import AlertingHandlers
 from services.alerting.jobs import sweep_forever
@@ -35,7 +36,8 @@ def build() -> ServiceSpec:
             Subscription(topics.SUBMISSION_ASSESSED, envelope(SubmissionAssessed), handlers.on_submission_assessed),
             Subscription(topics.FEEDBACK_SUBMITTED, envelope(FeedbackSubmitted), handlers.on_feedback_submitted),
         ],
-        routers=lambda service: [rules.router(service, ruleset)],
+        routers=lambda service: [rules.router(service, ruleset), backtests.router(service)],
+        commands={"backtest": backtest.command},
         background=lambda service: [lambda: sweep_forever(service, ruleset)],
         publications=[
             Publication(topics.ANOMALY_DETECTED, AnomalyDetected, "a new alert, or one the data supports again (all townships)"),

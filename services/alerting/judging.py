@@ -16,7 +16,7 @@ from shared.working_days import LOCAL_TZ, WorkingCalendar
 
 from services.alerting.domain.catalogue import Finding, Judgement, judge
 from services.alerting.domain.deadlines import deadlines
-from services.alerting.domain.history import EMPTY_POPULATION, POWER, TAX, finance_periods_ending, shift
+from services.alerting.domain.history import EMPTY_POPULATION, POWER, TAX, finance_periods_ending, month_of_period, shift
 from services.alerting.domain.intervals import fit_population
 from services.alerting.domain.reconcile import Outcome, reconcile
 from services.alerting.domain.ruleset import RuleSet
@@ -48,13 +48,6 @@ class Changes:
     def add(self, other: Changes) -> None:
         self.detected += other.detected
         self.resolved += other.resolved
-
-
-def month_of_period(period: str) -> str:
-    """The month a period ends in: itself for a month, the quarter's or year's last month."""
-    if "-Q" in period:
-        return f"{period[:4]}-{int(period[-1]) * 3:02d}"
-    return f"{period}-12" if len(period) == 4 else period
 
 
 async def rejudge(

@@ -12,8 +12,9 @@ import contextlib
 import gc
 import json
 import logging
-from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
-from dataclasses import dataclass
+import sys
+from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
@@ -69,6 +70,9 @@ class ServiceSpec:
     background: Callable[[Service], Sequence[Callable[[], Coroutine]]] = lambda _: ()
     request_limit: Callable[[str], int] | None = None  # bytes allowed per request path
     preflight: Callable[[], None] = lambda: None  # refuses to run (SystemExit with the reason) when misconfigured
+    # service-specific subcommands (`python -m services.<name> <command> …`): each takes the arguments
+    # after its name and returns the exit code
+    commands: Mapping[str, Callable[[list[str]], int]] = field(default_factory=dict)
 
 
 class Service:
@@ -227,15 +231,19 @@ def freeze_heap() -> None:
 
 
 def main(build: Callable[[], ServiceSpec]) -> None:
-    """`python -m services.<name> [run|migrate|asyncapi PATH|dead-letters [--requeue ID…|--requeue-all]]`."""
+    """`python -m services.<name> [run|migrate|asyncapi PATH|dead-letters [--requeue ID…|--requeue-all]|<its own command> …]`."""
+    spec = build()
+    argv = sys.argv[1:]
+    if argv and argv[0] in spec.commands:  # its own options are its own parser's business
+        configure_logging(spec.settings.log_level, spec.name)
+        sys.exit(spec.commands[argv[0]](argv[1:]))
     parser = argparse.ArgumentParser()
-    parser.add_argument("command", nargs="?", default="run", choices=["run", "migrate", "asyncapi", "dead-letters"])
+    parser.add_argument("command", nargs="?", default="run", choices=["run", "migrate", "asyncapi", "dead-letters", *spec.commands])
     parser.add_argument("path", nargs="?", help="output file for `asyncapi`")
     parser.add_argument("--requeue", type=int, nargs="+", default=[], metavar="ID",
                         help="dead-letters: put these events back at the end of the outbox")
     parser.add_argument("--requeue-all", action="store_true", help="dead-letters: put every one back")
-    args = parser.parse_args()
-    spec = build()
+    args = parser.parse_args(argv)
     configure_logging(spec.settings.log_level, spec.name)
     if args.command == "migrate":
         upgrade(spec.name, spec.settings.database_url)

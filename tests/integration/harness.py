@@ -43,9 +43,9 @@ class Api:
         key = self.platform.credentials.townships[township]
         return await self.client.request(method, f"{self.platform.url(service)}{path}", headers=self._auth(key), **kw)
 
-    async def as_supervisor(self, service: str, path: str, **kw) -> httpx.Response:
-        return await self.client.get(
-            f"{self.platform.url(service)}{path}", headers=self._auth(self.platform.credentials.supervisor), **kw
+    async def as_supervisor(self, service: str, path: str, method: str = "GET", **kw) -> httpx.Response:
+        return await self.client.request(
+            method, f"{self.platform.url(service)}{path}", headers=self._auth(self.platform.credentials.supervisor), **kw
         )
 
     async def overview_of(self, township: str) -> dict:

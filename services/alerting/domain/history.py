@@ -136,6 +136,13 @@ def month_of(day: date) -> str:
     return f"{day.year:04d}-{day.month:02d}"
 
 
+def month_of_period(period: str) -> str:
+    """The month a period ends in, i.e. is judged in: itself for a month, the quarter's or year's last month."""
+    if "-Q" in period:
+        return f"{period[:4]}-{int(period[-1]) * 3:02d}"
+    return f"{period}-12" if len(period) == 4 else period
+
+
 def finance_periods_ending(period: str) -> tuple[str, ...]:
     """The finance periods a month closes: its quarter when it is a quarter's last month, and its year in December."""
     year, month = period[:4], int(period[5:7])

@@ -8,8 +8,10 @@ periods, then looked up per entity-month: the judging path stays a dictionary lo
 
 from __future__ import annotations
 
+from array import array
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -49,11 +51,32 @@ def interval_for(
     return fitted.get((industry_division, county)) or fitted.get((industry_division, None))
 
 
-def fit_populations(ruleset: RuleSet, histories: Iterable[History], periods: Sequence[str]) -> dict[str, Population]:
-    """Every period's population in one pass over the histories."""
+@dataclass
+class Samples:
+    """What fitting reads from the histories — each period's ratios and burdens by industry (and
+    county) — kept apart from them, so a population too large to hold as histories is sampled chunk
+    by chunk where the chunks are loaded, merged, then fitted (backtests). Compact arrays: 600,000
+    entities × 36 months is tens of millions of values."""
+
+    ratios: defaultdict[tuple[str, str, str | None], array] = field(default_factory=lambda: defaultdict(_values))
+    burdens: defaultdict[tuple[str, str], array] = field(default_factory=lambda: defaultdict(_values))
+
+    def merge(self, other: Samples) -> None:
+        for key, values in other.ratios.items():
+            self.ratios[key].extend(values)
+        for key, values in other.burdens.items():
+            self.burdens[key].extend(values)
+
+
+def _values() -> array:
+    return array("d")
+
+
+def sample(ruleset: RuleSet, histories: Iterable[History], periods: Sequence[str]) -> Samples:
+    """The values each period's population is fitted on, in one pass over the histories."""
     ratio, peers = ruleset.params("tax_power_ratio"), ruleset.params("tax_vs_peers")
-    ratios: defaultdict[tuple[str, str, str | None], list[float]] = defaultdict(list)
-    burdens: defaultdict[tuple[str, str], list[float]] = defaultdict(list)
+    samples = Samples()
+    ratios, burdens = samples.ratios, samples.burdens
     for history in histories:
         industry = division(history.entity.industry_code)
         if industry is None:
@@ -68,16 +91,27 @@ def fit_populations(ruleset: RuleSet, histories: Iterable[History], periods: Seq
                     ratios[(period, industry, history.entity.county)].append(r)
             if peers is not None and (b := burden(month, peers.measure, peers.min_kwh, peers.min_tax)) is not None:
                 burdens[(period, industry)].append(b)
+    return samples
+
+
+def fit(ruleset: RuleSet, samples: Samples, periods: Sequence[str]) -> dict[str, Population]:
+    """Every period's intervals and peers from its samples."""
+    ratio, peers = ruleset.params("tax_power_ratio"), ruleset.params("tax_vs_peers")
     intervals: defaultdict[str, dict[tuple[str, str | None], Interval]] = defaultdict(dict)
-    for (period, industry, county), values in ratios.items():
+    for (period, industry, county), values in samples.ratios.items():
         if len(values) >= ratio.fit.min_peers:
             low, high = np.percentile(values, [ratio.fit.low_percentile, ratio.fit.high_percentile])
             intervals[period][(industry, county)] = Interval(float(low), float(high), len(values), FITTED)
     medians: defaultdict[str, dict[str, Peers]] = defaultdict(dict)
-    for (period, industry), values in burdens.items():
+    for (period, industry), values in samples.burdens.items():
         if len(values) >= peers.min_peers:
             medians[period][industry] = robust_spread(values)
     return {period: Population(intervals=intervals.get(period, {}), peers=medians.get(period, {})) for period in periods}
+
+
+def fit_populations(ruleset: RuleSet, histories: Iterable[History], periods: Sequence[str]) -> dict[str, Population]:
+    """Every period's population in one pass over the histories."""
+    return fit(ruleset, sample(ruleset, histories, periods), periods)
 
 
 def fit_population(ruleset: RuleSet, histories: Iterable[History], period: str) -> Population:

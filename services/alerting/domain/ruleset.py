@@ -104,8 +104,11 @@ class RuleSet(_Strict):
 
 def load_ruleset(path: Path = DEFAULT_RULESET) -> RuleSet:
     """The rule set in a YAML file; RuleSetError (file, line, field, reason) when it is not one."""
-    text = path.read_text(encoding="utf-8")
-    name = _display(path)
+    return parse_ruleset(path.read_text(encoding="utf-8"), _display(path))
+
+
+def parse_ruleset(text: str, name: str) -> RuleSet:
+    """The rule set in YAML text (a proposal sent to the backtest API), errors located in `name`."""
     try:
         loader = yaml.SafeLoader(text)
         try:

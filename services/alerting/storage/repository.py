@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.working_days import LOCAL_TZ
 
+from services.alerting.domain.backtest import StoredAlert
 from services.alerting.domain.catalogue import Finding
 from services.alerting.domain.deadlines import ACKNOWLEDGE, RESOLVE, Deadlines, passed
 from services.alerting.domain.digest import OpenAlert
@@ -416,3 +417,25 @@ async def fitted_intervals(session: AsyncSession, period: str | None, limit: int
         for d, c, low, high, n, source in sorted(document["intervals"], key=lambda i: (i[0], i[1] or ""))
     ]
     return rows[offset:offset + limit]
+async def usccs_after(session: AsyncSession, after: str, limit: int) -> list[str]:
+    """The next page of every entity alerting knows (facts or registration), in uscc order: two
+    index-ordered scans that stop at `limit`, where a UNION would sort the whole table per page."""
+    with_facts = await session.scalars(
+        sa.select(facts.c.uscc).where(facts.c.uscc > after).group_by(facts.c.uscc).order_by(facts.c.uscc).limit(limit))
+    registered = await session.scalars(
+        sa.select(entities.c.uscc).where(entities.c.uscc > after).order_by(entities.c.uscc).limit(limit))
+    return sorted({*with_facts, *registered})[:limit]
+
+
+async def stored_alerts(session: AsyncSession, usccs: Iterable[str]) -> list[StoredAlert]:
+    """Every alert of these entities with what a backtest compares: support and handling."""
+    a = alerts.c
+    rows = await session.execute(
+        sa.select(a.alert_id, a.rule, a.uscc, a.period, a.township_code, a.status, a.supported, a.inhibited)
+        .where(a.uscc.in_(list(usccs))))
+    return [StoredAlert(*row) for row in rows]
+
+
+async def latest_month(session: AsyncSession) -> str | None:
+    """The newest month with power or tax data: where a backtest ends unless told."""
+    return await session.scalar(sa.select(sa.func.max(facts.c.period)).where(facts.c.kind.in_((POWER_KIND, TAX_KIND))))
