@@ -7,6 +7,8 @@ registrations, tax and power can each be produced alone and still agree with one
 Besides ordinary records the data holds the cases the pipeline exists for: power used while tax
 is declared as zero, power accounts without a registered code, legacy 15-character taxpayer ids,
 entities with several meters, deregistered entities still drawing power, and sudden drops of power.
+It plants an anomaly of every catalogue rule the demo's months can show (`planted`): all but
+长期停业, which needs half a year of quiet months after active ones.
 
 Run ``python -m deploy.local.demo_data --entities 600000`` to count the records and time the run.
 """
@@ -42,6 +44,14 @@ class DemoConfig:
     seed: int = 445200
     power_without_tax_share: float = 0.02  # of entities with power and tax: tax "0.00" in a month
     unregistered_power_share: float = 0.01  # of power accounts: no USCC, business not registered
+    # Planted anomalies, drawn from a stream of their own so the ordinary records stay as they were.
+    # 用电骤降 and 注销仍活跃 come with the dropping meters and the deregistered entities still drawing power.
+    tax_without_power_share: float = 0.01  # of manufacturers paying ≥ 8,000 元: their meter is in another name
+    tax_ratio_share: float = 0.03  # of textile mills using ≥ 8,000 kWh: tax 2.5–4 元 per kWh (虚开)
+    under_declaring_share: float = 0.02  # of textile, garment, plastics and hardware makers paying ≥ 20,000 元 on ≥ 8,000 kWh: 1 % of it declared
+    other_township_share: float = 0.002  # of entities with power: their first meter in another township
+    finance_share: float = 0.05  # of companies paying tax: quarterly net profit, the four quarters to the last month's
+    persistent_losses_share: float = 0.1  # of those: a loss in each of the four quarters
 
 
 class Industry(NamedTuple):
@@ -142,6 +152,7 @@ def _township_choices() -> tuple[tuple[Township, ...], list[float]]:
 
 
 _TOWNSHIP_LIST, _TOWNSHIP_CUM = _township_choices()
+_NEIGHBOURS = {d: tuple(t for t in _TOWNSHIP_LIST if t.division_code == d) for d in DIVISIONS}
 
 
 def _industry_choices(division: str, column: int) -> tuple[tuple[Industry, ...], list[float]]:
@@ -171,6 +182,8 @@ class _Entity(NamedTuple):
     dodger: bool  # declares zero tax in some months while using power
     # (power account, USCC or None, account name, median monthly kWh, drops after the first period)
     accounts: tuple[tuple[str, str | None, str, float, bool], ...]
+    planted: str | None  # the catalogue rule planted on it beyond the cases above
+    meter_township: str  # where its first meter is: its own township unless planted elsewhere
 
 
 _new_entity = partial(tuple.__new__, _Entity)  # skips NamedTuple's Python-level __new__, 8% of a pass
@@ -304,6 +317,7 @@ def _entities(cfg: DemoConfig) -> Iterator[_Entity]:
     ghost_p = cfg.unregistered_power_share / (1 - cfg.unregistered_power_share)
     townships, township_cum = _TOWNSHIP_LIST, _TOWNSHIP_CUM
     township_total = township_cum[-1]
+    plant = Random(f"{cfg.seed}:planted").random
 
     for i in range(cfg.entities):
         township = townships[bisect(township_cum, r() * township_total)]
@@ -366,12 +380,41 @@ def _entities(cfg: DemoConfig) -> Iterator[_Entity]:
             tax_base = industry.tax * scale_tax * size * _SPREAD[int(r() * _QUANTILES)]
 
         dodger = has_power and tax_id is not None and r() < dodger_p
-        yield _new_entity((code, name, township, industry, status, tax_id, tax_uscc, tax_base, dodger, accounts))
+        planted, tax_base, accounts, meter_township = _plant(cfg, plant(), plant(), industry, township, tax_base, accounts, dodger)
+        yield _new_entity((code, name, township, industry, status, tax_id, tax_uscc, tax_base, dodger, accounts,
+                           planted, meter_township))
+
+
+_PEERED = frozenset({"17", "18", "29", "33"})  # trades with enough factories to be each other's peers (纳税异常)
+
+
+def _plant(cfg: DemoConfig, u: float, v: float, industry: Industry, township: Township, tax_base: float, accounts, dodger: bool):
+    """The planted anomaly an entity gets, if any, and its tax base, meters and first meter's township
+    as planted; `u` and `v` are the entity's two draws of the planting stream."""
+    kwh = sum(account[3] for account in accounts if account[1] is not None)
+    manufacturer = "13" <= industry.code[:2] <= "43" and tax_base > 0 and kwh > 0 and not dodger
+    if manufacturer and tax_base >= 8_000 and u < cfg.tax_without_power_share:
+        return "tax_without_power", tax_base, tuple(a for a in accounts if a[1] is None), township.code
+    u -= cfg.tax_without_power_share
+    if manufacturer and industry.code[:2] == "17" and kwh >= 8_000 and 0 <= u < cfg.tax_ratio_share:
+        return "tax_power_ratio", kwh * (2.5 + 1.5 * v), accounts, township.code
+    u -= cfg.tax_ratio_share
+    if manufacturer and industry.code[:2] in _PEERED and tax_base >= 20_000 and kwh >= 8_000 and 0 <= u < cfg.under_declaring_share:
+        return "tax_vs_peers", tax_base * 0.01, accounts, township.code
+    if kwh > 0 and v > 1 - cfg.other_township_share:
+        others = [t for t in _NEIGHBOURS[township.division_code] if t != township]
+        return "meter_township_conflict", tax_base, accounts, others[int(u * len(others)) % len(others)].code
+    return None, tax_base, accounts, township.code
+
+
+_ENDED = {"deregistered": "注销", "revoked": "吊销"}
 
 
 def registrations(cfg: DemoConfig) -> Iterator[dict]:
-    """Market regulation's register: one record per entity."""
+    """Market regulation's register: one record per entity; an ended one says when it ended, within
+    the half year before the first month (from a stream of its own, so the others stay as they were)."""
     r = Random(f"{cfg.seed}:registration").random
+    ended = Random(f"{cfg.seed}:ended").random
     first = cfg.months[0]
     latest = date(int(first[:4]), int(first[5:7]), 1).toordinal() - 1
     span = latest - _EARLIEST_ESTABLISHED
@@ -392,7 +435,8 @@ def registrations(cfg: DemoConfig) -> Iterator[dict]:
             # most of today's entities were registered in the last decade
             "established_on": date.fromordinal(_EARLIEST_ESTABLISHED + int(span * r() ** 0.4)).isoformat(),
             "legal_representative": _person(r),
-        }
+        } | ({"event": _ENDED[e.status], "event_date": date.fromordinal(latest - int(ended() * 180)).isoformat()}
+             if e.status in _ENDED else {})
 
 
 def _period_batches(cfg: DemoConfig, k: int) -> Iterator[tuple[str, list[dict]]]:
@@ -404,13 +448,13 @@ def _period_batches(cfg: DemoConfig, k: int) -> Iterator[tuple[str, list[dict]]]
     tax: list[dict] = []
     for e in _entities(cfg):
         township_code = e.township.code
-        for account, code, name, kwh, drops in e.accounts:
+        for m, (account, code, name, kwh, drops) in enumerate(e.accounts):
             kwh *= _KWH_NOISE[int(r() * _QUANTILES)] * (dropped if drops else 1.0)
             power.append({
                 "power_account": account,
                 "uscc": code,
                 "account_name": name,
-                "township_code": township_code,
+                "township_code": e.meter_township if m == 0 else township_code,
                 "period": period,
                 "kwh": int(kwh * 10 + 0.5) / 10 or 0.1,  # round(kwh, 1), at a quarter of the cost
             })
@@ -453,17 +497,75 @@ def power_usages(cfg: DemoConfig) -> Iterator[dict]:
     return _one_kind(cfg, "power_usage")
 
 
+def _quarters(cfg: DemoConfig) -> list[str]:
+    """The four quarters up to the last one a demo month ends; none when no month ends one."""
+    ends = [m for m in cfg.months if int(m[5:7]) % 3 == 0]
+    if not ends:
+        return []
+    year, quarter = int(ends[-1][:4]), int(ends[-1][5:7]) // 3
+    return [f"{year - (quarter - k <= 0)}-Q{(quarter - k - 1) % 4 + 1}" for k in range(3, -1, -1)]
+
+
+def _finance_reporters(cfg: DemoConfig) -> Iterator[tuple[_Entity, bool]]:
+    """The companies reporting net profit, and whether each lost money in every quarter."""
+    r = Random(f"{cfg.seed}:finance").random
+    for e in _entities(cfg):
+        if e.uscc[1] == "1" and e.tax_base > 0 and r() < cfg.finance_share:
+            yield e, r() < cfg.persistent_losses_share
+
+
+def finance_indicators(cfg: DemoConfig) -> Iterator[dict]:
+    """The finance department's quarterly net profit (万元): profits with a loss now and then, and
+    four losses in a row for the planted companies."""
+    r = Random(f"{cfg.seed}:profit").random
+    quarters = _quarters(cfg)
+    for e, loses in _finance_reporters(cfg) if quarters else ():
+        scale = e.tax_base * 3 / 10_000  # a quarter's tax in 万元
+        for quarter in quarters:
+            loss = loses or r() < 0.1
+            yield {
+                "uscc": e.uscc,
+                "entity_name": e.name,
+                "township_code": e.township.code,
+                "period": quarter,
+                "indicator": "net_profit",
+                "value": f"{scale * (-0.2 - r() if loss else 0.5 + 3 * r()):.2f}",
+            }
+
+
+def planted(cfg: DemoConfig) -> dict[str, list[str]]:
+    """The entities each catalogue rule should find, by how the demo made them."""
+    found: dict[str, list[str]] = {}
+    for e in _entities(cfg):
+        kwh = sum(a[3] for a in e.accounts if a[1] is not None)
+        cases = [e.planted] if e.planted else []
+        cases += ["power_without_tax"] if e.dodger and kwh > 2_000 else []
+        cases += ["power_drop"] if any(a[4] for a in e.accounts) and kwh > 20_000 and len(cfg.months) > 1 else []
+        cases += ["deregistered_active"] if e.status != "active" and kwh > 300 else []  # more than a meter left connected
+        for rule in cases:
+            found.setdefault(rule, []).append(e.uscc)
+    found["persistent_losses"] = [e.uscc for e, loses in _finance_reporters(cfg) if loses] if _quarters(cfg) else []
+    return found
+
+
 def _batches(records: Iterator[dict]) -> Iterator[list[dict]]:
     while batch := list(islice(records, BATCH_SIZE)):
         yield batch
 
 
 def demo_records(cfg: DemoConfig) -> Iterator[tuple[str, list[dict]]]:
-    """(kind, batch) in the order departments deliver: the register first, then each month's data."""
+    """(kind, batch) in the order departments deliver: the register first, then each month's data,
+    then the quarters' finance figures."""
     for batch in _batches(registrations(cfg)):
         yield "registration", batch
     for k in range(len(cfg.months)):
         yield from _period_batches(cfg, k)
+    by_quarter: dict[str, list[dict]] = {}
+    for record in finance_indicators(cfg):
+        by_quarter.setdefault(record["period"], []).append(record)
+    for records in by_quarter.values():  # the finance department reports quarter by quarter
+        for batch in _batches(iter(records)):
+            yield "finance_indicator", batch
 
 
 def main(argv: list[str] | None = None) -> None:

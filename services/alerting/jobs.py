@@ -1,11 +1,12 @@
 """Background work of alerting, once per sweep and by one instance at a time (an advisory lock):
-what ended silences held back goes out, passed deadlines are announced, townships get their digest."""
+closed periods whose facts changed are refitted and judged again, what ended silences held back
+goes out, passed deadlines are announced, townships get their digest."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from shared import topics
 from shared.contracts import AlertDeadlinePassed, DeadlinePayload, DigestPayload, TownshipDigest
@@ -42,6 +43,9 @@ async def sweep_forever(service: Service, ruleset: RuleSet) -> None:
 
 
 async def sweep(session, uow: UnitOfWork, ruleset: RuleSet, settings: AlertingSettings, now: datetime) -> None:
+    quiet = now - timedelta(seconds=settings.refit_quiet_seconds)
+    for period in await repository.stale_periods(session, quiet):
+        await publish(await judging.judge_period(session, ruleset, period), uow, lambda _: None)
     released = await repository.held_by_ended_silences(session, now)
     if released:
         await publish(await judging.rejudge_exactly(session, ruleset, released), uow, lambda _: None)

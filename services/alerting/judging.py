@@ -72,10 +72,13 @@ async def _judge_window(
 ) -> Changes:
     histories = await repository.histories(session, periods, first, last)
     alerted = await repository.periods_with_alerts(session, periods, first, last)
+    # a closed month with nothing of the entity's in it is where absence rules speak: data arriving
+    # for an earlier month (late, or matched after the closing) changes what they say there
+    closed = set() if whole else await repository.closed_periods(session, first, last)
     judged: dict[str, set[str]] = {}
     for uscc, history in histories.items():
         known = set(history.months) | {month_of_period(p) for p in history.finance} | {
-            month_of_period(p) for p in alerted.get(uscc, ())}
+            month_of_period(p) for p in alerted.get(uscc, ())} | closed
         if whole:
             judged[uscc] = known
         else:
@@ -137,9 +140,10 @@ async def rejudge_exactly(session: AsyncSession, ruleset: RuleSet, entity_period
     return await _judge(session, ruleset, histories, {u: judged[u] for u in histories})
 
 
-async def close_period(session: AsyncSession, ruleset: RuleSet, period: str) -> Changes:
-    """A department's data for the period is final: fit the period's intervals and peers, then judge
-    every entity for it (absence rules need the ones that sent nothing)."""
+async def judge_period(session: AsyncSession, ruleset: RuleSet, period: str) -> Changes:
+    """Fit the period's intervals and peers, then judge every entity for it (absence rules need the
+    ones that sent nothing): when a department closes the period, and again when its facts changed
+    after that (records the matcher links after the closing, corrections)."""
     if not (len(period) == 7 and period[4] == "-"):
         return Changes()  # a quarter or a year: finance figures are judged with the month that ends them
     histories, after = [], ""

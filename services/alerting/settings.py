@@ -14,5 +14,7 @@ class AlertingSettings(ServiceSettings):
     ruleset: Path = DEFAULT_RULESET
     # how often ended silences are released, passed deadlines announced and digests sent
     sweep_seconds: float = Field(default=60.0, gt=0)
+    # a closed period whose facts changed is refitted and judged again once they have been quiet this long
+    refit_quiet_seconds: float = Field(default=30.0, ge=0)
     # the local hour (Asia/Shanghai) from which townships get the day's digest
     digest_hour: int = Field(default=8, ge=0, le=23)

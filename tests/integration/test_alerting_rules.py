@@ -163,7 +163,8 @@ def test_a_broken_rule_file_stops_alerting_at_start_with_its_line(platform, tmp_
 @pytest.fixture
 def sweeping(platform):
     """alerting sweeping every half second, with digests due at any hour (the default is hourly from 8:00)."""
-    restart_with_env(platform, "alerting", {"BIZPULSE_SWEEP_SECONDS": "0.5", "BIZPULSE_DIGEST_HOUR": "0"})
+    restart_with_env(platform, "alerting", {"BIZPULSE_SWEEP_SECONDS": "0.5", "BIZPULSE_DIGEST_HOUR": "0",
+                                            "BIZPULSE_REFIT_QUIET_SECONDS": "1"})
     return platform
 
 
@@ -257,12 +258,13 @@ async def test_drops_ratios_and_losses_reach_the_township_as_their_records_arriv
     found = {(v["payload"]["uscc"], v["payload"]["rule"]): v["payload"] for m in messages
              if (v := json_value(m))["event_type"] == "anomaly-detected"}
     assert found[(falling, "power_drop")]["period"] == "2026-06"
-    assert found[(cheap, "tax_power_ratio")]["facts"]["source"] == "configured"
+    assert found[(cheap, "tax_power_ratio")]["facts"]["interval_source"] == "configured"
     assert found[(losing, "persistent_losses")]["period"] == "2026-Q3"
 
 
-async def test_a_period_closing_judges_peers_and_dormant_entities(api, kafka):
-    """Peers and absences need the whole period: they are judged when it closes for both departments."""
+async def test_a_period_closing_judges_peers_and_dormant_entities(api, kafka, sweeping):
+    """Peers and absences need the whole period: they are judged when it closes for both departments,
+    and again once the records the matcher links after the closing have settled."""
     dormant = await _register(api, f"兴宁{uuid.uuid4().hex[:4]}鞋业有限公司")
     peers = [await _register(api, f"兴宁{uuid.uuid4().hex[:4]}{n}号塑料制品有限公司", industry_code="C2927") for n in range(32)]
     outlier = peers.pop()

@@ -54,7 +54,7 @@ async def test_power_without_tax_flows_from_import_to_resolution(api, kafka):
     assert len(alerts) == 1
     assert alert["payload"]["rule"] == "power_without_tax"
     assert alert["payload"]["facts"] == {"kwh": 18250.0, "tax": 0.0}
-    assert (alert["payload"]["severity"], alert["payload"]["ruleset_version"]) == ("high", "2026.12.1")
+    assert (alert["payload"]["severity"], alert["payload"]["ruleset_version"]) == ("high", "2026.12.2")
     assert alert["payload"]["township_code"] == township
     assert "纳税为零" in alert["payload"]["message_zh"]
     ours = [json_value(m) for m in matched if json_value(m)["payload"]["uscc"] == code]

@@ -1,6 +1,7 @@
 """Every catalogue rule on hand-made histories, inhibition, closure, and batch = incremental."""
 
 import uuid
+from math import log
 from dataclasses import replace
 from datetime import date
 
@@ -22,7 +23,7 @@ from services.alerting.domain.history import (
     Peers,
     Population,
 )
-from services.alerting.domain.intervals import fit_populations
+from services.alerting.domain.intervals import fit_populations, robust_spread
 from services.alerting.domain.ruleset import load_ruleset
 
 RULESET = load_ruleset()
@@ -67,7 +68,7 @@ def test_power_without_tax_on_zero_and_on_refund_keeps_the_old_alert_id():
     # the id alerts were raised with before the catalogue: the same alert is not raised twice across the upgrade
     before = uuid.uuid5(uuid.UUID("3d0b8f5e-9c2a-5b7d-8e1f-6a4c2b9d0e7f"), f"power_without_tax|{ACME.uscc}|2026-10")
     assert zero[0].alert_id == before
-    assert (zero[0].severity, zero[0].ruleset_version, zero[0].facts) == ("high", "2026.12.1", {"kwh": 5000.5, "tax": 0.0})
+    assert (zero[0].severity, zero[0].ruleset_version, zero[0].facts) == ("high", "2026.12.2", {"kwh": 5000.5, "tax": 0.0})
     assert "揭阳市甲纺织有限公司" in zero[0].message_zh and "2026-10" in zero[0].message_zh and "5,000" in zero[0].message_zh
     refund = judge(ruleset, _history(**{"2026_10": (5000, -1234.5)}), "2026-10", OPEN, EMPTY_POPULATION).findings
     assert "净退税 1,234.50 元" in refund[0].message_zh
@@ -168,6 +169,38 @@ def test_a_small_base_is_not_a_drop():
     assert _fired(ruleset, history, "2025-06") == []
 
 
+def test_a_festival_split_differently_between_january_and_february_is_not_a_drop():
+    """春节 2025-01-29: the shutdown split between January and February; 2026-02-17: all in February.
+    A labour-intensive factory's February 2026 is then a third below its January 2025 (the aligned
+    festival month), further with noise; the city judges festival months at 65 %."""
+    ruleset = _only("power_drop")
+    history = _history(**{"2025_01": (67_700.0, 1.0), "2025_02": (69_300.0, 1.0), "2026_01": (100_000.0, 1.0), "2026_02": (30_000.0, 1.0)})
+    assert _fired(ruleset, history, "2026-02") == []  # 56 % below 2025-01
+    assert _fired(_tuned("power_drop", festival_year_on_year_pct=None), history, "2026-02") == [("power_drop", "2026-02")]
+    collapsed = _history(**{"2025_01": (67_700.0, 1.0), "2026_02": (20_000.0, 1.0)})
+    assert _fired(ruleset, collapsed, "2026-02") == [("power_drop", "2026-02")]  # 70 %
+
+
+def test_a_seasonal_fall_to_last_years_level_is_not_a_drop():
+    """A sugar mill after the crushing season: May falls 90 % from April every year."""
+    ruleset = _only("power_drop")
+    season = {"2025_04": (80_000.0, 1.0), "2025_05": (6_000.0, 1.0), "2026_04": (82_000.0, 1.0), "2026_05": (6_500.0, 1.0)}
+    assert _fired(ruleset, _history(**season), "2026-05") == []
+    assert _fired(_tuned("power_drop", seasonal_pct=None), _history(**season), "2026-05") == [("power_drop", "2026-05")]
+    first_season = {k: v for k, v in season.items() if k.startswith("2026")}  # no year to know the season by
+    assert _fired(ruleset, _history(**first_season), "2026-05") == [("power_drop", "2026-05")]
+    lower = season | {"2026_05": (2_000.0, 1.0)}  # far below last May: judged month on month too
+    assert _fired(ruleset, _history(**lower), "2026-05") == [("power_drop", "2026-05")]
+
+
+def test_the_partial_month_of_a_deregistration_is_not_a_drop():
+    ruleset = _only("power_drop")
+    gone = replace(ACME, status="deregistered", status_since=date(2026, 9, 5))
+    months = {"2026_08": (100_000.0, 1.0), "2026_09": (16_000.0, 1.0)}  # five days of September
+    assert _fired(ruleset, _history(gone, **months), "2026-09") == []
+    assert _fired(ruleset, _history(**months), "2026-09") == [("power_drop", "2026-09")]
+
+
 # --- 长期停业 --------------------------------------------------------------------------------------
 
 
@@ -208,21 +241,41 @@ def test_persistent_losses_on_consecutive_quarters_judged_in_the_closing_month()
 # --- 纳税异常 --------------------------------------------------------------------------------------
 
 
+def _linear(**params):
+    """tax_vs_peers on the linear scale, at Iglewicz and Hoaglin's 3.5 unless told."""
+    return _tuned("tax_vs_peers", **{"scale": "linear", "threshold": 3.5} | params)
+
+
 def test_tax_vs_peers_by_robust_z_with_enough_peers():
-    ruleset = _only("tax_vs_peers")
+    ruleset = _linear()
     peers = Population(peers={"C17": Peers(median=0.5, mad=0.1, count=40)})
     low = _history(**{"2026_10": (100_000.0, 500.0)})  # 0.005: z = 0.6745 × (0.005 − 0.5) / 0.1 ≈ −3.3
     assert _fired(ruleset, low, "2026-10", population=peers) == []
     lower = _history(**{"2026_10": (100_000.0, 200.0)})  # 0.002: z ≈ −3.36 … still inside 3.5
-    much_lower = _tuned("tax_vs_peers", threshold=3.0)
+    much_lower = _linear(threshold=3.0)
     assert _fired(ruleset, lower, "2026-10", population=peers) == []
     [finding] = judge(much_lower, lower, "2026-10", CLOSED, peers).findings
     assert finding.facts["robust_z"] < -3.0 and finding.facts["peer_count"] == 40.0
     high = _history(**{"2026_10": (100_000.0, 200_000.0)})
     assert _fired(much_lower, high, "2026-10", population=peers) == []  # tail: low
-    assert _fired(_tuned("tax_vs_peers", threshold=3.0, tail="both"), high, "2026-10", population=peers) == [("tax_vs_peers", "2026-10")]
+    assert _fired(_linear(threshold=3.0, tail="both"), high, "2026-10", population=peers) == [("tax_vs_peers", "2026-10")]
     few = Population(peers={"C17": Peers(median=0.5, mad=0.1, count=29)})
     assert _fired(much_lower, lower, "2026-10", population=few) == []
+
+
+def test_tax_vs_peers_on_the_log_scale_finds_a_burden_near_zero():
+    """Tax per kWh spreads by factors: on the linear scale 2 % of the usual tax is hardly more than
+    two MADs below a skewed industry's median, never 3.5; on the log scale it is −9 and found."""
+    spread = [0.1 * 1.03**k for k in range(40)]  # 0.10 … 0.32, median 0.18: skewed, as burdens are
+    history = _history(**{"2026_10": (100_000.0, 100_000.0 * 0.02 * 0.18)})
+    linear = Population(peers={"C17": robust_spread(spread)})
+    assert _fired(_linear(), history, "2026-10", population=linear) == []
+    logged = Population(peers={"C17": robust_spread([log(v) for v in spread])})
+    [finding] = judge(_only("tax_vs_peers"), history, "2026-10", CLOSED, logged).findings
+    assert finding.facts["robust_z"] < -5 and finding.facts["scale"] == "log"
+    assert abs(finding.facts["peer_median"] - 0.18) < 0.01  # shown as a burden, not a logarithm
+    ordinary = _history(**{"2026_10": (100_000.0, 100_000.0 * 0.12)})
+    assert _fired(_only("tax_vs_peers"), ordinary, "2026-10", population=logged) == []
 
 
 # --- 注销仍活跃 and inhibition ---------------------------------------------------------------------
@@ -263,7 +316,7 @@ def test_two_meters_in_two_townships_route_to_both_as_a_jurisdiction_question():
 
 
 def test_every_rule_declares_what_it_reads():
-    assert depends_on("power_drop").reads == {"kwh"} and depends_on("power_drop").departments == {POWER}
+    assert depends_on("power_drop").reads == {"kwh", "entity"} and depends_on("power_drop").departments == {POWER}
     assert depends_on("persistent_losses").reads == {"finance"}
     assert all(rule.reads for rule in CATALOGUE.values())
 

@@ -16,7 +16,7 @@ from services.alerting.domain.history import (
     previous_finance_period,
     shift,
 )
-from services.alerting.domain.intervals import burden, fit_population, interval_for, robust_spread, robust_z
+from services.alerting.domain.intervals import burden, fenced, fit_population, interval_for, robust_spread, robust_z
 from services.alerting.domain.ruleset import load_ruleset
 
 RULESET = load_ruleset()
@@ -78,7 +78,11 @@ def test_intervals_are_robust_percentiles_fitted_only_on_enough_peers():
     many = [_history(f"u{i}", "C13", 10_000.0, 100.0 * (i + 1)) for i in range(ratio.fit.min_peers)]
     few = [_history(f"v{i}", "C14", 10_000.0, 1000.0) for i in range(ratio.fit.min_peers - 1)]
     below_bases = [_history("w", "C13", ratio.min_kwh - 1, 1e9), _history("x", "C13", 1e6, None), _history("y", None, 1e6, 1e3)]
-    population = fit_population(RULESET, [*many, *few, *below_bases], "2026-10")
+    plain = ratio.fit.model_copy(update={"low_percentile": 5, "high_percentile": 95, "fence": 0.0})
+    spec = RULESET.rules["tax_power_ratio"]
+    ruleset = RULESET.model_copy(update={"rules": {**RULESET.rules, "tax_power_ratio": spec.model_copy(
+        update={"params": ratio.model_copy(update={"fit": plain})})}})
+    population = fit_population(ruleset, [*many, *few, *below_bases], "2026-10")
     fitted = population.intervals[("C13", None)]
     assert fitted.sample_size == ratio.fit.min_peers and fitted.source == "fitted"
     assert 0.01 < fitted.low < 0.03 and 0.28 < fitted.high < 0.3  # P5/P95 of 0.01 … 0.30
@@ -104,3 +108,17 @@ def test_burden_needs_both_bases_and_mad_spread():
     assert (peers.median, peers.mad, peers.count) == (3, 1, 5)
     assert robust_z(3 + 1 / 0.6745, peers) == pytest.approx(1.0)
     assert robust_z(5, robust_spread([2, 2, 2])) is None
+
+
+def test_the_city_fences_the_quartiles_on_the_log_scale():
+    """P5–P95 puts a tenth of every industry outside each month; Tukey's far-out fences on the log
+    scale put hardly any ordinary business outside, and still a tenfold ratio."""
+    assert fenced([0.1, 0.4], 0) == (0.1, 0.4)
+    low, high = fenced([0.1, 0.4], 3)  # the quartiles 4× apart: 4³ beyond each
+    assert (round(low, 6), round(high, 6)) == (round(0.1 / 64, 6), round(0.4 * 64, 6))
+    assert fenced([0.0, 0.4], 3) == (0.0, 0.4)  # no log scale through zero
+    ratio = RULESET.params("tax_power_ratio")
+    steady = [_history(f"u{i}", "C13", 10_000.0, 2_000.0 * (1 + (i % 10) / 10)) for i in range(ratio.fit.min_peers)]
+    fitted = fit_population(RULESET, steady, "2026-10").intervals[("C13", None)]
+    assert 0.29 / 10 < fitted.low and fitted.high < 0.29 * 10  # a tenth or ten times the median is outside
+    assert fitted.low < 0.2 and 0.38 < fitted.high  # every ordinary business is inside

@@ -37,7 +37,7 @@ from services.alerting.domain.history import (
     previous_finance_period,
     shift,
 )
-from services.alerting.domain.intervals import burden, fit_populations, interval_for, robust_z
+from services.alerting.domain.intervals import burden, fit_populations, interval_for, robust_z, scaled, unscaled
 
 if TYPE_CHECKING:
     from services.alerting.domain.ruleset import RuleSet, RuleSpec
@@ -208,6 +208,9 @@ class RatioFit(Params):
     low_percentile: float = Field(ge=0, le=100)
     high_percentile: float = Field(ge=0, le=100)
     min_peers: PositiveInt
+    # how many times the percentiles' spread, on the log scale, to add beyond them (Tukey's fences):
+    # plain percentiles always put the same share of every industry outside, anomalies or not
+    fence: NonNegativeFloat = 0.0
 
     @model_validator(mode="after")
     def _ordered(self) -> RatioFit:
@@ -260,32 +263,61 @@ class PowerDropParams(Params):
     min_base_kwh: NonNegativeFloat
     festival_days_before: NonNegativeInt
     festival_days_after: NonNegativeInt
+    # year on year in a month the festival touches: the shutdown splits between January and
+    # February differently every year, so the aligned months differ by more than other months
+    festival_year_on_year_pct: float | None = Field(default=None, gt=0, le=100)  # None: year_on_year_pct
+    # a month-on-month fall is the entity's season when the month used less than this many percent
+    # below the same month a year earlier (sugar mills after the crushing season, tea after the
+    # spring picking)
+    seasonal_pct: float | None = Field(default=None, gt=0, le=100)  # None: every fall is judged
 
 
-@_rule("power_drop", PowerDropParams, reads=("kwh",), departments=(POWER,))
+def _fall(history: History, base_period: str, period: str, min_base: float) -> float | None:
+    """How many percent `period` used less than `base_period`; None without a base worth comparing."""
+    base, kwh = history.month(base_period).kwh, history.month(period).kwh
+    if base is None or kwh is None or base < min_base or base <= 0:
+        return None
+    return (base - kwh) / base * 100
+
+
+@_rule("power_drop", PowerDropParams, reads=("kwh", "entity"), departments=(POWER,))
 def power_drop(p: PowerDropParams, c: Case) -> Hit | None:
     """A sharp fall in electricity, month on month or year on year, Spring Festival aligned (see
-    festival.py): a month the festival touches is judged year on year only."""
+    festival.py): a month the festival touches is judged year on year only. A month-on-month fall
+    to the month's usual level a year earlier is the entity's season; the month of a deregistration and after are
+    the deregistration's (deregistered_active judges what follows)."""
     kwh = c.month.kwh
     if kwh is None:
         return None  # no record is not a drop; the absence rules judge it
-    comparisons = [("year_on_year", "同比", year_on_year_base(c.period), p.year_on_year_pct)]
-    if not touched_by_festival(c.period, p.festival_days_before, p.festival_days_after):
+    entity = c.history.entity
+    if entity.status in INACTIVE_STATUSES and entity.status_since is not None and c.period >= month_of(entity.status_since):
+        return None
+    festival = touched_by_festival(c.period, p.festival_days_before, p.festival_days_after)
+    yoy_pct = p.festival_year_on_year_pct if festival and p.festival_year_on_year_pct is not None else p.year_on_year_pct
+    comparisons = [("year_on_year", "同比", year_on_year_base(c.period), yoy_pct)]
+    if not festival and not _seasonal(p, c):
         comparisons.insert(0, ("month_on_month", "环比", shift(c.period, -1), p.month_on_month_pct))
     facts: dict[str, float | str] = {"kwh": kwh}
     said = []
     for name, zh, base_period, threshold in comparisons:
-        base = c.history.month(base_period).kwh
-        if base is None or base < p.min_base_kwh or base <= 0:
-            continue
-        drop = (base - kwh) / base * 100
-        if drop >= threshold:
+        drop = _fall(c.history, base_period, c.period, p.min_base_kwh)
+        if drop is not None and drop >= threshold:
+            base = c.history.month(base_period).kwh
             facts |= {f"{name}_base_period": base_period, f"{name}_base_kwh": base, f"{name}_drop_pct": drop}
             said.append(f"{zh}（{base_period} 为 {base:,.0f} 千瓦时）下降 {drop:.1f}%")
     if not said:
         return None
     message = f"{c.who} {c.period} 用电 {kwh:,.0f} 千瓦时，" + "，".join(said) + "，请核实是否减产、停产或电表变更"
     return Hit(facts, message)
+
+
+def _seasonal(p: PowerDropParams, c: Case) -> bool:
+    """Whether the month is at its usual level for the time of year: then a fall from the previous
+    month is the season's, whatever the previous month was."""
+    if p.seasonal_pct is None:
+        return False
+    drop = _fall(c.history, year_on_year_base(c.period), c.period, 0.0)
+    return drop is not None and drop < p.seasonal_pct
 
 
 # --- 长期停业 --------------------------------------------------------------------------------
@@ -357,6 +389,9 @@ def persistent_losses(p: PersistentLossesParams, c: Case) -> Hit | None:
 
 class TaxVsPeersParams(Params):
     measure: Literal["tax_per_kwh", "tax"]
+    # log: the z-score of the logarithm, as tax and tax per kWh spread by factors, not by amounts;
+    # on the linear scale a burden near zero is rarely 3.5 MADs below a skewed industry's median
+    scale: Literal["linear", "log"] = "linear"
     threshold: PositiveFloat
     tail: Literal["low", "both"]
     min_peers: int = Field(ge=3)
@@ -367,22 +402,23 @@ class TaxVsPeersParams(Params):
 @_rule("tax_vs_peers", TaxVsPeersParams, reads=("kwh", "tax", "entity"), departments=(POWER, TAX))
 def tax_vs_peers(p: TaxVsPeersParams, c: Case) -> Hit | None:
     """A tax burden far from the industry's in the same month, by the robust (modified) z-score."""
-    value = burden(c.month, p.measure, p.min_kwh, p.min_tax)
+    value = burden(c.month, p.measure, p.min_kwh, p.min_tax, p.scale)
     industry = division(c.history.entity.industry_code)
     peers = c.population.peers.get(industry) if value is not None and industry is not None else None
-    if peers is None or peers.count < p.min_peers or (z := robust_z(value, peers)) is None:
+    if peers is None or peers.count < p.min_peers or (z := robust_z(scaled(value, p.scale), peers)) is None:
         return None
+    median = unscaled(peers.median, p.scale)
     if not (z < -p.threshold or (p.tail == "both" and z > p.threshold)):
         return None
     what = "税电比" if p.measure == "tax_per_kwh" else "纳税额"
     unit = "元/千瓦时" if p.measure == "tax_per_kwh" else "元"
     message = (
-        f"{c.who} {c.period} {what} {value:,.4f} {unit}，同行业（{industry}，{peers.count} 户）中位数 {peers.median:,.4f}，"
+        f"{c.who} {c.period} {what} {value:,.4f} {unit}，同行业（{industry}，{peers.count} 户）中位数 {median:,.4f}，"
         f"稳健 z 值 {z:.1f}，{'明显偏低' if z < 0 else '明显偏高'}，请核实纳税申报"
     )
     facts: dict[str, float | str] = {
-        "value": value, "measure": p.measure, "peer_median": peers.median, "peer_mad": peers.mad,
-        "peer_count": float(peers.count), "robust_z": z, "industry": industry,
+        "value": value, "measure": p.measure, "peer_median": median, "peer_mad": peers.mad,
+        "peer_count": float(peers.count), "robust_z": z, "industry": industry, "scale": p.scale,
     }  # fmt: skip
     return Hit(facts, message)
 

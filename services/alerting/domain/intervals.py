@@ -2,7 +2,8 @@
 合理区间) and the peers an entity's tax burden is measured against (纳税异常).
 
 Percentiles, medians and MADs, because a handful of shell companies with absurd ratios must not
-stretch the interval that is meant to catch them. Fitted in one pass over all entities and
+stretch the interval that is meant to catch them; fenced, and on the log scale where a city says
+so, because tax and tax per kWh spread by factors and plain percentiles always flag their share. Fitted in one pass over all entities and
 periods, then looked up per entity-month: the judging path stays a dictionary lookup.
 """
 
@@ -12,6 +13,7 @@ from array import array
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from math import exp, log
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -24,15 +26,24 @@ if TYPE_CHECKING:
 CONFIGURED, FITTED = "configured", "fitted"
 
 
-def burden(month: Month, measure: str, min_kwh: float, min_tax: float) -> float | None:
-    """The month's tax burden — tax per kWh, or tax alone — when its figures reach the bases."""
+def burden(month: Month, measure: str, min_kwh: float, min_tax: float, scale: str = "linear") -> float | None:
+    """The month's tax burden — tax per kWh, or tax alone — when its figures reach the bases (and,
+    to be compared on the log scale, when it is positive)."""
     tax = month.tax
-    if tax is None or tax < min_tax:
+    if tax is None or tax < min_tax or (scale == "log" and tax <= 0):
         return None
     if measure == "tax":
         return tax
     kwh = month.kwh
     return None if kwh is None or kwh < min_kwh or kwh <= 0 else tax / kwh
+
+
+def scaled(value: float, scale: str) -> float:
+    return log(value) if scale == "log" else value
+
+
+def unscaled(value: float, scale: str) -> float:
+    return exp(value) if scale == "log" else value
 
 
 def interval_for(
@@ -89,8 +100,8 @@ def sample(ruleset: RuleSet, histories: Iterable[History], periods: Sequence[str
                 ratios[(period, industry, None)].append(r)
                 if ratio.by_county:
                     ratios[(period, industry, history.entity.county)].append(r)
-            if peers is not None and (b := burden(month, peers.measure, peers.min_kwh, peers.min_tax)) is not None:
-                burdens[(period, industry)].append(b)
+            if peers is not None and (b := burden(month, peers.measure, peers.min_kwh, peers.min_tax, peers.scale)) is not None:
+                burdens[(period, industry)].append(scaled(b, peers.scale))
     return samples
 
 
@@ -100,8 +111,8 @@ def fit(ruleset: RuleSet, samples: Samples, periods: Sequence[str]) -> dict[str,
     intervals: defaultdict[str, dict[tuple[str, str | None], Interval]] = defaultdict(dict)
     for (period, industry, county), values in samples.ratios.items():
         if len(values) >= ratio.fit.min_peers:
-            low, high = np.percentile(values, [ratio.fit.low_percentile, ratio.fit.high_percentile])
-            intervals[period][(industry, county)] = Interval(float(low), float(high), len(values), FITTED)
+            low, high = fenced(np.percentile(values, [ratio.fit.low_percentile, ratio.fit.high_percentile]), ratio.fit.fence)
+            intervals[period][(industry, county)] = Interval(low, high, len(values), FITTED)
     medians: defaultdict[str, dict[str, Peers]] = defaultdict(dict)
     for (period, industry), values in samples.burdens.items():
         if len(values) >= peers.min_peers:
@@ -112,6 +123,16 @@ def fit(ruleset: RuleSet, samples: Samples, periods: Sequence[str]) -> dict[str,
 def fit_populations(ruleset: RuleSet, histories: Iterable[History], periods: Sequence[str]) -> dict[str, Population]:
     """Every period's population in one pass over the histories."""
     return fit(ruleset, sample(ruleset, histories, periods), periods)
+
+
+def fenced(percentiles: Sequence[float], fence: float) -> tuple[float, float]:
+    """The percentiles widened by `fence` times their spread on the log scale: low / (high / low)^fence
+    to high × (high / low)^fence, Tukey's fences for a quantity that spreads by factors."""
+    low, high = float(percentiles[0]), float(percentiles[1])
+    if fence == 0 or low <= 0:
+        return low, high
+    widening = (high / low) ** fence
+    return low / widening, high * widening
 
 
 def fit_population(ruleset: RuleSet, histories: Iterable[History], period: str) -> Population:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from collections import defaultdict
+from datetime import UTC, datetime
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -29,7 +30,16 @@ from services.alerting.domain.history import (
     Peers,
     Population,
 )
-from services.alerting.storage.tables import alerts, closures, digests, entities, facts, populations, silences
+from services.alerting.storage.tables import (
+    alerts,
+    closures,
+    digests,
+    entities,
+    facts,
+    period_changes,
+    populations,
+    silences,
+)
 
 POWER_KIND, TAX_KIND, NET_PROFIT = "power_usage", "tax_payment", "net_profit"
 
@@ -63,6 +73,15 @@ async def upsert_facts(session: AsyncSession, rows: Sequence[dict]) -> None:
             where=facts.c.version < stmt.excluded.version,
         ),
         list(latest.values()),
+    )
+    per_period = Counter(row["period"] for row in latest.values())
+    stmt = insert(period_changes)
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[period_changes.c.period],
+            set_={"changes": period_changes.c.changes + stmt.excluded.changes, "changed_at": stmt.excluded.changed_at},
+        ),
+        [{"period": period, "changes": n, "changed_at": now} for now in [datetime.now(UTC)] for period, n in sorted(per_period.items())],
     )
 
 
@@ -186,16 +205,34 @@ async def month_population(session: AsyncSession, period: str, after: str, limit
 
 
 async def save_population(session: AsyncSession, period: str, ruleset_version: str, population: Population) -> None:
+    """The period's fit, and how many changes of its facts it saw (see `stale_periods`)."""
     document = {
         "intervals": [[d, c, i.low, i.high, i.sample_size, i.source] for (d, c), i in population.intervals.items()],
         "peers": [[d, p.median, p.mad, p.count] for d, p in population.peers.items()],
     }
-    stmt = insert(populations).values(period=period, ruleset_version=ruleset_version, population=document)
+    seen = sa.select(sa.func.coalesce(sa.func.max(period_changes.c.changes), 0)).where(period_changes.c.period == period)
+    stmt = insert(populations).values(period=period, ruleset_version=ruleset_version, population=document,
+                                      changes_fitted=seen.scalar_subquery())
     await session.execute(stmt.on_conflict_do_update(
         index_elements=[populations.c.period],
         set_={"ruleset_version": stmt.excluded.ruleset_version, "population": stmt.excluded.population,
-              "fitted_at": sa.func.now()},
+              "fitted_at": sa.func.now(), "changes_fitted": stmt.excluded.changes_fitted},
     ))
+
+
+async def stale_periods(session: AsyncSession, quiet_since) -> list[str]:
+    """Fitted (closed) periods whose facts changed after the fit and have been quiet since `quiet_since`."""
+    p, c = populations.c, period_changes.c
+    rows = await session.scalars(
+        sa.select(p.period).join(period_changes, c.period == p.period)
+        .where(c.changes > p.changes_fitted, c.changed_at <= quiet_since).order_by(p.period)
+    )
+    return list(rows)
+
+
+async def closed_periods(session: AsyncSession, first: str, last: str) -> set[str]:
+    """Periods some department has closed: absence rules may judge them."""
+    return set(await session.scalars(sa.select(closures.c.period).where(closures.c.period.between(first, last)).distinct()))
 
 
 async def populations_of(session: AsyncSession, periods: Iterable[str]) -> dict[str, Population]:

@@ -58,6 +58,18 @@ populations = sa.Table(
     sa.Column("ruleset_version", sa.Text, nullable=False),
     sa.Column("population", JSONB, nullable=False),
     sa.Column("fitted_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
+    sa.Column("changes_fitted", sa.BigInteger, nullable=False, server_default="0"),  # period_changes.changes then
+)
+
+# how often a period's facts changed, and when last: a closed period's population is refitted (and
+# the period judged again) once its facts have changed since the fit and then stayed quiet — records
+# matched after the period closed (the matcher runs behind ingest's timeliness judgement) count too
+period_changes = sa.Table(
+    "period_changes",
+    metadata,
+    sa.Column("period", sa.Text, primary_key=True),
+    sa.Column("changes", sa.BigInteger, nullable=False),
+    sa.Column("changed_at", sa.DateTime(timezone=True), nullable=False),
 )
 
 alerts = sa.Table(

@@ -1,5 +1,6 @@
 """alerting: silences (who held back which alerts, where, until when, why), each alert's deadlines
-in working days and when their passing was announced, and the townships' daily digests.
+in working days and when their passing was announced, the townships' daily digests, and how much
+each period's facts changed since its population was fitted.
 
 Revision ID: alerting_0005
 """
@@ -44,6 +45,15 @@ def upgrade() -> None:
         sa.Column("sent_at", sa.DateTime(timezone=True), nullable=False),
         schema=SCHEMA,
     )
+    op.create_table(
+        "period_changes",
+        sa.Column("period", sa.Text, primary_key=True),
+        sa.Column("changes", sa.BigInteger, nullable=False),
+        sa.Column("changed_at", sa.DateTime(timezone=True), nullable=False),
+        schema=SCHEMA,
+    )
+    op.add_column("populations", sa.Column("changes_fitted", sa.BigInteger, nullable=False, server_default="0"),
+                  schema=SCHEMA)
     for column in _ALERT_COLUMNS:
         op.add_column("alerts", column, schema=SCHEMA)
     op.create_index("alerts_by_township_detected", "alerts", ["township_code", "detected_at"], schema=SCHEMA)
@@ -53,5 +63,7 @@ def downgrade() -> None:
     op.drop_index("alerts_by_township_detected", "alerts", schema=SCHEMA)
     for column in _ALERT_COLUMNS:
         op.drop_column("alerts", column.name, schema=SCHEMA)
+    op.drop_column("populations", "changes_fitted", schema=SCHEMA)
+    op.drop_table("period_changes", schema=SCHEMA)
     op.drop_table("digests", schema=SCHEMA)
     op.drop_table("silences", schema=SCHEMA)
