@@ -64,9 +64,13 @@ class AlertingHandlers:
         registrations = [e for e in events if e.payload.record.kind == "registration"]
         rows = [(event, fact) for event in events if (fact := _fact(event)) is not None]
         await repository.upsert_entities(uow.session, [_entity(e) for e in registrations])
-        await repository.upsert_facts(uow.session, [fact for _, fact in rows])
+        dropped = await repository.upsert_facts(uow.session, [fact for _, fact in rows])
         touched: defaultdict[str, set[str]] = defaultdict(set)
         causes: dict[str, Event] = {}
+        by_record = {fact["record_id"]: event for event, fact in rows}
+        for record_id, uscc, period in dropped:  # a correction linked elsewhere: the entity it left is judged again
+            touched[uscc].add(period)
+            causes.setdefault(uscc, by_record[record_id])
         for event, fact in rows:
             touched[fact["uscc"]].add(fact["period"])
             causes[fact["uscc"]] = event

@@ -288,3 +288,26 @@ async def test_a_period_closing_judges_peers_and_dormant_entities(api, kafka, sw
     assert found[(dormant, "long_term_suspension")]["facts"]["from_period"] == "2025-05"
     assert found[(outlier, "tax_vs_peers")]["period"] == period
     assert not {code for code, rule in found if rule == "tax_vs_peers"} & set(peers)  # the peers are the usual
+
+
+async def test_an_alert_follows_its_record_when_a_correction_links_it_to_another_entity(api, kafka, platform):
+    first = await _register(api, f"兴宁{uuid.uuid4().hex[:4]}建材有限公司")
+    second = await _register(api, f"兴宁{uuid.uuid4().hex[:4]}建材贸易有限公司")
+    await api.submit("tax", "tax_payment", [_tax(first, "2026-09", "0.00"), _tax(second, "2026-09", "0.00")])
+    facts = "select count(*) from alerting.facts where uscc in (:a, :b)"
+    assert await eventually(lambda: _at_least(2, db_scalar(platform, facts, a=first, b=second)), what="both declarations")
+    meter = {**_power(first, "2026-09", 15_000), "power_account": f"M{uuid.uuid4().hex[:10]}"}
+    async with TopicReader(kafka, topics.township_alerts(HOME)) as township:
+        await api.submit("power_supply", "power_usage", [meter])
+        await township.read_until(_about(first, rule="power_without_tax"))
+        # the power company corrects the meter's owner: the month's power was the second company's
+        reply = await api.submit("power_supply", "power_usage", [{**meter, "uscc": second}])
+        assert reply.json()["corrections"] == 1, reply.text
+        withdrawn = _about(first, "anomaly-resolved")
+        raised = _about(second, rule="power_without_tax")
+        messages = await township.read_until(lambda ms: withdrawn(ms) and raised(ms))
+    assert withdrawn(messages)[0]["payload"]["rule"] == "power_without_tax"
+
+
+async def _at_least(n: int, count) -> bool:
+    return (await count) >= n

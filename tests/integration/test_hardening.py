@@ -164,18 +164,21 @@ async def test_a_period_whose_deadline_cannot_be_judged_yet_is_accepted_and_the_
     assert "2099-03" in body["warnings"][0]["message"] and "截止日" in body["warnings"][0]["message"]
 
 
-async def test_a_tax_refund_is_accepted_and_a_month_of_net_refund_with_power_raises_power_without_tax(api, kafka):
+async def test_a_tax_refund_is_accepted_and_a_month_of_net_refund_with_power_raises_power_without_tax(api, kafka, platform):
     from tests.integration.harness import new_uscc
 
     township = townships_of("445203")[3]
     code = new_uscc("445203")
     await api.submit("market_regulation", "registration", [{"uscc": code, "name": "揭东区退税测试塑料有限公司", "township_code": township}])
-    await api.submit("power_supply", "power_usage", [{"power_account": f"R{code[-9:]}", "uscc": code,
-                                                        "township_code": township, "period": "2026-09", "kwh": 1800.0}])
+    reply = await api.submit("tax", "tax_payment", [{"taxpayer_id": code, "uscc": code, "township_code": township,
+                                                      "period": "2026-09", "amount": "-300.00"}])
+    assert reply.json()["accepted"] == 1, reply.text
+    # September is past the tax deadline: power before the refund would be 用电无税 for want of a record
+    facts = "select count(*) from alerting.facts where uscc = :code"
+    await eventually(lambda: db_scalar(platform, facts, code=code), what="the refund in alerting")
     async with TopicReader(kafka, topics.township_alerts(township)) as reader:
-        reply = await api.submit("tax", "tax_payment", [{"taxpayer_id": code, "uscc": code, "township_code": township,
-                                                          "period": "2026-09", "amount": "-300.00"}])
-        assert reply.json()["accepted"] == 1, reply.text
+        await api.submit("power_supply", "power_usage", [{"power_account": f"R{code[-9:]}", "uscc": code,
+                                                            "township_code": township, "period": "2026-09", "kwh": 1800.0}])
         messages = await reader.read_until(lambda ms: any(
             json_value(m)["event_type"] == "anomaly-detected" and json_value(m)["payload"]["uscc"] == code for m in ms))
     alert = next(json_value(m)["payload"] for m in messages if json_value(m)["payload"].get("uscc") == code)

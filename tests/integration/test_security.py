@@ -43,11 +43,13 @@ async def test_a_township_sees_only_its_own_alerts_and_overview(api, kafka):
     mine, other = townships_of("445281")[:2]
     code = new_uscc("445281")
     await api.submit("market_regulation", "registration", [{"uscc": code, "name": "普宁市安全测试纺织有限公司", "township_code": mine}])
-    await api.submit("power_supply", "power_usage", [{"power_account": f"S{code[-9:]}", "uscc": code,
-                                                        "township_code": mine, "period": "2026-10", "kwh": 900.0}])
+    await api.submit("tax", "tax_payment", [{"taxpayer_id": code, "uscc": code, "township_code": mine,
+                                              "period": "2026-10", "amount": "0"}])
+    facts = "select count(*) from alerting.facts where uscc = :code"
+    await eventually(lambda: db_scalar(api.platform, facts, code=code), what="the zero declaration in alerting")
     async with TopicReader(kafka, topics.ANOMALY_DETECTED) as reader:
-        await api.submit("tax", "tax_payment", [{"taxpayer_id": code, "uscc": code, "township_code": mine,
-                                                  "period": "2026-10", "amount": "0"}])
+        await api.submit("power_supply", "power_usage", [{"power_account": f"S{code[-9:]}", "uscc": code,
+                                                            "township_code": mine, "period": "2026-10", "kwh": 9000.0}])
         messages = await reader.read_until(lambda ms: any(json_value(m)["payload"]["uscc"] == code for m in ms))
     alert_id = next(json_value(m)["payload"]["alert_id"] for m in messages if json_value(m)["payload"]["uscc"] == code)
 

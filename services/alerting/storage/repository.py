@@ -47,23 +47,25 @@ _DROP_SUPERSEDED = sa.text(
     f"DELETE FROM {facts.schema}.{facts.name} AS f"
     " USING unnest(CAST(:record_ids AS uuid[]), CAST(:versions AS integer[])) AS incoming (record_id, version)"
     " WHERE f.record_id = incoming.record_id AND f.version < incoming.version"
+    " RETURNING f.record_id, f.uscc, f.period"
 )
 
 
-async def upsert_facts(session: AsyncSession, rows: Sequence[dict]) -> None:
+async def upsert_facts(session: AsyncSession, rows: Sequence[dict]) -> list[tuple[uuid.UUID, str, str]]:
     """Newest version of each (record, entity); a newer version of a record also drops the
-    entities its older version was linked to (a correction may change the link)."""
+    entities its older version was linked to (a correction may change the link). Returns what was
+    dropped (record, entity, month): those entity-months must be judged again."""
     latest: dict[tuple[uuid.UUID, str], dict] = {}
     for row in rows:
         key = (row["record_id"], row["uscc"])
         if key not in latest or latest[key]["version"] < row["version"]:
             latest[key] = row
     if not latest:
-        return
+        return []
     newest: dict[uuid.UUID, int] = {}
     for row in latest.values():
         newest[row["record_id"]] = max(newest.get(row["record_id"], 0), row["version"])
-    await session.execute(_DROP_SUPERSEDED, {"record_ids": list(newest), "versions": list(newest.values())})
+    dropped = (await session.execute(_DROP_SUPERSEDED, {"record_ids": list(newest), "versions": list(newest.values())})).all()
     stmt = insert(facts)
     changing = ("version", "period", "kind", "value", "entity_name", "township_code", "record_township_code")
     await session.execute(
@@ -83,6 +85,7 @@ async def upsert_facts(session: AsyncSession, rows: Sequence[dict]) -> None:
         ),
         [{"period": period, "changes": n, "changed_at": now} for now in [datetime.now(UTC)] for period, n in sorted(per_period.items())],
     )
+    return [tuple(row) for row in dropped]
 
 
 async def upsert_entities(session: AsyncSession, rows: Sequence[dict]) -> None:
