@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 
 from shared.contracts import SubmissionStatus
 from shared.records import Frequency
-from shared.working_days import LOCAL_TZ, CalendarUnknown, WorkingCalendar
+from shared.working_days import LOCAL_TZ, WorkingCalendar
 
 _PATTERNS = {
     Frequency.MONTHLY: re.compile(r"(\d{4})-(0[1-9]|1[0-2])"),
