@@ -61,3 +61,11 @@ class WorkingCalendar:
             d += timedelta(days=1)
             n -= self.is_working_day(d)
         return d
+
+    def deadline(self, start: date, n: int) -> date | None:
+        """`add_working_days`, or None while the year it falls in has no published calendar: a
+        deadline nobody can compute yet is shown as such, not guessed."""
+        try:
+            return self.add_working_days(start, n)
+        except CalendarUnknown:
+            return None

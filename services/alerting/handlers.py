@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from shared.contracts import Event, FeedbackAction, FeedbackSubmitted, RecordMatched, SubmissionAssessed
+from shared.contracts import CaseState, Event, FeedbackAction, FeedbackSubmitted, RecordMatched, SubmissionAssessed
 from shared.messaging.outbox import UnitOfWork
 from shared.records import KINDS, RegistrationStatus
 
@@ -14,7 +14,10 @@ from services.alerting.domain.ruleset import RuleSet
 from services.alerting.publishing import publish
 from services.alerting.storage import repository
 
-_STATUS_AFTER = {FeedbackAction.ACKNOWLEDGE: "acknowledged", FeedbackAction.RESOLVE: "resolved"}
+# alerting's view of a case's handling (deadlines, digests), from the state feedback publishes
+_STATUS_OF = {CaseState.PENDING: "open", CaseState.ACKNOWLEDGED: "acknowledged", CaseState.VERIFYING: "acknowledged",
+              CaseState.TRANSFERRING: "acknowledged", CaseState.RESOLVED: "resolved", CaseState.REVIEWED: "resolved"}
+_STATUS_AFTER = {FeedbackAction.ACKNOWLEDGE: "acknowledged", FeedbackAction.RESOLVE: "resolved"}  # events without a state
 _FIGURES = {"power_usage": ("kwh", repository.POWER_KIND), "tax_payment": ("amount", repository.TAX_KIND)}
 
 
@@ -93,5 +96,9 @@ class AlertingHandlers:
 
     async def on_feedback_submitted(self, events: list[FeedbackSubmitted], uow: UnitOfWork) -> None:
         for event in events:
-            if not event.payload.action.decides_match:  # match cases are the matcher's
-                await repository.advance_alert_status(uow.session, event.payload.alert_id, _STATUS_AFTER[event.payload.action])
+            p = event.payload
+            if p.kind == "match_case" or p.action.decides_match:  # match cases are the matcher's
+                continue
+            status = _STATUS_OF[p.state] if p.state is not None else _STATUS_AFTER.get(p.action)
+            if status is not None:
+                await repository.advance_alert_status(uow.session, p.alert_id, status)

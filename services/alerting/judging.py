@@ -19,7 +19,7 @@ from services.alerting.domain.deadlines import deadlines
 from services.alerting.domain.history import EMPTY_POPULATION, POWER, TAX, finance_periods_ending, month_of_period, shift
 from services.alerting.domain.intervals import fit_population
 from services.alerting.domain.reconcile import Outcome, reconcile
-from services.alerting.domain.ruleset import RuleSet
+from services.alerting.domain.ruleset import RuleSet, Severity
 from services.alerting.domain.silences import silencing
 from services.alerting.storage import repository
 
@@ -36,6 +36,7 @@ class Detection:
     finding: Finding
     entity_name: str
     record_ids: tuple[uuid.UUID, ...]  # the month's records that the finding rests on
+    severity: Severity  # how long the township has: feedback runs the clock from these
 
 
 @dataclass
@@ -107,7 +108,8 @@ async def _judge(session: AsyncSession, ruleset: RuleSet, histories, judged: Map
                 silenced |= held
             found = reconcile(judgement, before, enabled)
             outcome.add(found)
-            changes.detected += [Detection(f, history.entity.name, history.month(period).record_ids) for f in found.detected]
+            changes.detected += [Detection(f, history.entity.name, history.month(period).record_ids,
+                                          ruleset.severities[f.severity]) for f in found.detected]
     today = now.astimezone(LOCAL_TZ).date()
     calendar = WorkingCalendar.china()
     due = {f.alert_id: deadlines(ruleset.severities[f.severity], today, calendar) for f, _ in outcome.recorded}

@@ -40,6 +40,8 @@ async def publish(changes: judging.Changes, uow: UnitOfWork, cause_of: Callable[
                 township_code=f.township_code, period=f.period, facts=f.facts, message_zh=f.message_zh,
                 record_ids=list(detection.record_ids), severity=f.severity, ruleset_version=f.ruleset_version,
                 also_townships=list(f.also_townships), missing_departments=list(f.missing_departments),
+                acknowledge_working_days=detection.severity.acknowledge_working_days,
+                resolve_working_days=detection.severity.resolve_working_days,
             ),
             producer=PRODUCER,
             **_ids(cause_of(f.uscc), f"anomaly-detected:{f.alert_id}", f.alert_id),

@@ -97,8 +97,8 @@ async def on_feedback_submitted(events: list[FeedbackSubmitted], uow: UnitOfWork
     rows = []
     for e in events:
         p = e.payload
-        if p.action.decides_match:  # its outcome arrives as record-matched / match-failed
-            continue
+        if p.kind == "match_case" or p.action not in (FeedbackAction.ACKNOWLEDGE, FeedbackAction.RESOLVE):
+            continue  # a match case's outcome arrives as record-matched / match-failed; other acts change no figure here
         acknowledged = p.action is FeedbackAction.ACKNOWLEDGE
         rows.append(
             {

@@ -1,28 +1,45 @@
-"""feedback (反馈闭环): townships handle their alerts and report back."""
+"""feedback (反馈闭环): townships handle their cases and report back; supervisors review."""
 
 from shared import topics
 from shared.contracts import AlertDeadlinePassed, AnomalyDetected, AnomalyResolved, FeedbackSubmitted, MatchFailed
 from shared.messaging.consumer import Subscription, envelope
 from shared.service import Publication, ServiceSpec
 
-from services.feedback.api import match_cases, routes
-from services.feedback.handlers import on_anomaly, on_match_failed
+from services.feedback.api import cases, match_cases, routes
+from services.feedback.casework import Casework
+from services.feedback.domain.dispositions import load_policy
+from services.feedback.handlers import Handlers
 from services.feedback.settings import FeedbackSettings
 from services.feedback.storage.tables import metadata
 
+_PHOTO_HEADROOM = 64 * 1024  # the multipart envelope and the location fields around the photo
+
 
 def build() -> ServiceSpec:
+    settings = FeedbackSettings()
+    policy = load_policy(settings.case_policy)  # a wrong policy file refuses to start, with its line
+    handlers = Handlers(policy)
+
+    def routers(service):
+        casework = Casework(service, policy, officers_of=lambda _: frozenset())
+        return [cases.router(casework, settings), routes.router(casework), match_cases.router(casework)]
+
     return ServiceSpec(
         name="feedback",
-        description="反馈：乡镇（街道）签收、核实、办结预警并反馈处理情况",
-        settings=FeedbackSettings(),
+        description="反馈：乡镇（街道）签收、核查、办结事项，县市督查复核",
+        settings=settings,
         metadata=metadata,
         subscriptions=lambda _: [
-            Subscription(topics.ANOMALY_DETECTED, envelope(AnomalyDetected, AnomalyResolved, AlertDeadlinePassed), on_anomaly),
-            Subscription(topics.MATCH_FAILED, envelope(MatchFailed), on_match_failed),
+            Subscription(topics.ANOMALY_DETECTED, envelope(AnomalyDetected, AnomalyResolved, AlertDeadlinePassed),
+                         handlers.on_anomaly),
+            Subscription(topics.MATCH_FAILED, envelope(MatchFailed), handlers.on_match_failed),
         ],
         publications=[
-            Publication(topics.FEEDBACK_SUBMITTED, FeedbackSubmitted, "a township's action on an alert or match case")
+            Publication(topics.FEEDBACK_SUBMITTED, FeedbackSubmitted, "every act on a case, by whom, from which device"),
+            Publication(topics.township_alerts("{township_code}"), FeedbackSubmitted,
+                        "every change of a township's case, for its own systems"),
         ],
-        routers=lambda service: [routes.router(service), match_cases.router(service)],
+        routers=routers,
+        request_limit=lambda path: settings.max_photo_bytes + _PHOTO_HEADROOM if path.endswith("/photos")
+        else settings.max_request_bytes,
     )

@@ -1,22 +1,28 @@
 """Transport: anomaly-detected and match-failed in, onto the townships' worklist."""
 
+from dataclasses import dataclass
+
 from shared.contracts import AlertDeadlinePassed, AnomalyDetected, AnomalyResolved, MatchFailed
 from shared.messaging.outbox import UnitOfWork
 
+from services.feedback.domain.dispositions import CasePolicy
 from services.feedback.domain.match_cases import opens_case
 from services.feedback.storage import repository
 
 
-async def on_anomaly(events: list[AnomalyDetected | AnomalyResolved | AlertDeadlinePassed], uow: UnitOfWork) -> None:
-    """In the order alerting published them: a detection, a withdrawal, a detection again, a deadline passed."""
-    for event in events:
-        if isinstance(event, AnomalyDetected):
-            await repository.add_alerts(uow.session, [event])
-        elif isinstance(event, AnomalyResolved):
-            await repository.withdraw_alerts(uow.session, [event])
-        else:
-            await repository.mark_overdue(uow.session, [event])
+@dataclass(frozen=True)
+class Handlers:
+    policy: CasePolicy
 
+    async def on_anomaly(self, events: list[AnomalyDetected | AnomalyResolved | AlertDeadlinePassed], uow: UnitOfWork) -> None:
+        """In the order alerting published them: a detection, a withdrawal, a detection again. A
+        deadline alerting saw pass is its own view; the case's clock is feedback's (returns, transfers)."""
+        for event in events:
+            if isinstance(event, AnomalyDetected):
+                await repository.add_alerts(uow.session, [event], self.policy.default_deadlines)
+            elif isinstance(event, AnomalyResolved):
+                await repository.withdraw_alerts(uow.session, [event])
 
-async def on_match_failed(events: list[MatchFailed], uow: UnitOfWork) -> None:
-    await repository.open_match_cases(uow.session, [e for e in events if opens_case(e.payload.reason)])
+    async def on_match_failed(self, events: list[MatchFailed], uow: UnitOfWork) -> None:
+        await repository.open_match_cases(
+            uow.session, [e for e in events if opens_case(e.payload.reason)], self.policy.default_deadlines)

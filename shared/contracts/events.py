@@ -226,6 +226,9 @@ class AnomalyPayload(_Frozen):
     missing_departments: list[str] = Field(
         default_factory=list, description="departments whose data for the period was past its deadline and absent when judged"
     )
+    acknowledge_working_days: int | None = Field(
+        default=None, description="签收 within this many working days of the official calendar (from the severity)")
+    resolve_working_days: int | None = Field(default=None, description="办结 within this many working days")
 
 
 class AnomalyDetected(Event):
@@ -308,10 +311,41 @@ class TownshipDigest(Event):
 # --- feedback-submitted ---------------------------------------------------------------------
 
 
+class CaseState(enum.StrEnum):
+    """Where a township's case (an alert or a match case) stands; the Chinese label is what people see."""
+
+    PENDING = "pending"
+    ACKNOWLEDGED = "acknowledged"
+    VERIFYING = "verifying"
+    RESOLVED = "resolved"
+    REVIEWED = "reviewed"
+    TRANSFERRING = "transferring"
+
+    @property
+    def label_zh(self) -> str:
+        return _STATE_LABELS[self]
+
+
+_STATE_LABELS = {
+    CaseState.PENDING: "待签收", CaseState.ACKNOWLEDGED: "已签收", CaseState.VERIFYING: "核查中",
+    CaseState.RESOLVED: "已办结", CaseState.REVIEWED: "已复核", CaseState.TRANSFERRING: "转办中",
+}
+
+
 class FeedbackAction(enum.StrEnum):
-    ACKNOWLEDGE = "acknowledge"  # an anomaly alert: 签收
-    RESOLVE = "resolve"  # an anomaly alert: 办结
-    # a match case (an unmatched record's source key): the township's verified answer
+    """An act on a case; every one is published, so a case's timeline can be rebuilt from Kafka."""
+
+    ACKNOWLEDGE = "acknowledge"  # 签收
+    VERIFY = "verify"  # 开始核查
+    ADD_EVIDENCE = "add_evidence"  # a photo with the phone's location
+    ASSIGN = "assign"  # to a named officer of the township
+    RESOLVE = "resolve"  # 办结, with a disposition
+    REVIEW = "review"  # 复核通过 (a supervisor)
+    RETURN = "return"  # 退回 (a supervisor): back to 核查中
+    TRANSFER = "transfer"  # 转办 to another township
+    ACCEPT_TRANSFER = "accept_transfer"
+    REFUSE_TRANSFER = "refuse_transfer"
+    # a match case (an unmatched record's source key): the township's verified answer, its resolution
     LINK = "link"
     NOT_REGISTERED = "not_registered"
     SPLIT = "split"
@@ -320,8 +354,32 @@ class FeedbackAction(enum.StrEnum):
     def decides_match(self) -> bool:
         return self in _MATCH_DECISIONS
 
+    @property
+    def label_zh(self) -> str:
+        return _ACTION_LABELS[self]
+
 
 _MATCH_DECISIONS = {FeedbackAction.LINK, FeedbackAction.NOT_REGISTERED, FeedbackAction.SPLIT}
+_ACTION_LABELS = {
+    FeedbackAction.ACKNOWLEDGE: "签收", FeedbackAction.VERIFY: "开始核查", FeedbackAction.ADD_EVIDENCE: "上传现场证据",
+    FeedbackAction.ASSIGN: "指派", FeedbackAction.RESOLVE: "办结", FeedbackAction.REVIEW: "复核通过",
+    FeedbackAction.RETURN: "退回", FeedbackAction.TRANSFER: "转办", FeedbackAction.ACCEPT_TRANSFER: "接收转办",
+    FeedbackAction.REFUSE_TRANSFER: "拒绝转办", FeedbackAction.LINK: "关联主体", FeedbackAction.NOT_REGISTERED: "认定无登记",
+    FeedbackAction.SPLIT: "分户",
+}
+
+
+class Evidence(_Frozen):
+    """A photo taken on site: stored by feedback, referred to here by its digest."""
+
+    evidence_id: uuid.UUID
+    sha256: str
+    content_type: Literal["image/jpeg", "image/png"]
+    size: int
+    latitude: float | None = None
+    longitude: float | None = None
+    accuracy_m: float | None = Field(default=None, description="the phone's own estimate of its location error")
+    taken_at: AwareDatetime | None = None
 
 
 class MatchDecision(_Frozen):
@@ -342,6 +400,13 @@ class FeedbackPayload(_Frozen):
     note: str = ""
     submitted_at: AwareDatetime
     match: MatchDecision | None = Field(default=None, description="with link, not_registered and split")
+    kind: Literal["alert", "match_case"] | None = Field(default=None, description="what the case is")
+    state: CaseState | None = Field(default=None, description="the case's state after the act")
+    disposition: str | None = Field(default=None, description="resolve: what was found, from the closed list")
+    assignee: str | None = Field(default=None, description="assign: the officer now in charge")
+    to_township: TownshipCode | None = Field(default=None, description="transfer: the township asked to take it")
+    evidence: Evidence | None = Field(default=None, description="add_evidence: the photo and where it was taken")
+    device: str = Field(default="", description="the browser or system the act came from")
 
     @model_validator(mode="after")
     def _decision_fits_action(self) -> FeedbackPayload:

@@ -49,7 +49,7 @@ async def test_a_backtest_finds_todays_alert_and_a_stricter_rule_set_loses_it(ap
     assert row["would_disappear"] >= 1 and row["would_fire"] == 0
 
     # the township verifies and resolves it: the rule's alerts count as confirmed
-    resolved = await api.as_township(HOME, "POST", "feedback", f"/v1/alerts/{alert_id}/resolve", json={"note": "已核实，补报"})
+    resolved = await api.as_township(HOME, "POST", "feedback", f"/v1/alerts/{alert_id}/resolve", json={"note": "已核实，补报", "disposition": "confirmed_rectified"})
     assert resolved.status_code == 200, resolved.text
 
     async def resolved_in_alerting():

@@ -81,14 +81,14 @@ async def test_power_without_tax_flows_from_import_to_resolution(api, kafka, pla
 
     ack = await api.as_township(township, "POST", "feedback", f"/v1/alerts/{alert_id}/acknowledge", json={})
     assert ack.status_code == 200, ack.text
-    assert ack.json()["status"] == "acknowledged"
+    assert (ack.json()["state"], ack.json()["state_zh"]) == ("acknowledged", "已签收")
     again = await api.as_township(township, "POST", "feedback", f"/v1/alerts/{alert_id}/acknowledge", json={})
     assert again.status_code == 409 and again.json()["detail"]["code"] == "already_acknowledged"
     no_note = await api.as_township(township, "POST", "feedback", f"/v1/alerts/{alert_id}/resolve", json={"note": ""})
-    assert no_note.status_code == 409 and no_note.json()["detail"]["code"] == "note_required"
+    assert no_note.status_code == 422 and no_note.json()["detail"]["code"] == "note_required"
     done = await api.as_township(
         township, "POST", "feedback", f"/v1/alerts/{alert_id}/resolve",
-        json={"note": "已实地核实：该企业10月停产检修，税款已于11月补缴"},
+        json={"note": "已实地核实：该企业10月停产检修，税款已于11月补缴", "disposition": "confirmed_rectified"},
     )
     assert done.status_code == 200, done.text
     assert [h["action"] for h in done.json()["history"]] == ["acknowledge", "resolve"]

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 import pytest
 from pydantic import ValidationError
 
-from services.feedback.domain.handling import TransitionRefused
+from services.feedback.domain.cases import TransitionRefused
 from services.feedback.domain.match_cases import CaseStatus, decide
 from services.matcher.domain.decision import Thresholds
 from services.matcher.domain.index import EntityIndex, RegisteredEntity

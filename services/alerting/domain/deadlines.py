@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from shared.working_days import CalendarUnknown, WorkingCalendar
+from shared.working_days import WorkingCalendar
 
 from services.alerting.domain.ruleset import Severity
 
@@ -20,12 +20,8 @@ class Deadlines:
 
 
 def deadlines(severity: Severity, detected_on: date, calendar: WorkingCalendar) -> Deadlines:
-    def due(days: int) -> date | None:
-        try:
-            return calendar.add_working_days(detected_on, days)
-        except CalendarUnknown:
-            return None
-    return Deadlines(due(severity.acknowledge_working_days), due(severity.resolve_working_days))
+    return Deadlines(calendar.deadline(detected_on, severity.acknowledge_working_days),
+                     calendar.deadline(detected_on, severity.resolve_working_days))
 
 
 def passed(due: date | None, status: str, deadline: str, today: date) -> bool:

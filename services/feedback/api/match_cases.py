@@ -4,27 +4,23 @@ why, and decides: link to an entity, not a registered business, or split a share
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import date, datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException, Query, status
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
-from shared.contracts import Candidate, FeedbackAction, FeedbackPayload, FeedbackSubmitted
+from shared.contracts import Candidate, CaseState, FeedbackAction, MatchDecision
 from shared.reference import township as township_of
-from shared.messaging.outbox import UnitOfWork
-from shared.service import Service
 from shared.service.http import Paged, error_responses
 from shared.text import StorableText
 
-from services.feedback.api.access import AnyReader, TownshipPrincipal, not_found
-from services.feedback.domain.handling import TransitionRefused
+from services.feedback.api.access import AnyReader, TownshipPrincipal, caller, not_found, refusal
+from services.feedback.casework import CaseNotFound, Casework
+from services.feedback.domain.cases import ActRequest, TransitionRefused
 from services.feedback.domain.match_cases import CaseStatus, decide
+from services.feedback.storage import casework as storage
 from services.feedback.storage import repository
-from services.feedback.storage.tables import outbox
-from services.feedback.telemetry import FEEDBACK
-
-PRODUCER = "feedback"
 
 
 class MatchCaseOut(BaseModel):
@@ -38,7 +34,11 @@ class MatchCaseOut(BaseModel):
     message_zh: str
     candidates: list[Candidate]
     record_ids: list[uuid.UUID]
-    status: CaseStatus
+    status: CaseStatus = Field(description="decided: the matcher has the township's decision to apply")
+    state: CaseState = Field(description="the case's handling (see /v1/cases)")
+    assignee: str | None
+    acknowledge_due: date | None
+    resolve_due: date | None
     opened_at: datetime
     updated_at: datetime
 
@@ -83,7 +83,8 @@ class DecisionIn(BaseModel):
     note: StorableText = Field(max_length=2000, description="what was verified on site (required)")
 
 
-def router(service: Service) -> APIRouter:
+def router(casework: Casework) -> APIRouter:
+    service = casework.service
     api = APIRouter(prefix="/v1/match-cases", tags=["match cases"], responses=error_responses(401, 403, 422, 503))
 
     @api.get("", response_model=list[MatchCaseOut])
@@ -110,39 +111,31 @@ def router(service: Service) -> APIRouter:
     @api.get("/{case_id}", response_model=MatchCaseDetail, responses=error_responses(404))
     async def get_case(case_id: uuid.UUID, principal: AnyReader) -> MatchCaseDetail:
         async with service.sessions() as session:
-            row = await repository.get_match_case(session, case_id)
-            if row is None or not principal.can_see_township(row["township_code"]):
+            case = await storage.get_case(session, case_id)
+            if case is None or not storage.case_of(case).visible_to(caller(principal).actor):
                 raise not_found("case_not_found", "未找到该核实事项")
+            row = await repository.get_match_case(session, case_id)
             moves = await repository.moves_of_case(session, case_id)
         return MatchCaseDetail(**row, moves=[CaseMoveOut(**_move(m)) for m in moves])
 
     @api.post("/{case_id}/decision", response_model=MatchCaseOut, responses=error_responses(404, 409))
-    async def decide_case(case_id: uuid.UUID, body: DecisionIn, principal: TownshipPrincipal) -> MatchCaseOut:
-        """The township's verified answer; it applies to this source key's records now and later."""
+    async def decide_case(case_id: uuid.UUID, body: DecisionIn, principal: TownshipPrincipal, request: Request) -> MatchCaseOut:
+        """The township's verified answer (the case's resolution); it applies to this source key's
+        records now and later."""
         action = FeedbackAction(body.action)
-        async with service.sessions() as session, session.begin():
-            row = await repository.get_match_case(session, case_id, for_update=True)
-            if row is None or not principal.can_see_township(row["township_code"]):
-                raise not_found("case_not_found", "未找到该核实事项")
-            try:
-                decision = decide(
-                    CaseStatus(row["status"]), action, row["department"], row["source_key"],
-                    body.usccs, body.shares, body.note,
-                )
-            except TransitionRefused as refused:
-                code = status.HTTP_409_CONFLICT if refused.code == "already_decided" else status.HTTP_422_UNPROCESSABLE_ENTITY
-                raise HTTPException(code, detail={"code": refused.code, "message": refused.message_zh}) from None
-            feedback = FeedbackPayload(
-                feedback_id=uuid.uuid4(), alert_id=case_id, action=action, township_code=row["township_code"],
-                actor=principal.actor, note=body.note, submitted_at=datetime.now(UTC), match=decision,
-            )
-            await repository.record_match_decision(session, feedback)
-            uow = UnitOfWork(session, outbox)
-            uow.emit(FeedbackSubmitted.create(feedback, producer=PRODUCER, correlation_id=case_id), key=str(case_id))
-            await uow.flush()
-            updated = await repository.get_match_case(session, case_id)
-        service.relay.wake()
-        FEEDBACK.labels(action).inc()
-        return MatchCaseOut(**updated)
+
+        async def decision(session) -> MatchDecision:
+            row = await repository.get_match_case(session, case_id)
+            return decide(CaseStatus(row["status"]), action, row["department"], row["source_key"],
+                          body.usccs, body.shares, body.note)
+
+        try:
+            await casework.perform(case_id, caller(principal, request), ActRequest(action, body.note), check=decision)
+        except CaseNotFound:
+            raise not_found("case_not_found", "未找到该核实事项") from None
+        except TransitionRefused as refused:
+            raise refusal(refused) from None
+        async with service.sessions() as session:
+            return MatchCaseOut(**await repository.get_match_case(session, case_id))
 
     return api

@@ -1,146 +1,97 @@
-"""Township worklist and handling: list alerts, acknowledge (签收), resolve (办结)."""
+"""Alerts as township systems read them: the alert's own facts, its case's state and history, and
+签收 / 办结 as shortcuts of the worklist's acts (`/v1/cases`)."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime
-from typing import Annotated, Literal
+from datetime import datetime
+from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query, status
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
-from shared.auth import Principal
-from shared.contracts import FeedbackAction, FeedbackPayload, FeedbackSubmitted
-from shared.messaging.outbox import UnitOfWork
-from shared.service import Service
+from shared.contracts import CaseState, FeedbackAction
 from shared.service.http import Paged, error_responses
 from shared.text import StorableText
 
-from services.feedback.api.access import AnyReader, TownshipPrincipal, not_found
-from services.feedback.domain.handling import AlertStatus, TransitionRefused, apply
+from services.feedback.api.access import AnyReader, TownshipPrincipal, caller, not_found, refusal
+from services.feedback.api.cases import ActOut, CaseOut, case_out
+from services.feedback.casework import CaseNotFound, Casework
+from services.feedback.domain.cases import ActRequest, CaseKind, TransitionRefused
+from services.feedback.storage import casework as storage
 from services.feedback.storage import repository
-from services.feedback.storage.tables import outbox
-from services.feedback.telemetry import FEEDBACK
-
-PRODUCER = "feedback"
 
 
-class AlertOut(BaseModel):
+class AlertOut(CaseOut):
     alert_id: uuid.UUID
-    township_code: str
     rule: str
     uscc: str
     entity_name: str
-    period: str
-    message_zh: str
-    status: AlertStatus
-    severity: str = Field(description="high, medium or low, as the rule set says")
     facts: dict[str, float | str] = Field(description="the figures that triggered the rule")
     also_townships: list[str] = Field(description="other townships the alert concerns (属地不一致): they see it too")
-    withdrawn_at: datetime | None = Field(
-        description="when the data stopped supporting the alert (a correction, a late record): nothing left to do"
-    )
     withdrawn_message_zh: str | None
-    acknowledge_overdue_since: date | None = Field(description="签收 deadline passed undone: the last day it was due")
-    resolve_overdue_since: date | None = Field(description="办结 deadline passed undone: the last day it was due")
     detected_at: datetime
-    updated_at: datetime
-
-
-def _sees(principal: Principal, row) -> bool:
-    return principal.can_see_township(row["township_code"]) or any(
-        principal.can_see_township(code) for code in row["also_townships"])
-
-
-class ActionOut(BaseModel):
-    feedback_id: uuid.UUID
-    action: FeedbackAction
-    actor: str
-    note: str
-    submitted_at: datetime
 
 
 class AlertDetail(AlertOut):
-    history: list[ActionOut]
+    history: list[ActOut]
 
 
 class FeedbackIn(BaseModel):
     note: StorableText = Field(
         default="", max_length=2000, description="what was verified or done (required to resolve)"
     )
+    disposition: str | None = Field(default=None, max_length=64, description="resolve: an id from /v1/dispositions")
 
 
-def router(service: Service) -> APIRouter:
+def router(casework: Casework) -> APIRouter:
+    service = casework.service
     api = APIRouter(prefix="/v1/alerts", tags=["alerts"], responses=error_responses(401, 403, 422, 503))
+
+    def alert_out(row) -> dict:
+        return {**case_out(row, casework.dispositions), **row}
 
     @api.get("", response_model=list[AlertOut])
     async def list_alerts(
-        principal: AnyReader,
-        page: Paged,
-        status_: Annotated[Literal["open", "acknowledged", "resolved"] | None, Query(alias="status")] = None,
+        principal: AnyReader, page: Paged, state: Annotated[CaseState | None, Query()] = None,
     ) -> list[AlertOut]:
         """Alerts of the caller's township (a supervisor: of every township they oversee), newest first."""
         async with service.sessions() as session:
-            rows = await repository.list_alerts(
-                session, principal.township_prefix or "", status_, page.limit, page.offset
-            )
-        return [AlertOut(**row) for row in rows]
+            rows = await repository.list_alerts(session, principal.township_prefix or "", state, page.limit, page.offset)
+        return [AlertOut(**alert_out(row)) for row in rows]
+
+    async def detail(alert_id: uuid.UUID, principal) -> AlertDetail:
+        async with service.sessions() as session:
+            row = await repository.get_alert(session, alert_id)
+            if row is None or not storage.case_of(row).visible_to(caller(principal).actor):
+                raise not_found("alert_not_found", "未找到该预警")
+            history = await storage.history(session, alert_id)
+        return AlertDetail(**alert_out(row), history=[ActOut(**h, action_zh=FeedbackAction(h["action"]).label_zh)
+                                                      for h in history])
 
     @api.get("/{alert_id}", response_model=AlertDetail, responses=error_responses(404))
     async def get_alert(alert_id: uuid.UUID, principal: AnyReader) -> AlertDetail:
-        async with service.sessions() as session:
-            row = await repository.get_alert(session, alert_id)
-            if row is None or not _sees(principal, row):
-                raise not_found("alert_not_found", "未找到该预警")
-            history = await repository.history(session, alert_id)
-        return AlertDetail(**row, history=[ActionOut(**h) for h in history])
+        return await detail(alert_id, principal)
 
-    async def handle(alert_id: uuid.UUID, action: FeedbackAction, body: FeedbackIn, principal: Principal) -> AlertDetail:
-        async with service.sessions() as session, session.begin():
-            row = await repository.get_alert_for_update(session, alert_id)
-            if row is None or not _sees(principal, row):
-                raise not_found("alert_not_found", "未找到该预警")
-            if row["withdrawn_at"] is not None:
-                raise HTTPException(status.HTTP_409_CONFLICT, detail={
-                    "code": "alert_withdrawn", "message": "数据已更正，该预警已自动撤销，无需处理"})
-            try:
-                new_status = apply(AlertStatus(row["status"]), action, body.note)
-            except TransitionRefused as refused:
-                raise HTTPException(
-                    status.HTTP_409_CONFLICT, detail={"code": refused.code, "message": refused.message_zh}
-                ) from None
-            feedback = FeedbackPayload(
-                feedback_id=uuid.uuid4(),
-                alert_id=alert_id,
-                action=action,
-                township_code=row["township_code"],
-                actor=principal.actor,
-                note=body.note,
-                submitted_at=datetime.now(UTC),
-            )
-            await repository.record_action(session, feedback, new_status)
-            uow = UnitOfWork(session, outbox)
-            uow.emit(
-                FeedbackSubmitted.create(feedback, producer=PRODUCER, correlation_id=alert_id),
-                key=str(alert_id),
-            )
-            await uow.flush()
-            history = await repository.history(session, alert_id)
-            updated = await repository.get_alert(session, alert_id)
-        service.relay.wake()
-        FEEDBACK.labels(action).inc()
-        return AlertDetail(**updated, history=[ActionOut(**h) for h in history])
+    async def handle(alert_id: uuid.UUID, action: FeedbackAction, body: FeedbackIn, principal, request: Request):
+        try:
+            await casework.perform(alert_id, caller(principal, request), ActRequest(action, body.note, body.disposition))
+        except CaseNotFound:
+            raise not_found("alert_not_found", "未找到该预警") from None
+        except TransitionRefused as refused:
+            raise refusal(refused) from None
+        return await detail(alert_id, principal)
 
     @api.post("/{alert_id}/acknowledge", response_model=AlertDetail, responses=error_responses(404, 409))
     async def acknowledge(
-        alert_id: uuid.UUID, principal: TownshipPrincipal, body: FeedbackIn | None = None
+        alert_id: uuid.UUID, principal: TownshipPrincipal, request: Request, body: FeedbackIn | None = None
     ) -> AlertDetail:
         """签收: the township has seen the alert and takes it on."""
-        return await handle(alert_id, FeedbackAction.ACKNOWLEDGE, body or FeedbackIn(), principal)
+        return await handle(alert_id, FeedbackAction.ACKNOWLEDGE, body or FeedbackIn(), principal, request)
 
     @api.post("/{alert_id}/resolve", response_model=AlertDetail, responses=error_responses(404, 409))
-    async def resolve(alert_id: uuid.UUID, body: FeedbackIn, principal: TownshipPrincipal) -> AlertDetail:
-        """办结: verified on site and handled; the note says what was found and done."""
-        return await handle(alert_id, FeedbackAction.RESOLVE, body, principal)
+    async def resolve(alert_id: uuid.UUID, body: FeedbackIn, principal: TownshipPrincipal, request: Request) -> AlertDetail:
+        """办结: verified on site and handled; the note says what was done, the disposition what was found."""
+        return await handle(alert_id, FeedbackAction.RESOLVE, body, principal, request)
 
     return api

@@ -8,16 +8,32 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.contracts import AlertDeadlinePassed, AnomalyDetected, AnomalyResolved, FeedbackPayload, MatchFailed
+from shared.contracts import AnomalyDetected, AnomalyResolved, CaseState, FeedbackPayload, MatchFailed
 from shared.records import record_name
+from shared.working_days import WorkingCalendar
 
 from services.feedback.domain import match_cases as domain
-from services.feedback.storage.tables import actions, alerts, case_moves, match_cases
+from services.feedback.domain.cases import CaseKind, deadlines
+from services.feedback.domain.dispositions import Deadlines
+from services.feedback.storage import casework
+from services.feedback.storage.tables import alerts, case_moves, cases, match_cases
 
 
-async def add_alerts(session: AsyncSession, events: Sequence[AnomalyDetected]) -> None:
-    """A new alert joins the worklist; one raised again (the data supports it again after a
-    withdrawal) comes back with its handling as it was."""
+def _new_case(case_id: uuid.UUID, kind: CaseKind, township_code: str, title: str, subject: str, received_at,
+              time_allowed: Deadlines, **more) -> dict:
+    acknowledge_due, resolve_due = deadlines(received_at, time_allowed, WorkingCalendar.china())
+    return {
+        "case_id": case_id, "kind": kind.value, "township_code": township_code, "state": CaseState.PENDING.value,
+        "title": title, "subject": subject, "received_at": received_at, "updated_at": received_at,
+        "acknowledge_working_days": time_allowed.acknowledge_working_days,
+        "resolve_working_days": time_allowed.resolve_working_days,
+        "acknowledge_due": acknowledge_due, "resolve_due": resolve_due, **more,
+    }
+
+
+async def add_alerts(session: AsyncSession, events: Sequence[AnomalyDetected], default_time: Deadlines) -> None:
+    """A new alert joins the worklist as a case with the time its severity allows; one raised again
+    (the data supports it again after a withdrawal) comes back with its handling as it was."""
     rows = {
         e.payload.alert_id: {
             "alert_id": e.payload.alert_id,
@@ -27,7 +43,6 @@ async def add_alerts(session: AsyncSession, events: Sequence[AnomalyDetected]) -
             "entity_name": e.payload.entity_name,
             "period": e.payload.period,
             "message_zh": e.payload.message_zh,
-            "status": "open",
             "detected_at": e.occurred_at,
             "severity": e.payload.severity,
             "facts": e.payload.facts,
@@ -48,6 +63,15 @@ async def add_alerts(session: AsyncSession, events: Sequence[AnomalyDetected]) -
         ),
         list(rows.values()),
     )
+    await casework.open_cases(session, [
+        _new_case(
+            p.alert_id, CaseKind.ALERT, p.township_code, p.entity_name, p.rule, e.occurred_at,
+            Deadlines(acknowledge_working_days=p.acknowledge_working_days, resolve_working_days=p.resolve_working_days)
+            if p.acknowledge_working_days and p.resolve_working_days else default_time,
+            period=p.period, severity=p.severity,
+        )
+        for e in events for p in [e.payload]
+    ])
 
 
 async def withdraw_alerts(session: AsyncSession, events: Sequence[AnomalyResolved]) -> None:
@@ -62,76 +86,26 @@ async def withdraw_alerts(session: AsyncSession, events: Sequence[AnomalyResolve
         )
 
 
-async def mark_overdue(session: AsyncSession, events: Sequence[AlertDeadlinePassed]) -> None:
-    for e in events:
-        await session.execute(
-            sa.update(alerts).where(alerts.c.alert_id == e.payload.alert_id)
-            .values({f"{e.payload.deadline}_overdue_since": e.payload.due})
-        )
+# the case's township (it follows a transfer), the alert's own facts
+_ALERT = sa.select(*[c for c in alerts.c if c.name not in cases.c], cases).join(cases, cases.c.case_id == alerts.c.alert_id)
 
 
-def _visible_to(township_prefix: str):
-    """The alerts of the area, and those of other townships that name a township of it (属地不一致)."""
-    in_area = alerts.c.township_code.startswith(township_prefix)
-    if len(township_prefix) == 9:  # a township: exactly its code among the others named
-        return sa.or_(in_area, alerts.c.also_townships.op("?")(township_prefix))
-    return in_area
-
-
-async def list_alerts(session: AsyncSession, township_prefix: str, status: str | None, limit: int, offset: int):
-    query = (
-        sa.select(alerts)
-        .where(_visible_to(township_prefix))
-        .order_by(alerts.c.detected_at.desc(), alerts.c.alert_id)
-        .limit(limit)
-        .offset(offset)
-    )
-    if status:
-        query = query.where(alerts.c.status == status)
+async def list_alerts(session: AsyncSession, township_prefix: str, state: str | None, limit: int, offset: int):
+    query = _ALERT.where(casework.visible_to(township_prefix)).order_by(alerts.c.detected_at.desc(), alerts.c.alert_id).limit(limit).offset(offset)
+    if state:
+        query = query.where(cases.c.state == state)
     return (await session.execute(query)).mappings().all()
 
 
-async def get_alert_for_update(session: AsyncSession, alert_id: uuid.UUID):
-    return (
-        await session.execute(sa.select(alerts).where(alerts.c.alert_id == alert_id).with_for_update())
-    ).mappings().first()
-
-
 async def get_alert(session: AsyncSession, alert_id: uuid.UUID):
-    return (await session.execute(sa.select(alerts).where(alerts.c.alert_id == alert_id))).mappings().first()
+    return (await session.execute(_ALERT.where(alerts.c.alert_id == alert_id))).mappings().first()
 
 
-async def record_action(session: AsyncSession, feedback: FeedbackPayload, new_status: str) -> None:
-    await session.execute(
-        sa.update(alerts)
-        .where(alerts.c.alert_id == feedback.alert_id)
-        .values(status=new_status, updated_at=feedback.submitted_at)
-    )
-    await log_action(session, feedback)
-
-
-async def log_action(session: AsyncSession, feedback: FeedbackPayload) -> None:
-    await session.execute(
-        sa.insert(actions).values(
-            feedback_id=feedback.feedback_id,
-            alert_id=feedback.alert_id,
-            action=feedback.action,
-            actor=feedback.actor,
-            note=feedback.note,
-            submitted_at=feedback.submitted_at,
-        )
-    )
-
-
-async def history(session: AsyncSession, alert_id: uuid.UUID):
-    return (
-        await session.execute(sa.select(actions).where(actions.c.alert_id == alert_id).order_by(actions.c.submitted_at))
-    ).mappings().all()
-
-
-async def open_match_cases(session: AsyncSession, events: Sequence[MatchFailed]) -> None:
+async def open_match_cases(session: AsyncSession, events: Sequence[MatchFailed], time_allowed: Deadlines) -> None:
     """A case per source key (see `domain.match_cases.follow`): its records, its township, and the
-    moves between townships, read and written under the case's row lock."""
+    moves between townships, read and written under the case's row lock. A case that moved is the
+    new township's to take on afresh; one the matcher reopens (its decision could not be applied)
+    is back in 核查中."""
     failures: dict[uuid.UUID, list[MatchFailed]] = {}
     for e in events:
         failures.setdefault(domain.case_id(e.payload.record.department, e.payload.record.source_key), []).append(e)
@@ -142,22 +116,41 @@ async def open_match_cases(session: AsyncSession, events: Sequence[MatchFailed])
         row.case_id: row for row in
         (await session.execute(sa.select(t).where(t.c.case_id.in_(failures)).order_by(t.c.case_id).with_for_update())).all()
     }
-    cases, moves = [], []
+    followed, moves = [], []
     for key, its_failures in failures.items():
         record = its_failures[0].payload.record
         case, moved = domain.follow(
             _case(held[key]) if key in held else None, [_failure(e) for e in its_failures],
             department=record.department, kind=record.kind, source_key=record.source_key,
         )
-        cases.append(_row(case))
-        moves += [dataclasses.asdict(m) for m in moved]
+        followed.append(case)
+        moves += moved
+    rows = [_row(case) for case in followed]
     stmt = insert(t)
     await session.execute(
-        stmt.on_conflict_do_update(index_elements=[t.c.case_id], set_={c: stmt.excluded[c] for c in cases[0] if c != "case_id"}),
-        cases,
+        stmt.on_conflict_do_update(index_elements=[t.c.case_id], set_={c: stmt.excluded[c] for c in rows[0] if c != "case_id"}),
+        rows,
     )
+    await casework.open_cases(session, [
+        _new_case(case.case_id, CaseKind.MATCH_CASE, case.township_code, case.details["name"], case.details["reason"],
+                  case.opened_at, time_allowed)
+        for case in followed if case.case_id not in held
+    ])
+    for move in moves:
+        fresh = _new_case(move.case_id, CaseKind.MATCH_CASE, move.to_township_code, "", "", move.moved_at, time_allowed)
+        await session.execute(sa.update(cases).where(cases.c.case_id == move.case_id).values(
+            township_code=move.to_township_code, state=CaseState.PENDING.value, assignee=None, transfer_to=None,
+            state_before_transfer=None, acknowledged_at=None, acknowledge_due=fresh["acknowledge_due"],
+            resolve_due=fresh["resolve_due"], updated_at=move.moved_at))
+    reopened = [case.case_id for case in followed
+                if case.case_id in held and held[case.case_id].status == domain.CaseStatus.DECIDED
+                and case.status is domain.CaseStatus.OPEN]
+    if reopened:
+        await session.execute(sa.update(cases).where(
+            cases.c.case_id.in_(reopened), cases.c.state.in_([CaseState.RESOLVED.value, CaseState.REVIEWED.value])
+        ).values(state=CaseState.VERIFYING.value, disposition=None, resolved_at=None))
     if moves:
-        await session.execute(sa.insert(case_moves), moves)
+        await session.execute(sa.insert(case_moves), [dataclasses.asdict(m) for m in moves])
 
 
 def _failure(event: MatchFailed) -> domain.Failure:
@@ -205,10 +198,14 @@ async def moves_of_case(session: AsyncSession, case_id: uuid.UUID):
     return (await session.execute(sa.select(m).where(m.c.case_id == case_id).order_by(m.c.moved_at))).mappings().all()
 
 
+_MATCH_CASE = sa.select(match_cases, cases.c.state, cases.c.assignee, cases.c.acknowledge_due, cases.c.resolve_due).join(
+    cases, cases.c.case_id == match_cases.c.case_id)
+
+
 async def list_match_cases(session: AsyncSession, township_prefix: str, status: str | None, limit: int, offset: int):
     t = match_cases
     query = (
-        sa.select(t).where(t.c.township_code.startswith(township_prefix))
+        _MATCH_CASE.where(t.c.township_code.startswith(township_prefix))
         .order_by(t.c.updated_at.desc(), t.c.case_id).limit(limit).offset(offset)
     )
     if status:
@@ -216,15 +213,14 @@ async def list_match_cases(session: AsyncSession, township_prefix: str, status: 
     return (await session.execute(query)).mappings().all()
 
 
-async def get_match_case(session: AsyncSession, case_id: uuid.UUID, *, for_update: bool = False):
-    query = sa.select(match_cases).where(match_cases.c.case_id == case_id)
-    return (await session.execute(query.with_for_update() if for_update else query)).mappings().first()
+async def get_match_case(session: AsyncSession, case_id: uuid.UUID):
+    return (await session.execute(_MATCH_CASE.where(match_cases.c.case_id == case_id))).mappings().first()
 
 
 async def record_match_decision(session: AsyncSession, feedback: FeedbackPayload) -> None:
+    """The matcher has a decision to apply for this source key (the case's own state moves with the act)."""
     await session.execute(
         sa.update(match_cases)
         .where(match_cases.c.case_id == feedback.alert_id)
         .values(status=domain.CaseStatus.DECIDED, updated_at=feedback.submitted_at)
     )
-    await log_action(session, feedback)

@@ -20,7 +20,6 @@ alerts = sa.Table(
     sa.Column("entity_name", sa.Text, nullable=False),
     sa.Column("period", sa.Text, nullable=False),
     sa.Column("message_zh", sa.Text, nullable=False),
-    sa.Column("status", sa.Text, nullable=False),
     sa.Column("detected_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
     sa.Column("severity", sa.Text, nullable=False, server_default="medium"),
@@ -30,10 +29,6 @@ alerts = sa.Table(
     # when alerting withdrew it because the data no longer supports it; cleared if the data comes back
     sa.Column("withdrawn_at", sa.DateTime(timezone=True), nullable=True),
     sa.Column("withdrawn_message_zh", sa.Text, nullable=True),
-    # the deadlines alerting announced as passed undone (签收, 办结): what escalation starts from
-    sa.Column("acknowledge_overdue_since", sa.Date, nullable=True),
-    sa.Column("resolve_overdue_since", sa.Date, nullable=True),
-    sa.Index("alerts_by_township_status", "township_code", "status"),
 )
 
 actions = sa.Table(
@@ -45,7 +40,68 @@ actions = sa.Table(
     sa.Column("actor", sa.Text, nullable=False),
     sa.Column("note", sa.Text, nullable=False),
     sa.Column("submitted_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("state_after", sa.Text, nullable=True),
+    sa.Column("disposition", sa.Text, nullable=True),
+    sa.Column("assignee", sa.Text, nullable=True),
+    sa.Column("to_township", sa.Text, nullable=True),
+    sa.Column("device", sa.Text, nullable=False, server_default=""),
+    sa.Column("evidence_id", sa.Uuid, nullable=True),
     sa.Index("actions_by_alert", "alert_id"),
+)
+
+# the workflow of every worklist item, an alert's or a match case's (services/feedback/domain/cases.py)
+cases = sa.Table(
+    "cases",
+    metadata,
+    sa.Column("case_id", sa.Uuid, primary_key=True),
+    sa.Column("kind", sa.Text, nullable=False),
+    sa.Column("township_code", sa.Text, nullable=False),
+    sa.Column("state", sa.Text, nullable=False),
+    sa.Column("title", sa.Text, nullable=False),  # the entity's or the unmatched record's name
+    sa.Column("subject", sa.Text, nullable=False),  # the rule id, or the matcher's reason
+    sa.Column("period", sa.Text, nullable=True),
+    sa.Column("severity", sa.Text, nullable=True),
+    sa.Column("assignee", sa.Text, nullable=True),
+    sa.Column("disposition", sa.Text, nullable=True),
+    sa.Column("transfer_to", sa.Text, nullable=True),
+    sa.Column("state_before_transfer", sa.Text, nullable=True),
+    sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
+    # how long the township has, kept so a township receiving a transfer gets the same time afresh
+    sa.Column("acknowledge_working_days", sa.Integer, nullable=False),
+    sa.Column("resolve_working_days", sa.Integer, nullable=False),
+    sa.Column("acknowledge_due", sa.Date, nullable=True),  # None: that year's official calendar is not out yet
+    sa.Column("resolve_due", sa.Date, nullable=True),
+    sa.Column("acknowledged_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("resolved_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("escalation", sa.Text, nullable=True),  # "county", then "city": who has been told it is overdue
+    sa.Column("escalated_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Index("cases_by_township_state", "township_code", "state"),
+    sa.Index("cases_by_transfer_to", "transfer_to", postgresql_where=sa.text("transfer_to IS NOT NULL")),
+    sa.Index("cases_open_by_due", "resolve_due",
+             postgresql_where=sa.text("state IN ('pending', 'acknowledged', 'verifying', 'transferring')")),
+)
+
+# photos taken on site, kept in the database with their case: nothing else to run, backed up with it
+evidence = sa.Table(
+    "evidence",
+    metadata,
+    sa.Column("evidence_id", sa.Uuid, primary_key=True),
+    sa.Column("case_id", sa.Uuid, nullable=False),
+    sa.Column("content_type", sa.Text, nullable=False),
+    sa.Column("size", sa.Integer, nullable=False),
+    sa.Column("sha256", sa.Text, nullable=False),
+    sa.Column("width", sa.Integer, nullable=False),
+    sa.Column("height", sa.Integer, nullable=False),
+    sa.Column("content", sa.LargeBinary, nullable=False),
+    sa.Column("thumbnail", sa.LargeBinary, nullable=False),
+    sa.Column("latitude", sa.Float, nullable=True),
+    sa.Column("longitude", sa.Float, nullable=True),
+    sa.Column("accuracy_m", sa.Float, nullable=True),
+    sa.Column("taken_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("actor", sa.Text, nullable=False),
+    sa.Column("uploaded_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Index("evidence_by_case", "case_id"),
 )
 
 # one case per department source key the matcher could not link: the township decides it once

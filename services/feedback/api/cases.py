@@ -1,0 +1,250 @@
+"""The township's worklist over HTTP: every case (alerts and match cases) in one list ordered by due
+time, a case with its history and photos, the acts people do on it, and photos from the field.
+
+Every act may carry an `Idempotency-Key` header: a phone on a village network that retries a
+request it never saw answered does not act twice.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, File, Form, HTTPException, Query, Request, Response, UploadFile
+from pydantic import AwareDatetime, BaseModel, Field
+
+from shared.contracts import CaseState, Evidence, FeedbackAction
+from shared.records.fields import TownshipCode
+from shared.service.http import Paged, PeriodFilter, error_responses
+from shared.text import StorableText
+from shared.working_days import LOCAL_TZ
+
+from services.feedback.api.access import AnyReader, caller, not_found, refusal
+from services.feedback.casework import CaseNotFound, Casework
+from services.feedback.domain.cases import ActRequest, CaseKind, TransitionRefused, allowed_actions
+from services.feedback.domain.photos import PhotoRefused, inspect
+from services.feedback.settings import FeedbackSettings
+from services.feedback.storage import casework as storage
+from services.feedback.storage.casework import Filters
+
+KIND_ZH = {CaseKind.ALERT: "预警", CaseKind.MATCH_CASE: "待核实记录"}
+
+
+class CaseOut(BaseModel):
+    case_id: uuid.UUID
+    kind: CaseKind
+    kind_zh: str
+    township_code: str
+    state: CaseState
+    state_zh: str = Field(description="待签收、已签收、核查中、已办结、已复核 or 转办中")
+    title: str = Field(description="the entity's name, or the unmatched record's")
+    subject: str = Field(description="the rule id of an alert, the matcher's reason of a match case")
+    message_zh: str | None
+    period: str | None
+    severity: str | None
+    assignee: str | None
+    disposition: str | None
+    disposition_zh: str | None
+    transfer_to: str | None = Field(description="转办中: the township asked to take the case")
+    received_at: datetime
+    acknowledge_due: date | None = Field(description="签收 by this day (working days of the official calendar)")
+    resolve_due: date | None = Field(description="办结 by this day")
+    acknowledged_at: datetime | None
+    resolved_at: datetime | None
+    overdue: bool = Field(description="a deadline has passed with the case still open")
+    escalation: Literal["county", "city"] | None = Field(description="who has been told it is overdue")
+    withdrawn_at: datetime | None = Field(description="an alert the data no longer supports: nothing left to do")
+    updated_at: datetime
+
+
+class ActOut(BaseModel):
+    feedback_id: uuid.UUID
+    action: FeedbackAction
+    action_zh: str
+    actor: str
+    note: str
+    submitted_at: datetime
+    state_after: CaseState | None
+    disposition: str | None
+    assignee: str | None
+    to_township: str | None
+    device: str
+    evidence_id: uuid.UUID | None
+
+
+class PhotoOut(BaseModel):
+    evidence_id: uuid.UUID
+    content_type: str
+    size: int
+    width: int
+    height: int
+    latitude: float | None
+    longitude: float | None
+    accuracy_m: float | None
+    taken_at: datetime | None
+    actor: str
+    uploaded_at: datetime
+    url: str
+    thumbnail_url: str
+
+
+class CaseDetail(CaseOut):
+    history: list[ActOut]
+    photos: list[PhotoOut]
+    actions: list[FeedbackAction] = Field(description="what the caller may do to the case now")
+
+
+class DispositionOut(BaseModel):
+    id: str
+    label_zh: str
+    applies_to: list[str]
+    effect: str
+
+
+class ActIn(BaseModel):
+    action: Literal["acknowledge", "verify", "assign", "resolve", "review", "return", "transfer",
+                    "accept_transfer", "refuse_transfer"]
+    note: StorableText = Field(default="", max_length=2000, description="what was found or why (required to resolve, "
+                                                                          "return, transfer or refuse a transfer)")
+    disposition: str | None = Field(default=None, max_length=64, description="resolve: an id from /v1/dispositions")
+    assignee: str | None = Field(default=None, max_length=64, description="assign: the officer's user name")
+    to_township: TownshipCode | None = Field(default=None, description="transfer: the township to take the case")
+
+
+_MATCH_DECISIONS = {a.value: a for a in FeedbackAction if a.decides_match}
+
+
+def _today() -> date:
+    return datetime.now(UTC).astimezone(LOCAL_TZ).date()
+
+
+def case_out(row, dispositions) -> dict:
+    state, kind = CaseState(row["state"]), CaseKind(row["kind"])
+    due = row["acknowledge_due"] if state is CaseState.PENDING else row["resolve_due"]
+    closed = state in (CaseState.RESOLVED, CaseState.REVIEWED) or row["withdrawn_at"] is not None
+    disposition = dispositions.get(row["disposition"])
+    decision = _MATCH_DECISIONS.get(row["disposition"] or "")  # a match case resolved by its decision
+    return {
+        **row, "kind_zh": KIND_ZH[kind], "state_zh": state.label_zh,
+        "disposition_zh": disposition.label_zh if disposition else decision.label_zh if decision else None,
+        "overdue": not closed and due is not None and due < _today(),
+    }
+
+
+def router(casework: Casework, settings: FeedbackSettings) -> APIRouter:
+    service = casework.service
+    api = APIRouter(prefix="/v1", tags=["cases"], responses=error_responses(401, 403, 422, 503))
+
+    @api.get("/cases", response_model=list[CaseOut])
+    async def list_cases(
+        principal: AnyReader, page: Paged,
+        kind: CaseKind | None = None,
+        rule: Annotated[str | None, Query(max_length=64, description="an alert's rule id or a match case's reason")] = None,
+        state: CaseState | None = None,
+        assignee: Annotated[str | None, Query(max_length=64)] = None,
+        period: PeriodFilter = None,
+        overdue: Annotated[bool, Query(description="only cases past a deadline")] = False,
+    ) -> list[CaseOut]:
+        """The caller's worklist: open cases first, each by its next deadline; a supervisor's covers
+        every township they oversee."""
+        filters = Filters(kind, rule, state, assignee, period, _today() if overdue else None)
+        async with service.sessions() as session:
+            rows = await storage.worklist(session, principal.township_prefix or "", filters, page.limit, page.offset)
+        return [CaseOut(**case_out(row, casework.dispositions)) for row in rows]
+
+    async def detail(case_id: uuid.UUID, principal) -> CaseDetail:
+        async with service.sessions() as session:
+            row = await storage.get_case(session, case_id)
+            if row is None or not storage.case_of(row).visible_to(caller(principal).actor):
+                raise not_found("case_not_found", "未找到该事项")
+            history = await storage.history(session, case_id)
+            photos = await storage.evidence_of(session, case_id)
+        base = f"/v1/cases/{case_id}/photos"
+        return CaseDetail(
+            **case_out(row, casework.dispositions),
+            history=[ActOut(**h, action_zh=FeedbackAction(h["action"]).label_zh) for h in history],
+            photos=[PhotoOut(**p, url=f"{base}/{p['evidence_id']}", thumbnail_url=f"{base}/{p['evidence_id']}?size=thumbnail")
+                    for p in photos],
+            actions=[] if row["withdrawn_at"] else allowed_actions(storage.case_of(row), caller(principal).actor),
+        )
+
+    @api.get("/cases/{case_id}", response_model=CaseDetail, responses=error_responses(404))
+    async def get_case(case_id: uuid.UUID, principal: AnyReader) -> CaseDetail:
+        return await detail(case_id, principal)
+
+    @api.post("/cases/{case_id}/acts", response_model=CaseDetail, responses=error_responses(404, 409))
+    async def act(case_id: uuid.UUID, body: ActIn, principal: AnyReader, request: Request) -> CaseDetail:
+        """签收、核查、指派、办结（附处置结果）、复核、退回、转办、接收或拒绝转办. The answer is the case after
+        the act; a replay with the same `Idempotency-Key` answers the same case without acting again."""
+        try:
+            await casework.perform(case_id, caller(principal, request), ActRequest(
+                FeedbackAction(body.action), body.note, body.disposition, body.assignee, body.to_township))
+        except CaseNotFound:
+            raise not_found("case_not_found", "未找到该事项") from None
+        except TransitionRefused as refused:
+            raise refusal(refused) from None
+        return await detail(case_id, principal)
+
+    @api.post("/cases/{case_id}/photos", response_model=CaseDetail, responses=error_responses(404, 409, 413))
+    async def add_photo(
+        case_id: uuid.UUID, principal: AnyReader, request: Request,
+        photo: Annotated[UploadFile, File(description="JPEG or PNG from the phone's camera")],
+        latitude: Annotated[float | None, Form(ge=-90, le=90)] = None,
+        longitude: Annotated[float | None, Form(ge=-180, le=180)] = None,
+        accuracy_m: Annotated[float | None, Form(ge=0, le=100_000)] = None,
+        taken_at: Annotated[AwareDatetime | None, Form()] = None,
+        note: Annotated[StorableText, Form(max_length=500)] = "",
+    ) -> CaseDetail:
+        """A photo taken on site, with where the phone was (browser geolocation and its accuracy)."""
+        content = await photo.read(settings.max_photo_bytes + 1)
+        who = caller(principal, request)
+        try:
+            facts = inspect(content, max_bytes=settings.max_photo_bytes)
+        except PhotoRefused as refused:
+            raise HTTPException(413 if refused.code == "photo_too_large" else 422,
+                                detail={"code": refused.code, "message": refused.message_zh}) from None
+        evidence_id = uuid.uuid4()
+        reference = Evidence(evidence_id=evidence_id, sha256=facts.sha256, content_type=facts.content_type,
+                             size=facts.size, latitude=latitude, longitude=longitude, accuracy_m=accuracy_m,
+                             taken_at=taken_at)
+        row = {
+            "evidence_id": evidence_id, "case_id": case_id, "content_type": facts.content_type, "size": facts.size,
+            "sha256": facts.sha256, "width": facts.width, "height": facts.height, "content": content,
+            "thumbnail": facts.thumbnail, "latitude": latitude, "longitude": longitude, "accuracy_m": accuracy_m,
+            "taken_at": taken_at, "actor": who.actor_id, "uploaded_at": datetime.now(UTC),
+        }
+
+        async def room_for_it(session) -> None:
+            if len(await storage.evidence_of(session, case_id)) >= settings.max_photos_per_case:
+                raise TransitionRefused("too_many_photos", f"每个事项最多上传 {settings.max_photos_per_case} 张照片")
+
+        try:
+            await casework.perform(case_id, who, ActRequest(FeedbackAction.ADD_EVIDENCE, note),
+                                   evidence=(row, reference), check=room_for_it)
+        except CaseNotFound:
+            raise not_found("case_not_found", "未找到该事项") from None
+        except TransitionRefused as refused:
+            raise refusal(refused) from None
+        return await detail(case_id, principal)
+
+    @api.get("/cases/{case_id}/photos/{evidence_id}", responses={**error_responses(404), 200: {
+        "content": {"image/jpeg": {}, "image/png": {}}, "description": "the photo, or its thumbnail (JPEG)"}})
+    async def get_photo(case_id: uuid.UUID, evidence_id: uuid.UUID, principal: AnyReader,
+                        size: Literal["full", "thumbnail"] = "full") -> Response:
+        async with service.sessions() as session:
+            row = await storage.get_case(session, case_id)
+            photo = await storage.evidence_content(session, evidence_id, thumbnail=size == "thumbnail")
+        if (row is None or photo is None or photo["case_id"] != case_id
+                or not storage.case_of(row).visible_to(caller(principal).actor)):
+            raise not_found("photo_not_found", "未找到该照片")
+        media = "image/jpeg" if size == "thumbnail" else photo["content_type"]
+        return Response(photo["content"], media_type=media, headers={"Cache-Control": "private, max-age=86400"})
+
+    @api.get("/dispositions", response_model=list[DispositionOut])
+    async def dispositions(principal: AnyReader) -> list[DispositionOut]:
+        """处置结果: the closed list a resolution chooses from, and what each makes the platform do."""
+        return [DispositionOut(id=d.id, label_zh=d.label_zh, applies_to=list(d.applies_to), effect=d.effect)
+                for d in casework.policy.dispositions]
+
+    return api

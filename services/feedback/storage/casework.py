@@ -1,0 +1,135 @@
+"""Cases, their acts and their photos in PostgreSQL: the worklist query, a case under its row lock,
+an act and its effect on the case in one statement pair."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.contracts import CaseState, FeedbackPayload
+
+from services.feedback.domain.cases import Case, CaseKind
+from services.feedback.storage.tables import actions, alerts, cases, evidence, match_cases
+
+OPEN_STATES = (CaseState.PENDING, CaseState.ACKNOWLEDGED, CaseState.VERIFYING, CaseState.TRANSFERRING)
+
+
+async def open_cases(session: AsyncSession, rows: Sequence[dict]) -> None:
+    """New worklist items; an item already there (an alert raised again) keeps its handling."""
+    if rows:
+        await session.execute(insert(cases).on_conflict_do_nothing(index_elements=[cases.c.case_id]), list(rows))
+
+
+def case_of(row) -> Case:
+    return Case(
+        case_id=row["case_id"], kind=CaseKind(row["kind"]), township_code=row["township_code"],
+        state=CaseState(row["state"]), assignee=row["assignee"], disposition=row["disposition"],
+        transfer_to=row["transfer_to"],
+        state_before_transfer=CaseState(row["state_before_transfer"]) if row["state_before_transfer"] else None,
+    )
+
+
+_WITH_ALERT = sa.select(
+    cases, alerts.c.also_townships, alerts.c.withdrawn_at, alerts.c.withdrawn_message_zh,
+    sa.func.coalesce(alerts.c.message_zh, match_cases.c.message_zh).label("message_zh"),
+).select_from(cases.outerjoin(alerts, alerts.c.alert_id == cases.c.case_id)
+              .outerjoin(match_cases, match_cases.c.case_id == cases.c.case_id))
+
+
+async def get_case(session: AsyncSession, case_id: uuid.UUID, *, for_update: bool = False):
+    query = _WITH_ALERT.where(cases.c.case_id == case_id)
+    if for_update:
+        query = query.with_for_update(of=cases)
+    return (await session.execute(query)).mappings().first()
+
+
+def visible_to(township_prefix: str):
+    """A township sees its cases, those offered to it by a transfer, and alerts that name it (属地不一致);
+    a supervisor every case of the area it oversees."""
+    c = cases.c
+    if len(township_prefix) == 9:
+        return sa.or_(c.township_code == township_prefix, c.transfer_to == township_prefix,
+                      sa.func.coalesce(alerts.c.also_townships, sa.text("'[]'::jsonb")).op("?")(township_prefix))
+    return sa.or_(c.township_code.startswith(township_prefix), c.transfer_to.startswith(township_prefix))
+
+
+@dataclass(frozen=True)
+class Filters:
+    kind: str | None = None
+    subject: str | None = None  # a rule id, or a matcher's reason
+    state: CaseState | None = None
+    assignee: str | None = None
+    period: str | None = None
+    overdue_on: date | None = None  # only cases past a deadline on this day
+
+
+def _due():
+    """The deadline that matters now: to acknowledge while 待签收, else to resolve."""
+    return sa.case((cases.c.state == CaseState.PENDING.value, cases.c.acknowledge_due), else_=cases.c.resolve_due)
+
+
+def overdue_on(day: date):
+    c = cases.c
+    return sa.and_(c.state.in_([s.value for s in OPEN_STATES]), _due() < day)
+
+
+async def worklist(session: AsyncSession, township_prefix: str, filters: Filters, limit: int, offset: int):
+    """Open cases first, each group by its next deadline (none last), then oldest first."""
+    c = cases.c
+    query = _WITH_ALERT.where(visible_to(township_prefix))
+    for column, value in ((c.kind, filters.kind), (c.subject, filters.subject), (c.state, filters.state),
+                          (c.assignee, filters.assignee), (c.period, filters.period)):
+        if value is not None:
+            query = query.where(column == value)
+    if filters.overdue_on is not None:
+        query = query.where(overdue_on(filters.overdue_on))
+    is_open = c.state.in_([s.value for s in OPEN_STATES])
+    query = query.order_by(sa.desc(is_open), _due().asc().nulls_last(), c.received_at, c.case_id)
+    return (await session.execute(query.limit(limit).offset(offset))).mappings().all()
+
+
+async def act_recorded(session: AsyncSession, feedback_id: uuid.UUID) -> bool:
+    return (await session.execute(sa.select(sa.literal(1)).where(actions.c.feedback_id == feedback_id))).first() is not None
+
+
+async def record_act(session: AsyncSession, feedback: FeedbackPayload, changes: dict) -> None:
+    """The act in the case's history and its effect on the case, in the caller's transaction."""
+    if changes:
+        await session.execute(sa.update(cases).where(cases.c.case_id == feedback.alert_id)
+                              .values(**changes, updated_at=feedback.submitted_at))
+    await session.execute(sa.insert(actions).values(
+        feedback_id=feedback.feedback_id, alert_id=feedback.alert_id, action=feedback.action, actor=feedback.actor,
+        note=feedback.note, submitted_at=feedback.submitted_at, state_after=feedback.state,
+        disposition=feedback.disposition, assignee=feedback.assignee, to_township=feedback.to_township,
+        device=feedback.device, evidence_id=feedback.evidence.evidence_id if feedback.evidence else None,
+    ))
+
+
+async def history(session: AsyncSession, case_id: uuid.UUID):
+    query = sa.select(actions).where(actions.c.alert_id == case_id).order_by(actions.c.submitted_at, actions.c.feedback_id)
+    return (await session.execute(query)).mappings().all()
+
+
+_EVIDENCE_FACTS = [column for column in evidence.c if column.name not in ("content", "thumbnail")]
+
+
+async def add_evidence(session: AsyncSession, row: dict) -> None:
+    await session.execute(sa.insert(evidence).values(**row))
+
+
+async def evidence_of(session: AsyncSession, case_id: uuid.UUID):
+    query = sa.select(*_EVIDENCE_FACTS).where(evidence.c.case_id == case_id).order_by(evidence.c.uploaded_at)
+    return (await session.execute(query)).mappings().all()
+
+
+async def evidence_content(session: AsyncSession, evidence_id: uuid.UUID, *, thumbnail: bool):
+    column = evidence.c.thumbnail if thumbnail else evidence.c.content
+    query = sa.select(evidence.c.case_id, evidence.c.content_type, column.label("content")).where(
+        evidence.c.evidence_id == evidence_id)
+    return (await session.execute(query)).mappings().first()
