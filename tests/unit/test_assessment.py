@@ -1,11 +1,14 @@
 """效能监测 figures on hand-made case timelines: deadlines over the official calendar, the clock
 charged to whoever holds the case, returns and re-fires, percentiles, rankings, aggregates."""
 
+import io
 from datetime import UTC, date, datetime, timedelta
 
+import openpyxl
 import pytest
 
-from services.feedback.domain.assessment import CaseTimeline, Hold, Step, assess
+from services.feedback.domain.assessment import CaseTimeline, Step, assess
+from services.feedback.domain.assessment_xlsx import assessment_workbook
 from shared.working_days import LOCAL_TZ, WorkingCalendar
 
 RONGHUA, XINXING, ZHONGSHAN = "445202001", "445202002", "445202003"  # 榕城区
@@ -198,4 +201,29 @@ def test_only_cases_received_in_the_month_in_local_time_are_assessed():
     assessment = assess([_case("m", received=first_of_may_local), _handled("n", 1)], MONTH, LATER)
 
     assert assessment.city.figures.received == 1
-    assert Hold(f"township:{RONGHUA}", first_of_may_local) == _case("m", received=first_of_may_local).holds()[0]
+
+
+def test_the_workbook_has_a_sheet_per_level_with_chinese_headers_and_the_figures():
+    due = {"ack_due": date(2026, 4, 1), "resolve_due": date(2026, 4, 2)}
+    cases = [_handled("a", 1, **due), _handled("b", 40, **due), _handled("c", 2, township=HEPO, **due)]
+    assessment = assess(cases, MONTH, _at(30, 18))
+
+    workbook = openpyxl.load_workbook(io.BytesIO(assessment_workbook(assessment, _at(30, 18, 5))))
+
+    assert workbook.sheetnames == ["乡镇", "县区", "全市"]
+    townships = workbook["乡镇"]
+    assert "2026年4月" in townships["A1"].value and "2026-04-30 18:05" in townships["A1"].value
+    headers = [cell.value for cell in townships[2]]
+    assert headers[:4] == ["乡镇代码", "乡镇名称", "所属县区", "接收数"]
+    assert headers[-1] == "县内排名"
+    assert {"按时签收率", "办结后3个月内再次预警数", "办结用时P90(小时)"} <= set(headers)
+    row = dict(zip(headers, (cell for cell in townships[3]), strict=True))
+    assert [row[h].value for h in ("乡镇代码", "乡镇名称", "所属县区", "接收数", "按时办结数", "县内排名")] == [
+        RONGHUA, "榕华街道", "榕城区", 2, 1, 1]
+    assert row["按时办结率"].value == 0.5 and row["按时办结率"].number_format == "0.0%"
+    assert row["办结用时中位数(小时)"].value == pytest.approx(20.5)
+    assert townships.freeze_panes == "A3"
+    counties = workbook["县区"]
+    assert [c.value for c in counties[2]][:2] == ["县区代码", "县区名称"]
+    assert [c.value for c in counties[3]][:3] == ["445222", "揭西县", 1]  # no deadline missed: first
+    assert [c.value for c in workbook["全市"][3]][:2] == ["445200", 3]
