@@ -5,7 +5,7 @@ from shared.contracts import AlertDeadlinePassed, AnomalyDetected, AnomalyResolv
 from shared.messaging.consumer import Subscription, envelope
 from shared.service import Publication, ServiceSpec
 
-from services.feedback.api import cases, match_cases, routes
+from services.feedback.api import assessment, cases, match_cases, routes
 from services.feedback.casework import Casework
 from services.feedback.domain.dispositions import load_policy
 from services.feedback.handlers import Handlers
@@ -22,7 +22,8 @@ def build() -> ServiceSpec:
 
     def routers(service):
         casework = Casework(service, policy, officers_of=lambda _: frozenset())
-        return [cases.router(casework, settings), routes.router(casework), match_cases.router(casework)]
+        return [cases.router(casework, settings), routes.router(casework), match_cases.router(casework),
+                assessment.router(service)]
 
     return ServiceSpec(
         name="feedback",

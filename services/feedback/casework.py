@@ -98,7 +98,8 @@ class Casework:
                 await casework.add_evidence(session, evidence[0])
             if match is not None:
                 await repository.record_match_decision(session, feedback)
-            await casework.record_act(session, feedback, self._changes(row, case, after, request.action, now))
+            await casework.record_act(session, feedback, self._changes(row, case, after, request.action, now),
+                                      domain.holder(after))
             uow = UnitOfWork(session, outbox)
             event = FeedbackSubmitted.create(feedback, producer=PRODUCER, correlation_id=case_id)
             uow.emit(event, key=str(case_id))

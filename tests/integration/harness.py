@@ -41,12 +41,12 @@ class Api:
 
     async def as_township(self, township: str, method: str, service: str, path: str, **kw) -> httpx.Response:
         key = self.platform.credentials.townships[township]
-        return await self.client.request(method, f"{self.platform.url(service)}{path}", headers=self._auth(key), **kw)
+        headers = {**self._auth(key), **kw.pop("headers", {})}
+        return await self.client.request(method, f"{self.platform.url(service)}{path}", headers=headers, **kw)
 
     async def as_supervisor(self, service: str, path: str, method: str = "GET", **kw) -> httpx.Response:
-        return await self.client.request(
-            method, f"{self.platform.url(service)}{path}", headers=self._auth(self.platform.credentials.supervisor), **kw
-        )
+        headers = {**self._auth(self.platform.credentials.supervisor), **kw.pop("headers", {})}
+        return await self.client.request(method, f"{self.platform.url(service)}{path}", headers=headers, **kw)
 
     async def overview_of(self, township: str) -> dict:
         response = await self.as_township(township, "GET", "analytics", "/v1/overview")

@@ -153,10 +153,12 @@ def router(casework: Casework, settings: FeedbackSettings) -> APIRouter:
             rows = await storage.worklist(session, principal.township_prefix or "", filters, page.limit, page.offset)
         return [CaseOut(**case_out(row, casework.dispositions)) for row in rows]
 
-    async def detail(case_id: uuid.UUID, principal) -> CaseDetail:
+    async def detail(case_id: uuid.UUID, principal, *, after_own_act: bool = False) -> CaseDetail:
+        """The case as the caller may see it; right after their own act (a transfer they accepted or
+        refused away from them), how it stands after it."""
         async with service.sessions() as session:
             row = await storage.get_case(session, case_id)
-            if row is None or not storage.case_of(row).visible_to(caller(principal).actor):
+            if row is None or not (after_own_act or storage.case_of(row).visible_to(caller(principal).actor)):
                 raise not_found("case_not_found", "未找到该事项")
             history = await storage.history(session, case_id)
             photos = await storage.evidence_of(session, case_id)
@@ -184,7 +186,7 @@ def router(casework: Casework, settings: FeedbackSettings) -> APIRouter:
             raise not_found("case_not_found", "未找到该事项") from None
         except TransitionRefused as refused:
             raise refusal(refused) from None
-        return await detail(case_id, principal)
+        return await detail(case_id, principal, after_own_act=True)
 
     @api.post("/cases/{case_id}/photos", response_model=CaseDetail, responses=error_responses(404, 409, 413))
     async def add_photo(

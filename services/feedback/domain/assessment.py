@@ -157,7 +157,7 @@ class Assessment:
     as_of: datetime
     townships: tuple[TownshipRow, ...]  # by county, then rank within it
     counties: tuple[CountyRow, ...]  # by rank within the city
-    city: CityRow
+    city: CityRow | None  # None in a cut for a county or a township (assessing.within)
 
 
 def assess(

@@ -78,8 +78,10 @@ def assessment_workbook(assessment: Assessment, generated_at: datetime) -> bytes
     for name, columns, rows in (
         ("乡镇", _TOWNSHIP_COLUMNS, assessment.townships),
         ("县区", _COUNTY_COLUMNS, assessment.counties),
-        ("全市", _CITY_COLUMNS, (assessment.city,)),
+        ("全市", _CITY_COLUMNS, (assessment.city,) if assessment.city else ()),
     ):
+        if not rows and name != "乡镇":
+            continue  # a township's or county's own cut has no city (or county) sheet to show
         _sheet(workbook.create_sheet(name), f"{title} · {name}", columns, rows)
     out = io.BytesIO()
     workbook.save(out)

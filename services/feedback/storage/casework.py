@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
@@ -98,7 +98,7 @@ async def act_recorded(session: AsyncSession, feedback_id: uuid.UUID) -> bool:
     return (await session.execute(sa.select(sa.literal(1)).where(actions.c.feedback_id == feedback_id))).first() is not None
 
 
-async def record_act(session: AsyncSession, feedback: FeedbackPayload, changes: dict) -> None:
+async def record_act(session: AsyncSession, feedback: FeedbackPayload, changes: dict, holder_after: str) -> None:
     """The act in the case's history and its effect on the case, in the caller's transaction."""
     if changes:
         await session.execute(sa.update(cases).where(cases.c.case_id == feedback.alert_id)
@@ -108,6 +108,7 @@ async def record_act(session: AsyncSession, feedback: FeedbackPayload, changes: 
         note=feedback.note, submitted_at=feedback.submitted_at, state_after=feedback.state,
         disposition=feedback.disposition, assignee=feedback.assignee, to_township=feedback.to_township,
         device=feedback.device, evidence_id=feedback.evidence.evidence_id if feedback.evidence else None,
+        holder_after=holder_after,
     ))
 
 
@@ -133,3 +134,17 @@ async def evidence_content(session: AsyncSession, evidence_id: uuid.UUID, *, thu
     query = sa.select(evidence.c.case_id, evidence.c.content_type, column.label("content")).where(
         evidence.c.evidence_id == evidence_id)
     return (await session.execute(query)).mappings().first()
+
+
+async def timelines(session: AsyncSession, received_from: datetime, received_before: datetime):
+    """Every case received in the window with its acts in order: what 效能监测 is computed from."""
+    query = (
+        sa.select(cases.c.case_id, cases.c.kind, cases.c.subject, cases.c.received_by, cases.c.received_at,
+                  cases.c.acknowledge_due, cases.c.resolve_due, alerts.c.uscc, actions.c.submitted_at, actions.c.action,
+                  actions.c.state_after, actions.c.holder_after)
+        .select_from(cases.outerjoin(alerts, alerts.c.alert_id == cases.c.case_id)
+                     .outerjoin(actions, sa.and_(actions.c.alert_id == cases.c.case_id, actions.c.holder_after.is_not(None))))
+        .where(cases.c.received_at >= received_from, cases.c.received_at < received_before)
+        .order_by(cases.c.case_id, actions.c.submitted_at, actions.c.feedback_id)
+    )
+    return (await session.execute(query)).mappings().all()

@@ -23,7 +23,8 @@ def _new_case(case_id: uuid.UUID, kind: CaseKind, township_code: str, title: str
               time_allowed: Deadlines, **more) -> dict:
     acknowledge_due, resolve_due = deadlines(received_at, time_allowed, WorkingCalendar.china())
     return {
-        "case_id": case_id, "kind": kind.value, "township_code": township_code, "state": CaseState.PENDING.value,
+        "case_id": case_id, "kind": kind.value, "township_code": township_code, "received_by": township_code,
+        "state": CaseState.PENDING.value,
         "title": title, "subject": subject, "received_at": received_at, "updated_at": received_at,
         "acknowledge_working_days": time_allowed.acknowledge_working_days,
         "resolve_working_days": time_allowed.resolve_working_days,
@@ -139,7 +140,7 @@ async def open_match_cases(session: AsyncSession, events: Sequence[MatchFailed],
     for move in moves:
         fresh = _new_case(move.case_id, CaseKind.MATCH_CASE, move.to_township_code, "", "", move.moved_at, time_allowed)
         await session.execute(sa.update(cases).where(cases.c.case_id == move.case_id).values(
-            township_code=move.to_township_code, state=CaseState.PENDING.value, assignee=None, transfer_to=None,
+            township_code=move.to_township_code, received_by=move.to_township_code, state=CaseState.PENDING.value, assignee=None, transfer_to=None,
             state_before_transfer=None, acknowledged_at=None, acknowledge_due=fresh["acknowledge_due"],
             resolve_due=fresh["resolve_due"], updated_at=move.moved_at))
     reopened = [case.case_id for case in followed

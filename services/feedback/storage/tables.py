@@ -46,6 +46,8 @@ actions = sa.Table(
     sa.Column("to_township", sa.Text, nullable=True),
     sa.Column("device", sa.Text, nullable=False, server_default=""),
     sa.Column("evidence_id", sa.Uuid, nullable=True),
+    # who holds the case after the act (the clock is charged to them): township:<code>, county:<code>, closed
+    sa.Column("holder_after", sa.Text, nullable=True),
     sa.Index("actions_by_alert", "alert_id"),
 )
 
@@ -56,6 +58,7 @@ cases = sa.Table(
     sa.Column("case_id", sa.Uuid, primary_key=True),
     sa.Column("kind", sa.Text, nullable=False),
     sa.Column("township_code", sa.Text, nullable=False),
+    sa.Column("received_by", sa.Text, nullable=False),  # the township it was routed to: 效能监测 starts there
     sa.Column("state", sa.Text, nullable=False),
     sa.Column("title", sa.Text, nullable=False),  # the entity's or the unmatched record's name
     sa.Column("subject", sa.Text, nullable=False),  # the rule id, or the matcher's reason

@@ -21,6 +21,7 @@ def upgrade() -> None:
         sa.Column("case_id", sa.Uuid, primary_key=True),
         sa.Column("kind", sa.Text, nullable=False),
         sa.Column("township_code", sa.Text, nullable=False),
+        sa.Column("received_by", sa.Text, nullable=False),
         sa.Column("state", sa.Text, nullable=False),
         sa.Column("title", sa.Text, nullable=False),
         sa.Column("subject", sa.Text, nullable=False),
@@ -48,18 +49,18 @@ def upgrade() -> None:
     op.create_index("cases_open_by_due", "cases", ["resolve_due"], schema=SCHEMA,
                     postgresql_where=sa.text("state IN ('pending', 'acknowledged', 'verifying', 'transferring')"))
     op.execute(f"""
-        INSERT INTO {SCHEMA}.cases (case_id, kind, township_code, state, title, subject, period, severity,
+        INSERT INTO {SCHEMA}.cases (case_id, kind, township_code, received_by, state, title, subject, period, severity,
             received_at, acknowledge_working_days, resolve_working_days, updated_at)
-        SELECT alert_id, 'alert', township_code,
+        SELECT alert_id, 'alert', township_code, township_code,
                CASE status WHEN 'open' THEN 'pending' ELSE status END,
                entity_name, rule, period, severity, detected_at,
                CASE severity WHEN 'high' THEN 2 WHEN 'low' THEN 5 ELSE 3 END,
                CASE severity WHEN 'high' THEN 10 WHEN 'low' THEN 30 ELSE 20 END, updated_at
         FROM {SCHEMA}.alerts""")
     op.execute(f"""
-        INSERT INTO {SCHEMA}.cases (case_id, kind, township_code, state, title, subject, received_at,
+        INSERT INTO {SCHEMA}.cases (case_id, kind, township_code, received_by, state, title, subject, received_at,
             acknowledge_working_days, resolve_working_days, updated_at)
-        SELECT case_id, 'match_case', township_code, CASE status WHEN 'open' THEN 'pending' ELSE 'resolved' END,
+        SELECT case_id, 'match_case', township_code, township_code, CASE status WHEN 'open' THEN 'pending' ELSE 'resolved' END,
                name, reason, opened_at, 3, 20, updated_at
         FROM {SCHEMA}.match_cases""")
     op.drop_index("alerts_by_township_status", "alerts", schema=SCHEMA)
@@ -73,6 +74,7 @@ def upgrade() -> None:
         sa.Column("to_township", sa.Text, nullable=True),
         sa.Column("device", sa.Text, nullable=False, server_default=""),
         sa.Column("evidence_id", sa.Uuid, nullable=True),
+        sa.Column("holder_after", sa.Text, nullable=True),
     ):
         op.add_column("actions", column, schema=SCHEMA)
 
@@ -100,7 +102,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("evidence", schema=SCHEMA)
-    for column in ("evidence_id", "device", "to_township", "assignee", "disposition", "state_after"):
+    for column in ("holder_after", "evidence_id", "device", "to_township", "assignee", "disposition", "state_after"):
         op.drop_column("actions", column, schema=SCHEMA)
     op.add_column("alerts", sa.Column("acknowledge_overdue_since", sa.Date, nullable=True), schema=SCHEMA)
     op.add_column("alerts", sa.Column("resolve_overdue_since", sa.Date, nullable=True), schema=SCHEMA)

@@ -1,0 +1,106 @@
+"""效能监测 over HTTP: each township's, county's and the city's handling of a month's cases, ranked,
+as JSON and as the workbook a 督查组 files monthly. Each caller sees only its own area."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import APIRouter, Query, Response
+from pydantic import BaseModel, Field
+
+from shared.reference import DIVISIONS, TOWNSHIPS
+from shared.service import Service
+from shared.service.http import error_responses
+from shared.working_days import LOCAL_TZ
+
+from services.feedback.api.access import AnyReader
+from services.feedback.assessing import assessment_of, within
+from services.feedback.domain.assessment import Assessment, Figures
+from services.feedback.domain.assessment_xlsx import assessment_workbook
+
+Month = Annotated[str | None, Query(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$", description="YYYY-MM; default: this month")]
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+class FiguresOut(BaseModel):
+    received: int = Field(description="接收数")
+    acknowledged_on_time: int
+    acknowledged_on_time_rate: float | None = Field(description="of the cases that were due or acknowledged")
+    resolved_on_time: int
+    resolved_on_time_rate: float | None
+    overdue: int = Field(description="past a deadline now, undone")
+    returned: int = Field(description="resolutions sent back by review (退回)")
+    refired: int = Field(description="resolved, then the same rule fired for the entity within 3 months")
+    acknowledge_median_hours: float | None = Field(description="hours the township itself held the case")
+    acknowledge_p90_hours: float | None
+    resolve_median_hours: float | None
+    resolve_p90_hours: float | None
+
+    @classmethod
+    def of(cls, f: Figures) -> FiguresOut:
+        return cls(**{name: getattr(f, name) for name in cls.model_fields})
+
+
+class TownshipOut(BaseModel):
+    township_code: str
+    township_name: str
+    division_code: str
+    figures: FiguresOut
+    rank_in_county: int
+
+
+class CountyOut(BaseModel):
+    division_code: str
+    division_name: str
+    figures: FiguresOut
+    rank_in_city: int
+
+
+class AssessmentOut(BaseModel):
+    month: str
+    as_of: datetime
+    townships: list[TownshipOut]
+    counties: list[CountyOut]
+    city: FiguresOut | None = Field(description="city supervisors only")
+
+
+def _out(assessment: Assessment) -> AssessmentOut:
+    return AssessmentOut(
+        month=assessment.month, as_of=assessment.as_of,
+        townships=[TownshipOut(township_code=r.code, township_name=TOWNSHIPS[r.code].name if r.code in TOWNSHIPS else r.code,
+                               division_code=r.division_code, figures=FiguresOut.of(r.figures), rank_in_county=r.rank_in_county)
+                   for r in assessment.townships],
+        counties=[CountyOut(division_code=r.division_code, division_name=DIVISIONS.get(r.division_code, r.division_code),
+                            figures=FiguresOut.of(r.figures), rank_in_city=r.rank_in_city) for r in assessment.counties],
+        city=FiguresOut.of(assessment.city.figures) if assessment.city else None,
+    )
+
+
+def this_month() -> str:
+    return datetime.now(UTC).astimezone(LOCAL_TZ).strftime("%Y-%m")
+
+
+def router(service: Service) -> APIRouter:
+    api = APIRouter(prefix="/v1/assessment", tags=["assessment"], responses=error_responses(401, 403, 422, 503))
+
+    async def scoped(month: str | None, principal) -> Assessment:
+        async with service.sessions() as session:
+            assessment = await assessment_of(session, month or this_month(), sorted(TOWNSHIPS))
+        return within(assessment, principal.township_prefix or "")
+
+    @api.get("", response_model=AssessmentOut)
+    async def get_assessment(principal: AnyReader, month: Month = None) -> AssessmentOut:
+        """效能监测 of the month's cases as they stand now: a township sees its own row and rank, a
+        county supervisor the county's townships, the city every township and county."""
+        return _out(await scoped(month, principal))
+
+    @api.get(".xlsx", responses={200: {"content": {XLSX: {}}, "description": "the workbook"}})
+    async def get_workbook(principal: AnyReader, month: Month = None) -> Response:
+        assessment = await scoped(month, principal)
+        name = f"效能监测-{assessment.month}-{principal.code}.xlsx"
+        return Response(assessment_workbook(assessment, datetime.now(UTC)), media_type=XLSX, headers={
+            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}"})
+
+    return api

@@ -1,0 +1,155 @@
+"""A township's case work over the real broker, database and service processes: the worklist, acts
+with their Chinese states, photos from the field, review and return by a supervisor, transfer to a
+neighbour, replays over a bad network, the assessment, and the timeline rebuilt from Kafka alone."""
+
+import io
+import uuid
+
+import pytest
+from openpyxl import load_workbook
+from PIL import Image
+
+from shared import topics
+from tests.integration.harness import TopicReader, db_scalar, eventually, json_value, new_uscc, townships_of
+
+pytestmark = pytest.mark.integration
+
+DIVISION = "445222"  # 揭西县
+HOME, NEIGHBOUR = townships_of(DIVISION)[:2]
+FAR = townships_of("445281")[0]
+
+
+def _jpeg() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (1600, 1200), (90, 140, 70)).save(buffer, "JPEG")
+    return buffer.getvalue()
+
+
+async def _alert(api, platform, township: str) -> str:
+    """A 用电无税 alert for a new entity of `township`: registered, a zero tax declaration, then power."""
+    code = new_uscc(DIVISION)
+    name = f"揭阳市揭西县{uuid.uuid4().hex[:4]}五金制品有限公司"
+    await api.submit("market_regulation", "registration", [
+        {"uscc": code, "name": name, "township_code": township, "industry_code": "3311"}])
+    await api.submit("tax", "tax_payment", [{"taxpayer_id": code, "uscc": code, "taxpayer_name": name,
+                                            "township_code": township, "period": "2026-10", "amount": "0.00"}])
+    facts = "select count(*) from alerting.facts where uscc = :code"
+    await eventually(lambda: db_scalar(platform, facts, code=code), what="the zero declaration in alerting")
+    await api.submit("power_supply", "power_usage", [{"power_account": f"P{code[-10:]}", "uscc": code, "account_name": name,
+                                                      "township_code": township, "period": "2026-10", "kwh": 25000.0}])
+
+    async def listed():
+        reply = await api.as_township(township, "GET", "feedback", "/v1/cases", params={"kind": "alert"})
+        return next((c["case_id"] for c in reply.json() if c["title"] == name), None)
+    return await eventually(listed, what="the alert on the township's worklist")
+
+
+async def _act(api, township, case_id, key=None, **body):
+    headers = {"Idempotency-Key": key} if key else {}
+    return await api.as_township(township, "POST", "feedback", f"/v1/cases/{case_id}/acts", json=body, headers=headers)
+
+
+async def test_a_case_from_receipt_to_review_with_a_photo_a_return_and_replays(api, platform, kafka):
+    async with TopicReader(kafka, topics.FEEDBACK_SUBMITTED) as feedback_topic, \
+               TopicReader(kafka, topics.township_alerts(HOME)) as township_topic:
+        case_id = await _alert(api, platform, HOME)
+        case = (await api.as_township(HOME, "GET", "feedback", f"/v1/cases/{case_id}")).json()
+        assert (case["state"], case["state_zh"], case["kind_zh"], case["severity"]) == ("pending", "待签收", "预警", "high")
+        assert case["acknowledge_due"] < case["resolve_due"]  # 2 and 10 working days (high severity)
+        assert case["actions"] == ["acknowledge", "verify", "add_evidence", "resolve", "transfer"]
+
+        # another township learns nothing, not even that the case exists
+        for method, path, kw in [("GET", f"/v1/cases/{case_id}", {}),
+                                 ("POST", f"/v1/cases/{case_id}/acts", {"json": {"action": "acknowledge"}})]:
+            hidden = await api.as_township(FAR, method, "feedback", path, **kw)
+            assert hidden.status_code == 404 and hidden.json()["detail"]["code"] == "case_not_found"
+
+        # 签收, retried over a bad network with the same key: one act
+        first = await _act(api, HOME, case_id, key="ack-1", action="acknowledge")
+        replay = await _act(api, HOME, case_id, key="ack-1", action="acknowledge")
+        assert first.status_code == replay.status_code == 200, replay.text
+        assert [h["action"] for h in replay.json()["history"]] == ["acknowledge"]
+        again = await _act(api, HOME, case_id, key="ack-2", action="acknowledge")
+        assert again.status_code == 409 and again.json()["detail"] == {"code": "already_acknowledged", "message": "该事项已签收"}
+
+        # a photo from the phone, with its location; the retry stores nothing twice; a PDF is refused
+        photo = {"photo": ("现场.jpg", _jpeg(), "image/jpeg")}
+        where = {"latitude": "23.4281", "longitude": "115.8387", "accuracy_m": "12.5"}
+        for _ in range(2):
+            uploaded = await api.as_township(HOME, "POST", "feedback", f"/v1/cases/{case_id}/photos", files=photo,
+                                             data=where, headers={"Idempotency-Key": "photo-1"})
+            assert uploaded.status_code == 200, uploaded.text
+        body = uploaded.json()
+        assert body["state"] == "verifying" and len(body["photos"]) == 1
+        assert (body["photos"][0]["latitude"], body["photos"][0]["accuracy_m"]) == (23.4281, 12.5)
+        not_a_photo = await api.as_township(HOME, "POST", "feedback", f"/v1/cases/{case_id}/photos",
+                                            files={"photo": ("x.jpg", b"%PDF-1.7 ...", "image/jpeg")})
+        assert not_a_photo.status_code == 422 and not_a_photo.json()["detail"]["code"] == "not_an_image"
+        assert await db_scalar(platform, "select count(*) from feedback.evidence where case_id = :id", id=case_id) == 1
+        thumb = await api.as_township(HOME, "GET", "feedback", body["photos"][0]["thumbnail_url"])
+        assert thumb.headers["content-type"] == "image/jpeg" and Image.open(io.BytesIO(thumb.content)).size == (320, 240)
+        assert (await api.as_township(FAR, "GET", "feedback", body["photos"][0]["url"])).status_code == 404
+
+        # 办结 needs a disposition from the closed list
+        wrong = await _act(api, HOME, case_id, action="resolve", note="已核实", disposition="fine")
+        assert wrong.status_code == 422 and "属实-已整改" in wrong.json()["detail"]["message"]
+        done = await _act(api, HOME, case_id, action="resolve", note="企业10月试生产，已辅导申报",
+                          disposition="confirmed_rectified")
+        assert (done.json()["state_zh"], done.json()["disposition_zh"]) == ("已办结", "属实-已整改")
+        assert (await _act(api, HOME, case_id, action="review")).status_code == 403  # not the township's to pass
+
+        # the supervisor returns it with a reason; the township resolves again; the supervisor passes it
+        returned = await api.as_supervisor("feedback", f"/v1/cases/{case_id}/acts", "POST",
+                                           json={"action": "return", "note": "缺少整改后的照片"})
+        assert returned.status_code == 200 and returned.json()["state_zh"] == "核查中", returned.text
+        await _act(api, HOME, case_id, action="resolve", note="补充整改照片", disposition="confirmed_rectified")
+        reviewed = await api.as_supervisor("feedback", f"/v1/cases/{case_id}/acts", "POST", json={"action": "review"})
+        assert reviewed.json()["state_zh"] == "已复核" and reviewed.json()["actions"] == []
+        history = reviewed.json()["history"]
+        assert [h["action"] for h in history] == ["acknowledge", "add_evidence", "resolve", "return", "resolve", "review"]
+        assert all(h["device"] for h in history)  # each act says what it came from
+
+        # the timeline from Kafka alone, and the township's own topic saw every change
+        def ours(messages):
+            return [json_value(m)["payload"] for m in messages if json_value(m)["payload"].get("alert_id") == case_id]
+        published = ours(await feedback_topic.read_until(lambda ms: len(ours(ms)) >= 6))
+        assert [(p["action"], p["state"]) for p in published] == [
+            ("acknowledge", "acknowledged"), ("add_evidence", "verifying"), ("resolve", "resolved"),
+            ("return", "verifying"), ("resolve", "resolved"), ("review", "reviewed")]
+        assert published[1]["evidence"]["sha256"] and published[2]["disposition"] == "confirmed_rectified"
+        own = await township_topic.read_until(
+            lambda ms: len([m for m in ms if json_value(m)["event_type"] == "feedback-submitted"
+                            and json_value(m)["payload"]["alert_id"] == case_id]) >= 6)
+        assert own
+
+    # 效能监测: the case counts for its township, returned once
+    month = case["received_at"][:7]
+    assessed = await api.as_township(HOME, "GET", "feedback", "/v1/assessment", params={"month": month})
+    assert assessed.status_code == 200, assessed.text
+    (row,) = assessed.json()["townships"]
+    assert row["township_code"] == HOME and row["figures"]["received"] >= 1 and row["figures"]["returned"] >= 1
+    assert assessed.json()["city"] is None  # a township sees its own row only
+    city = (await api.as_supervisor("feedback", f"/v1/assessment?month={month}")).json()
+    assert city["city"]["received"] >= 1 and len(city["counties"]) == 5
+    workbook = await api.as_supervisor("feedback", f"/v1/assessment.xlsx?month={month}")
+    sheets = load_workbook(io.BytesIO(workbook.content)).sheetnames
+    assert sheets == ["乡镇", "县区", "全市"]
+
+
+async def test_a_transfer_is_accepted_by_the_neighbour_and_refused_back(api, platform):
+    case_id = await _alert(api, platform, HOME)
+    missing_reason = await _act(api, HOME, case_id, action="transfer", to_township=NEIGHBOUR)
+    assert missing_reason.status_code == 422 and missing_reason.json()["detail"]["code"] == "note_required"
+    moving = await _act(api, HOME, case_id, action="transfer", to_township=NEIGHBOUR, note="企业实际在邻镇经营")
+    assert moving.json()["state_zh"] == "转办中"
+    offered = (await api.as_township(NEIGHBOUR, "GET", "feedback", f"/v1/cases/{case_id}")).json()
+    assert offered["actions"] == ["accept_transfer", "refuse_transfer"]
+    refused = await _act(api, NEIGHBOUR, case_id, action="refuse_transfer", note="经核实仍在原镇经营")
+    assert (refused.json()["state_zh"], refused.json()["township_code"]) == ("待签收", HOME)
+
+    await _act(api, HOME, case_id, action="transfer", to_township=NEIGHBOUR, note="复核后确认在邻镇")
+    taken = await _act(api, NEIGHBOUR, case_id, action="accept_transfer")
+    assert (taken.json()["township_code"], taken.json()["state_zh"]) == (NEIGHBOUR, "待签收")
+    assert (await api.as_township(HOME, "GET", "feedback", f"/v1/cases/{case_id}")).status_code == 404
+    listed = await api.as_township(NEIGHBOUR, "GET", "feedback", "/v1/cases", params={"state": "pending", "kind": "alert"})
+    assert case_id in [c["case_id"] for c in listed.json()]
