@@ -99,7 +99,7 @@ def service_flows(departments: Iterable[str]) -> dict[str, Flow]:
         "feedback": Flow(
             consumes=(topics.ANOMALY_DETECTED, topics.MATCH_FAILED),
             publishes=(topics.FEEDBACK_SUBMITTED,),
-            publishes_prefixed=(topics.TOWNSHIP_ALERTS_PREFIX,),
+            publishes_prefixed=(topics.TOWNSHIP_ALERTS_PREFIX, topics.COUNTY_ALERTS_PREFIX, topics.CITY_ALERTS_PREFIX),
         ),
         "analytics": Flow(
             consumes=(

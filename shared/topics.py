@@ -21,6 +21,8 @@ SUBMISSION_ASSESSED = "submission-assessed"
 INTAKE_PREFIX = "intake."
 TOWNSHIP_ALERTS_PREFIX = "alerts.township."
 TOWNSHIP_ALERTS_PATTERN = r"alerts\.township\..*"
+COUNTY_ALERTS_PREFIX = "alerts.county."  # a county supervisor's: its townships' overdue cases
+CITY_ALERTS_PREFIX = "alerts.city."  # the city 督查组's: cases still overdue after the county was told
 DEAD_LETTER_SUFFIX = ".dlq"
 
 HOT_PARTITIONS = 12
@@ -44,6 +46,14 @@ CONSUMED = (RECORD_IMPORTED, RECORD_MATCHED, MATCH_FAILED, ANOMALY_DETECTED, FEE
 def township_alerts(township_code: str) -> str:
     """The topic a township's own systems read: its anomalies and its unmatched records."""
     return f"{TOWNSHIP_ALERTS_PREFIX}{township_code}"
+
+
+def county_alerts(division_code: str) -> str:
+    return f"{COUNTY_ALERTS_PREFIX}{division_code}"
+
+
+def city_alerts(city_code: str) -> str:
+    return f"{CITY_ALERTS_PREFIX}{city_code}"
 
 
 def intake(department: str) -> str:
@@ -89,5 +99,8 @@ def all_topics(
     specs += [TopicSpec(dead_letter(t), DEAD_LETTER_PARTITIONS) for t in CONSUMED]
     specs += [TopicSpec(dead_letter(t), DEAD_LETTER_PARTITIONS, raw) for t in intakes]
     specs += [TopicSpec(intake_results(d), INTAKE_RESULT_PARTITIONS) for d in sorted(set(departments))]
-    specs += [TopicSpec(township_alerts(code), TOWNSHIP_PARTITIONS) for code in sorted(township_codes)]
+    codes = sorted(township_codes)
+    specs += [TopicSpec(township_alerts(code), TOWNSHIP_PARTITIONS) for code in codes]
+    specs += [TopicSpec(county_alerts(division), TOWNSHIP_PARTITIONS) for division in sorted({c[:6] for c in codes})]
+    specs += [TopicSpec(city_alerts(city), TOWNSHIP_PARTITIONS) for city in sorted({c[:4] + "00" for c in codes})]
     return specs

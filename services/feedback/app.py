@@ -1,7 +1,14 @@
 """feedback (反馈闭环): townships handle their cases and report back; supervisors review."""
 
 from shared import topics
-from shared.contracts import AlertDeadlinePassed, AnomalyDetected, AnomalyResolved, FeedbackSubmitted, MatchFailed
+from shared.contracts import (
+    AlertDeadlinePassed,
+    AnomalyDetected,
+    AnomalyResolved,
+    CaseEscalated,
+    FeedbackSubmitted,
+    MatchFailed,
+)
 from shared.messaging.consumer import Subscription, envelope
 from shared.service import Publication, ServiceSpec
 
@@ -9,6 +16,7 @@ from services.feedback.api import assessment, cases, match_cases, routes
 from services.feedback.casework import Casework
 from services.feedback.domain.dispositions import load_policy
 from services.feedback.handlers import Handlers
+from services.feedback.jobs import sweep_forever
 from services.feedback.settings import FeedbackSettings
 from services.feedback.storage.tables import metadata
 
@@ -36,11 +44,17 @@ def build() -> ServiceSpec:
             Subscription(topics.MATCH_FAILED, envelope(MatchFailed), handlers.on_match_failed),
         ],
         publications=[
+            Publication(topics.county_alerts("{division_code}"), CaseEscalated,
+                        "a case of the county's townships past its deadline (督办)"),
+            Publication(topics.city_alerts("{city_code}"), CaseEscalated,
+                        "a case still overdue some working days after its county was told"),
+            Publication(topics.township_alerts("{township_code}"), CaseEscalated, "the township's own case escalated"),
             Publication(topics.FEEDBACK_SUBMITTED, FeedbackSubmitted, "every act on a case, by whom, from which device"),
             Publication(topics.township_alerts("{township_code}"), FeedbackSubmitted,
                         "every change of a township's case, for its own systems"),
         ],
         routers=routers,
+        background=lambda service: [lambda: sweep_forever(service, policy)],
         request_limit=lambda path: settings.max_photo_bytes + _PHOTO_HEADROOM if path.endswith("/photos")
         else settings.max_request_bytes,
     )

@@ -431,6 +431,32 @@ class FeedbackSubmitted(Event):
     payload: FeedbackPayload
 
 
+# --- case-escalated -------------------------------------------------------------------------
+
+
+class EscalationPayload(_Frozen):
+    """A case past its deadline, told to the supervisors above its township: first the county, then,
+    still undone some working days later, the city."""
+
+    case_id: uuid.UUID
+    kind: Literal["alert", "match_case"]
+    township_code: TownshipCode
+    level: Literal["county", "city"]
+    deadline: Literal["acknowledge", "resolve"] = Field(description="签收 or 办结: the one that passed")
+    due: date
+    state: CaseState
+    title: str = Field(description="the entity's name, or the unmatched record's")
+    subject: str = Field(description="the rule id of an alert, the matcher's reason of a match case")
+    message_zh: str
+
+
+class CaseEscalated(Event):
+    topic: ClassVar[str] = topics.COUNTY_ALERTS_PREFIX + "{division_code}"  # or alerts.city.{city_code}
+    event_type: Literal["case-escalated"]
+    schema_version: Literal[1]
+    payload: EscalationPayload
+
+
 # --- submission-assessed --------------------------------------------------------------------
 
 
@@ -500,6 +526,6 @@ EVENT_TYPES: dict[str, type[Event]] = {
     cls.type_name(): cls
     for cls in (
         RecordImported, RecordMatched, MatchFailed, AnomalyDetected, AnomalyResolved, AlertDeadlinePassed, FeedbackSubmitted,
-        SubmissionAssessed, IntakeProcessed, TownshipDigest,
+        SubmissionAssessed, IntakeProcessed, TownshipDigest, CaseEscalated,
     )
 }

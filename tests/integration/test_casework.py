@@ -10,7 +10,16 @@ from openpyxl import load_workbook
 from PIL import Image
 
 from shared import topics
-from tests.integration.harness import TopicReader, db_scalar, eventually, json_value, new_uscc, townships_of
+from tests.integration.harness import (
+    TopicReader,
+    db_execute,
+    db_scalar,
+    eventually,
+    json_value,
+    new_uscc,
+    restart_with_env,
+    townships_of,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -152,4 +161,31 @@ async def test_a_transfer_is_accepted_by_the_neighbour_and_refused_back(api, pla
     assert (taken.json()["township_code"], taken.json()["state_zh"]) == (NEIGHBOUR, "待签收")
     assert (await api.as_township(HOME, "GET", "feedback", f"/v1/cases/{case_id}")).status_code == 404
     listed = await api.as_township(NEIGHBOUR, "GET", "feedback", "/v1/cases", params={"state": "pending", "kind": "alert"})
+    assert case_id in [c["case_id"] for c in listed.json()]
+
+
+async def test_an_overdue_case_is_escalated_to_the_county_then_the_city(api, platform, kafka):
+    restart_with_env(platform, "feedback", {"BIZPULSE_SWEEP_SECONDS": "0.5"})
+    case_id = await _alert(api, platform, HOME)
+
+    def escalated(messages):
+        return [json_value(m)["payload"] for m in messages if json_value(m)["event_type"] == "case-escalated"
+                and json_value(m)["payload"]["case_id"] == case_id]
+
+    async with TopicReader(kafka, topics.county_alerts(DIVISION)) as county, \
+               TopicReader(kafka, topics.city_alerts("445200")) as city:
+        # as if three days had passed without anyone acknowledging it
+        await db_execute(platform, "update feedback.cases set acknowledge_due = current_date - 3 where case_id = :id",
+                         id=case_id)
+        (told,) = escalated(await county.read_until(escalated))
+        assert (told["level"], told["deadline"], told["state"]) == ("county", "acknowledge", "pending")
+        assert "签收时限" in told["message_zh"] and "县（区）" in told["message_zh"]
+        # still undone a week of working days after the county was told
+        await db_execute(platform, "update feedback.cases set escalated_at = now() - interval '20 days' where case_id = :id",
+                         id=case_id)
+        (told_city,) = escalated(await city.read_until(escalated))
+        assert told_city["level"] == "city"
+    case = (await api.as_township(HOME, "GET", "feedback", f"/v1/cases/{case_id}")).json()
+    assert (case["overdue"], case["escalation"]) == (True, "city")
+    listed = await api.as_township(HOME, "GET", "feedback", "/v1/cases", params={"overdue": "true"})
     assert case_id in [c["case_id"] for c in listed.json()]

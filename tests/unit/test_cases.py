@@ -215,3 +215,31 @@ def test_what_is_not_a_photo_is_refused_with_a_reason(content, code):
     with pytest.raises(PhotoRefused) as error:
         inspect(content, max_bytes=100_000)
     assert error.value.code == code and error.value.message_zh
+
+
+def test_an_overdue_case_is_told_to_the_county_then_after_working_days_to_the_city():
+    from services.feedback.domain.escalation import escalation
+
+    calendar = WorkingCalendar.china()
+
+    def when(today, escalated=None, on=None, state=S.VERIFYING):
+        return escalation(state, date(2026, 9, 25), date(2026, 9, 30), escalated, on, today, calendar, 5)
+
+    assert when(date(2026, 9, 30)) is None  # due today: not late yet
+    county = when(date(2026, 10, 1))
+    assert (county.level, county.deadline, county.due) == ("county", "resolve", date(2026, 9, 30))
+    assert "办结时限" in county.message_zh("恒发五金") and "县（区）" in county.message_zh("恒发五金")
+    # five working days after 1 October (国庆 until the 7th, Saturday the 10th worked): 8–13 October
+    assert when(date(2026, 10, 13), "county", date(2026, 10, 1)) is None
+    assert when(date(2026, 10, 14), "county", date(2026, 10, 1)).level == "city"
+    assert when(date(2026, 12, 1), "city", date(2026, 10, 15)) is None  # each level told once
+    assert when(date(2026, 12, 1), state=S.RESOLVED) is None
+    pending = when(date(2026, 9, 28), state=S.PENDING)
+    assert (pending.deadline, pending.due) == ("acknowledge", date(2026, 9, 25))
+
+
+def test_a_jurisdiction_question_is_seen_by_both_townships_and_worked_by_the_entitys():
+    question = case(also_townships=(OTHER,))
+    assert question.visible_to(NEIGHBOUR) and question.visible_to(OFFICER)
+    assert allowed_actions(question, NEIGHBOUR) == []
+    assert not case().visible_to(NEIGHBOUR)

@@ -5,14 +5,15 @@ import pytest
 
 from shared import topics
 from shared.contracts import (
-    TownshipDigest,
     EVENT_TYPES,
+    CaseEscalated,
     FeedbackAction,
     FeedbackPayload,
     FeedbackSubmitted,
     ImportedRecord,
     IntakeProcessed,
     RecordImported,
+    TownshipDigest,
     derived_event_id,
 )
 from shared.messaging import codec
@@ -99,6 +100,9 @@ def test_every_event_type_has_a_topic_that_is_consumed_with_a_dead_letter_twin()
             continue
         if model is TownshipDigest:  # for the township's own systems: no service consumes it
             assert model.topic == topics.township_alerts("{township_code}")
+            continue
+        if model is CaseEscalated:  # for the supervisors' own systems: one topic per county (and city)
+            assert model.topic.format(division_code="445202") in specs and "alerts.city.445200" in specs
             continue
         assert model.topic in specs
         assert topics.dead_letter(model.topic) in specs

@@ -20,7 +20,7 @@ from services.feedback.assessing import assessment_of, within
 from services.feedback.domain.assessment import Assessment, Figures
 from services.feedback.domain.assessment_xlsx import assessment_workbook
 
-Month = Annotated[str | None, Query(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$", description="YYYY-MM; default: this month")]
+Month = Annotated[str | None, Query(pattern=r"^20[0-9]{2}-(0[1-9]|1[0-2])$", description="YYYY-MM; default: this month")]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 

@@ -67,9 +67,10 @@ class Case:
     disposition: str | None = None
     transfer_to: str | None = None
     state_before_transfer: CaseState | None = None
+    also_townships: tuple[str, ...] = ()  # an alert's jurisdiction question (属地不一致): they see it too
 
     def visible_to(self, actor: Actor) -> bool:
-        codes = {self.township_code} | ({self.transfer_to} if self.transfer_to else set())
+        codes = {self.township_code, *self.also_townships} | ({self.transfer_to} if self.transfer_to else set())
         if actor.role == "township":
             return actor.code in codes
         return any(actor.oversees(code) for code in codes)

@@ -32,6 +32,7 @@ def case_of(row) -> Case:
         state=CaseState(row["state"]), assignee=row["assignee"], disposition=row["disposition"],
         transfer_to=row["transfer_to"],
         state_before_transfer=CaseState(row["state_before_transfer"]) if row["state_before_transfer"] else None,
+        also_townships=tuple(row.get("also_townships") or ()),
     )
 
 
@@ -148,3 +149,13 @@ async def timelines(session: AsyncSession, received_from: datetime, received_bef
         .order_by(cases.c.case_id, actions.c.submitted_at, actions.c.feedback_id)
     )
     return (await session.execute(query)).mappings().all()
+
+
+async def overdue(session: AsyncSession, today: date):
+    """Open cases past their current deadline that the city has not been told of yet."""
+    query = sa.select(cases).where(overdue_on(today), sa.func.coalesce(cases.c.escalation, "") != "city")
+    return (await session.execute(query.order_by(cases.c.case_id))).mappings().all()
+
+
+async def escalated(session: AsyncSession, case_id: uuid.UUID, level: str, at: datetime) -> None:
+    await session.execute(sa.update(cases).where(cases.c.case_id == case_id).values(escalation=level, escalated_at=at))
