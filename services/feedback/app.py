@@ -4,6 +4,7 @@ from shared import topics
 from shared.contracts import AlertDeadlinePassed, AnomalyDetected, AnomalyResolved, FeedbackSubmitted, MatchFailed
 from shared.messaging.consumer import Subscription, envelope
 from shared.service import Publication, ServiceSpec
+from shared.web import login
 
 from services.feedback.api import match_cases, routes
 from services.feedback.handlers import on_anomaly, on_match_failed
@@ -24,5 +25,5 @@ def build() -> ServiceSpec:
         publications=[
             Publication(topics.FEEDBACK_SUBMITTED, FeedbackSubmitted, "a township's action on an alert or match case")
         ],
-        routers=lambda service: [routes.router(service), match_cases.router(service)],
+        routers=lambda service: [routes.router(service), match_cases.router(service), login.router()],
     )
