@@ -1,6 +1,8 @@
-"""API-key authentication for every HTTP API, and the scope each principal may act in.
+"""Authentication for every HTTP API, and the scope each principal may act in.
 
-Keys are configured by their SHA-256 only, so a leaked configuration leaks no usable key.
+Machines present an API key (`Authorization: Bearer`); keys are configured by their SHA-256 only,
+so a leaked configuration leaks no usable key. People log in to the pages and present the session
+cookie (shared/sessions.py), acting under their own name with their account's role and code.
 A department principal may submit only its own kinds; a township principal sees only its own
 township; a supervisor (county or city) reads everything and changes nothing.
 """
@@ -15,8 +17,10 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict
+
+from shared.sessions import COOKIE, CSRF_FIELD, CSRF_HEADER, SAFE_METHODS
 
 
 class Role(enum.StrEnum):
@@ -34,13 +38,25 @@ class ApiKey(BaseModel):
 
 
 @dataclass(frozen=True)
+class Person:
+    """The named person behind a principal who logged in (none behind an API key)."""
+
+    username: str
+    display_name: str
+    leads_township: bool = False  # may assign the township's cases
+
+
+@dataclass(frozen=True)
 class Principal:
     role: Role
     code: str
+    person: Person | None = None
 
     @property
     def actor(self) -> str:
-        return f"{self.role}:{self.code}"
+        """Who acted, as recorded: `township:445202101` for a key, `township:445202101:zhangsan` for a person."""
+        base = f"{self.role}:{self.code}"
+        return f"{base}:{self.person.username}" if self.person else base
 
     @property
     def township_prefix(self) -> str | None:
@@ -89,18 +105,48 @@ def _unauthorised(message: str) -> HTTPException:
 
 # Declared in each API's OpenAPI document: /docs offers to send the key, clients and fuzzers know it.
 _bearer = HTTPBearer(auto_error=False, description="the API key issued to a department, township or supervisor")
+session_cookie = APIKeyCookie(
+    name=COOKIE, auto_error=False,
+    description=f"a person's session, set by POST /login; changes also need the {CSRF_HEADER} header",
+)
 
 
-def authenticate(
-    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+async def authenticate(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    cookie: Annotated[str | None, Depends(session_cookie)],
 ) -> Principal:
-    """FastAPI dependency: the principal behind `Authorization: Bearer <key>`."""
-    if credentials is None:
-        raise _unauthorised("缺少访问凭证：请在 Authorization 头中提供 Bearer 密钥")
-    principal = request.app.state.key_ring.principal(credentials.credentials)
-    if principal is None:
-        raise _unauthorised("访问凭证无效")
-    return principal
+    """FastAPI dependency: the principal behind `Authorization: Bearer <key>`, else behind the session
+    cookie (then a state-changing request must prove it comes from our own page: the CSRF token).
+    A person's principal and CSRF token are left on request.state for the page templates."""
+    if credentials is not None:
+        principal = request.app.state.key_ring.principal(credentials.credentials)
+        if principal is None:
+            raise _unauthorised("访问凭证无效")
+        return principal
+    session = request.app.state.sessions.open(cookie) if cookie else None
+    if session is None:
+        raise _unauthorised(
+            "登录已过期，请重新登录" if cookie else "缺少访问凭证：请登录，或在 Authorization 头中提供 Bearer 密钥"
+        )
+    if request.method not in SAFE_METHODS and not hmac.compare_digest(
+        (await _presented_csrf_token(request)).encode(), session.csrf_token.encode()
+    ):
+        raise forbidden("csrf_token_invalid", "页面已失效，请刷新页面后重试")
+    request.state.principal = session.principal
+    request.state.csrf_token = session.csrf_token
+    return session.principal
+
+
+async def _presented_csrf_token(request: Request) -> str:
+    """The header (pages' JavaScript), or the field of a plain URL-encoded form; a multipart upload
+    must use the header, so that no upload is parsed before the route sets its limits."""
+    if token := request.headers.get(CSRF_HEADER):
+        return token
+    if request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+        token = (await request.form()).get(CSRF_FIELD)
+        return token if isinstance(token, str) else ""
+    return ""
 
 
 def forbidden(code: str, message: str) -> HTTPException:

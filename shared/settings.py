@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import socket
+from collections import Counter
 from pathlib import Path
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, TypeAdapter, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from shared.accounts import Account, Accounts
 from shared.auth import ApiKey
 from shared.messaging.connection import KafkaConnection, SecurityProtocol
+from shared.sessions import Sessions
+
+_ACCOUNT_LIST = TypeAdapter(list[Account])
 
 
 class ServiceSettings(BaseSettings):
@@ -33,6 +38,16 @@ class ServiceSettings(BaseSettings):
     )
     log_level: str = "INFO"
     api_keys: list[ApiKey] = Field(default_factory=list, description="JSON list of {sha256, role, code}")
+    accounts: list[Account] = Field(
+        default_factory=list,
+        description="people who log in to the pages: JSON list of {username, display_name, role, code, "
+        "leads_township?, password_hash} (python -m shared.accounts entry prints one)",
+    )
+    accounts_file: Path | None = Field(default=None, description="more accounts: the same JSON list in a file")
+    session_secret: SecretStr | None = Field(
+        default=None, description="signs session cookies: at least 32 characters, the same in every service"
+    )
+    session_hours: float = Field(default=10, gt=0, le=24, description="a login lasts this long (a working day)")
 
     consumer_batch_size: int = 500
     consumer_batch_timeout_ms: int = 50
@@ -60,6 +75,34 @@ class ServiceSettings(BaseSettings):
                 "BIZPULSE_KAFKA_SSL_CA_FILE)"
             ) from exc
         return self
+
+    @model_validator(mode="after")
+    def _accounts_are_usable(self) -> ServiceSettings:
+        """Read the accounts file and check every person can log in, or refuse to start saying why."""
+        if self.accounts_file is not None:
+            try:
+                self.accounts = [*self.accounts, *_ACCOUNT_LIST.validate_json(self.accounts_file.read_bytes())]
+            except OSError as exc:
+                raise ValueError(f"BIZPULSE_ACCOUNTS_FILE {self.accounts_file}: {exc}") from exc
+            except ValidationError as exc:  # where and what, without echoing the entries (they hold hashes)
+                problems = "; ".join(
+                    f"[{']['.join(map(str, e['loc']))}] {e['msg']}" for e in exc.errors(include_input=False)
+                )
+                raise ValueError(f"BIZPULSE_ACCOUNTS_FILE {self.accounts_file}: {problems}") from None
+        twice = sorted(name for name, n in Counter(a.username for a in self.accounts).items() if n > 1)
+        if twice:
+            raise ValueError(f"accounts configured twice (BIZPULSE_ACCOUNTS, BIZPULSE_ACCOUNTS_FILE): {', '.join(twice)}")
+        secret = self.session_secret.get_secret_value() if self.session_secret else ""
+        if self.accounts and len(secret) < 32:
+            raise ValueError(
+                "people's accounts are configured, so BIZPULSE_SESSION_SECRET must be set: at least 32 characters, "
+                "the same in every service (one login serves every page of the host)"
+            )
+        return self
+
+    def sessions(self) -> Sessions:
+        secret = self.session_secret.get_secret_value().encode() if self.session_secret else None
+        return Sessions(Accounts(self.accounts), secret, int(self.session_hours * 3600))
 
     def kafka_connection(self) -> KafkaConnection:
         password = self.kafka_password

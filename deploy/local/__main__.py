@@ -15,6 +15,7 @@ import signal
 import sys
 from pathlib import Path
 
+from deploy.local.credentials import DEMO_PASSWORD, DEMO_PEOPLE
 from deploy.local.demo_data import DemoConfig
 from deploy.local.feeder import feed
 from deploy.local.infra import REPO_ROOT, InfraError
@@ -61,6 +62,8 @@ bizpulse is running (Ctrl-C stops everything).
   ingest API     {platform.url('ingest')}/docs
   feedback API   {platform.url('feedback')}/docs
   analytics API  {platform.url('analytics')}/docs
+  pages          {platform.url('feedback')}/login, {platform.url('analytics')}/login  (demo people, password \
+{DEMO_PASSWORD}: {', '.join(p.username for p in DEMO_PEOPLE)})
   metrics        {', '.join(f"{s.url}/metrics/" for s in platform.services.values())}
   kafka          {platform.bootstrap} (SASL_PLAINTEXT, SCRAM-SHA-512: every client authenticates)
   database       {platform.database_url}

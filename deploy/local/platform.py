@@ -83,6 +83,9 @@ class LocalPlatform:
             "BIZPULSE_KAFKA_USERNAME": kafka.username,
             "BIZPULSE_KAFKA_PASSWORD": kafka.password.get_secret_value(),
             "BIZPULSE_API_KEYS": self.credentials.api_keys_json(),
+            # one login serves every service's pages: the same people and session secret everywhere
+            "BIZPULSE_ACCOUNTS": self.credentials.accounts_json(),
+            "BIZPULSE_SESSION_SECRET": installation_secret(self.run_dir / "session.key"),
         }
 
     def _database_env(self) -> dict[str, str]:

@@ -13,6 +13,7 @@ from shared.contracts import (
 )
 from shared.messaging.consumer import Subscription, envelope
 from shared.service import ServiceSpec
+from shared.web import login
 
 from services.analytics import handlers
 from services.analytics.api import routes
@@ -34,5 +35,5 @@ def build() -> ServiceSpec:
             Subscription(topics.FEEDBACK_SUBMITTED, envelope(FeedbackSubmitted), handlers.on_feedback_submitted),
             Subscription(topics.SUBMISSION_ASSESSED, envelope(SubmissionAssessed), handlers.on_submission_assessed),
         ],
-        routers=lambda service: [routes.router(service)],
+        routers=lambda service: [routes.router(service), login.router()],
     )

@@ -11,6 +11,7 @@ from shared.contracts import (
 )
 from shared.messaging.consumer import Subscription, envelope
 from shared.service import Publication, ServiceSpec
+from shared.web import login
 
 from services.feedback.api import assessment, cases, match_cases, routes
 from services.feedback.casework import Casework
@@ -31,7 +32,7 @@ def build() -> ServiceSpec:
     def routers(service):
         casework = Casework(service, policy, officers_of=lambda _: frozenset())
         return [cases.router(casework, settings), routes.router(casework), match_cases.router(casework),
-                assessment.router(service)]
+                assessment.router(service), login.router()]
 
     return ServiceSpec(
         name="feedback",

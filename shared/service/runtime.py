@@ -135,6 +135,7 @@ class Service:
             redoc_url=None,
         )
         api.state.key_ring = KeyRing(self.settings.api_keys)
+        api.state.sessions = self.settings.sessions()  # people logged in to the pages (shared/sessions.py)
         api.state.service = self
         api.mount("/metrics", make_asgi_app(REGISTRY))
         serve_static(api)

