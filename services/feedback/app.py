@@ -1,6 +1,7 @@
 """feedback (反馈闭环): townships handle their cases and report back; supervisors review."""
 
 from shared import topics
+from shared.auth import Role
 from shared.contracts import (
     AlertDeadlinePassed,
     AnomalyDetected,
@@ -18,6 +19,7 @@ from services.feedback.casework import Casework
 from services.feedback.domain.dispositions import load_policy
 from services.feedback.handlers import Handlers
 from services.feedback.jobs import sweep_forever
+from services.feedback.pages import routes as pages
 from services.feedback.settings import FeedbackSettings
 from services.feedback.storage.tables import metadata
 
@@ -29,10 +31,14 @@ def build() -> ServiceSpec:
     policy = load_policy(settings.case_policy)  # a wrong policy file refuses to start, with its line
     handlers = Handlers(policy)
 
+    def officers_of(township_code: str) -> frozenset[str]:
+        """Whom a case of the township may be assigned to: its people's accounts."""
+        return frozenset(a.username for a in settings.accounts if a.role is Role.TOWNSHIP and a.code == township_code)
+
     def routers(service):
-        casework = Casework(service, policy, officers_of=lambda _: frozenset())
+        casework = Casework(service, policy, officers_of=officers_of)
         return [cases.router(casework, settings), routes.router(casework), match_cases.router(casework),
-                assessment.router(service), login.router()]
+                assessment.router(service), login.router(), pages.router(casework)]
 
     return ServiceSpec(
         name="feedback",

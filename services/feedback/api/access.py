@@ -30,7 +30,9 @@ def caller(principal: Principal, request: Request | None = None) -> Caller:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, detail={
             "code": "idempotency_key_invalid", "message": "Idempotency-Key 长度须为 1 到 100 个字符"})
     return Caller(
-        actor=Actor(role=principal.role.value, code=principal.code),
+        actor=Actor(role=principal.role.value, code=principal.code,
+                    person=principal.person.username if principal.person else None,
+                    leads_township=bool(principal.person and principal.person.leads_township)),
         actor_id=principal.actor,
         device=headers.get("user-agent", ""),
         idempotency_key=key,

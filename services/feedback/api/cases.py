@@ -115,7 +115,7 @@ class ActIn(BaseModel):
 _MATCH_DECISIONS = {a.value: a for a in FeedbackAction if a.decides_match}
 
 
-def _today() -> date:
+def local_today() -> date:
     return datetime.now(UTC).astimezone(LOCAL_TZ).date()
 
 
@@ -128,8 +128,34 @@ def case_out(row, dispositions) -> dict:
     return {
         **row, "kind_zh": KIND_ZH[kind], "state_zh": state.label_zh,
         "disposition_zh": disposition.label_zh if disposition else decision.label_zh if decision else None,
-        "overdue": not closed and due is not None and due < _today(),
+        "overdue": not closed and due is not None and due < local_today(),
     }
+
+
+async def read_worklist(casework: Casework, principal, filters: Filters, limit: int, offset: int) -> list[CaseOut]:
+    """The caller's worklist (the API's and the worklist page's)."""
+    async with casework.service.sessions() as session:
+        rows = await storage.worklist(session, principal.township_prefix or "", filters, limit, offset)
+    return [CaseOut(**case_out(row, casework.dispositions)) for row in rows]
+
+
+async def read_case(casework: Casework, case_id: uuid.UUID, principal, *, after_own_act: bool = False) -> CaseDetail:
+    """The case as the caller may see it (the API's and the case page's); right after their own act
+    (a transfer they accepted or refused away from them), how it stands after it."""
+    async with casework.service.sessions() as session:
+        row = await storage.get_case(session, case_id)
+        if row is None or not (after_own_act or storage.case_of(row).visible_to(caller(principal).actor)):
+            raise not_found("case_not_found", "未找到该事项")
+        history = await storage.history(session, case_id)
+        photos = await storage.evidence_of(session, case_id)
+    base = f"/v1/cases/{case_id}/photos"
+    return CaseDetail(
+        **case_out(row, casework.dispositions),
+        history=[ActOut(**h, action_zh=FeedbackAction(h["action"]).label_zh) for h in history],
+        photos=[PhotoOut(**p, url=f"{base}/{p['evidence_id']}", thumbnail_url=f"{base}/{p['evidence_id']}?size=thumbnail")
+                for p in photos],
+        actions=[] if row["withdrawn_at"] else allowed_actions(storage.case_of(row), caller(principal).actor),
+    )
 
 
 def router(casework: Casework, settings: FeedbackSettings) -> APIRouter:
@@ -148,28 +174,11 @@ def router(casework: Casework, settings: FeedbackSettings) -> APIRouter:
     ) -> list[CaseOut]:
         """The caller's worklist: open cases first, each by its next deadline; a supervisor's covers
         every township they oversee."""
-        filters = Filters(kind, rule, state, assignee, period, _today() if overdue else None)
-        async with service.sessions() as session:
-            rows = await storage.worklist(session, principal.township_prefix or "", filters, page.limit, page.offset)
-        return [CaseOut(**case_out(row, casework.dispositions)) for row in rows]
+        filters = Filters(kind, rule, state, assignee, period, local_today() if overdue else None)
+        return await read_worklist(casework, principal, filters, page.limit, page.offset)
 
     async def detail(case_id: uuid.UUID, principal, *, after_own_act: bool = False) -> CaseDetail:
-        """The case as the caller may see it; right after their own act (a transfer they accepted or
-        refused away from them), how it stands after it."""
-        async with service.sessions() as session:
-            row = await storage.get_case(session, case_id)
-            if row is None or not (after_own_act or storage.case_of(row).visible_to(caller(principal).actor)):
-                raise not_found("case_not_found", "未找到该事项")
-            history = await storage.history(session, case_id)
-            photos = await storage.evidence_of(session, case_id)
-        base = f"/v1/cases/{case_id}/photos"
-        return CaseDetail(
-            **case_out(row, casework.dispositions),
-            history=[ActOut(**h, action_zh=FeedbackAction(h["action"]).label_zh) for h in history],
-            photos=[PhotoOut(**p, url=f"{base}/{p['evidence_id']}", thumbnail_url=f"{base}/{p['evidence_id']}?size=thumbnail")
-                    for p in photos],
-            actions=[] if row["withdrawn_at"] else allowed_actions(storage.case_of(row), caller(principal).actor),
-        )
+        return await read_case(casework, case_id, principal, after_own_act=after_own_act)
 
     @api.get("/cases/{case_id}", response_model=CaseDetail, responses=error_responses(404))
     async def get_case(case_id: uuid.UUID, principal: AnyReader) -> CaseDetail:

@@ -1,0 +1,78 @@
+/* The workbench's acts: each button or form sends one act to /v1/cases/{id}/acts (a photo to
+   /v1/cases/{id}/photos, with the phone's location), with a fresh Idempotency-Key that a retry of
+   the same tap reuses, then shows the case as it now stands. */
+"use strict";
+(function () {
+  const page = document.getElementById("case");
+  if (!page) return;
+  const caseId = page.dataset.caseId;
+  const newKey = () => (crypto.randomUUID ? crypto.randomUUID() : String(Date.now()) + Math.random());
+
+  async function send(path, body, key) {
+    try {
+      await bizpulse.api(path, { method: "POST", body, headers: { "Idempotency-Key": key } });
+      location.reload();
+    } catch (error) {
+      bizpulse.showError(error);
+    }
+  }
+
+  function busy(control, on) {
+    control.querySelectorAll("button").forEach((b) => { b.disabled = on; });
+    if (control.tagName === "BUTTON") control.disabled = on;
+  }
+
+  document.querySelectorAll("button[data-act]").forEach((button) => {
+    const key = newKey();
+    button.addEventListener("click", async () => {
+      busy(button, true);
+      await send(`/v1/cases/${caseId}/acts`, { action: button.dataset.act }, key);
+      busy(button, false);
+    });
+  });
+
+  document.querySelectorAll("form[data-act]").forEach((form) => {
+    const key = newKey();
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const body = { action: form.dataset.act };
+      new FormData(form).forEach((value, name) => { body[name] = value; });
+      busy(form, true);
+      await send(`/v1/cases/${caseId}/acts`, body, key);
+      busy(form, false);
+    });
+  });
+
+  /* Where the phone is, if it will say within 10 s; a photo without a location is still a photo. */
+  function position() {
+    return new Promise((resolve) => {
+      if (!navigator.geolocation) return resolve(null);
+      navigator.geolocation.getCurrentPosition((p) => resolve(p.coords), () => resolve(null),
+        { enableHighAccuracy: true, timeout: 10000, maximumAge: 60000 });
+    });
+  }
+
+  const photoForm = document.getElementById("photo-form");
+  if (photoForm) {
+    const key = newKey();
+    photoForm.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      busy(photoForm, true);
+      const where = await position();
+      const note = document.getElementById("photo-location");
+      if (where) {
+        photoForm.latitude.value = where.latitude;
+        photoForm.longitude.value = where.longitude;
+        photoForm.accuracy_m.value = where.accuracy;
+        note.textContent = `位置：${where.latitude.toFixed(5)}, ${where.longitude.toFixed(5)}（±${Math.round(where.accuracy)} 米）`;
+      } else {
+        note.textContent = "位置：未能获取（照片仍会上传）";
+      }
+      const body = new FormData(photoForm);
+      for (const name of ["latitude", "longitude", "accuracy_m"]) if (!body.get(name)) body.delete(name);
+      body.append("taken_at", new Date().toISOString());
+      await send(`/v1/cases/${caseId}/photos`, body, key);
+      busy(photoForm, false);
+    });
+  }
+})();
