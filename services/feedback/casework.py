@@ -7,6 +7,7 @@ Every route that changes a case (the worklist's acts, a match decision, a photo)
 
 from __future__ import annotations
 
+import calendar
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -15,14 +16,22 @@ from datetime import UTC, datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared import ids, topics
-from shared.contracts import CaseState, Evidence, FeedbackAction, FeedbackPayload, FeedbackSubmitted, MatchDecision
+from shared.contracts import (
+    CaseState,
+    DispositionEffect,
+    Evidence,
+    FeedbackAction,
+    FeedbackPayload,
+    FeedbackSubmitted,
+    MatchDecision,
+)
 from shared.messaging.outbox import UnitOfWork
 from shared.reference import TOWNSHIPS
 from shared.service import Service
 from shared.working_days import WorkingCalendar
 
 from services.feedback.domain import cases as domain
-from services.feedback.domain.cases import ActRequest, Actor, Case, Refusal, TransitionRefused
+from services.feedback.domain.cases import ActRequest, Actor, Case, CaseKind, Refusal, TransitionRefused
 from services.feedback.domain.dispositions import CasePolicy, Deadlines, Dispositions
 from services.feedback.storage import casework, repository
 from services.feedback.storage.tables import outbox
@@ -86,13 +95,15 @@ class Casework:
             after = domain.act(case, caller.actor, request, self.dispositions,
                                officers=self.officers_of(case.township_code), townships=self.townships)
             now = datetime.now(UTC)
+            finding = self._finding(row, after, request, now)
             feedback = FeedbackPayload(
                 feedback_id=feedback_id, alert_id=case_id, action=request.action, township_code=after.township_code,
                 actor=caller.actor_id, note=request.note, submitted_at=now, match=match, kind=case.kind.value,
                 state=after.state, disposition=after.disposition if request.action is FeedbackAction.RESOLVE else None,
                 assignee=request.assignee if request.action is FeedbackAction.ASSIGN else None,
-                to_township=after.transfer_to if request.action is FeedbackAction.TRANSFER else None,
+                to_township=after.transfer_to if request.action is FeedbackAction.TRANSFER else finding.pop("to_township", None),
                 evidence=evidence[1] if evidence else None, device=caller.device[:300],
+                **finding,
             )
             if evidence is not None:
                 await casework.add_evidence(session, evidence[0])
@@ -110,6 +121,23 @@ class Casework:
         self.service.relay.wake()
         FEEDBACK.labels(request.action).inc()
         return True
+
+    def _finding(self, row: dict, after: Case, request: ActRequest, now: datetime) -> dict:
+        """What a resolution tells the services that act on it: the disposition's effect, and the
+        alert it is about (rule, entity, period, records)."""
+        if request.action is not FeedbackAction.RESOLVE:
+            return {}
+        disposition = self.dispositions.get(after.disposition)
+        assert disposition is not None  # the state machine accepted it
+        finding: dict = {"effect": disposition.effect}
+        if disposition.suppress_months is not None:
+            finding["suppress_until"] = _months_after(now, disposition.suppress_months)
+        if disposition.effect is DispositionEffect.JURISDICTION:
+            finding["to_township"] = request.to_township
+        if after.kind is CaseKind.ALERT:
+            finding |= {"rule": row["subject"], "uscc": row["uscc"], "period": row["period"],
+                        "record_ids": row["record_ids"] or []}
+        return finding
 
     def _changes(self, row: dict, before: Case, after: Case, action: FeedbackAction, now: datetime) -> dict:
         """The case's columns after the act: the state machine's fields, and the clock's stamps."""
@@ -131,6 +159,13 @@ class Casework:
             changes |= {"acknowledge_due": acknowledge_due, "resolve_due": resolve_due, "acknowledged_at": None,
                         "escalation": None, "escalated_at": None}
         return changes
+
+
+def _months_after(moment: datetime, months: int) -> datetime:
+    """The same day `months` calendar months later (the month's last day when it is shorter)."""
+    year, month = divmod(moment.month - 1 + months, 12)
+    year, month = moment.year + year, month + 1
+    return moment.replace(year=year, month=month, day=min(moment.day, calendar.monthrange(year, month)[1]))
 
 
 def caller_refusal_status(refused: TransitionRefused) -> int:

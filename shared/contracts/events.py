@@ -349,6 +349,7 @@ class FeedbackAction(enum.StrEnum):
     LINK = "link"
     NOT_REGISTERED = "not_registered"
     SPLIT = "split"
+    NOT_SAME_ENTITY = "not_same_entity"  # 非同一主体: never link this source key to these entities
 
     @property
     def decides_match(self) -> bool:
@@ -359,14 +360,26 @@ class FeedbackAction(enum.StrEnum):
         return _ACTION_LABELS[self]
 
 
-_MATCH_DECISIONS = {FeedbackAction.LINK, FeedbackAction.NOT_REGISTERED, FeedbackAction.SPLIT}
+_MATCH_DECISIONS = {FeedbackAction.LINK, FeedbackAction.NOT_REGISTERED, FeedbackAction.SPLIT,
+                    FeedbackAction.NOT_SAME_ENTITY}
 _ACTION_LABELS = {
     FeedbackAction.ACKNOWLEDGE: "签收", FeedbackAction.VERIFY: "开始核查", FeedbackAction.ADD_EVIDENCE: "上传现场证据",
     FeedbackAction.ASSIGN: "指派", FeedbackAction.RESOLVE: "办结", FeedbackAction.REVIEW: "复核通过",
     FeedbackAction.RETURN: "退回", FeedbackAction.TRANSFER: "转办", FeedbackAction.ACCEPT_TRANSFER: "接收转办",
     FeedbackAction.REFUSE_TRANSFER: "拒绝转办", FeedbackAction.LINK: "关联主体", FeedbackAction.NOT_REGISTERED: "认定无登记",
-    FeedbackAction.SPLIT: "分户",
+    FeedbackAction.SPLIT: "分户", FeedbackAction.NOT_SAME_ENTITY: "非同一主体",
 }
+
+
+class DispositionEffect(enum.StrEnum):
+    """What a township's finding makes the platform do (services/feedback/policy/case_policy.yaml)."""
+
+    CONFIRMED = "confirmed"  # a confirmed anomaly: counted for the rule's precision and backtests
+    CORRECTION_REQUEST = "correction_request"  # the department that sent the records is asked to correct them
+    SUPPRESS = "suppress"  # the rule stays silent for the entity until `suppress_until`
+    JURISDICTION = "jurisdiction"  # the entity belongs to `to_township`: later alerts go there
+    CANNOT_LINK = "cannot_link"  # the records are not this entity's
+    STOP_JUDGING = "stop_judging"  # moved out or deregistered: no rules for later periods
 
 
 class Evidence(_Frozen):
@@ -407,13 +420,23 @@ class FeedbackPayload(_Frozen):
     to_township: TownshipCode | None = Field(default=None, description="transfer: the township asked to take it")
     evidence: Evidence | None = Field(default=None, description="add_evidence: the photo and where it was taken")
     device: str = Field(default="", description="the browser or system the act came from")
+    effect: DispositionEffect | None = Field(
+        default=None, description="resolve: what the disposition makes the platform do (the policy's closed list)")
+    suppress_until: AwareDatetime | None = Field(
+        default=None, description="effect suppress: the alert's rule stays silent for its entity until then")
+    rule: str | None = Field(default=None, description="an alert's rule id")
+    uscc: str | None = Field(default=None, description="an alert's entity")
+    period: str | None = Field(default=None, description="an alert's period")
+    record_ids: list[uuid.UUID] = Field(
+        default_factory=list, description="an alert's records (effect correction_request: the ones to correct)")
 
     @model_validator(mode="after")
     def _decision_fits_action(self) -> FeedbackPayload:
         if self.action.decides_match != (self.match is not None):
             raise ValueError("link, not_registered and split carry a match decision; the other actions do not")
         if self.match is not None:
-            wanted = {FeedbackAction.LINK: (1, 1), FeedbackAction.NOT_REGISTERED: (0, 0), FeedbackAction.SPLIT: (2, 50)}
+            wanted = {FeedbackAction.LINK: (1, 1), FeedbackAction.NOT_REGISTERED: (0, 0), FeedbackAction.SPLIT: (2, 50),
+                      FeedbackAction.NOT_SAME_ENTITY: (1, 50)}
             low, high = wanted[self.action]
             usccs, shares = self.match.usccs, self.match.shares
             if not low <= len(usccs) <= high or len(set(usccs)) != len(usccs):

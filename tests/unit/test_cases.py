@@ -127,7 +127,14 @@ def test_a_resolution_needs_a_note_and_a_disposition_from_the_list_for_its_kind(
     assert error.code == "disposition_invalid" and "属实-已整改" in error.message_zh
     match_case = case(S.VERIFYING, kind=CaseKind.MATCH_CASE)
     assert refused(match_case, OFFICER, A.RESOLVE, note="x", disposition="false_positive").code == "disposition_invalid"
-    assert do(match_case, OFFICER, A.RESOLVE, note="x", disposition="not_same_entity").disposition == "not_same_entity"
+    assert refused(match_case, OFFICER, A.RESOLVE, note="x", disposition="not_same_entity").code == "disposition_invalid"
+    assert do(match_case, OFFICER, A.NOT_SAME_ENTITY, note="x").disposition == "not_same_entity"
+
+
+def test_not_in_this_jurisdiction_names_the_township_the_entity_belongs_to():
+    c = case(S.VERIFYING)
+    assert refused(c, OFFICER, A.RESOLVE, note="实际在邻镇", disposition="not_jurisdiction").code == "township_invalid"
+    assert do(c, OFFICER, A.RESOLVE, note="实际在邻镇", disposition="not_jurisdiction", to_township=OTHER).state is S.RESOLVED
 
 
 def test_match_decisions_resolve_match_cases_only():

@@ -73,9 +73,10 @@ def _move(row) -> dict:
 
 
 class DecisionIn(BaseModel):
-    action: Literal["link", "not_registered", "split"]
+    action: Literal["link", "not_registered", "split", "not_same_entity"]
     usccs: list[Annotated[StorableText, Field(max_length=40)]] = Field(
-        default_factory=list, max_length=50, description="link: one; split: two or more"
+        default_factory=list, max_length=50,
+        description="link: one; split: two or more; not_same_entity: the candidates verified not to be it"
     )
     shares: list[Annotated[float, Field(allow_inf_nan=False)]] | None = Field(
         default=None, description="split: each entity's part (default: equal)"

@@ -14,7 +14,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from shared.contracts import CaseState, FeedbackAction
+from shared.contracts import CaseState, DispositionEffect, FeedbackAction
 from shared.working_days import LOCAL_TZ, WorkingCalendar
 
 from services.feedback.domain.dispositions import Deadlines, Dispositions
@@ -99,6 +99,7 @@ _RULES: dict[FeedbackAction, tuple[tuple[CaseState, ...], str]] = {
     A.LINK: (_OPEN, "township"),
     A.NOT_REGISTERED: (_OPEN, "township"),
     A.SPLIT: (_OPEN, "township"),
+    A.NOT_SAME_ENTITY: (_OPEN, "township"),
     A.ASSIGN: (_OPEN, "lead"),
     A.TRANSFER: (_OPEN, "township"),
     A.REVIEW: ((S.RESOLVED,), "supervisor"),
@@ -121,6 +122,7 @@ _NEEDS_NOTE = {
     A.LINK: "请填写核实情况说明",
     A.NOT_REGISTERED: "请填写核实情况说明",
     A.SPLIT: "请填写核实情况说明",
+    A.NOT_SAME_ENTITY: "请填写核实情况说明",
 }
 
 
@@ -173,6 +175,9 @@ def act(case: Case, actor: Actor, request: ActRequest, dispositions: Disposition
         if disposition is None or case.kind.value not in disposition.applies_to:
             raise TransitionRefused("disposition_invalid", "请从处置结果清单中选择：" + "、".join(
                 d.label_zh for d in dispositions.for_kind(case.kind.value)), Refusal.INVALID)
+        if disposition.effect is DispositionEffect.JURISDICTION and (
+                not request.to_township or request.to_township not in townships or request.to_township == case.township_code):
+            raise TransitionRefused("township_invalid", "不属本辖区时须选择该主体实际所属的乡镇（街道）", Refusal.INVALID)
         return dataclasses.replace(case, state=S.RESOLVED, disposition=disposition.id)
     if action.decides_match:
         return dataclasses.replace(case, state=S.RESOLVED, disposition=action.value)

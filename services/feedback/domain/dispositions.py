@@ -4,25 +4,16 @@ Loaded and validated at start: a wrong file refuses to start with its line."""
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt, model_validator
 
+from shared.contracts import DispositionEffect
 from shared.datafile import DataFileError, Loc, display, parse_yaml
 
 DEFAULT_POLICY = Path(__file__).resolve().parent.parent / "policy" / "case_policy.yaml"
-
-
-class Effect(enum.StrEnum):
-    CONFIRMED = "confirmed"  # counted as a confirmed anomaly (rule precision, backtests)
-    CORRECTION_REQUEST = "correction_request"  # the department that sent the record is asked to correct it
-    SUPPRESS = "suppress"  # the rule is silenced for the entity for a while
-    JURISDICTION = "jurisdiction"  # the entity belongs to another township
-    CANNOT_LINK = "cannot_link"  # the records are not this entity's: never link them to it again
-    STOP_JUDGING = "stop_judging"  # moved out or deregistered: no rules for later periods
 
 
 class _Strict(BaseModel):
@@ -33,12 +24,12 @@ class Disposition(_Strict):
     id: str = Field(pattern=r"^[a-z][a-z_]*$")
     label_zh: str = Field(min_length=1)
     applies_to: tuple[Literal["alert", "match_case"], ...] = Field(min_length=1)
-    effect: Effect
+    effect: DispositionEffect  # the contract's list: what other services act on
     suppress_months: PositiveInt | None = None
 
     @model_validator(mode="after")
     def _suppression_has_a_length(self) -> Disposition:
-        if (self.effect is Effect.SUPPRESS) != (self.suppress_months is not None):
+        if (self.effect is DispositionEffect.SUPPRESS) != (self.suppress_months is not None):
             raise ValueError("suppress 须且仅须配置 suppress_months")
         return self
 

@@ -53,13 +53,15 @@ def decide(
         raise TransitionRefused("uscc_invalid", f"统一社会信用代码无效：{'、'.join(bad)}", Refusal.INVALID)
     if len(set(codes)) != len(codes):
         raise TransitionRefused("uscc_repeated", "同一统一社会信用代码只能填写一次", Refusal.INVALID)
-    wanted = {FeedbackAction.LINK: (1, 1), FeedbackAction.NOT_REGISTERED: (0, 0), FeedbackAction.SPLIT: (2, 50)}
+    wanted = {FeedbackAction.LINK: (1, 1), FeedbackAction.NOT_REGISTERED: (0, 0), FeedbackAction.SPLIT: (2, 50),
+              FeedbackAction.NOT_SAME_ENTITY: (1, 50)}
     low, high = wanted[action]
     if not low <= len(codes) <= high:
         message = {
             FeedbackAction.LINK: "关联须填写一个统一社会信用代码",
             FeedbackAction.NOT_REGISTERED: "认定无商事登记时不应填写统一社会信用代码",
             FeedbackAction.SPLIT: "分户须填写两个及以上统一社会信用代码",
+            FeedbackAction.NOT_SAME_ENTITY: "请填写经核实并非该用户（纳税人）的主体的统一社会信用代码",
         }[action]
         raise TransitionRefused("usccs_count", message, Refusal.INVALID)
     if action is FeedbackAction.SPLIT:

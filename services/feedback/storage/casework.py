@@ -37,7 +37,7 @@ def case_of(row) -> Case:
 
 
 _WITH_ALERT = sa.select(
-    cases, alerts.c.also_townships, alerts.c.withdrawn_at, alerts.c.withdrawn_message_zh,
+    cases, alerts.c.uscc, alerts.c.also_townships, alerts.c.withdrawn_at, alerts.c.withdrawn_message_zh, alerts.c.record_ids,
     sa.func.coalesce(alerts.c.message_zh, match_cases.c.message_zh).label("message_zh"),
 ).select_from(cases.outerjoin(alerts, alerts.c.alert_id == cases.c.case_id)
               .outerjoin(match_cases, match_cases.c.case_id == cases.c.case_id))
@@ -141,7 +141,7 @@ async def timelines(session: AsyncSession, received_from: datetime, received_bef
     """Every case received in the window with its acts in order: what 效能监测 is computed from."""
     query = (
         sa.select(cases.c.case_id, cases.c.kind, cases.c.subject, cases.c.received_by, cases.c.received_at,
-                  cases.c.acknowledge_due, cases.c.resolve_due, alerts.c.uscc, actions.c.submitted_at, actions.c.action,
+                  cases.c.acknowledge_due, cases.c.resolve_due, alerts.c.uscc.label("uscc"), actions.c.submitted_at, actions.c.action,
                   actions.c.state_after, actions.c.holder_after)
         .select_from(cases.outerjoin(alerts, alerts.c.alert_id == cases.c.case_id)
                      .outerjoin(actions, sa.and_(actions.c.alert_id == cases.c.case_id, actions.c.holder_after.is_not(None))))

@@ -48,6 +48,7 @@ async def add_alerts(session: AsyncSession, events: Sequence[AnomalyDetected], d
             "severity": e.payload.severity,
             "facts": e.payload.facts,
             "also_townships": e.payload.also_townships,
+            "record_ids": [str(r) for r in e.payload.record_ids],
         }
         for e in sorted(events, key=lambda e: e.occurred_at)
     }
@@ -59,7 +60,8 @@ async def add_alerts(session: AsyncSession, events: Sequence[AnomalyDetected], d
         stmt.on_conflict_do_update(
             index_elements=[t.alert_id],
             set_={"withdrawn_at": None, "withdrawn_message_zh": None, "message_zh": stmt.excluded.message_zh,
-                  "facts": stmt.excluded.facts, "updated_at": stmt.excluded.detected_at},
+                  "facts": stmt.excluded.facts, "record_ids": stmt.excluded.record_ids,
+                  "updated_at": stmt.excluded.detected_at},
             where=t.withdrawn_at < stmt.excluded.detected_at,  # only a withdrawn one, and only by a later detection
         ),
         list(rows.values()),

@@ -29,6 +29,8 @@ alerts = sa.Table(
     # when alerting withdrew it because the data no longer supports it; cleared if the data comes back
     sa.Column("withdrawn_at", sa.DateTime(timezone=True), nullable=True),
     sa.Column("withdrawn_message_zh", sa.Text, nullable=True),
+    # the records the alert rests on: a 数据错误 finding asks their departments to correct them
+    sa.Column("record_ids", JSONB, nullable=False, server_default=sa.text("'[]'::jsonb")),
 )
 
 actions = sa.Table(

@@ -36,7 +36,7 @@
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
       const body = { action: form.dataset.act };
-      new FormData(form).forEach((value, name) => { body[name] = value; });
+      new FormData(form).forEach((value, name) => { if (value !== "") body[name] = value; });
       busy(form, true);
       await send(`/v1/cases/${caseId}/acts`, body, key);
       busy(form, false);

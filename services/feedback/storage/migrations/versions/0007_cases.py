@@ -9,6 +9,7 @@ Revision ID: feedback_0007
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects.postgresql import JSONB
 
 revision = "feedback_0007"
 down_revision = "feedback_0006"
@@ -63,6 +64,9 @@ def upgrade() -> None:
         SELECT case_id, 'match_case', township_code, township_code, CASE status WHEN 'open' THEN 'pending' ELSE 'resolved' END,
                name, reason, opened_at, 3, 20, updated_at
         FROM {SCHEMA}.match_cases""")
+    # the alert's records: a 数据错误 finding asks their departments to correct them
+    op.add_column("alerts", sa.Column("record_ids", JSONB, nullable=False, server_default=sa.text("'[]'::jsonb")),
+                  schema=SCHEMA)
     op.drop_index("alerts_by_township_status", "alerts", schema=SCHEMA)
     for column in ("status", "acknowledge_overdue_since", "resolve_overdue_since"):
         op.drop_column("alerts", column, schema=SCHEMA)
@@ -104,6 +108,7 @@ def downgrade() -> None:
     op.drop_table("evidence", schema=SCHEMA)
     for column in ("holder_after", "evidence_id", "device", "to_township", "assignee", "disposition", "state_after"):
         op.drop_column("actions", column, schema=SCHEMA)
+    op.drop_column("alerts", "record_ids", schema=SCHEMA)
     op.add_column("alerts", sa.Column("acknowledge_overdue_since", sa.Date, nullable=True), schema=SCHEMA)
     op.add_column("alerts", sa.Column("resolve_overdue_since", sa.Date, nullable=True), schema=SCHEMA)
     op.add_column("alerts", sa.Column("status", sa.Text, nullable=False, server_default="open"), schema=SCHEMA)
