@@ -4,7 +4,8 @@ Machines present an API key (`Authorization: Bearer`); keys are configured by th
 so a leaked configuration leaks no usable key. People log in to the pages and present the session
 cookie (shared/sessions.py), acting under their own name with their account's role and code.
 A department principal may submit only its own kinds; a township principal sees only its own
-township; a supervisor (county or city) reads everything and changes nothing.
+township; a supervisor (county or city) reads everything in its area, and reviews or returns its
+townships' resolved cases (and decides transfers) but submits no data.
 """
 
 from __future__ import annotations

@@ -25,6 +25,7 @@ Policy): JavaScript lives in static files, data for it in `<script type="applica
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -37,6 +38,7 @@ from shared.accounts import CITY_CODES
 from shared.auth import Principal, Role, authenticate, session_cookie
 from shared.reference import DIVISIONS, TOWNSHIPS
 from shared.web import ASSETS, STATIC_PATH
+from shared.working_days import LOCAL_TZ
 
 PLATFORM_NAME = "商业主体经济数据动态分析服务平台"
 TEMPLATES = Path(__file__).parent / "templates"
@@ -49,6 +51,11 @@ _PAGE_HEADERS = {
     ),
     "X-Content-Type-Options": "nosniff",
 }
+
+
+def local_time(moment: datetime, pattern: str = "%Y-%m-%d %H:%M") -> str:
+    """A stored instant (UTC) as people in the city read it: Beijing time."""
+    return moment.astimezone(LOCAL_TZ).strftime(pattern)
 
 
 def unit_of(principal: Principal) -> str:
@@ -91,6 +98,7 @@ class Pages:
 
     def __init__(self, *directories: Path) -> None:
         self._templates = Jinja2Templates(directory=[*directories, TEMPLATES], context_processors=[_page_context])
+        self._templates.env.filters["local"] = local_time
 
     def render(
         self, request: Request, name: str, status_code: int = 200, headers: Mapping[str, str] | None = None, **context: Any

@@ -21,6 +21,7 @@ from services.feedback.api.cases import KIND_ZH, local_today, read_case, read_wo
 from services.feedback.assessing import assessment_of, within
 from services.feedback.casework import Casework
 from services.feedback.domain.cases import CaseKind
+from services.feedback.storage import repository
 from services.feedback.storage.casework import Filters
 
 HERE = Path(__file__).parent
@@ -30,11 +31,12 @@ Person = Annotated[Principal, Depends(page_principal)]
 
 def router(casework: Casework) -> APIRouter:
     pages = Pages(HERE / "templates")
+    names = {a.username: a.display_name for a in casework.service.settings.accounts}  # who acted, as people say it
     web = APIRouter(include_in_schema=False)
 
     def render(request: Request, name: str, principal: Principal, **context) -> HTMLResponse:
         return pages.render(request, name, script=f"/workbench/{SCRIPT}", is_supervisor=principal.role is Role.SUPERVISOR,
-                            **context)
+                            names=names, **context)
 
     @web.get("/")
     async def home() -> RedirectResponse:
@@ -60,9 +62,14 @@ def router(casework: Casework) -> APIRouter:
     @web.get("/cases/{case_id}")
     async def case_page(request: Request, case_id: uuid.UUID, principal: Person) -> HTMLResponse:
         case = await read_case(casework, case_id, principal)
+        match_case = None
+        if case.kind is CaseKind.MATCH_CASE:  # what the matcher could not link, and its candidates
+            async with casework.service.sessions() as session:
+                match_case = await repository.get_match_case(session, case_id)
         officers = sorted(casework.officers_of(case.township_code))
         neighbours = [t for code, t in TOWNSHIPS.items() if code != case.township_code]
-        return render(request, "case.html", principal, case=case, townships=TOWNSHIPS, officers=officers,
+        return render(request, "case.html", principal, case=case, match_case=match_case, townships=TOWNSHIPS,
+                      officers=officers,
                       neighbours=neighbours, dispositions=casework.dispositions.for_kind(case.kind.value), page="cases")
 
     @web.get("/assessment")

@@ -43,6 +43,18 @@
     });
   });
 
+  const decision = document.getElementById("decision-form");
+  if (decision) {
+    const key = newKey();
+    decision.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const usccs = decision.usccs.value.split(/[,，\s]+/).filter(Boolean);
+      busy(decision, true);
+      await send(`/v1/match-cases/${caseId}/decision`, { action: decision.action.value, usccs, note: decision.note.value }, key);
+      busy(decision, false);
+    });
+  }
+
   /* Where the phone is, if it will say within 10 s; a photo without a location is still a photo. */
   function position() {
     return new Promise((resolve) => {
