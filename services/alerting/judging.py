@@ -16,7 +16,7 @@ from shared.working_days import LOCAL_TZ, WorkingCalendar
 
 from services.alerting.domain.catalogue import Finding, Judgement, judge
 from services.alerting.domain.deadlines import deadlines
-from services.alerting.domain.history import EMPTY_POPULATION, POWER, TAX, finance_periods_ending, month_of_period, shift
+from services.alerting.domain.history import EMPTY_POPULATION, History, POWER, TAX, finance_periods_ending, month_of_period, shift
 from services.alerting.domain.intervals import fit_population
 from services.alerting.domain.reconcile import Outcome, reconcile
 from services.alerting.domain.ruleset import RuleSet, Severity
@@ -37,6 +37,7 @@ class Detection:
     entity_name: str
     record_ids: tuple[uuid.UUID, ...]  # the month's records that the finding rests on
     severity: Severity  # how long the township has: feedback runs the clock from these
+    history: History  # what the township verifies: the entity and its months, as judged
 
 
 @dataclass
@@ -109,7 +110,7 @@ async def _judge(session: AsyncSession, ruleset: RuleSet, histories, judged: Map
             found = reconcile(judgement, before, enabled)
             outcome.add(found)
             changes.detected += [Detection(f, history.entity.name, history.month(period).record_ids,
-                                          ruleset.severities[f.severity]) for f in found.detected]
+                                          ruleset.severities[f.severity], history) for f in found.detected]
     today = now.astimezone(LOCAL_TZ).date()
     calendar = WorkingCalendar.china()
     due = {f.alert_id: deadlines(ruleset.severities[f.severity], today, calendar) for f, _ in outcome.recorded}

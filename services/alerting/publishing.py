@@ -13,15 +13,32 @@ from shared.contracts import (
     AnomalyResolved,
     AnomalyResolvedPayload,
     Event,
+    EvidenceMonth,
+    EvidencePacket,
     derived_event_id,
 )
 from shared.messaging.outbox import UnitOfWork
 
 from services.alerting import judging
+from services.alerting.domain.history import History, month_of_period, shift
 from services.alerting.storage import repository
 from services.alerting.telemetry import ANOMALIES, RESOLVED
 
 PRODUCER = "alerting"
+
+
+EVIDENCE_MONTHS = 13  # the month and the same month a year before: what the rules compare
+
+
+def evidence(history: History, period: str) -> EvidencePacket:
+    """The packet a township verifies on site, frozen as the alert is raised."""
+    entity = history.entity
+    return EvidencePacket(
+        industry_code=entity.industry_code, status=entity.status, status_since=entity.status_since,
+        months=[EvidenceMonth(period=p, kwh=m.kwh, tax=m.tax)
+                for p in (shift(period, -back) for back in range(EVIDENCE_MONTHS - 1, -1, -1))
+                for m in [history.month(p)]],
+    )
 
 
 def _ids(cause: Event | None, what: str, fallback: uuid.UUID) -> dict:
@@ -42,6 +59,7 @@ async def publish(changes: judging.Changes, uow: UnitOfWork, cause_of: Callable[
                 also_townships=list(f.also_townships), missing_departments=list(f.missing_departments),
                 acknowledge_working_days=detection.severity.acknowledge_working_days,
                 resolve_working_days=detection.severity.resolve_working_days,
+                evidence=evidence(detection.history, month_of_period(f.period)),
             ),
             producer=PRODUCER,
             **_ids(cause_of(f.uscc), f"anomaly-detected:{f.alert_id}", f.alert_id),

@@ -208,6 +208,22 @@ class MatchFailed(Event):
 # --- anomaly-detected -----------------------------------------------------------------------
 
 
+class EvidenceMonth(_Frozen):
+    period: str
+    kwh: float | None = Field(description="power used (the entity's share of shared meters); null: no record")
+    tax: float | None = Field(description="tax paid; null: no record, 0 a reported zero")
+
+
+class EvidencePacket(_Frozen):
+    """What the township verifies on site, frozen when the alert was raised: the entity as registered
+    and the months of power and tax the rule looked at."""
+
+    industry_code: str | None
+    status: str = Field(description="as registered: active, deregistered or revoked")
+    status_since: date | None
+    months: list[EvidenceMonth] = Field(description="up to 13 months ending with the alert's, oldest first")
+
+
 class AnomalyPayload(_Frozen):
     alert_id: uuid.UUID = Field(description="uuid5 of (rule, uscc, period): one alert per case")
     rule: str = Field(description="the rule's id in the catalogue, e.g. power_without_tax")
@@ -229,6 +245,7 @@ class AnomalyPayload(_Frozen):
     acknowledge_working_days: int | None = Field(
         default=None, description="签收 within this many working days of the official calendar (from the severity)")
     resolve_working_days: int | None = Field(default=None, description="办结 within this many working days")
+    evidence: EvidencePacket | None = Field(default=None, description="the facts behind the alert, as they were")
 
 
 class AnomalyDetected(Event):

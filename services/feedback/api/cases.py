@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, File, Form, HTTPException, Query, Request, Response, UploadFile
 from pydantic import AwareDatetime, BaseModel, Field
 
-from shared.contracts import CaseState, Evidence, FeedbackAction
+from shared.contracts import CaseState, Evidence, EvidencePacket, FeedbackAction
 from shared.records.fields import TownshipCode
 from shared.service.http import Paged, PeriodFilter, error_responses
 from shared.text import StorableText
@@ -90,6 +90,7 @@ class PhotoOut(BaseModel):
 
 
 class CaseDetail(CaseOut):
+    evidence: EvidencePacket | None = Field(description="an alert's facts as they were when it was raised")
     history: list[ActOut]
     photos: list[PhotoOut]
     actions: list[FeedbackAction] = Field(description="what the caller may do to the case now")

@@ -49,6 +49,7 @@ async def add_alerts(session: AsyncSession, events: Sequence[AnomalyDetected], d
             "facts": e.payload.facts,
             "also_townships": e.payload.also_townships,
             "record_ids": [str(r) for r in e.payload.record_ids],
+            "evidence": e.payload.evidence.model_dump(mode="json") if e.payload.evidence else None,
         }
         for e in sorted(events, key=lambda e: e.occurred_at)
     }
@@ -60,7 +61,7 @@ async def add_alerts(session: AsyncSession, events: Sequence[AnomalyDetected], d
         stmt.on_conflict_do_update(
             index_elements=[t.alert_id],
             set_={"withdrawn_at": None, "withdrawn_message_zh": None, "message_zh": stmt.excluded.message_zh,
-                  "facts": stmt.excluded.facts, "record_ids": stmt.excluded.record_ids,
+                  "facts": stmt.excluded.facts, "record_ids": stmt.excluded.record_ids, "evidence": stmt.excluded.evidence,
                   "updated_at": stmt.excluded.detected_at},
             where=t.withdrawn_at < stmt.excluded.detected_at,  # only a withdrawn one, and only by a later detection
         ),

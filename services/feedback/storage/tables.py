@@ -31,6 +31,8 @@ alerts = sa.Table(
     sa.Column("withdrawn_message_zh", sa.Text, nullable=True),
     # the records the alert rests on: a 数据错误 finding asks their departments to correct them
     sa.Column("record_ids", JSONB, nullable=False, server_default=sa.text("'[]'::jsonb")),
+    # the evidence packet frozen when the alert was raised (registration facts, the months judged)
+    sa.Column("evidence", JSONB, nullable=True),
 )
 
 actions = sa.Table(

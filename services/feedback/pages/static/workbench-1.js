@@ -6,6 +6,27 @@
   const page = document.getElementById("case");
   if (!page) return;
   const caseId = page.dataset.caseId;
+
+  /* The months the rule looked at: power as bars, tax as a line, a missing record as a gap. */
+  const data = document.getElementById("evidence-data");
+  if (data && window.echarts) {
+    const months = JSON.parse(data.textContent);
+    const chart = echarts.init(document.getElementById("evidence-chart"));
+    chart.setOption({
+      animation: false,
+      tooltip: { trigger: "axis" },
+      legend: { data: ["用电（千瓦时）", "纳税（元）"], top: 0 },
+      grid: { left: 8, right: 8, top: 36, bottom: 8, containLabel: true },
+      xAxis: { type: "category", data: months.map((m) => m.period.slice(2)) },
+      yAxis: [{ type: "value", name: "千瓦时" }, { type: "value", name: "元" }],
+      series: [
+        { name: "用电（千瓦时）", type: "bar", data: months.map((m) => m.kwh), itemStyle: { color: "#1f5fbf" } },
+        { name: "纳税（元）", type: "line", yAxisIndex: 1, data: months.map((m) => m.tax), itemStyle: { color: "#c62828" },
+          connectNulls: false },
+      ],
+    });
+    addEventListener("resize", () => chart.resize());
+  }
   const newKey = () => (crypto.randomUUID ? crypto.randomUUID() : String(Date.now()) + Math.random());
 
   async function send(path, body, key) {

@@ -67,6 +67,7 @@ def upgrade() -> None:
     # the alert's records: a 数据错误 finding asks their departments to correct them
     op.add_column("alerts", sa.Column("record_ids", JSONB, nullable=False, server_default=sa.text("'[]'::jsonb")),
                   schema=SCHEMA)
+    op.add_column("alerts", sa.Column("evidence", JSONB, nullable=True), schema=SCHEMA)
     op.drop_index("alerts_by_township_status", "alerts", schema=SCHEMA)
     for column in ("status", "acknowledge_overdue_since", "resolve_overdue_since"):
         op.drop_column("alerts", column, schema=SCHEMA)
@@ -108,6 +109,7 @@ def downgrade() -> None:
     op.drop_table("evidence", schema=SCHEMA)
     for column in ("holder_after", "evidence_id", "device", "to_township", "assignee", "disposition", "state_after"):
         op.drop_column("actions", column, schema=SCHEMA)
+    op.drop_column("alerts", "evidence", schema=SCHEMA)
     op.drop_column("alerts", "record_ids", schema=SCHEMA)
     op.add_column("alerts", sa.Column("acknowledge_overdue_since", sa.Date, nullable=True), schema=SCHEMA)
     op.add_column("alerts", sa.Column("resolve_overdue_since", sa.Date, nullable=True), schema=SCHEMA)
