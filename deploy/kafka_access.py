@@ -10,6 +10,8 @@ from the same code that creates its topics (`python -m deploy.topics`):
 |---|---|---|
 | each service (`ingest`, …) | the topics its code consumes, group `bizpulse-<service>` | what it publishes, dead letters of what it consumes |
 | `township-<code>` | `alerts.township.<code>`, groups `township-<code>.*` | nothing |
+| `county-<division>` | `alerts.county.<division>` (its townships' overdue cases), groups `county-<division>.*` | nothing |
+| `city-<code>` | `alerts.city.<code>` (cases still overdue after the county was told), groups `city-<code>.*` | nothing |
 | `department-<dept>` | `intake.<dept>.results` and `intake.<dept>.dlq`, groups `department-<dept>.*` | `intake.<dept>` |
 
 A department reads its dead letters too: an unreadable message gets no answer on its results topic, so
@@ -118,6 +120,13 @@ def department_principal(department: str) -> str:
     return f"department-{department}"
 
 
+def supervisor_principals(townships: Iterable[str]) -> dict[str, str]:
+    """The supervisors' own systems above these townships: principal → the escalation topic it reads."""
+    codes = sorted(set(townships))
+    counties = {f"county-{d}": topics.county_alerts(d) for d in sorted({c[:6] for c in codes})}
+    return counties | {f"city-{c}": topics.city_alerts(c) for c in sorted({c[:4] + "00" for c in codes})}
+
+
 def own_groups(principal: str) -> str:
     """Prefix of the consumer groups a township's or department's own systems may use, e.g.
     `township-445202001.worklist`. The dot keeps `department-tax` out of `department-tax2`'s groups."""
@@ -140,6 +149,11 @@ def grants(townships: Iterable[str], departments: Iterable[str]) -> list[Grant]:
             Grant(principal, Operation.READ, Resource.TOPIC, topics.township_alerts(code)),
             Grant(principal, Operation.READ, Resource.GROUP, own_groups(principal), prefixed=True),
         ]
+    for principal, topic in supervisor_principals(townships).items():
+        out += [
+            Grant(principal, Operation.READ, Resource.TOPIC, topic),
+            Grant(principal, Operation.READ, Resource.GROUP, own_groups(principal), prefixed=True),
+        ]
     for department in departments:
         principal = department_principal(department)
         intake = topics.intake(department)
@@ -157,6 +171,7 @@ def principals(townships: Iterable[str], departments: Iterable[str]) -> list[str
     return [
         *service_flows(departments),
         *map(township_principal, sorted(set(townships))),
+        *supervisor_principals(townships),
         *map(department_principal, sorted(set(departments))),
     ]
 

@@ -7,7 +7,15 @@ import stat
 import pytest
 
 from deploy import kafka_access
-from deploy.kafka_access import Grant, Operation, Resource, department_principal, own_groups, township_principal
+from deploy.kafka_access import (
+    Grant,
+    Operation,
+    Resource,
+    department_principal,
+    own_groups,
+    supervisor_principals,
+    township_principal,
+)
 from deploy.topics import platform_departments, platform_grants, platform_principals
 from shared import topics
 from shared.reference import TOWNSHIPS
@@ -79,7 +87,7 @@ def test_each_platform_event_has_one_writer_the_service_that_produces_it():
 
 def test_no_principal_has_another_ones_groups_within_its_prefix():
     prefixes = [g.name for g in platform_grants() if g.resource == Resource.GROUP and g.prefixed]
-    assert len(prefixes) == len(TOWNSHIPS) + len(platform_departments())
+    assert len(prefixes) == len(TOWNSHIPS) + len(supervisor_principals(TOWNSHIPS)) + len(platform_departments())
     assert not [(a, b) for a in prefixes for b in prefixes if a != b and b.startswith(a)]
 
 
@@ -96,3 +104,10 @@ def test_passwords_are_generated_once_per_principal_and_readable_by_their_owner_
     assert kafka_access.passwords_in(tmp_path, ["matcher"]) == {"matcher": first["matcher"]}
     assert len(set(first.values())) == 2 and all(len(p) >= 40 for p in first.values())
     assert stat.S_IMODE((tmp_path / "matcher" / "password").stat().st_mode) == 0o600
+
+
+def test_a_county_supervisor_reads_only_its_own_escalations():
+    mine = grants_of("county-445202")
+    assert names(mine, Operation.READ, Resource.TOPIC) == {"alerts.county.445202"}
+    assert names(mine, Operation.WRITE, Resource.TOPIC) == set()
+    assert names(grants_of("city-445200"), Operation.READ, Resource.TOPIC) == {"alerts.city.445200"}
