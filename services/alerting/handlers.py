@@ -5,12 +5,21 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from shared.contracts import CaseState, Event, FeedbackAction, FeedbackSubmitted, RecordMatched, SubmissionAssessed
+from shared.contracts import (
+    CaseState,
+    DispositionEffect,
+    Event,
+    FeedbackAction,
+    FeedbackSubmitted,
+    RecordMatched,
+    SubmissionAssessed,
+)
 from shared.messaging.outbox import UnitOfWork
 from shared.records import KINDS, RegistrationStatus
 
 from services.alerting import judging
 from services.alerting.domain.ruleset import RuleSet
+from services.alerting.domain.silences import silence_for
 from services.alerting.publishing import publish
 from services.alerting.storage import repository
 
@@ -102,3 +111,19 @@ class AlertingHandlers:
             status = _STATUS_OF[p.state] if p.state is not None else _STATUS_AFTER.get(p.action)
             if status is not None:
                 await repository.advance_alert_status(uow.session, p.alert_id, status)
+            if p.action is FeedbackAction.RETURN:
+                await repository.record_finding(uow.session, p.alert_id, None)
+            elif p.action is FeedbackAction.RESOLVE and p.effect is not None:
+                await self._act_on_finding(uow, event)
+
+    async def _act_on_finding(self, uow: UnitOfWork, event: FeedbackSubmitted) -> None:
+        """What the township found changes what alerting believes: a 误报 silences the rule for the
+        entity until the policy's date; a moved-out or deregistered entity is no longer judged; an
+        entity of another township has its later alerts routed there."""
+        p = event.payload
+        await repository.record_finding(uow.session, p.alert_id, p.effect)
+        silence = silence_for(p, event.event_id)
+        if silence is not None:
+            await repository.add_silence_once(uow.session, silence)
+        if p.effect is DispositionEffect.JURISDICTION and p.uscc and p.to_township:
+            await repository.move_entity(uow.session, p.uscc, p.to_township)

@@ -175,3 +175,48 @@ async def test_an_overdue_case_is_escalated_to_the_county_then_the_city(api, pla
     assert (case["overdue"], case["escalation"]) == (True, "city")
     listed = await api.as_township(HOME, "GET", "feedback", "/v1/cases", params={"overdue": "true"})
     assert case_id in [c["case_id"] for c in listed.json()]
+
+
+async def _month(api, platform, township: str, name: str, period: str) -> str:
+    """Zero tax, then power, for an entity already registered under `name`: the month's 用电无税 finding."""
+    code = await db_scalar(platform, "select uscc from alerting.entities where name = :name", name=name)
+    await api.submit("tax", "tax_payment", [{"taxpayer_id": code, "uscc": code, "taxpayer_name": name,
+                                            "township_code": township, "period": period, "amount": "0.00"}])
+    facts = "select count(*) from alerting.facts where uscc = :code and period = :period"
+    await eventually(lambda: db_scalar(platform, facts, code=code, period=period), what=f"{period}'s tax in alerting")
+    await api.submit("power_supply", "power_usage", [{"power_account": f"P{code[-10:]}", "uscc": code, "account_name": name,
+                                                      "township_code": township, "period": period, "kwh": 25000.0}])
+    return code
+
+
+async def test_what_a_township_finds_changes_what_alerting_does(api, platform):
+    # 误报-有合理原因: the rule stays silent for the entity — September's finding is recorded, not sent
+    false_alarm, name = await raise_alert(api, platform, HOME)
+    done = await _act(api, HOME, false_alarm, action="resolve", note="季节性生产，用电集中在旺季", disposition="false_positive")
+    assert done.status_code == 200, done.text
+    silences = "select count(*) from alerting.silences where uscc = (select uscc from alerting.alerts where alert_id = :id)"
+    await eventually(lambda: db_scalar(platform, silences, id=false_alarm), what="the township's silence in alerting")
+    code = await _month(api, platform, HOME, name, "2026-09")
+    held = "select silenced_by is not null from alerting.alerts where uscc = :code and period = '2026-09'"
+    assert await eventually(lambda: db_scalar(platform, held, code=code), what="September's finding held back")
+
+    # 不属本辖区: the entity belongs to the neighbour; its next alert goes there
+    elsewhere, other_name = await raise_alert(api, platform, HOME)
+    missing = await _act(api, HOME, elsewhere, action="resolve", note="企业实际在邻镇", disposition="not_jurisdiction")
+    assert missing.status_code == 422 and missing.json()["detail"]["code"] == "township_invalid"
+    moved = await _act(api, HOME, elsewhere, action="resolve", note="企业实际在邻镇经营", disposition="not_jurisdiction",
+                       to_township=NEIGHBOUR)
+    assert moved.json()["disposition_zh"] == "不属本辖区"
+    township = "select township_code from alerting.entities where name = :name"
+    await eventually(lambda: _equals(db_scalar(platform, township, name=other_name), NEIGHBOUR),
+                     what="the entity's township corrected in alerting")
+    await _month(api, platform, HOME, other_name, "2026-09")
+
+    async def at_the_neighbour():
+        reply = await api.as_township(NEIGHBOUR, "GET", "feedback", "/v1/cases", params={"kind": "alert"})
+        return [c for c in reply.json() if c["title"] == other_name and c["period"] == "2026-09"]
+    assert await eventually(at_the_neighbour, what="September's alert on the neighbour's worklist")
+
+
+async def _equals(value, expected):
+    return (await value) == expected

@@ -70,3 +70,40 @@ def test_a_digest_counts_open_new_and_overdue_alerts_per_rule():
     assert "待办 3 条" in found.message_zh and "用电骤降 2 条" in found.message_zh and "逾期 1 条" in found.message_zh
     assert digest("445202001", date(2026, 10, 20), [], None, {}) is None
     assert digest_id("445202001", date(2026, 10, 20)) == digest_id("445202001", date(2026, 10, 20))
+
+
+def test_a_townships_finding_becomes_a_silence_only_when_it_asks_for_one():
+    import uuid as _uuid
+    from datetime import UTC, datetime
+
+    from shared.contracts import DispositionEffect, FeedbackAction, FeedbackPayload
+
+    from services.alerting.domain.silences import silence_for
+
+    def finding(effect, **more):
+        return FeedbackPayload(
+            feedback_id=_uuid.uuid4(), alert_id=_uuid.uuid4(), action=FeedbackAction.RESOLVE, township_code="445202001",
+            actor="township:445202001:zhangwei", note="旺季生产", submitted_at=datetime(2026, 12, 2, tzinfo=UTC),
+            effect=effect, rule="power_without_tax", uscc="91445202MA0000000X", **more)
+
+    event_id = _uuid.uuid4()
+    until = datetime(2027, 6, 2, tzinfo=UTC)
+    suppress = silence_for(finding(DispositionEffect.SUPPRESS, suppress_until=until), event_id)
+    assert (suppress["rule"], suppress["uscc"], suppress["ends_at"]) == ("power_without_tax", "91445202MA0000000X", until)
+    assert suppress["silence_id"] == silence_for(finding(DispositionEffect.SUPPRESS, suppress_until=until), event_id)["silence_id"]
+    assert "误报" in suppress["reason"] and suppress["created_by"].endswith("zhangwei")
+    gone = silence_for(finding(DispositionEffect.STOP_JUDGING), event_id)
+    assert gone["rule"] is None and gone["ends_at"].year >= 2126  # every rule, from now on
+    assert silence_for(finding(DispositionEffect.CONFIRMED), event_id) is None
+
+
+def test_backtests_count_as_confirmed_only_what_townships_found_real():
+    import uuid as _uuid
+
+    from services.alerting.domain.backtest import StoredAlert, confirmed
+
+    def alert(status, finding):
+        return StoredAlert(_uuid.uuid4(), "power_without_tax", "X", "2026-10", "445202001", status, True, False, finding)
+
+    assert confirmed(alert("resolved", "confirmed")) and confirmed(alert("resolved", None))  # before dispositions
+    assert not confirmed(alert("resolved", "suppress")) and not confirmed(alert("acknowledged", None))

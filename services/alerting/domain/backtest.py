@@ -29,6 +29,7 @@ class StoredAlert:
     status: str  # the township's handling: open, acknowledged, resolved
     supported: bool
     inhibited: bool
+    finding: str | None = None  # the disposition's effect the township resolved it with
 
     @property
     def raised(self) -> bool:
@@ -42,9 +43,9 @@ def handled(alert: StoredAlert) -> bool:
 
 
 def confirmed(alert: StoredAlert) -> bool:
-    """Whether the township found the anomaly real. Today a resolution (办结, with its note) is the
-    only disposition, so every resolved alert counts; the dispositions 属实/误报 replace this here."""
-    return alert.status == RESOLVED
+    """Whether the township found the anomaly real: resolved as 属实 (the `confirmed` effect). A
+    resolution from before dispositions existed carries no finding and counts as confirmed."""
+    return alert.status == RESOLVED and alert.finding in (None, "confirmed")
 
 
 @dataclass

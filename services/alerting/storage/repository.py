@@ -333,6 +333,24 @@ async def advance_alert_status(session: AsyncSession, alert_id: uuid.UUID, statu
     )
 
 
+async def record_finding(session: AsyncSession, alert_id: uuid.UUID, finding: str | None) -> None:
+    """What the township found (None when review sent the resolution back: the alert is open again)."""
+    values = {"finding": finding, "updated_at": sa.func.now()}
+    if finding is None:
+        values["status"] = "acknowledged"
+    await session.execute(sa.update(alerts).where(alerts.c.alert_id == alert_id).values(**values))
+
+
+async def add_silence_once(session: AsyncSession, row: dict) -> None:
+    """A silence a township's finding asks for; the same finding redelivered adds nothing."""
+    await session.execute(insert(silences).values(row).on_conflict_do_nothing(index_elements=[silences.c.silence_id]))
+
+
+async def move_entity(session: AsyncSession, uscc: str, township_code: str) -> None:
+    """The township found the entity belongs to another township (不属本辖区): its later alerts go there."""
+    await session.execute(sa.update(entities).where(entities.c.uscc == uscc).values(township_code=township_code))
+
+
 async def alert_details(session: AsyncSession, alert_ids: Iterable[uuid.UUID]):
     """What an anomaly-resolved event says of each alert."""
     ids = list(alert_ids)
@@ -471,7 +489,7 @@ async def stored_alerts(session: AsyncSession, usccs: Iterable[str]) -> list[Sto
     """Every alert of these entities with what a backtest compares: support and handling."""
     a = alerts.c
     rows = await session.execute(
-        sa.select(a.alert_id, a.rule, a.uscc, a.period, a.township_code, a.status, a.supported, a.inhibited)
+        sa.select(a.alert_id, a.rule, a.uscc, a.period, a.township_code, a.status, a.supported, a.inhibited, a.finding)
         .where(a.uscc.in_(list(usccs))))
     return [StoredAlert(*row) for row in rows]
 

@@ -98,6 +98,8 @@ alerts = sa.Table(
     # deadlines in working days from the severity, and when their passing was announced
     sa.Column("acknowledge_due", sa.Date, nullable=True),
     sa.Column("resolve_due", sa.Date, nullable=True),
+    # the township's finding when it resolved the alert (a disposition's effect: confirmed, suppress, …)
+    sa.Column("finding", sa.Text, nullable=True),
     sa.Column("acknowledge_overdue_at", sa.DateTime(timezone=True), nullable=True),
     sa.Column("resolve_overdue_at", sa.DateTime(timezone=True), nullable=True),
     sa.Index("alerts_by_entity_period", "uscc", "period"),
