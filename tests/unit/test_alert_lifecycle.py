@@ -3,12 +3,15 @@
 import uuid
 from datetime import UTC, date, datetime, timedelta
 
+from shared.contracts import DispositionEffect, FeedbackAction, FeedbackPayload
+
+from services.alerting.domain.backtest import StoredAlert, confirmed
 from services.alerting.domain.catalogue import Finding, alert_id
 from services.alerting.domain.deadlines import ACKNOWLEDGE, RESOLVE, deadlines, passed
 from services.alerting.domain.digest import OpenAlert, digest, digest_id
 from services.alerting.domain.history import Entity
 from services.alerting.domain.ruleset import load_ruleset
-from services.alerting.domain.silences import Silence, silencing
+from services.alerting.domain.silences import Silence, silence_for, silencing
 from shared.working_days import WorkingCalendar
 
 NOW = datetime(2026, 10, 20, 9, 0, tzinfo=UTC)
@@ -73,20 +76,13 @@ def test_a_digest_counts_open_new_and_overdue_alerts_per_rule():
 
 
 def test_a_townships_finding_becomes_a_silence_only_when_it_asks_for_one():
-    import uuid as _uuid
-    from datetime import UTC, datetime
-
-    from shared.contracts import DispositionEffect, FeedbackAction, FeedbackPayload
-
-    from services.alerting.domain.silences import silence_for
-
     def finding(effect, **more):
         return FeedbackPayload(
-            feedback_id=_uuid.uuid4(), alert_id=_uuid.uuid4(), action=FeedbackAction.RESOLVE, township_code="445202001",
+            feedback_id=uuid.uuid4(), alert_id=uuid.uuid4(), action=FeedbackAction.RESOLVE, township_code="445202001",
             actor="township:445202001:zhangwei", note="旺季生产", submitted_at=datetime(2026, 12, 2, tzinfo=UTC),
             effect=effect, rule="power_without_tax", uscc="91445202MA0000000X", **more)
 
-    event_id = _uuid.uuid4()
+    event_id = uuid.uuid4()
     until = datetime(2027, 6, 2, tzinfo=UTC)
     suppress = silence_for(finding(DispositionEffect.SUPPRESS, suppress_until=until), event_id)
     assert (suppress["rule"], suppress["uscc"], suppress["ends_at"]) == ("power_without_tax", "91445202MA0000000X", until)
@@ -98,12 +94,8 @@ def test_a_townships_finding_becomes_a_silence_only_when_it_asks_for_one():
 
 
 def test_backtests_count_as_confirmed_only_what_townships_found_real():
-    import uuid as _uuid
-
-    from services.alerting.domain.backtest import StoredAlert, confirmed
-
     def alert(status, finding):
-        return StoredAlert(_uuid.uuid4(), "power_without_tax", "X", "2026-10", "445202001", status, True, False, finding)
+        return StoredAlert(uuid.uuid4(), "power_without_tax", "X", "2026-10", "445202001", status, True, False, finding)
 
     assert confirmed(alert("resolved", "confirmed")) and confirmed(alert("resolved", None))  # before dispositions
     assert not confirmed(alert("resolved", "suppress")) and not confirmed(alert("acknowledged", None))
