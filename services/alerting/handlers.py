@@ -64,7 +64,7 @@ class AlertingHandlers:
         registrations = [e for e in events if e.payload.record.kind == "registration"]
         rows = [(event, fact) for event in events if (fact := _fact(event)) is not None]
         await repository.upsert_entities(uow.session, [_entity(e) for e in registrations])
-        dropped = await repository.upsert_facts(uow.session, [fact for _, fact in rows])
+        dropped, changed = await repository.upsert_facts(uow.session, [fact for _, fact in rows])
         touched: defaultdict[str, set[str]] = defaultdict(set)
         causes: dict[str, Event] = {}
         by_record = {fact["record_id"]: event for event, fact in rows}
@@ -78,6 +78,7 @@ class AlertingHandlers:
             causes.setdefault(event.payload.uscc, event)
         changes = await judging.rejudge(uow.session, self._ruleset, touched, {e.payload.uscc for e in registrations})
         await publish(changes, uow, causes.get)
+        await repository.note_changes(uow.session, changed)
 
     async def on_submission_assessed(self, events: list[SubmissionAssessed], uow: UnitOfWork) -> None:
         """A period closes for a department when its data arrived or its deadline passed: absence

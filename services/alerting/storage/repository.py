@@ -52,17 +52,18 @@ _DROP_SUPERSEDED = sa.text(
 )
 
 
-async def upsert_facts(session: AsyncSession, rows: Sequence[dict]) -> list[tuple[uuid.UUID, str, str]]:
+async def upsert_facts(session: AsyncSession, rows: Sequence[dict]) -> tuple[list[tuple[uuid.UUID, str, str]], Counter[str]]:
     """Newest version of each (record, entity); a newer version of a record also drops the
     entities its older version was linked to (a correction may change the link). Returns what was
-    dropped (record, entity, month): those entity-months must be judged again."""
+    dropped (record, entity, month): those entity-months must be judged again; and how many facts
+    of each period came in, for `note_changes`."""
     latest: dict[tuple[uuid.UUID, str], dict] = {}
     for row in rows:
         key = (row["record_id"], row["uscc"])
         if key not in latest or latest[key]["version"] < row["version"]:
             latest[key] = row
     if not latest:
-        return []
+        return [], Counter()
     newest: dict[uuid.UUID, int] = {}
     for row in latest.values():
         newest[row["record_id"]] = max(newest.get(row["record_id"], 0), row["version"])
@@ -77,7 +78,15 @@ async def upsert_facts(session: AsyncSession, rows: Sequence[dict]) -> list[tupl
         ),
         list(latest.values()),
     )
-    per_period = Counter(row["period"] for row in latest.values())
+    return [tuple(row) for row in dropped], Counter(row["period"] for row in latest.values())
+
+
+async def note_changes(session: AsyncSession, per_period: Counter[str]) -> None:
+    """Count the periods' changed facts (see `stale_periods`). Last in its transaction: every batch
+    of a month updates that month's row, locked until commit, so taken earlier it would make each
+    instance wait for the others' judging."""
+    if not per_period:
+        return
     stmt = insert(period_changes)
     await session.execute(
         stmt.on_conflict_do_update(
@@ -86,7 +95,6 @@ async def upsert_facts(session: AsyncSession, rows: Sequence[dict]) -> list[tupl
         ),
         [{"period": period, "changes": n, "changed_at": now} for now in [datetime.now(UTC)] for period, n in sorted(per_period.items())],
     )
-    return [tuple(row) for row in dropped]
 
 
 async def upsert_entities(session: AsyncSession, rows: Sequence[dict]) -> None:
