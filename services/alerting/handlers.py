@@ -89,8 +89,7 @@ class AlertingHandlers:
             if missing is None or judging.DEPARTMENTS_JUDGED.get(p.department) != p.kind:
                 continue
             if await repository.save_closure(uow.session, p.period, p.department, missing):
-                changes = await judging.judge_period(uow.session, self._ruleset, p.period)
-                await publish(changes, uow, lambda _, cause=event: cause)
+                await judging.close_period(uow.session, p.period, event)
 
     async def on_feedback_submitted(self, events: list[FeedbackSubmitted], uow: UnitOfWork) -> None:
         for event in events:

@@ -6,6 +6,7 @@ import uuid
 from datetime import UTC, datetime
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 
 import asyncpg
 import sqlalchemy as sa
@@ -33,6 +34,7 @@ from services.alerting.domain.history import (
 )
 from services.alerting.storage.tables import (
     alerts,
+    closings,
     closures,
     digests,
     entities,
@@ -248,13 +250,55 @@ async def save_population(session: AsyncSession, period: str, ruleset_version: s
 
 
 async def stale_periods(session: AsyncSession, quiet_since) -> list[str]:
-    """Fitted (closed) periods whose facts changed after the fit and have been quiet since `quiet_since`."""
-    p, c = populations.c, period_changes.c
+    """Fitted (closed) periods whose facts changed after the fit and have been quiet since `quiet_since`,
+    and are not being judged already (an open closing refits first)."""
+    p, c, k = populations.c, period_changes.c, closings.c
+    judging = sa.select(k.period).where(k.period == p.period, k.finished_at.is_(None)).exists()
     rows = await session.scalars(
         sa.select(p.period).join(period_changes, c.period == p.period)
-        .where(c.changes > p.changes_fitted, c.changed_at <= quiet_since).order_by(p.period)
+        .where(c.changes > p.changes_fitted, c.changed_at <= quiet_since, ~judging).order_by(p.period)
     )
     return list(rows)
+
+
+@dataclass(frozen=True)
+class Closing:
+    period: str
+    cause: bytes | None
+    fitted: bool
+    after: str
+
+
+async def open_closing(session: AsyncSession, period: str, cause: bytes | None) -> None:
+    """Judge the period from its first entity: a closing under way starts again, since what it
+    judges by (the closure, the facts) has changed."""
+    stmt = insert(closings).values(period=period, cause=cause)
+    await session.execute(stmt.on_conflict_do_update(
+        index_elements=[closings.c.period],
+        set_={"cause": stmt.excluded.cause, "fitted": False, "after": "", "judged": 0, "opened_at": sa.func.now(),
+              "finished_at": None},
+    ))
+
+
+async def take_closing(session: AsyncSession) -> Closing | None:
+    """An unfinished closing no other instance is judging a page of, locked for this transaction."""
+    k = closings.c
+    row = (await session.execute(
+        sa.select(k.period, k.cause, k.fitted, k.after).where(k.finished_at.is_(None))
+        .order_by(k.opened_at).limit(1).with_for_update(skip_locked=True)
+    )).first()
+    return None if row is None else Closing(*row)
+
+
+async def closing_fitted(session: AsyncSession, period: str) -> None:
+    await session.execute(sa.update(closings).where(closings.c.period == period).values(fitted=True))
+
+
+async def closing_judged(session: AsyncSession, period: str, last: str | None, judged: int) -> None:
+    """`judged` more entities, up to `last`; None when none were left: the closing is finished."""
+    k = closings.c
+    values = {"after": last, "judged": k.judged + judged} if last is not None else {"finished_at": sa.func.now()}
+    await session.execute(sa.update(closings).where(k.period == period).values(values))
 
 
 async def closed_periods(session: AsyncSession, first: str, last: str) -> set[str]:
