@@ -76,7 +76,7 @@ class AlertingHandlers:
         registrations = [e for e in events if e.payload.record.kind == "registration"]
         rows = [(event, fact) for event in events if (fact := _fact(event)) is not None]
         await repository.upsert_entities(uow.session, [_entity(e) for e in registrations])
-        dropped = await repository.upsert_facts(uow.session, [fact for _, fact in rows])
+        dropped, changed = await repository.upsert_facts(uow.session, [fact for _, fact in rows])
         touched: defaultdict[str, set[str]] = defaultdict(set)
         causes: dict[str, Event] = {}
         by_record = {fact["record_id"]: event for event, fact in rows}
@@ -90,6 +90,7 @@ class AlertingHandlers:
             causes.setdefault(event.payload.uscc, event)
         changes = await judging.rejudge(uow.session, self._ruleset, touched, {e.payload.uscc for e in registrations})
         await publish(changes, uow, causes.get)
+        await repository.note_changes(uow.session, changed)
 
     async def on_submission_assessed(self, events: list[SubmissionAssessed], uow: UnitOfWork) -> None:
         """A period closes for a department when its data arrived or its deadline passed: absence
@@ -100,8 +101,7 @@ class AlertingHandlers:
             if missing is None or judging.DEPARTMENTS_JUDGED.get(p.department) != p.kind:
                 continue
             if await repository.save_closure(uow.session, p.period, p.department, missing):
-                changes = await judging.judge_period(uow.session, self._ruleset, p.period)
-                await publish(changes, uow, lambda _, cause=event: cause)
+                await judging.close_period(uow.session, p.period, event)
 
     async def on_feedback_submitted(self, events: list[FeedbackSubmitted], uow: UnitOfWork) -> None:
         for event in events:

@@ -1,6 +1,7 @@
-"""Background work of alerting, once per sweep and by one instance at a time (an advisory lock):
-closed periods whose facts changed are refitted and judged again, what ended silences held back
-goes out, passed deadlines are announced, townships get their digest."""
+"""Background work of alerting: closed periods are judged page by page; once per sweep and by one
+instance at a time (an advisory lock), closed periods whose facts changed are refitted and judged
+again, what ended silences held back goes out, passed deadlines are announced, townships get their
+digest."""
 
 from __future__ import annotations
 
@@ -42,10 +43,33 @@ async def sweep_forever(service: Service, ruleset: RuleSet) -> None:
         await asyncio.sleep(settings.sweep_seconds)
 
 
+async def judge_closings_forever(service: Service, ruleset: RuleSet) -> None:
+    """Closed periods are judged a page of entities per transaction, with the page's alerts, so a
+    city-sized closing is no giant transaction and a restart resumes at the page it stopped in.
+    Every instance takes part; a page is locked by the one judging it."""
+    settings: AlertingSettings = service.settings  # type: ignore[assignment]
+    while True:
+        try:
+            async with service.sessions() as session, session.begin():
+                uow = UnitOfWork(session, outbox)
+                step = await judging.judge_closing(session, ruleset, settings.closing_page)
+                if step is not None:
+                    changes, cause = step
+                    await publish(changes, uow, lambda _: cause)
+                    await uow.flush()
+            if step is None:
+                await asyncio.sleep(settings.closing_poll_seconds)
+            else:
+                service.relay.wake()
+        except Exception:
+            log.exception("judging a closed period failed; trying again")
+            await asyncio.sleep(settings.closing_poll_seconds)
+
+
 async def sweep(session, uow: UnitOfWork, ruleset: RuleSet, settings: AlertingSettings, now: datetime) -> None:
     quiet = now - timedelta(seconds=settings.refit_quiet_seconds)
     for period in await repository.stale_periods(session, quiet):
-        await publish(await judging.judge_period(session, ruleset, period), uow, lambda _: None)
+        await judging.close_period(session, period, None)
     released = await repository.held_by_ended_silences(session, now)
     if released:
         await publish(await judging.rejudge_exactly(session, ruleset, released), uow, lambda _: None)

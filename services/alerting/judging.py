@@ -12,6 +12,8 @@ from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared.contracts import Event, SubmissionAssessed
+from shared.messaging import codec
 from shared.working_days import LOCAL_TZ, WorkingCalendar
 
 from services.alerting.domain.catalogue import Finding, Judgement, judge
@@ -28,7 +30,6 @@ from services.alerting.storage import repository
 LOOKBACK_MONTHS = 14
 LOOKAHEAD_MONTHS = 13
 EVERY_PERIOD = ("0000-01", "9999-12")
-CLOSING_PAGE = 2_000  # entities judged per query when a period closes
 
 
 @dataclass(frozen=True)
@@ -143,24 +144,40 @@ async def rejudge_exactly(session: AsyncSession, ruleset: RuleSet, entity_period
     return await _judge(session, ruleset, histories, {u: judged[u] for u in histories})
 
 
-async def judge_period(session: AsyncSession, ruleset: RuleSet, period: str) -> Changes:
-    """Fit the period's intervals and peers, then judge every entity for it (absence rules need the
-    ones that sent nothing): when a department closes the period, and again when its facts changed
-    after that (records the matcher links after the closing, corrections)."""
-    if not (len(period) == 7 and period[4] == "-"):
-        return Changes()  # a quarter or a year: finance figures are judged with the month that ends them
-    histories, after = [], ""
-    while page := await repository.month_population(session, period, after, CLOSING_PAGE):
-        histories += page
-        after = page[-1].entity.uscc
-    await repository.save_population(session, period, ruleset.version, fit_population(ruleset, histories, period))
-    changes, after = Changes(), ""
+async def close_period(session: AsyncSession, period: str, cause: Event | None) -> None:
+    """Judge every entity for the period (absence rules need the ones that sent nothing): when a
+    department closes it, and again when its facts changed after that (records the matcher links
+    after the closing, corrections). Only noted here; `judge_closing` does it page by page."""
+    if len(period) == 7 and period[4] == "-":  # a quarter or a year is judged with the month that ends it
+        await repository.open_closing(session, period, None if cause is None else codec.encode(cause))
+
+
+async def judge_closing(session: AsyncSession, ruleset: RuleSet, page: int) -> tuple[Changes, Event | None] | None:
+    """One transaction's step of an open closing: fit the period's intervals and peers, or judge its
+    next `page` entities from where the last step stopped; what changed, and its cause. None when
+    no closing is open."""
+    closing = await repository.take_closing(session)
+    if closing is None:
+        return None
+    period = closing.period
+    cause = None if closing.cause is None else codec.decode(closing.cause, {SubmissionAssessed.type_name(): SubmissionAssessed})
+    if not closing.fitted:
+        histories, after = [], ""
+        while fitted_page := await repository.month_population(session, period, after, page):
+            histories += fitted_page
+            after = fitted_page[-1].entity.uscc
+        await repository.save_population(session, period, ruleset.version, fit_population(ruleset, histories, period))
+        await repository.closing_fitted(session, period)
+        return Changes(), cause
     first = shift(period, -LOOKBACK_MONTHS)
-    while usccs := await repository.usccs_active_in(session, first, period, after, CLOSING_PAGE):
-        page = await repository.histories(session, usccs, first, period)
-        changes.add(await _judge(session, ruleset, page, {uscc: {period} for uscc in page}))
-        after = usccs[-1]
-    return changes
+    usccs = await repository.usccs_active_in(session, first, period, closing.after, page)
+    if not usccs:
+        await repository.closing_judged(session, period, None, 0)
+        return Changes(), cause
+    histories = await repository.histories(session, usccs, first, period)
+    changes = await _judge(session, ruleset, histories, {uscc: {period} for uscc in histories})
+    await repository.closing_judged(session, period, usccs[-1], len(usccs))
+    return changes, cause
 
 
 CLOSING_STATUSES = {"on_time": False, "late": False, "missing": True}  # status → nothing received

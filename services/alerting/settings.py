@@ -16,5 +16,8 @@ class AlertingSettings(ServiceSettings):
     sweep_seconds: float = Field(default=60.0, gt=0)
     # a closed period whose facts changed is refitted and judged again once they have been quiet this long
     refit_quiet_seconds: float = Field(default=30.0, ge=0)
+    # entities judged per transaction when a period closes, and how often an idle instance looks for a closing
+    closing_page: int = Field(default=2_000, gt=0)
+    closing_poll_seconds: float = Field(default=1.0, gt=0)
     # the local hour (Asia/Shanghai) from which townships get the day's digest
     digest_hour: int = Field(default=8, ge=0, le=23)

@@ -7,11 +7,14 @@ import os
 import subprocess
 import sys
 import uuid
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from deploy.local.infra import REPO_ROOT
+from services.alerting.domain.history import shift
+from services.alerting.judging import LOOKBACK_MONTHS
 from shared import topics
 from tests.integration.harness import (
     TopicReader,
@@ -283,6 +286,47 @@ async def test_a_period_closing_judges_peers_and_dormant_entities(api, kafka, sw
     assert found[(dormant, "long_term_suspension")]["facts"]["from_period"] == "2025-05"
     assert found[(outlier, "tax_vs_peers")]["period"] == period
     assert not {code for code, rule in found if rule == "tax_vs_peers"} & set(peers)  # the peers are the usual
+
+
+@pytest.fixture
+def small_closing_pages(sweeping):
+    """alerting judging closed periods three entities per transaction (the default is 2,000)."""
+    restart_with_env(sweeping, "alerting", {"BIZPULSE_CLOSING_PAGE": "3"})
+    yield sweeping
+    restart_with_env(sweeping, "alerting", {"BIZPULSE_CLOSING_PAGE": "2000"})
+
+
+async def test_a_closing_over_many_pages_judges_every_entity_exactly_once(api, kafka, small_closing_pages):
+    """A closing is judged a page per transaction from a cursor it keeps: over many pages every
+    entity is judged once, and each absence it finds is published once."""
+    period = "2024-05"  # beyond the timeliness sweep's reach: closed by the data arriving in this test
+    producing = [await _register(api, f"兴宁{uuid.uuid4().hex[:4]}{n}号五金制品有限公司") for n in range(7)]
+    declaring = await _register(api, f"兴宁{uuid.uuid4().hex[:4]}贸易有限公司")
+    async with TopicReader(kafka, topics.township_alerts(HOME)) as township:
+        await api.submit("power_supply", "power_usage", [_power(code, period, 20_000) for code in producing])
+        # the tax office's May arrives (late) with one declaration: the period closes for tax, and the
+        # producing companies declared nothing
+        await api.submit("tax", "tax_payment", [_tax(declaring, period, "3000.00")])
+        wanted = {(code, "power_without_tax") for code in producing}
+
+        def arrived(messages):
+            return wanted <= {(v["payload"]["uscc"], v["payload"]["rule"]) for m in messages
+                              if (v := json_value(m))["event_type"] == "anomaly-detected"}
+        await township.read_until(arrived, timeout=120)
+        population = ("select count(*) from (select uscc from alerting.facts where period between :first and :period"
+                      " union select uscc from alerting.entities) known")
+        finished = "select judged from alerting.closings where period = :period and finished_at is not null"
+
+        async def judged_once_each():
+            judged = await db_scalar(small_closing_pages, finished, period=period)
+            known = await db_scalar(small_closing_pages, population, first=shift(period, -LOOKBACK_MONTHS), period=period)
+            return (judged, known) if judged == known else None
+        _, known = await eventually(judged_once_each, timeout=120, what="the closing finished, every entity judged once")
+        messages = await township.read_until(lambda _: True)  # and what it published since
+    assert known > 3 * 10  # many pages
+    published = Counter((v["payload"]["uscc"], v["payload"]["rule"]) for m in messages
+                        if (v := json_value(m))["event_type"] == "anomaly-detected")
+    assert {key: published[key] for key in wanted} == dict.fromkeys(wanted, 1)
 
 
 async def test_an_alert_follows_its_record_when_a_correction_links_it_to_another_entity(api, kafka, platform):

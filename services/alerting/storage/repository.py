@@ -8,10 +8,12 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+import asyncpg
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared.db.engine import driver_connection
 from shared.working_days import LOCAL_TZ
 
 from services.alerting.domain.backtest import StoredAlert
@@ -32,6 +34,7 @@ from services.alerting.domain.history import (
 )
 from services.alerting.storage.tables import (
     alerts,
+    closings,
     closures,
     digests,
     entities,
@@ -51,17 +54,18 @@ _DROP_SUPERSEDED = sa.text(
 )
 
 
-async def upsert_facts(session: AsyncSession, rows: Sequence[dict]) -> list[tuple[uuid.UUID, str, str]]:
+async def upsert_facts(session: AsyncSession, rows: Sequence[dict]) -> tuple[list[tuple[uuid.UUID, str, str]], Counter[str]]:
     """Newest version of each (record, entity); a newer version of a record also drops the
     entities its older version was linked to (a correction may change the link). Returns what was
-    dropped (record, entity, month): those entity-months must be judged again."""
+    dropped (record, entity, month): those entity-months must be judged again; and how many facts
+    of each period came in, for `note_changes`."""
     latest: dict[tuple[uuid.UUID, str], dict] = {}
     for row in rows:
         key = (row["record_id"], row["uscc"])
         if key not in latest or latest[key]["version"] < row["version"]:
             latest[key] = row
     if not latest:
-        return []
+        return [], Counter()
     newest: dict[uuid.UUID, int] = {}
     for row in latest.values():
         newest[row["record_id"]] = max(newest.get(row["record_id"], 0), row["version"])
@@ -76,7 +80,15 @@ async def upsert_facts(session: AsyncSession, rows: Sequence[dict]) -> list[tupl
         ),
         list(latest.values()),
     )
-    per_period = Counter(row["period"] for row in latest.values())
+    return [tuple(row) for row in dropped], Counter(row["period"] for row in latest.values())
+
+
+async def note_changes(session: AsyncSession, per_period: Counter[str]) -> None:
+    """Count the periods' changed facts (see `stale_periods`). Last in its transaction: every batch
+    of a month updates that month's row, locked until commit, so taken earlier it would make each
+    instance wait for the others' judging."""
+    if not per_period:
+        return
     stmt = insert(period_changes)
     await session.execute(
         stmt.on_conflict_do_update(
@@ -85,7 +97,6 @@ async def upsert_facts(session: AsyncSession, rows: Sequence[dict]) -> list[tupl
         ),
         [{"period": period, "changes": n, "changed_at": now} for now in [datetime.now(UTC)] for period, n in sorted(per_period.items())],
     )
-    return [tuple(row) for row in dropped]
 
 
 async def upsert_entities(session: AsyncSession, rows: Sequence[dict]) -> None:
@@ -107,61 +118,76 @@ async def upsert_entities(session: AsyncSession, rows: Sequence[dict]) -> None:
     )
 
 
+# One row per entity and period, summed in the database: the live path reads fourteen months of
+# every entity a batch touches, and half the rows, each without SQLAlchemy's per-row and IN-list
+# handling, is most of that path's cost.
+_HISTORIES = (
+    f"SELECT uscc, period, sum(value) FILTER (WHERE kind = '{POWER_KIND}'), sum(value) FILTER (WHERE kind = '{TAX_KIND}'),"
+    f" sum(value) FILTER (WHERE kind = '{NET_PROFIT}'),"
+    f" array_agg(DISTINCT record_township_code) FILTER (WHERE kind = '{POWER_KIND}' AND record_township_code <> ''),"
+    f" array_agg(record_id ORDER BY record_id) FILTER (WHERE kind <> '{NET_PROFIT}'), min(entity_name), min(township_code)"
+    f" FROM {facts.schema}.{facts.name}"
+    f" WHERE uscc = ANY($1::text[]) AND (kind = '{NET_PROFIT}' OR period BETWEEN $2 AND $3)"
+    " GROUP BY uscc, period"
+)
+_REGISTERED = (
+    f"SELECT uscc, name, township_code, industry_code, status, status_since FROM {entities.schema}.{entities.name}"
+    " WHERE uscc = ANY($1::text[])"
+)
+
+
 async def histories(session: AsyncSession, usccs: Iterable[str], first: str, last: str) -> dict[str, History]:
     """Each entity's months from `first` to `last` ("YYYY-MM") and all its finance periods. An
     entity whose registration alerting has not seen is taken as the matcher named it, active."""
     usccs = sorted(set(usccs))
     if not usccs:
         return {}
-    f = facts.c
-    in_window = sa.or_(f.kind == NET_PROFIT, f.period.between(first, last))
-    rows = (await session.execute(
-        sa.select(f.uscc, f.period, f.kind, f.value, f.record_id, f.record_township_code, f.entity_name, f.township_code)
-        .where(f.uscc.in_(usccs), in_window)
-    )).all()
-    registered = {
-        r.uscc: Entity(r.uscc, r.name, r.township_code, r.industry_code, r.status, r.status_since)
-        for r in (await session.execute(sa.select(entities).where(entities.c.uscc.in_(usccs)))).all()
-    }
-    months: dict[str, dict[str, _MonthSum]] = defaultdict(dict)
+    connection = await driver_connection(session)
+    registered = {r[0]: Entity(*r) for r in await connection.fetch(_REGISTERED, usccs)}
+    months: dict[str, dict[str, asyncpg.Record]] = defaultdict(dict)
     finance: dict[str, dict[str, float]] = defaultdict(dict)
     named: dict[str, Entity] = {}
-    for r in rows:
-        named.setdefault(r.uscc, Entity(r.uscc, r.entity_name, r.township_code))
-        if r.kind == NET_PROFIT:
-            finance[r.uscc][r.period] = finance[r.uscc].get(r.period, 0.0) + r.value
-            continue
-        month = months[r.uscc].setdefault(r.period, _MonthSum())
-        month.add(r.kind, r.value, r.record_id, r.record_township_code)
+    for row in await connection.fetch(_HISTORIES, usccs, first, last):
+        uscc, period, profit = row[0], row[1], row[4]
+        if uscc not in named:
+            named[uscc] = Entity(uscc, row[7], row[8])
+        if profit is not None:
+            finance[uscc][period] = profit
+        if row[6] is not None:
+            months[uscc][period] = row
     return {
-        uscc: History(
-            entity=entity,
-            months={period: m.month(period) for period, m in months[uscc].items()},
-            finance=dict(finance[uscc]),
-        )
+        uscc: History(entity=entity, months=_Months(months[uscc]), finance=finance[uscc])
         for uscc in usccs
         if (entity := registered.get(uscc) or named.get(uscc)) is not None
     }
 
 
-@dataclass
-class _MonthSum:
-    kwh: float | None = None
-    tax: float | None = None
-    townships: set[str] | None = None
-    record_ids: list[uuid.UUID] | None = None
+class _Months(Mapping[str, Month]):
+    """An entity's months as read, each made a Month when a rule asks for it: the live path reads
+    fourteen months of history to judge one, and most of them are never looked at."""
 
-    def add(self, kind: str, value: float, record_id: uuid.UUID, township_code: str | None) -> None:
-        self.record_ids = [*(self.record_ids or ()), record_id]
-        if kind == POWER_KIND:
-            self.kwh = (self.kwh or 0.0) + value
-            if township_code:
-                self.townships = {*(self.townships or ()), township_code}
-        elif kind == TAX_KIND:
-            self.tax = (self.tax or 0.0) + value
+    def __init__(self, rows: dict[str, asyncpg.Record]) -> None:
+        self._rows = rows
+        self._made: dict[str, Month] = {}
 
-    def month(self, period: str) -> Month:
-        return Month(period, self.kwh, self.tax, frozenset(self.townships or ()), tuple(sorted(self.record_ids or ())))
+    def __getitem__(self, period: str) -> Month:
+        month = self._made.get(period)
+        if month is None:
+            row = self._rows[period]
+            month = self._made[period] = Month(period, row[2], row[3], frozenset(row[5] or ()), tuple(row[6]))
+        return month
+
+    def get(self, period: str, default=None):
+        return self[period] if period in self._rows else default
+
+    def __contains__(self, period: object) -> bool:
+        return period in self._rows
+
+    def __iter__(self):
+        return iter(self._rows)
+
+    def __len__(self) -> int:
+        return len(self._rows)
 
 
 async def usccs_active_in(session: AsyncSession, first: str, last: str, after: str, limit: int) -> list[str]:
@@ -224,13 +250,55 @@ async def save_population(session: AsyncSession, period: str, ruleset_version: s
 
 
 async def stale_periods(session: AsyncSession, quiet_since) -> list[str]:
-    """Fitted (closed) periods whose facts changed after the fit and have been quiet since `quiet_since`."""
-    p, c = populations.c, period_changes.c
+    """Fitted (closed) periods whose facts changed after the fit and have been quiet since `quiet_since`,
+    and are not being judged already (an open closing refits first)."""
+    p, c, k = populations.c, period_changes.c, closings.c
+    judging = sa.select(k.period).where(k.period == p.period, k.finished_at.is_(None)).exists()
     rows = await session.scalars(
         sa.select(p.period).join(period_changes, c.period == p.period)
-        .where(c.changes > p.changes_fitted, c.changed_at <= quiet_since).order_by(p.period)
+        .where(c.changes > p.changes_fitted, c.changed_at <= quiet_since, ~judging).order_by(p.period)
     )
     return list(rows)
+
+
+@dataclass(frozen=True)
+class Closing:
+    period: str
+    cause: bytes | None
+    fitted: bool
+    after: str
+
+
+async def open_closing(session: AsyncSession, period: str, cause: bytes | None) -> None:
+    """Judge the period from its first entity: a closing under way starts again, since what it
+    judges by (the closure, the facts) has changed."""
+    stmt = insert(closings).values(period=period, cause=cause)
+    await session.execute(stmt.on_conflict_do_update(
+        index_elements=[closings.c.period],
+        set_={"cause": stmt.excluded.cause, "fitted": False, "after": "", "judged": 0, "opened_at": sa.func.now(),
+              "finished_at": None},
+    ))
+
+
+async def take_closing(session: AsyncSession) -> Closing | None:
+    """An unfinished closing no other instance is judging a page of, locked for this transaction."""
+    k = closings.c
+    row = (await session.execute(
+        sa.select(k.period, k.cause, k.fitted, k.after).where(k.finished_at.is_(None))
+        .order_by(k.opened_at).limit(1).with_for_update(skip_locked=True)
+    )).first()
+    return None if row is None else Closing(*row)
+
+
+async def closing_fitted(session: AsyncSession, period: str) -> None:
+    await session.execute(sa.update(closings).where(closings.c.period == period).values(fitted=True))
+
+
+async def closing_judged(session: AsyncSession, period: str, last: str | None, judged: int) -> None:
+    """`judged` more entities, up to `last`; None when none were left: the closing is finished."""
+    k = closings.c
+    values = {"after": last, "judged": k.judged + judged} if last is not None else {"finished_at": sa.func.now()}
+    await session.execute(sa.update(closings).where(k.period == period).values(values))
 
 
 async def closed_periods(session: AsyncSession, first: str, last: str) -> set[str]:

@@ -72,6 +72,21 @@ period_changes = sa.Table(
     sa.Column("changed_at", sa.DateTime(timezone=True), nullable=False),
 )
 
+# a period being judged for its closing, page by page (each page its own transaction): how far it got,
+# and the event that closed it (the cause of the alerts it raises; none for the sweep's refits). A
+# finished closing stays, with how many entities it judged, until the period closes again.
+closings = sa.Table(
+    "closings",
+    metadata,
+    sa.Column("period", sa.Text, primary_key=True),
+    sa.Column("cause", sa.LargeBinary, nullable=True),  # the envelope, as it was consumed
+    sa.Column("fitted", sa.Boolean, nullable=False, server_default=sa.false()),  # the population saved
+    sa.Column("after", sa.Text, nullable=False, server_default=""),  # the last entity (uscc) judged
+    sa.Column("judged", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("opened_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
+    sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
+)
+
 alerts = sa.Table(
     "alerts",
     metadata,
