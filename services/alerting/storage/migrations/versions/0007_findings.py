@@ -1,14 +1,14 @@
 """alerting: what the township found for each alert (the disposition's effect), so backtests count
 the alerts townships confirmed rather than every resolution.
 
-Revision ID: alerting_0006
+Revision ID: alerting_0007
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "alerting_0006"
-down_revision = "alerting_0005"
+revision = "alerting_0007"
+down_revision = "alerting_0006"
 SCHEMA = "alerting"
 
 
