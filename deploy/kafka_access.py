@@ -85,7 +85,7 @@ def service_flows(departments: Iterable[str]) -> dict[str, Flow]:
     departments = sorted(set(departments))
     return {
         "ingest": Flow(
-            consumes=tuple(topics.intake(d) for d in departments),
+            consumes=(*(topics.intake(d) for d in departments), topics.FEEDBACK_SUBMITTED),  # 数据错误 findings
             publishes=(topics.RECORD_IMPORTED, topics.SUBMISSION_ASSESSED, *map(topics.intake_results, departments)),
         ),
         "matcher": Flow(

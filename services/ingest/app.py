@@ -2,6 +2,7 @@
 
 from shared import topics
 from shared.contracts import IntakeProcessed, RecordImported, SubmissionAssessed
+from shared.contracts.events import CorrectionRequested
 from shared.messaging.consumer import Subscription
 from shared.records import registry
 from shared.service import Publication, ServiceSpec
@@ -9,7 +10,7 @@ from shared.service import Publication, ServiceSpec
 from services.ingest.api import routes
 from services.ingest.application import Intake
 from shared.working_days import WorkingCalendar
-from services.ingest.handlers import decode_intake, intake_handler
+from services.ingest.handlers import decode_feedback, decode_intake, intake_handler, on_feedback
 from services.ingest.jobs import sweep_timeliness
 from services.ingest.settings import IngestSettings
 from services.ingest.storage.tables import metadata
@@ -27,11 +28,16 @@ def build() -> ServiceSpec:
         description="数据采集：各部门报送数据的校验、脱敏与发布",
         settings=settings,
         metadata=metadata,
-        subscriptions=lambda _: [Subscription(topics.intake(d), decode_intake, on_intake) for d in departments],
+        subscriptions=lambda _: [
+            *(Subscription(topics.intake(d), decode_intake, on_intake) for d in departments),
+            Subscription(topics.FEEDBACK_SUBMITTED, decode_feedback, on_feedback),  # 数据错误: correction requests
+        ],
         publications=[
             Publication(topics.RECORD_IMPORTED, RecordImported, "one accepted record (or a correction)"),
             Publication(topics.SUBMISSION_ASSESSED, SubmissionAssessed, "a department's timeliness for a period"),
             Publication(topics.intake_results("{department}"), IntakeProcessed, "the answer to an intake message"),
+            Publication(topics.intake_results("{department}"), CorrectionRequested,
+                        "数据错误: a township found the department's records wrong; correct and send them again"),
         ],
         routers=lambda service: [routes.router(service, intake)],
         background=lambda service: [lambda: sweep_timeliness(service, intake)],

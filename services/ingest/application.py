@@ -11,12 +11,22 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from shared.contracts import ImportedRecord, RecordImported, SubmissionAssessed, SubmissionPayload
+from shared import topics
+from shared.contracts import (
+    FeedbackSubmitted,
+    ImportedRecord,
+    RecordImported,
+    SubmissionAssessed,
+    SubmissionPayload,
+    derived_event_id,
+)
+from shared.contracts.events import CorrectionRecord, CorrectionRequested, CorrectionRequestPayload
 from shared.messaging.outbox import UnitOfWork
 from shared.records import Frequency, RecordKind
 from shared.working_days import CalendarUnknown, WorkingCalendar
 
-from services.ingest.domain import identity, timeliness
+from services.ingest.domain import corrections, identity, timeliness
+from services.ingest.domain.corrections import StoredRecord
 from services.ingest.domain.desensitise import desensitise, protect_source_key
 from services.ingest.domain.validation import RowError, ValidRow, period_warning, validate_rows, warnings_of
 from services.ingest.storage import repository
@@ -105,6 +115,7 @@ class Intake:
             uow.session,
             [(r.record_id, r.department, r.kind, r.source_key, r.period, hashes[r.record_id]) for r in prepared.values()],
         )
+        corrected: list[StoredRecord] = []
         for record in prepared.values():
             version = stored.get(record.record_id)
             if version is None:
@@ -113,6 +124,8 @@ class Intake:
             if version > 1:
                 record = record.model_copy(update={"version": version, "is_correction": True})
                 report.corrections += 1
+                corrected.append(StoredRecord(record.department, record.kind, record.source_key, record.period,
+                                              record.record_id))
             else:
                 report.accepted += 1
             event = RecordImported.create(
@@ -123,6 +136,8 @@ class Intake:
             )
             uow.emit(event, key=record.uscc or f"{record.department}:{record.source_key}")
 
+        if corrected:
+            await answer_correction_requests(uow, kind.department, corrected, received_at)
         await repository.log_submission(
             uow.session,
             department=kind.department,
@@ -222,3 +237,47 @@ class Intake:
             is_correction=False,
         )
         return record, identity.content_hash(data, pii_hashes)
+
+
+# ---- correction requests (数据错误) ------------------------------------------------------------------
+
+
+async def request_corrections(uow: UnitOfWork, feedback: FeedbackSubmitted) -> int:
+    """A township's 数据错误 finding: ask each department whose records the alert rests on to correct them,
+    on its results topic and in `GET /v1/corrections`. A finding delivered again asks nobody twice."""
+    payload = feedback.payload
+    found = await repository.find_records(uow.session, payload.record_ids)
+    requests = corrections.requests_for(payload, found)
+    if not requests:
+        log.warning("feedback %s asks for corrections of records ingest does not hold: %s",
+                    payload.feedback_id, [str(r) for r in payload.record_ids])
+    asked = 0
+    for request in requests:
+        if not await repository.save_correction_request(uow.session, request):
+            continue
+        event = CorrectionRequested.create(
+            CorrectionRequestPayload(
+                request_id=request.request_id, feedback_id=request.feedback_id, alert_id=request.alert_id,
+                department=request.department,
+                records=[CorrectionRecord(record_id=r.record_id, kind=r.kind, source_key=r.source_key, period=r.period)
+                         for r in request.records],
+                township_code=request.township_code, note=request.note, rule=request.rule, uscc=request.uscc,
+                period=request.period, requested_at=request.requested_at, message_zh=request.message_zh,
+            ),
+            producer=PRODUCER,
+            correlation_id=feedback.correlation_id,
+            cause=feedback,
+            event_id=derived_event_id(request.request_id, CorrectionRequested.type_name()),
+        )
+        uow.emit(event, key=str(request.request_id), topic=topics.intake_results(request.department))
+        asked += 1
+    return asked
+
+
+async def answer_correction_requests(
+    uow: UnitOfWork, department: str, corrected: list[StoredRecord], at: datetime
+) -> int:
+    """The department sent records again changed: the open requests naming one of them are answered."""
+    candidates = await repository.open_requests_naming(uow.session, department, [r.record_id for r in corrected])
+    done = [request_id for request_id, records in candidates if corrections.answered(records, corrected)]
+    return await repository.mark_answered(uow.session, done, at)

@@ -1,5 +1,8 @@
 """Kafka intake: department systems produce `{"kind", "records", "row_numbers"?}` to `intake.<department>`;
-each message is imported like an HTTP batch and answered on `intake.<department>.results`."""
+each message is imported like an HTTP batch and answered on `intake.<department>.results`.
+
+Townships' findings: of every `feedback-submitted`, ingest takes only a 数据错误 resolution (a correction
+request for the departments whose records the alert rests on); every other act is passed over unvalidated."""
 
 from __future__ import annotations
 
@@ -12,11 +15,12 @@ from aiokafka import ConsumerRecord
 from pydantic import BaseModel, ValidationError
 
 from shared import topics
-from shared.contracts import IntakeProcessed, IntakeReport, RowProblem
+from shared.contracts import DispositionEffect, FeedbackAction, FeedbackSubmitted, IntakeProcessed, IntakeReport, RowProblem
+from shared.messaging import codec
 from shared.messaging.codec import DecodeError
 from shared.messaging.outbox import UnitOfWork
 
-from services.ingest.application import ImportReport, Intake, IntakeRefused
+from services.ingest.application import ImportReport, Intake, IntakeRefused, request_corrections
 
 _NAMESPACE = uuid.UUID("b6f0e7a2-3c51-4d8e-a1f9-7e2d4c6b8a10")
 
@@ -97,3 +101,36 @@ def _result(message: IntakeMessage, report: ImportReport, max_errors: int, sourc
         warnings=[RowProblem(**e.__dict__) for e in report.warnings[:max_errors]],
         **source,
     )
+
+
+@dataclass(frozen=True)
+class PassedOver:
+    """A feedback act that is not ingest's business (every one but a 数据错误 resolution)."""
+
+    event_id: uuid.UUID  # the message's position: read once, like every message
+
+
+_FEEDBACK = {FeedbackSubmitted.type_name(): FeedbackSubmitted}
+
+
+def decode_feedback(record: ConsumerRecord) -> FeedbackSubmitted | PassedOver:
+    """Cheap for the acts ingest does not act on: one JSON parse and a look at the payload's action and
+    effect; only a correction request is validated as the contract says (and dead-lettered if it is not)."""
+    try:
+        document = orjson.loads(record.value or b"")
+    except orjson.JSONDecodeError as exc:
+        raise DecodeError("not_json", f"value is not JSON: {exc}") from None
+    payload = document.get("payload") if isinstance(document, dict) else None
+    if not (
+        isinstance(payload, dict)
+        and payload.get("action") == FeedbackAction.RESOLVE
+        and payload.get("effect") == DispositionEffect.CORRECTION_REQUEST
+    ):
+        return PassedOver(uuid.uuid5(_NAMESPACE, f"{record.topic}:{record.partition}:{record.offset}"))
+    return codec.decode(record.value, _FEEDBACK)
+
+
+async def on_feedback(events: list[FeedbackSubmitted | PassedOver], uow: UnitOfWork) -> None:
+    for event in events:
+        if isinstance(event, FeedbackSubmitted):
+            await request_corrections(uow, event)

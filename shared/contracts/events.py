@@ -471,6 +471,42 @@ class FeedbackSubmitted(Event):
     payload: FeedbackPayload
 
 
+class CorrectionRecord(_Frozen):
+    """One record a department is asked to check and send again (its identity at ingest)."""
+
+    record_id: uuid.UUID
+    kind: str
+    source_key: str = Field(description="the department's own key of the record (户号, 纳税人识别号; pid:… for a person)")
+    period: str | None
+
+
+class CorrectionRequestPayload(_Frozen):
+    """数据错误: a township verified an alert and found the department's records wrong. Ingest asks the
+    department that sent them to correct them; the request is answered when it sends one of them again."""
+
+    request_id: uuid.UUID = Field(description="uuid5 of (feedback id, department): one request per finding and department")
+    feedback_id: uuid.UUID = Field(description="the township's resolution that asked for it")
+    alert_id: uuid.UUID = Field(description="the alert (case) the records were found wrong in")
+    department: str
+    records: list[CorrectionRecord] = Field(min_length=1)
+    township_code: TownshipCode = Field(description="the township that verified it")
+    note: str = Field(description="what the township found")
+    rule: str | None = Field(default=None, description="the alert's rule id")
+    uscc: str | None = Field(default=None, description="the alert's entity")
+    period: str | None = Field(default=None, description="the alert's period")
+    requested_at: AwareDatetime = Field(description="when the township resolved the alert")
+    message_zh: str
+
+
+class CorrectionRequested(Event):
+    """Not consumed by a service: read by the department's own systems, beside the answers to its intake."""
+
+    topic: ClassVar[str] = topics.INTAKE_PREFIX + "{department}.results"
+    event_type: Literal["correction-requested"]
+    schema_version: Literal[1]
+    payload: CorrectionRequestPayload
+
+
 # --- case-escalated -------------------------------------------------------------------------
 
 

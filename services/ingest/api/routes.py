@@ -1,10 +1,13 @@
-"""HTTP intake: JSON batches, spreadsheet uploads, and the timeliness of what each department owes."""
+"""HTTP intake: JSON batches, spreadsheet uploads, the timeliness of what each department owes, and the
+corrections townships have asked of it (数据错误)."""
 
 
 import time
+import uuid
 from collections.abc import Iterator
+from datetime import datetime
 from itertools import islice
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, File, HTTPException, Query, Request, UploadFile, status
 from fastapi.exceptions import RequestValidationError
@@ -19,6 +22,7 @@ from shared.service import Service
 from shared.service.http import DepartmentFilter, Paged, PeriodFilter, error_responses
 
 from services.ingest.application import ImportReport, Intake, IntakeRefused
+from services.ingest.domain.corrections import RequestStatus
 from services.ingest.domain.rate_limit import TokenBuckets
 from services.ingest.domain.spreadsheets import FileFormatError, read_rows
 from services.ingest.settings import IngestSettings
@@ -75,6 +79,39 @@ class Assessment(BaseModel):
     deadline: str
     status: SubmissionStatus
     first_arrival: str | None
+
+
+class CorrectionRecordOut(BaseModel):
+    record_id: uuid.UUID
+    kind: str
+    source_key: str
+    period: str | None
+
+
+class CorrectionRequestOut(BaseModel):
+    request_id: uuid.UUID
+    feedback_id: uuid.UUID = Field(description="the township's resolution that asked for it")
+    alert_id: uuid.UUID = Field(description="the alert (case) whose records were found wrong")
+    department: str
+    records: list[CorrectionRecordOut] = Field(description="the records to check and send again")
+    township_code: str = Field(description="the township that verified them")
+    note: str = Field(description="what the township found")
+    rule: str | None
+    uscc: str | None
+    period: str | None
+    requested_at: datetime
+    status: Literal["open", "answered"] = Field(description="answered once one of the records is sent again changed")
+    status_zh: str
+    answered_at: datetime | None
+
+    @classmethod
+    def of(cls, row) -> "CorrectionRequestOut":
+        status = RequestStatus(row["status"])
+        return cls(
+            **{k: row[k] for k in ("request_id", "feedback_id", "alert_id", "department", "township_code", "note",
+                                   "rule", "uscc", "period", "requested_at", "answered_at")},
+            records=[CorrectionRecordOut(**r) for r in row["records"]], status=status.value, status_zh=status.label_zh,
+        )
 
 
 Department = Annotated[Principal, Depends(require_role(Role.DEPARTMENT))]
@@ -187,6 +224,32 @@ def router(service: Service, intake: Intake) -> APIRouter:
             )
             for r in rows
         ]
+
+    @api.get("/corrections", response_model=list[CorrectionRequestOut])
+    async def list_corrections(
+        principal: Department,
+        page: Paged,
+        status_filter: Annotated[
+            Literal["open", "answered"] | None, Query(alias="status", description="open or answered")
+        ] = None,
+    ) -> list[CorrectionRequestOut]:
+        """The corrections townships have asked of the calling department (数据错误), newest first. A request is
+        answered when the department sends one of its records again changed (the same source key and period)."""
+        async with service.sessions() as session:
+            rows = await repository.list_correction_requests(session, principal.code, status_filter, page.limit,
+                                                             page.offset)
+        return [CorrectionRequestOut.of(r) for r in rows]
+
+    @api.get("/corrections/{request_id}", response_model=CorrectionRequestOut, responses=error_responses(404))
+    async def get_correction(principal: Department, request_id: uuid.UUID) -> CorrectionRequestOut:
+        """One of the calling department's correction requests; another department's is not found."""
+        async with service.sessions() as session:
+            row = await repository.get_correction_request(session, principal.code, request_id)
+        if row is None:
+            raise HTTPException(
+                status.HTTP_404_NOT_FOUND, detail={"code": "correction_not_found", "message": "未找到该更正请求"}
+            )
+        return CorrectionRequestOut.of(row)
 
     return api
 

@@ -4,12 +4,13 @@ import uuid
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.db.engine import driver_connection
 
-from services.ingest.storage.tables import arrivals, assessments, records, submissions
+from services.ingest.domain.corrections import CorrectionRequest, RequestStatus, StoredRecord
+from services.ingest.storage.tables import arrivals, assessments, correction_requests, records, submissions
 
 
 # record_id, department, kind, source_key, period, content_hash
@@ -97,3 +98,94 @@ async def list_assessments(session: AsyncSession, department: str | None, period
     if period:
         query = query.where(assessments.c.period == period)
     return (await session.execute(query)).mappings().all()
+
+
+# ---- correction requests (数据错误) ----------------------------------------------------------------
+
+
+async def find_records(session: AsyncSession, record_ids: Sequence[uuid.UUID]) -> list[StoredRecord]:
+    if not record_ids:
+        return []
+    rows = await session.execute(
+        sa.select(records.c.department, records.c.kind, records.c.source_key, records.c.period, records.c.record_id)
+        .where(records.c.record_id.in_(list(record_ids)))
+    )
+    return [StoredRecord(*row) for row in rows]
+
+
+def _record_json(record: StoredRecord) -> dict:
+    return {"record_id": str(record.record_id), "kind": record.kind, "source_key": record.source_key,
+            "period": record.period}
+
+
+async def save_correction_request(session: AsyncSession, request: CorrectionRequest) -> bool:
+    """Store a new request; False when it is already there (the same finding delivered again)."""
+    stmt = insert(correction_requests).values(
+        request_id=request.request_id, feedback_id=request.feedback_id, alert_id=request.alert_id,
+        department=request.department, records=[_record_json(r) for r in request.records],
+        record_ids=[r.record_id for r in request.records], township_code=request.township_code, note=request.note,
+        rule=request.rule, uscc=request.uscc, period=request.period, requested_at=request.requested_at,
+        status=RequestStatus.OPEN.value,
+    )
+    inserted = await session.execute(
+        stmt.on_conflict_do_nothing(index_elements=[correction_requests.c.request_id])
+        .returning(correction_requests.c.request_id)
+    )
+    return inserted.first() is not None
+
+
+async def open_requests_naming(
+    session: AsyncSession, department: str, record_ids: Sequence[uuid.UUID]
+) -> list[tuple[uuid.UUID, list[StoredRecord]]]:
+    """The department's open requests that name any of these records, each with its records."""
+    rows = await session.execute(
+        sa.select(correction_requests.c.request_id, correction_requests.c.records).where(
+            correction_requests.c.status == RequestStatus.OPEN.value,
+            correction_requests.c.department == department,
+            correction_requests.c.record_ids.overlap(sa.cast(list(record_ids), ARRAY(sa.Uuid))),
+        )
+    )
+    return [(row.request_id, [_stored(department, r) for r in row.records]) for row in rows]
+
+
+def _stored(department: str, record: dict) -> StoredRecord:
+    return StoredRecord(department, record["kind"], record["source_key"], record["period"],
+                        uuid.UUID(record["record_id"]))
+
+
+async def mark_answered(session: AsyncSession, request_ids: Sequence[uuid.UUID], at) -> int:
+    if not request_ids:
+        return 0
+    result = await session.execute(
+        sa.update(correction_requests)
+        .where(correction_requests.c.request_id.in_(list(request_ids)),
+               correction_requests.c.status == RequestStatus.OPEN.value)
+        .values(status=RequestStatus.ANSWERED.value, answered_at=at)
+    )
+    return result.rowcount
+
+
+async def list_correction_requests(
+    session: AsyncSession, department: str, status: str | None, limit: int, offset: int
+):
+    """A department's requests, newest first."""
+    query = (
+        sa.select(correction_requests)
+        .where(correction_requests.c.department == department)
+        .order_by(correction_requests.c.requested_at.desc(), correction_requests.c.request_id)
+        .limit(limit)
+        .offset(offset)
+    )
+    if status:
+        query = query.where(correction_requests.c.status == status)
+    return (await session.execute(query)).mappings().all()
+
+
+async def get_correction_request(session: AsyncSession, department: str, request_id: uuid.UUID):
+    """The department's own request, or None (another department's is None too)."""
+    row = await session.execute(
+        sa.select(correction_requests).where(
+            correction_requests.c.request_id == request_id, correction_requests.c.department == department
+        )
+    )
+    return row.mappings().first()
