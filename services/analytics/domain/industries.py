@@ -2,14 +2,24 @@
 their month-on-month and year-on-year changes and their share of the area.
 
 Where the rollups come from: computed on request by indexed SQL over `entity_months` (one row per
-entity × month, township and 门类 copied onto it, index (period, township_code)), not kept as a
-stored township × 门类 × month table. Measured locally on 50,000 entities × 12 months (600,000
-rows, PostgreSQL 18, one core): a city-wide 产业运行监控 for one month (three months read: the
-month, the one before, the one a year before) takes ~60 ms, a township's ~2 ms, and a city-wide
-12-month 用电趋势 by township ~150 ms warm. That meets this slice's needs and keeps one source of
-truth (no second table to keep in step when an entity changes township or industry); a stored
-rollup kept by the consumers is the next step for 36 months × 600,000 entities (issue 13's
-benchmark), where a city-wide trend reads 21.6 million rows.
+entity × month, township and 门类 copied onto it, index (period, township_code)), not yet kept as a
+stored township × 门类 × month table. Measured locally (50,000 entities × 12 months = 600,000 rows,
+PostgreSQL 18 from the embedded wheel, medians of 20 calls):
+
+| query | township | county | city |
+|---|---|---|---|
+| 产业运行监控, three months by 门类 | 2 ms | | 54 ms |
+| its movers (one measure) | 2 ms | | 116 ms |
+| 用电趋势, 24 months read, by 门类 / by township | | 111 ms | 253 ms |
+| entity list, one page | 7 ms | | 73 ms |
+
+Fast enough for townships and counties, the people who open it most, and one source of truth (no
+second table to keep in step when an entity changes township or industry). Not fast enough
+city-wide: the city's trend (253 ms) and 产业运行监控 with both movers lists (~290 ms) miss issue 13's
+200 ms, and they grow with entities × months. The next step is a stored rollup per township × 门类 ×
+month, recomputed per batch for the groups a batch touches (and for both groups when an entity
+moves), which the city queries then read in a few hundred rows; movers need a per-month rank.
+The consumers' write path costs ~90 µs per figure (batches of 500).
 """
 
 from __future__ import annotations

@@ -1,20 +1,21 @@
 """Months, the 门类 an entity belongs to, and what "as known at month end" means.
 
-**As known at month end (月末口径)** — the figure of month P as the platform knew it when the
-reporting month after P ended: built, record by record, from the newest version of each record for
-P that ingest *received* before the cutoff, 00:00 Beijing time on the first day of month P+2
-(`month_end_cutoff`). Month P's data are due by the 5th working day of P+1, so the cutoff leaves the
-whole reporting month for late data and corrections sent in it. Whatever ingest receives from the
-cutoff on — a correction, a late record — restates the month (the *restated* figure, 现值, is always
-each record's newest version) but never changes the as-reported one:
+**As known at month end (月末口径)** — the figure of month P as it was first reported: built, record
+by record, from the *first* version of each record for P that ingest received before the cutoff,
+00:00 Beijing time on the first day of month P+2 (`month_end_cutoff`), linked to the entity that
+version was linked to. Month P's data are due by the 5th working day of P+1, so the cutoff leaves
+the whole reporting month for late senders. The *restated* figure (现值) is always each record's
+newest version. So:
 
-- a record first received after the cutoff contributes nothing to the as-reported figure;
-- a record corrected after the cutoff contributes its last version received before it;
-- a correction received before the cutoff replaces its earlier version in both figures.
+- a record first received after the cutoff is in the restated figure only (its as-reported part is none);
+- a correction, whenever it arrives, restates the month; the as-reported figure keeps the first version
+  (a correction sent within the reporting month too: what the month's first report said stays visible);
+- a record whose first version failed to match adds nothing to any entity's as-reported figure, even
+  when a later version (or a township's decision) links it.
 
 The time that decides is the version's `received_at` (stamped by ingest), never when analytics
 consumed the event, so a replay of the topics into empty tables gives the same figures. A record's
-share of an entity (多户一表) and its link are those of the same version.
+share of an entity (多户一表) is that of the same version.
 """
 
 from __future__ import annotations
@@ -73,7 +74,8 @@ def month_end_cutoff(period: str) -> datetime:
 
 
 def known_at_month_end(period: str, received_at: datetime) -> bool:
-    """Whether a record version for `period` received at `received_at` counts as reported at month end."""
+    """Whether a record version for `period` received at `received_at` was known at month end (the
+    first such version of a record is its as-reported one)."""
     return received_at < month_end_cutoff(period)
 
 
