@@ -16,7 +16,7 @@ from shared.service import ServiceSpec
 from shared.web import login
 
 from services.analytics import handlers
-from services.analytics.api import routes
+from services.analytics.api import analyses, routes
 from services.analytics.settings import AnalyticsSettings
 from services.analytics.storage.tables import metadata
 
@@ -35,5 +35,5 @@ def build() -> ServiceSpec:
             Subscription(topics.FEEDBACK_SUBMITTED, envelope(FeedbackSubmitted), handlers.on_feedback_submitted),
             Subscription(topics.SUBMISSION_ASSESSED, envelope(SubmissionAssessed), handlers.on_submission_assessed),
         ],
-        routers=lambda service: [routes.router(service), login.router()],
+        routers=lambda service: [routes.router(service), analyses.router(service), login.router()],
     )

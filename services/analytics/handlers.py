@@ -17,6 +17,7 @@ from shared.contracts import (
 from shared.messaging.outbox import UnitOfWork
 from shared.records import KINDS
 
+from services.analytics.domain.months import known_at_month_end, section
 from services.analytics.domain.overview import (
     ALERT_ACKNOWLEDGED,
     ALERT_OPEN,
@@ -53,21 +54,50 @@ async def on_record_imported(events: list[RecordImported], uow: UnitOfWork) -> N
                     "township_code": reg.township_code,
                     "status": reg.status,
                     "industry_code": reg.industry_code,
+                    "industry_section": section(reg.industry_code),
                     "version": e.payload.version,
                 }
             )
     await repository.upsert_entities(uow.session, entities)
+    await repository.follow_registrations(uow.session, [e["entity_key"] for e in entities])
     await repository.upsert_records(uow.session, [_record_row(e.payload, MATCH_PENDING) for e in events])
+
+
+# the monthly figures: the kind's field read through its typed model, as alerting reads them
+FIGURES = {"power_usage": ("kwh", "kwh"), "tax_payment": ("amount", "tax")}
+
+
+def _figure(record: ImportedRecord, uscc: str, share: float, township_code: str, entity_name: str) -> dict | None:
+    """The record's figure for the entity (by its share of a shared meter, 多户一表); "" as `uscc`: linked to none."""
+    if record.kind not in FIGURES or not record.period:
+        return None
+    field, measure = FIGURES[record.kind]
+    value = float(getattr(KINDS[record.kind].read(record.data), field)) * share
+    return {
+        "record_id": record.record_id, "uscc": uscc, "period": record.period, "measure": measure,
+        "version": record.version, "value": value if uscc else None,
+        "known": known_at_month_end(record.period, record.received_at),
+        "township_code": township_code, "entity_name": entity_name,
+    }
 
 
 async def on_record_matched(events: list[RecordMatched], uow: UnitOfWork) -> None:
     await repository.upsert_records(
         uow.session, [_record_row(e.payload.record, MATCH_OK, e.payload.uscc) for e in events]
     )
+    figures = [
+        f for e in events
+        if (f := _figure(e.payload.record, e.payload.uscc, e.payload.share, e.payload.entity_township_code, e.payload.entity_name))
+    ]
+    await repository.upsert_figures(uow.session, figures)
 
 
 async def on_match_failed(events: list[MatchFailed], uow: UnitOfWork) -> None:
     await repository.upsert_records(uow.session, [_record_row(e.payload.record, MATCH_FAILED) for e in events])
+    # a version that links to no entity takes its figure from the entities older versions were linked to
+    await repository.upsert_figures(
+        uow.session, [f for e in events if (f := _figure(e.payload.record, "", 1.0, "", ""))]
+    )
 
 
 async def on_anomaly(events: list[AnomalyDetected | AnomalyResolved | AlertDeadlinePassed], uow: UnitOfWork) -> None:

@@ -15,7 +15,7 @@ from services.analytics.domain.overview import (
     MATCH_OK,
     TownshipFigures,
 )
-from services.analytics.storage.tables import alerts, entities, records, submissions
+from services.analytics.storage.tables import alerts, entities, entity_months, figure_records, records, submissions
 
 
 def _latest(rows: Sequence[dict], key: Callable[[dict], Hashable], version: str) -> list[dict]:
@@ -35,7 +35,7 @@ async def upsert_entities(session: AsyncSession, rows: Sequence[dict]) -> None:
     await session.execute(
         stmt.on_conflict_do_update(
             index_elements=[entities.c.entity_key],
-            set_={c: stmt.excluded[c] for c in ("name", "township_code", "status", "industry_code", "version")},
+            set_={c: stmt.excluded[c] for c in ("name", "township_code", "status", "industry_code", "industry_section", "version")},
             where=entities.c.version < stmt.excluded.version,
         ),
         _latest(rows, itemgetter("entity_key"), "version"),
@@ -175,4 +175,186 @@ async def list_submissions(session: AsyncSession, period: str | None, department
         query = query.where(submissions.c.period == period)
     if department:
         query = query.where(submissions.c.department == department)
+    return (await session.execute(query)).mappings().all()
+
+
+# ---- the monthly read model ------------------------------------------------------------------
+
+# A record's newest version speaks for it now, its first version known at month end as reported:
+# rows of other versions keep their place, without the figure they do not give.
+_SUPERSEDE = sa.text(
+    "UPDATE analytics.figure_records AS f SET"
+    "  value = CASE WHEN f.version < newest.version THEN NULL ELSE f.value END,"
+    "  reported_value = CASE WHEN f.reported_version > newest.reported_version THEN NULL ELSE f.reported_value END"
+    " FROM (SELECT record_id, max(version) AS version, min(reported_version) AS reported_version"
+    "       FROM analytics.figure_records"
+    "       WHERE record_id = ANY(CAST(:record_ids AS uuid[])) GROUP BY record_id) AS newest"
+    " WHERE f.record_id = newest.record_id AND ((f.version < newest.version AND f.value IS NOT NULL)"
+    "   OR (f.reported_version > newest.reported_version AND f.reported_value IS NOT NULL))"
+    " RETURNING f.uscc, f.period"
+)
+
+# Recomputes the touched entity-months from their records (idempotent, whatever was redelivered).
+# Township, 门类 and name come from the registration when analytics has it, else from the link.
+_RECOMPUTE = sa.text("""
+INSERT INTO analytics.entity_months AS m
+  (uscc, period, township_code, industry_section, entity_name, kwh, tax, kwh_reported, tax_reported)
+SELECT t.uscc, t.period, coalesce(e.township_code, t.township_code), e.industry_section, coalesce(e.name, t.entity_name),
+       sum(f.value) FILTER (WHERE f.measure = 'kwh'), sum(f.value) FILTER (WHERE f.measure = 'tax'),
+       sum(f.reported_value) FILTER (WHERE f.measure = 'kwh'), sum(f.reported_value) FILTER (WHERE f.measure = 'tax')
+FROM unnest(CAST(:usccs AS text[]), CAST(:periods AS text[]), CAST(:townships AS text[]), CAST(:names AS text[]))
+     AS t (uscc, period, township_code, entity_name)
+LEFT JOIN analytics.figure_records AS f ON f.uscc = t.uscc AND f.period = t.period
+LEFT JOIN analytics.entities AS e ON e.entity_key = t.uscc
+GROUP BY t.uscc, t.period, t.township_code, t.entity_name, e.township_code, e.industry_section, e.name
+ON CONFLICT (uscc, period) DO UPDATE SET
+  kwh = excluded.kwh, tax = excluded.tax, kwh_reported = excluded.kwh_reported, tax_reported = excluded.tax_reported,
+  township_code = CASE WHEN excluded.township_code <> '' THEN excluded.township_code ELSE m.township_code END,
+  industry_section = coalesce(excluded.industry_section, m.industry_section),
+  entity_name = CASE WHEN excluded.entity_name <> '' THEN excluded.entity_name ELSE m.entity_name END
+""")
+
+_FOLLOW_REGISTRATIONS = sa.text(
+    "UPDATE analytics.entity_months AS m"
+    " SET township_code = e.township_code, industry_section = e.industry_section, entity_name = e.name"
+    " FROM analytics.entities AS e"
+    " WHERE e.entity_key = ANY(CAST(:keys AS text[])) AND m.uscc = e.entity_key"
+    " AND (m.township_code, m.industry_section, m.entity_name) IS DISTINCT FROM (e.township_code, e.industry_section, e.name)"
+)
+
+
+async def upsert_figures(session: AsyncSession, rows: Sequence[dict]) -> None:
+    """`rows`: record_id, uscc ("" for a version that matched no entity), period, measure, version,
+    value (by the entity's share), known (received before the month-end cutoff: the first known
+    version is the as-reported one, domain/months.py), township_code and
+    entity_name (the link's, used until the registration is known). Three statements per batch: the
+    records, the links their newer versions superseded, the entity-months they touch."""
+    if not rows:
+        return
+    merged: dict[tuple, dict] = {}
+    for row in rows:
+        key = (row["record_id"], row["uscc"])
+        current = merged.setdefault(key, {**row, "version": 0, "value": None, "reported_version": None, "reported_value": None})
+        if row["version"] > current["version"]:
+            current.update(version=row["version"], value=row["value"])
+        if row["known"] and (current["reported_version"] is None or row["version"] < current["reported_version"]):
+            current.update(reported_version=row["version"], reported_value=row["value"])
+    stmt = insert(figure_records)
+    t, new = figure_records.c, stmt.excluded
+    first_report = new.reported_version < sa.func.coalesce(t.reported_version, new.reported_version + 1)
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[t.record_id, t.uscc],
+            set_={
+                "version": sa.func.greatest(t.version, new.version),
+                "value": sa.case((new.version > t.version, new.value), else_=t.value),
+                "reported_version": sa.case((first_report, new.reported_version), else_=t.reported_version),
+                "reported_value": sa.case((first_report, new.reported_value), else_=t.reported_value),
+            },
+        ),
+        [{c: r[c] for c in ("record_id", "uscc", "period", "measure", "version", "value", "reported_version", "reported_value")}
+         for r in merged.values()],
+    )
+    superseded = await session.execute(_SUPERSEDE, {"record_ids": sorted({r["record_id"] for r in merged.values()})})
+    touched: dict[tuple[str, str], tuple[str, str]] = {}
+    for uscc, period in superseded:
+        touched.setdefault((uscc, period), ("", ""))
+    for r in merged.values():
+        touched[(r["uscc"], r["period"])] = (r["township_code"], r["entity_name"])
+    keys = sorted(k for k in touched if k[0])
+    if keys:  # in key order: concurrent batches lock entity-months in the same order
+        await session.execute(_RECOMPUTE, {
+            "usccs": [k[0] for k in keys], "periods": [k[1] for k in keys],
+            "townships": [touched[k][0] for k in keys], "names": [touched[k][1] for k in keys],
+        })
+
+
+async def follow_registrations(session: AsyncSession, entity_keys: Sequence[str]) -> None:
+    """An entity's months move with its registration (township, 门类, name)."""
+    if entity_keys:
+        await session.execute(_FOLLOW_REGISTRATIONS, {"keys": sorted(set(entity_keys))})
+
+
+def _in_area(column: sa.ColumnElement, prefix: str) -> sa.ColumnElement:
+    """township_code starts with `prefix` (codes are digits), as a range the index can use."""
+    if not prefix:
+        return sa.true()
+    return sa.and_(column >= prefix, column < prefix[:-1] + chr(ord(prefix[-1]) + 1))
+
+
+def _measures(basis: str) -> tuple[sa.ColumnElement, sa.ColumnElement]:
+    m = entity_months.c
+    return (m.kwh_reported, m.tax_reported) if basis == "reported" else (m.kwh, m.tax)
+
+
+def _in_section(section: str | None) -> sa.ColumnElement:
+    m = entity_months.c
+    if section is None:
+        return sa.true()
+    return m.industry_section.is_(None) if section == "unknown" else m.industry_section == section
+
+
+async def figures_by_section(session: AsyncSession, prefix: str, periods: Sequence[str], basis: str) -> list:
+    """Per 门类 × month (one of `periods`) in the area: entities with data, total kWh, total tax.
+    Indexed SQL over entity_months (see domain/industries.py for why it is not a stored rollup)."""
+    m = entity_months.c
+    kwh, tax = _measures(basis)
+    section = sa.func.coalesce(m.industry_section, "unknown")
+    query = (
+        sa.select(section.label("section"), m.period, sa.func.count().filter(sa.or_(kwh.isnot(None), tax.isnot(None))).label("entities"),
+                  sa.func.sum(kwh).label("kwh"), sa.func.sum(tax).label("tax"))
+        .where(m.period.in_(list(periods)), _in_area(m.township_code, prefix))
+        .group_by(section, m.period)
+    )
+    return (await session.execute(query)).mappings().all()
+
+
+async def mover_candidates(
+    session: AsyncSession, prefix: str, period: str, before: str, measure: str, basis: str, n: int, section: str | None = None
+) -> list:
+    """The `n` entities of the area whose `measure` changed most in absolute terms from `before` to `period`."""
+    m = entity_months.c
+    column = dict(zip(("kwh", "tax"), _measures(basis), strict=True))[measure]
+    now = sa.func.max(column).filter(m.period == period)
+    was = sa.func.max(column).filter(m.period == before)
+    query = (
+        sa.select(m.uscc, sa.func.max(m.entity_name).label("name"), sa.func.max(m.township_code).label("township_code"),
+                  sa.func.max(m.industry_section).label("section"), now.label("now"), was.label("before"))
+        .where(m.period.in_([period, before]), _in_area(m.township_code, prefix), _in_section(section))
+        .group_by(m.uscc)
+        .order_by(sa.func.abs(sa.func.coalesce(now, 0) - sa.func.coalesce(was, 0)).desc(), m.uscc)
+        .limit(n)
+    )
+    return (await session.execute(query)).mappings().all()
+
+
+async def power_by_group(session: AsyncSession, prefix: str, first: str, last: str, group: str, basis: str) -> list:
+    """kWh and entities with power per group (township or 门类) × month from `first` to `last`."""
+    m = entity_months.c
+    kwh, _ = _measures(basis)
+    key = m.township_code if group == "township" else sa.func.coalesce(m.industry_section, "unknown")
+    query = (
+        sa.select(key.label("key"), m.period, sa.func.count().filter(kwh.isnot(None)).label("entities"), sa.func.sum(kwh).label("kwh"))
+        .where(m.period >= first, m.period <= last, _in_area(m.township_code, prefix))
+        .group_by(key, m.period)
+    )
+    return (await session.execute(query)).mappings().all()
+
+
+async def list_entity_months(
+    session: AsyncSession, prefix: str, period: str, section: str | None, order: str, limit: int, offset: int
+) -> list:
+    """The entities with figures for `period` in the area (and 门类), largest first by `order`."""
+    m, e = entity_months.c, entities.c
+    sort = {"kwh": m.kwh, "tax": m.tax}[order]
+    query = (
+        sa.select(m.uscc, m.entity_name, m.township_code, m.industry_section, e.industry_code,
+                  m.kwh, m.tax, m.kwh_reported, m.tax_reported)
+        .select_from(entity_months.outerjoin(entities, e.entity_key == m.uscc))
+        .where(m.period == period, _in_area(m.township_code, prefix), _in_section(section),
+               sa.or_(m.kwh.isnot(None), m.tax.isnot(None), m.kwh_reported.isnot(None), m.tax_reported.isnot(None)))
+        .order_by(sort.desc().nulls_last(), m.uscc)
+        .limit(limit)
+        .offset(offset)
+    )
     return (await session.execute(query)).mappings().all()

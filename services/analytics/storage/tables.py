@@ -16,6 +16,7 @@ entities = sa.Table(
     sa.Column("township_code", sa.Text, nullable=False),
     sa.Column("status", sa.Text, nullable=False),
     sa.Column("industry_code", sa.Text, nullable=True),
+    sa.Column("industry_section", sa.Text, nullable=True),  # its GB/T 4754 门类 letter (domain.months.section)
     sa.Column("version", sa.Integer, nullable=False),
     sa.Index("entities_by_township", "township_code"),
 )
@@ -64,4 +65,43 @@ submissions = sa.Table(
     sa.Column("status", sa.Text, nullable=False),
     sa.Column("first_arrival", sa.DateTime(timezone=True), nullable=True),
     sa.Column("assessed_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# The monthly read model (domain/months.py says what "as known at month end" means).
+# One row per record × entity it is linked to (a shared meter's record has one per sharer): its
+# figure by the entity's share, as the newest version says (`value`, NULL once a newer version is
+# linked elsewhere or not at all) and as the newest version received before the month-end cutoff
+# said (`reported_value`, NULL when none was). `uscc` "" is a version that failed to match: it
+# supersedes older versions' links and counts for no entity.
+figure_records = sa.Table(
+    "figure_records",
+    metadata,
+    sa.Column("record_id", sa.Uuid, primary_key=True),
+    sa.Column("uscc", sa.Text, primary_key=True),
+    sa.Column("period", sa.Text, nullable=False),
+    sa.Column("measure", sa.Text, nullable=False),  # kwh | tax
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("value", sa.Float, nullable=True),
+    sa.Column("reported_version", sa.Integer, nullable=True),
+    sa.Column("reported_value", sa.Float, nullable=True),
+    sa.Index("figure_records_by_entity_month", "uscc", "period"),
+)
+
+# Per entity × month, summed from figure_records for the entity-months each batch touches (a
+# recomputation, never a delta: a redelivered event changes nothing). NULL: nothing reported. The
+# entity's township and 门类 are copied from its registration (kept in step when it changes) so
+# the dashboards' rollups read this one table by period and township.
+entity_months = sa.Table(
+    "entity_months",
+    metadata,
+    sa.Column("uscc", sa.Text, primary_key=True),
+    sa.Column("period", sa.Text, primary_key=True),
+    sa.Column("township_code", sa.Text, nullable=False),
+    sa.Column("industry_section", sa.Text, nullable=True),
+    sa.Column("entity_name", sa.Text, nullable=False),
+    sa.Column("kwh", sa.Float, nullable=True),
+    sa.Column("tax", sa.Float, nullable=True),
+    sa.Column("kwh_reported", sa.Float, nullable=True),
+    sa.Column("tax_reported", sa.Float, nullable=True),
+    sa.Index("entity_months_by_period_township", "period", "township_code"),
 )

@@ -1,0 +1,275 @@
+"""产业运行监控 (#2), 用电趋势分析 (#6) and the entity list every figure drills to.
+
+Scope by construction: every query takes the caller's area (Principal.township_prefix) and may only
+narrow it; a township or division outside it is 404, as another township's alert is. Each row
+carries `entities_url`, the entity list behind its figure, with the same filters.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import Annotated
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from pydantic import BaseModel, Field
+
+from shared.auth import Principal, Role, require_role
+from shared.reference import DIVISIONS, TOWNSHIPS
+from shared.service import Service
+from shared.service.http import Paged, error_responses
+
+from services.analytics.domain import changes, industries
+from services.analytics.domain.months import MONTH_PATTERN, SECTION_NAMES, UNKNOWN_SECTION, months_between, shift
+from services.analytics.storage import repository
+
+MAX_TREND_MONTHS = 36
+MOVERS = 10
+_SECTIONS = sorted(SECTION_NAMES) + [UNKNOWN_SECTION]
+
+
+class Basis(enum.StrEnum):
+    RESTATED = "restated"  # every record's newest version (现值)
+    REPORTED = "reported"  # as known at month end (月末口径, domain/months.py)
+
+
+class TrendGroup(enum.StrEnum):
+    TOWNSHIP = "township"
+    INDUSTRY = "industry"
+
+
+class EntityOrder(enum.StrEnum):
+    TAX = "tax"
+    KWH = "kwh"
+
+
+Month = Annotated[str, Query(pattern=MONTH_PATTERN, description="a month, e.g. 2026-10")]
+AreaFilter = Annotated[
+    str | None,
+    Query(pattern=r"^[0-9]{6}([0-9]{3})?$", description="a township code (9 digits) or a county-level division code (6 digits) within the caller's area"),
+]
+IndustryFilter = Annotated[
+    str | None, Query(pattern=r"^([A-T]|unknown)$", description="GB/T 4754 门类 letter, or `unknown` (no industry registered)")
+]
+Reader = Annotated[Principal, Depends(require_role(Role.TOWNSHIP, Role.SUPERVISOR))]
+BasisParam = Annotated[Basis, Query(description="restated: as the figures stand now; reported: as known at month end")]
+
+
+class Mover(BaseModel):
+    uscc: str
+    name: str
+    township_code: str
+    industry: str
+    measure: str = Field(description="kwh or tax")
+    now: float | None
+    before: float | None = Field(description="the month before")
+    delta: float
+    change_pct: float | None
+
+
+class IndustryRow(BaseModel):
+    industry: str = Field(description="GB/T 4754 门类 letter, or `unknown`")
+    industry_name: str
+    entities: int = Field(description="entities with power or tax this month")
+    kwh: float | None
+    tax: float | None
+    kwh_mom_pct: float | None
+    kwh_yoy_pct: float | None
+    tax_mom_pct: float | None
+    tax_yoy_pct: float | None
+    kwh_share_pct: float | None = Field(description="share of the area's kWh")
+    tax_share_pct: float | None = Field(description="share of the area's tax")
+    entities_url: str = Field(description="the entity list behind these figures")
+
+
+class IndustryTotals(BaseModel):
+    entities: int
+    kwh: float | None
+    tax: float | None
+    entities_url: str
+
+
+class Industries(BaseModel):
+    period: str
+    basis: Basis
+    area: str = Field(description="the township or division prefix answered; empty for the city")
+    industries: list[IndustryRow]
+    totals: IndustryTotals
+    movers_tax: list[Mover] = Field(description=f"the {MOVERS} entities whose tax moved most from the month before")
+    movers_kwh: list[Mover] = Field(description=f"the {MOVERS} entities whose power moved most from the month before")
+
+
+class TrendPoint(BaseModel):
+    period: str
+    entities: int
+    kwh: float | None
+    kwh_yoy_pct: float | None
+    entities_url: str
+
+
+class TrendSeries(BaseModel):
+    key: str = Field(description="township code or 门类 letter")
+    name: str
+    points: list[TrendPoint]
+
+
+class PowerTrend(BaseModel):
+    group: TrendGroup
+    basis: Basis
+    first: str
+    last: str
+    series: list[TrendSeries]
+
+
+class EntityMonth(BaseModel):
+    uscc: str
+    name: str
+    township_code: str
+    township_name: str
+    industry: str
+    industry_code: str | None
+    period: str
+    kwh: float | None
+    tax: float | None
+    kwh_reported: float | None = Field(description="as known at month end")
+    tax_reported: float | None = Field(description="as known at month end")
+    restated: bool = Field(description="a figure differs from the one known at month end")
+
+
+def _refuse(code: str, message: str) -> HTTPException:
+    return HTTPException(422, detail={"code": code, "message": message})
+
+
+def known_filters(*names: str):
+    """422 for a query parameter this endpoint does not take: a misspelt filter must not silently widen the answer."""
+    allowed = set(names) | {"limit", "offset"}
+
+    def check(request: Request) -> None:
+        unknown = sorted(set(request.query_params) - allowed)
+        if unknown:
+            raise _refuse("unknown_filter", f"不支持的筛选条件：{unknown[0][:64]}（可用：{'、'.join(sorted(names))}）")
+
+    return Depends(check)
+
+
+def _area(principal: Principal, narrowed: str | None) -> str:
+    """The township prefix to answer: the caller's area, narrowed to a township or division in it."""
+    own = principal.township_prefix or ""
+    if narrowed is None:
+        return own
+    if narrowed not in TOWNSHIPS and narrowed not in DIVISIONS:
+        raise _refuse("unknown_area", f"没有代码为 {narrowed} 的乡镇（街道）或县（市、区）")
+    if not narrowed.startswith(own):  # wider than, or beside, the caller's area
+        raise HTTPException(404, detail={"code": "area_not_found", "message": "无权查看该区域的数据或该区域不存在"})
+    return narrowed
+
+
+def _drill(request: Request, **params: str | None) -> str:
+    query = urlencode({k: v for k, v in params.items() if v})
+    return f"{request.url_for('list_entities').path}?{query}"
+
+
+def _check_month(period: str) -> None:
+    if not "2000-01" <= period <= "2099-12":
+        raise _refuse("unknown_period", f"所属期 {period} 超出可查询范围（2000-01 至 2099-12）")
+
+
+def router(service: Service) -> APIRouter:
+    api = APIRouter(prefix="/v1", tags=["analyses"], responses=error_responses(401, 403, 404, 422, 503))
+
+    @api.get("/industries", response_model=Industries, dependencies=[known_filters("period", "area", "basis")])
+    async def get_industries(
+        request: Request, principal: Reader, period: Month,
+        area: AreaFilter = None, basis: BasisParam = Basis.RESTATED,
+    ) -> Industries:
+        """产业运行监控: per GB/T 4754 门类 of the caller's area, the month's tax and power, their
+        month-on-month and year-on-year changes, the share of the area, and the entities that moved most."""
+        _check_month(period)
+        prefix = _area(principal, area)
+        before = shift(period, -1)
+        async with service.sessions() as session:
+            found = await repository.figures_by_section(session, prefix, [period, before, shift(period, -12)], basis)
+            tax_movers = await repository.mover_candidates(session, prefix, period, before, "tax", basis, MOVERS)
+            kwh_movers = await repository.mover_candidates(session, prefix, period, before, "kwh", basis, MOVERS)
+        cells = {(r["section"], r["period"]): industries.Cell(r["entities"], r["kwh"], r["tax"]) for r in found}
+        rows, totals = industries.section_rows(cells, period)
+        drill = dict(area=area, period=period)
+        return Industries(
+            period=period, basis=basis, area=prefix,
+            industries=[IndustryRow(
+                industry=r.section, industry_name=r.section_name, entities=r.entities, kwh=r.kwh, tax=r.tax,
+                kwh_mom_pct=r.kwh_mom_pct, kwh_yoy_pct=r.kwh_yoy_pct, tax_mom_pct=r.tax_mom_pct, tax_yoy_pct=r.tax_yoy_pct,
+                kwh_share_pct=r.kwh_share_pct, tax_share_pct=r.tax_share_pct,
+                entities_url=_drill(request, **drill, industry=r.section),
+            ) for r in rows],
+            totals=IndustryTotals(entities=totals.entities, kwh=totals.kwh, tax=totals.tax, entities_url=_drill(request, **drill)),
+            movers_tax=_movers(tax_movers, "tax"), movers_kwh=_movers(kwh_movers, "kwh"),
+        )
+
+    @api.get("/power-trend", response_model=PowerTrend, dependencies=[known_filters("from", "to", "group", "area", "basis")])
+    async def get_power_trend(
+        request: Request, principal: Reader,
+        first: Annotated[str, Query(alias="from", pattern=MONTH_PATTERN, description="first month, e.g. 2026-01")],
+        last: Annotated[str, Query(alias="to", pattern=MONTH_PATTERN, description="last month, e.g. 2026-12")],
+        group: Annotated[TrendGroup, Query(description="a series per township or per 门类")] = TrendGroup.TOWNSHIP,
+        area: AreaFilter = None, basis: BasisParam = Basis.RESTATED,
+    ) -> PowerTrend:
+        """用电趋势分析: monthly power of the caller's area per township or per 门类, each month with
+        its year-on-year change (calendar months)."""
+        _check_month(first)
+        _check_month(last)
+        if last < first:
+            raise _refuse("period_range_invalid", "结束月份不能早于开始月份")
+        if len(months_between(first, last)) > MAX_TREND_MONTHS:
+            raise _refuse("period_range_too_long", f"一次最多查询 {MAX_TREND_MONTHS} 个月")
+        prefix = _area(principal, area)
+        async with service.sessions() as session:
+            found = await repository.power_by_group(session, prefix, shift(first, -12), last, group, basis)
+        by_key: dict[str, dict[str, industries.Cell]] = {}
+        for r in found:
+            by_key.setdefault(r["key"], {})[r["period"]] = industries.Cell(r["entities"], r["kwh"])
+        series = []
+        for key in sorted(by_key):
+            if group is TrendGroup.TOWNSHIP:
+                name = TOWNSHIPS[key].name if key in TOWNSHIPS else key
+                drill = {"area": key}
+            else:
+                name, drill = industries.section_name(key), {"area": area, "industry": key}
+            points = [TrendPoint(**p.__dict__, entities_url=_drill(request, **drill, period=p.period))
+                      for p in industries.trend(by_key[key], first, last)]
+            if any(p.kwh is not None for p in points):
+                series.append(TrendSeries(key=key, name=name, points=points))
+        return PowerTrend(group=group, basis=basis, first=first, last=last, series=series)
+
+    @api.get("/entities", response_model=list[EntityMonth], name="list_entities",
+             dependencies=[known_filters("period", "area", "industry", "order")])
+    async def list_entities(
+        principal: Reader, page: Paged, period: Month,
+        area: AreaFilter = None, industry: IndustryFilter = None,
+        order: Annotated[EntityOrder, Query(description="largest first by tax or by power")] = EntityOrder.TAX,
+    ) -> list[EntityMonth]:
+        """The entities behind a figure: those of the caller's area (narrowed by `area`, `industry`)
+        with power or tax in `period`, each with the month's figures restated and as known at month end."""
+        _check_month(period)
+        prefix = _area(principal, area)
+        async with service.sessions() as session:
+            rows = await repository.list_entity_months(session, prefix, period, industry, order, page.limit, page.offset)
+        return [EntityMonth(
+            uscc=r["uscc"], name=r["entity_name"], township_code=r["township_code"],
+            township_name=TOWNSHIPS[r["township_code"]].name if r["township_code"] in TOWNSHIPS else "",
+            industry=r["industry_section"] or UNKNOWN_SECTION, industry_code=r["industry_code"], period=period,
+            kwh=r["kwh"], tax=r["tax"], kwh_reported=r["kwh_reported"], tax_reported=r["tax_reported"],
+            restated=(r["kwh"], r["tax"]) != (r["kwh_reported"], r["tax_reported"]),
+        ) for r in rows]
+
+    return api
+
+
+def _movers(candidates: list, measure: str) -> list[Mover]:
+    info = {r["uscc"]: r for r in candidates}
+    return [
+        Mover(uscc=m.key, name=info[m.key]["name"], township_code=info[m.key]["township_code"],
+              industry=info[m.key]["section"] or UNKNOWN_SECTION, measure=measure,
+              now=m.now, before=m.before, delta=m.delta, change_pct=m.pct)
+        for m in changes.movers({r["uscc"]: (r["now"], r["before"]) for r in candidates}, MOVERS)
+    ]

@@ -1,0 +1,54 @@
+"""The arithmetic of every figure that compares months: changes, shares, movers.
+
+Figures are None where nothing was reported (no record), which is not zero: a change from or to
+"nothing reported" is unknown (None), and so is a change from zero (no base to divide by).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+
+def change_pct(now: float | None, before: float | None) -> float | None:
+    """Percentage change from `before` to `now` (MoM, YoY): None without both, or from a zero or
+    negative base (a net tax refund is no base for a percentage). Rounded to 0.1 %."""
+    if now is None or before is None or before <= 0:
+        return None
+    return round((now - before) / before * 100, 1)
+
+
+def share_pct(part: float | None, total: float | None) -> float | None:
+    """`part` as a percentage of `total`; None where the total is not positive. Rounded to 0.1 %."""
+    if part is None or total is None or total <= 0:
+        return None
+    return round(part / total * 100, 1)
+
+
+def total(values: Iterable[float | None]) -> float | None:
+    """The sum of what was reported; None when nothing was."""
+    present = [v for v in values if v is not None]
+    return sum(present) if present else None
+
+
+@dataclass(frozen=True)
+class Move:
+    key: str
+    now: float | None
+    before: float | None
+    delta: float  # now − before, an absent month counted as 0
+    pct: float | None
+
+
+def movers(pairs: Mapping[str, tuple[float | None, float | None]], n: int) -> list[Move]:
+    """The `n` keys (entities) whose figure moved most between two months, by the absolute change;
+    an entity that appeared or disappeared moved by its whole figure. Ties by key, for a stable answer.
+    Entities with nothing reported in either month did not move."""
+    moves = [
+        Move(key, now, before, (now or 0.0) - (before or 0.0), change_pct(now, before))
+        for key, (now, before) in pairs.items()
+        if now is not None or before is not None
+    ]
+    moves = [m for m in moves if m.delta != 0]
+    moves.sort(key=lambda m: (-abs(m.delta), m.key))
+    return moves[:n]

@@ -1,0 +1,136 @@
+"""The monthly read model over the real broker, database and services: registrations, power and tax
+posted to ingest as the departments do appear in 产业运行监控, 用电趋势 and the entity list behind
+them; a correction restates the month while the as-reported figure stays; a township reads only
+its own township."""
+
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from tests.integration.harness import eventually, new_uscc, registered, townships_of
+
+pytestmark = pytest.mark.integration
+
+HOME, NEIGHBOUR = townships_of("445281")[12:14]
+DIVISION = HOME[:6]
+# today (the tests' clock) is after October's month-end cutoff (1 December) and before November's
+LATE, OPEN = "2026-10", "2026-11"
+
+
+def _entity(township: str, industry: str, name: str) -> dict:
+    return {"uscc": new_uscc(DIVISION), "name": name, "township_code": township, "industry_code": industry}
+
+
+def _power(entity: dict, period: str, kwh: float) -> dict:
+    return {"power_account": f"P{entity['uscc'][-10:]}", "uscc": entity["uscc"], "account_name": entity["name"],
+            "township_code": entity["township_code"], "period": period, "kwh": kwh}
+
+
+def _tax(entity: dict, period: str, amount: str) -> dict:
+    return {"taxpayer_id": entity["uscc"], "uscc": entity["uscc"], "taxpayer_name": entity["name"],
+            "township_code": entity["township_code"], "period": period, "amount": amount}
+
+
+async def _submit(api, department: str, kind: str, records: list) -> None:
+    reply = await api.submit(department, kind, records)
+    assert reply.status_code == 200 and not reply.json()["rejected"], reply.text
+
+
+async def test_figures_reach_the_analyses_restated_and_as_reported_within_scope(api, platform):
+    plant = _entity(HOME, "3311", "普宁市恒盛五金制品有限公司")
+    shop = _entity(HOME, "5212", "普宁市佳美百货商行有限公司")
+    beside = _entity(NEIGHBOUR, "3311", "普宁市远航机械制造有限公司")
+    await _submit(api, "market_regulation", "registration", [plant, shop, beside])
+    await registered(platform, plant["uscc"], shop["uscc"], beside["uscc"])
+    await _submit(api, "power_supply", "power_usage", [
+        _power(plant, OPEN, 1000.0), _power(shop, OPEN, 500.0), _power(beside, OPEN, 700.0), _power(plant, LATE, 800.0)])
+    await _submit(api, "tax", "tax_payment", [_tax(plant, OPEN, "300.00")])
+
+    async def listed(township: str, period: str, count: int, **params):
+        reply = await api.as_township(township, "GET", "analytics", "/v1/entities", params={"period": period, **params})
+        assert reply.status_code == 200, reply.text
+        rows = {r["uscc"]: r for r in reply.json()}
+        return rows if len(rows) >= count and all(r["kwh"] is not None for r in rows.values()) else None
+
+    rows = await eventually(lambda: listed(HOME, OPEN, 2), what="November's figures in the entity list")
+    assert set(rows) == {plant["uscc"], shop["uscc"]}  # the neighbour's entity is not ours to see
+    mine = rows[plant["uscc"]]
+    assert (mine["kwh"], mine["tax"], mine["kwh_reported"], mine["tax_reported"]) == (1000.0, 300.0, 1000.0, 300.0)
+    assert (mine["industry"], mine["industry_code"], mine["township_code"], mine["restated"]) == ("C", "3311", HOME, False)
+    # October's record arrived after October's month-end cutoff: it restates October, it was not reported
+    october = (await eventually(lambda: listed(HOME, LATE, 1), what="October's late record"))[plant["uscc"]]
+    assert (october["kwh"], october["kwh_reported"], october["restated"]) == (800.0, None, True)
+
+    # the power company corrects November: the month is restated, the as-reported figure stays
+    await _submit(api, "power_supply", "power_usage", [_power(plant, OPEN, 1200.0)])
+
+    async def corrected():
+        rows = await listed(HOME, OPEN, 2)
+        return rows if rows and rows[plant["uscc"]]["kwh"] == 1200.0 else None
+
+    mine = (await eventually(corrected, what="the correction in the entity list"))[plant["uscc"]]
+    assert (mine["kwh"], mine["kwh_reported"], mine["restated"]) == (1200.0, 1000.0, True)
+
+    # 产业运行监控 for the township: per 门类, restated and as reported, drillable to the same entities
+    industries = await api.as_township(HOME, "GET", "analytics", "/v1/industries", params={"period": OPEN})
+    assert industries.status_code == 200, industries.text
+    body = industries.json()
+    assert body["area"] == HOME
+    by_section = {r["industry"]: r for r in body["industries"]}
+    assert (by_section["C"]["industry_name"], by_section["C"]["kwh"], by_section["C"]["tax"]) == ("制造业", 1200.0, 300.0)
+    assert by_section["C"]["kwh_mom_pct"] == 50.0  # 800 in October, restated
+    assert (by_section["F"]["kwh"], by_section["F"]["entities"]) == (500.0, 1)
+    assert (by_section["C"]["kwh_share_pct"], by_section["C"]["tax_share_pct"]) == (70.6, 100.0)
+    assert body["totals"]["kwh"] == 1700.0
+    # the shop appeared (+500 from nothing), the plant grew by 400 from October's 800
+    assert [(m["uscc"], m["delta"], m["change_pct"]) for m in body["movers_kwh"]] == [
+        (shop["uscc"], 500.0, None), (plant["uscc"], 400.0, 50.0)]
+    drill = urlsplit(by_section["C"]["entities_url"])
+    assert drill.path == "/v1/entities" and parse_qs(drill.query) == {"period": [OPEN], "industry": ["C"]}
+    drilled = await api.as_township(HOME, "GET", "analytics", by_section["C"]["entities_url"])
+    assert [r["uscc"] for r in drilled.json()] == [plant["uscc"]]
+    reported = await api.as_township(HOME, "GET", "analytics", "/v1/industries", params={"period": OPEN, "basis": "reported"})
+    assert {r["industry"]: r["kwh"] for r in reported.json()["industries"]}["C"] == 1000.0
+
+    # 用电趋势 for the county, by township: the supervisor sees both townships, each month drillable
+    trend = await api.as_supervisor("analytics", "/v1/power-trend", params={
+        "from": LATE, "to": OPEN, "group": "township", "area": DIVISION})
+    assert trend.status_code == 200, trend.text
+    series = {s["key"]: s for s in trend.json()["series"]}
+    assert {HOME, NEIGHBOUR} <= set(series)
+    home = {p["period"]: p for p in series[HOME]["points"]}
+    assert (home[LATE]["kwh"], home[OPEN]["kwh"], home[OPEN]["entities"]) == (800.0, 1700.0, 2)
+    assert parse_qs(urlsplit(home[OPEN]["entities_url"]).query) == {"area": [HOME], "period": [OPEN]}
+    by_industry = await api.as_township(HOME, "GET", "analytics", "/v1/power-trend", params={
+        "from": LATE, "to": OPEN, "group": "industry"})
+    assert {s["key"] for s in by_industry.json()["series"]} == {"C", "F"}
+
+    # scope by construction: the neighbour's township is not ours, in any analysis or list
+    for path, params in [("/v1/entities", {"period": OPEN, "area": NEIGHBOUR}),
+                         ("/v1/industries", {"period": OPEN, "area": NEIGHBOUR}),
+                         ("/v1/power-trend", {"from": LATE, "to": OPEN, "area": NEIGHBOUR}),
+                         ("/v1/industries", {"period": OPEN, "area": DIVISION})]:
+        reply = await api.as_township(HOME, "GET", "analytics", path, params=params)
+        assert reply.status_code == 404 and reply.json()["detail"]["code"] == "area_not_found", (path, params, reply.text)
+    theirs = await api.as_township(NEIGHBOUR, "GET", "analytics", "/v1/entities", params={"period": OPEN})
+    assert [r["uscc"] for r in theirs.json()] == [beside["uscc"]]
+    city = await api.as_supervisor("analytics", "/v1/entities", params={"period": OPEN, "area": DIVISION, "industry": "C"})
+    assert {plant["uscc"], beside["uscc"]} <= {r["uscc"] for r in city.json()}
+
+
+async def test_unknown_filters_and_periods_are_refused_in_chinese(api):
+    cases = [
+        ("/v1/industries", {"period": "2026-13"}, "request_invalid"),
+        ("/v1/industries", {"period": "2026-11", "industy": "C"}, "unknown_filter"),
+        ("/v1/entities", {"period": "2026-11", "industry": "Z"}, "request_invalid"),
+        ("/v1/entities", {"period": "2026-11", "area": "445299999"}, "unknown_area"),
+        ("/v1/entities", {"period": "2026-11", "limit": "100000"}, "request_invalid"),
+        ("/v1/power-trend", {"from": "2026-11", "to": "2026-01"}, "period_range_invalid"),
+        ("/v1/power-trend", {"from": "2020-01", "to": "2026-01"}, "period_range_too_long"),
+        ("/v1/power-trend", {"from": "2026-01", "to": "2026-11", "group": "county"}, "request_invalid"),
+    ]
+    for path, params, code in cases:
+        reply = await api.as_supervisor("analytics", path, params=params)
+        detail = reply.json()["detail"]
+        assert (reply.status_code, detail["code"]) == (422, code), (path, params, reply.text)
+        assert any("\u4e00" <= ch <= "\u9fff" for ch in detail["message"]), detail
