@@ -9,6 +9,7 @@ from collections import Counter
 from shared import topics
 from shared.contracts import (
     Event,
+    FeedbackAction,
     FeedbackSubmitted,
     ImportedRecord,
     MatchFailed,
@@ -27,7 +28,9 @@ from shared.service.runtime import freeze_heap
 from services.matcher.domain import cases
 from services.matcher.domain.decision import Thresholds
 from services.matcher.domain.index import EntityIndex, RegisteredEntity
-from services.matcher.domain.matching import LearnedLink, Linked, Shared, Unlinked, link, shown, significant
+from services.matcher.domain.matching import (
+    NOTHING_KNOWN, Known, LearnedLink, Linked, Shared, Unlinked, link, refused_after, shown, significant,
+)
 from services.matcher.storage import repository
 from services.matcher.telemetry import CASES, LEARNED, OUTCOMES, REGISTRY_SIZE, decision_seconds_of, score_of
 
@@ -55,15 +58,15 @@ class MatcherHandlers:
             self._index.upsert(entity)
         REGISTRY_SIZE.set(len(self._index))
         records = [e for e in events if e.payload.kind != "registration"]
-        learned = await repository.learned_for(uow.session, (_key(e.payload) for e in records))
-        decided = [(event, self._decide(event.payload, learned.get(_key(event.payload)))) for event in records]
+        known = await repository.known_for(uow.session, (_key(e.payload) for e in records))
+        decided = [(event, self._decide(event.payload, known.get(_key(event.payload), NOTHING_KNOWN))) for event in records]
         held = [event for event, decision in decided if _for_review(decision)]
         if held:  # a township may have just decided some of these keys: look again under their locks
             await repository.lock_source_keys(uow.session, (_key(e.payload) for e in held))
-            learned = await repository.learned_for(uow.session, (_key(e.payload) for e in held))
+            known = await repository.known_for(uow.session, (_key(e.payload) for e in held))
             decided = [
-                (event, self._decide(event.payload, learned[_key(event.payload)]))
-                if _for_review(decision) and _key(event.payload) in learned else (event, decision)
+                (event, self._decide(event.payload, known[_key(event.payload)]))
+                if _for_review(decision) and _key(event.payload) in known else (event, decision)
                 for event, decision in decided
             ]
             await repository.hold_pending(uow.session, [e.payload for e, d in decided if _for_review(d)])
@@ -74,22 +77,40 @@ class MatcherHandlers:
 
     async def on_feedback_submitted(self, events: list[FeedbackSubmitted], uow: UnitOfWork) -> None:
         """A township's decision for a source key: learned for every later record of that key, and
-        applied now to the records waiting for it."""
+        applied now to the records waiting for it.
+
+        not_same_entity (非同一主体) adds its entities to the key's cannot-link constraint and leaves
+        the key's other decisions as they are; the held records are matched again at once without
+        those entities (most go back for review, with the refused no longer among the candidates).
+        A later link or split naming a refused entity lifts the constraint for it."""
         await self._catch_up(uow)
         for event in events:
             feedback = event.payload
             if not feedback.action.decides_match:
                 continue
             key = (feedback.match.department, feedback.match.source_key)
-            learned = LearnedLink(feedback.action, tuple(feedback.match.usccs), tuple(feedback.match.shares))
             await repository.lock_source_keys(uow.session, [key])
+            known = (await repository.known_for(uow.session, [key])).get(key, NOTHING_KNOWN)
+            if feedback.action is FeedbackAction.NOT_SAME_ENTITY:
+                refused = refused_after(known.refused, feedback.action, feedback.match.usccs)
+                await repository.save_refused(uow.session, feedback, known.refused, refused)
+                LEARNED.labels(feedback.action).inc()
+                pending = await repository.pending_of(uow.session, key, release=True)
+                decided = [(record, self._decide(record, Known(known.learned, refused)), event) for record in pending]
+                await repository.hold_pending(uow.session, [record for record, d, _ in decided if _for_review(d)])
+                await self._emit_all(decided, uow)
+                continue
+            learned = LearnedLink(feedback.action, tuple(feedback.match.usccs), tuple(feedback.match.shares))
             # a decision naming an unregistered USCC goes back to the township; its records stay held
             accepted = all(self._index.by_uscc(uscc) for uscc in learned.usccs)
+            refused = known.refused
             if accepted:
                 await repository.save_learned(uow.session, feedback)
+                refused = refused_after(known.refused, feedback.action, learned.usccs)
+                await repository.save_refused(uow.session, feedback, known.refused, refused)
             LEARNED.labels(feedback.action if accepted else "refused").inc()
             pending = await repository.pending_of(uow.session, key, release=accepted)
-            await self._emit_all([(record, self._decide(record, learned), event) for record in pending], uow)
+            await self._emit_all([(record, self._decide(record, Known(learned, refused)), event) for record in pending], uow)
 
     async def _catch_up(self, uow: UnitOfWork) -> None:
         loaded = 0
@@ -103,9 +124,9 @@ class MatcherHandlers:
         if loaded >= _BULK_LOAD:  # the index just loaded: long-lived from here on
             freeze_heap()
 
-    def _decide(self, record: ImportedRecord, learned: LearnedLink | None) -> Decision:
+    def _decide(self, record: ImportedRecord, known: Known) -> Decision:
         started = time.perf_counter()
-        decision = link(record, self._index, self._thresholds, learned)
+        decision = link(record, self._index, self._thresholds, known.learned, known.refused)
         decision_seconds_of("failed" if isinstance(decision, Unlinked) else "matched").observe(
             time.perf_counter() - started
         )

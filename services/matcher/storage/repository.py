@@ -10,9 +10,11 @@ from shared.contracts import FeedbackAction, FeedbackPayload, ImportedRecord
 from shared.db.engine import driver_connection
 
 from services.matcher.domain.index import RegisteredEntity
-from services.matcher.domain.matching import LearnedLink
+from services.matcher.domain.matching import NOTHING_KNOWN, Known, LearnedLink
 from services.matcher.domain.cases import EntitySources
-from services.matcher.storage.tables import entities, entity_changes, learned_links, linked_sources, pending_records
+from services.matcher.storage.tables import (
+    cannot_links, entities, entity_changes, learned_links, linked_sources, pending_records,
+)
 
 SourceKey = tuple[str, str]  # (department, source_key)
 _REGISTRY_WRITERS = 0x6D61746368657201  # advisory lock key of the entity registry ("matcher" + 1)
@@ -84,20 +86,51 @@ async def changed_since(session: AsyncSession, seq: int, limit: int) -> tuple[li
     return found, (rows[-1].seq if rows else seq)
 
 
-async def learned_for(session: AsyncSession, keys: Iterable[SourceKey]) -> dict[SourceKey, LearnedLink]:
+async def known_for(session: AsyncSession, keys: Iterable[SourceKey]) -> dict[SourceKey, Known]:
+    """What townships decided for these keys (learned links and cannot-link constraints), in one
+    round trip; a key nobody decided is absent."""
     keys = list(set(keys))
     if not keys:
         return {}
     departments, source_keys = zip(*keys)
-    rows = await (await driver_connection(session)).fetch(_LEARNED_FOR, departments, source_keys)
-    return {(r[0], r[1]): LearnedLink(FeedbackAction(r[2]), tuple(r[3]), tuple(r[4])) for r in rows}
+    rows = await (await driver_connection(session)).fetch(_KNOWN_FOR, departments, source_keys)
+    known: dict[SourceKey, Known] = {}
+    for department, source_key, decision, usccs, shares, refused in rows:
+        was = known.get((department, source_key), NOTHING_KNOWN)
+        known[department, source_key] = (
+            Known(LearnedLink(FeedbackAction(decision), tuple(usccs), tuple(shares)), was.refused) if decision is not None
+            else Known(was.learned, frozenset(refused))
+        )
+    return known
 
 
-_LEARNED_FOR = f"""
-SELECT l.department, l.source_key, l.decision, l.usccs, l.shares
+_KNOWN_FOR = f"""
+SELECT l.department, l.source_key, l.decision, l.usccs, l.shares, NULL::text[]
 FROM {learned_links.schema}.{learned_links.name} AS l
 JOIN unnest($1::text[], $2::text[]) AS k (department, source_key) USING (department, source_key)
+UNION ALL
+SELECT c.department, c.source_key, NULL, NULL, NULL, array_agg(c.uscc)
+FROM {cannot_links.schema}.{cannot_links.name} AS c
+JOIN unnest($1::text[], $2::text[]) AS k (department, source_key) USING (department, source_key)
+GROUP BY c.department, c.source_key
 """
+
+
+async def save_refused(session: AsyncSession, feedback: FeedbackPayload, was: frozenset[str], now: frozenset[str]) -> None:
+    """A key's cannot-link constraint from `was` to `now` (see `matching.refused_after`), as of this
+    decision; called under the key's lock, decisions of one key arriving in the order made."""
+    decision = feedback.match
+    t = cannot_links
+    if lifted := was - now:
+        await session.execute(sa.delete(t).where(
+            t.c.department == decision.department, t.c.source_key == decision.source_key, t.c.uscc.in_(sorted(lifted))))
+    if added := now - was:
+        await session.execute(insert(t).on_conflict_do_nothing(), [
+            {"department": decision.department, "source_key": decision.source_key, "uscc": code,
+             "feedback_id": feedback.feedback_id, "township_code": feedback.township_code,
+             "decided_by": feedback.actor, "decided_at": feedback.submitted_at}
+            for code in sorted(added)
+        ])
 
 
 async def save_learned(session: AsyncSession, feedback: FeedbackPayload) -> None:

@@ -1,5 +1,5 @@
 """matcher's own tables (schema `matcher`): the entity registry built from registration events, the
-townships' decisions (learned links) and the records waiting for one."""
+townships' decisions (learned links, cannot-link constraints) and the records waiting for one."""
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
@@ -40,6 +40,20 @@ learned_links = sa.Table(
     sa.Column("decision", sa.Text, nullable=False),
     sa.Column("usccs", ARRAY(sa.Text), nullable=False),
     sa.Column("shares", ARRAY(sa.Float), nullable=False),
+    sa.Column("feedback_id", sa.Uuid, nullable=False),
+    sa.Column("township_code", sa.Text, nullable=False),
+    sa.Column("decided_by", sa.Text, nullable=False),
+    sa.Column("decided_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# a township's 非同一主体 decision: the source key is never linked to this entity, until a later
+# link decision for the key names it (which deletes the row); one row per key and refused entity
+cannot_links = sa.Table(
+    "cannot_links",
+    metadata,
+    sa.Column("department", sa.Text, primary_key=True),
+    sa.Column("source_key", sa.Text, primary_key=True),
+    sa.Column("uscc", sa.Text, primary_key=True),
     sa.Column("feedback_id", sa.Uuid, nullable=False),
     sa.Column("township_code", sa.Text, nullable=False),
     sa.Column("decided_by", sa.Text, nullable=False),
