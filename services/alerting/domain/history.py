@@ -15,17 +15,15 @@ from datetime import date
 from functools import lru_cache
 from types import MappingProxyType
 
+from shared.industries import section_of
+from shared.periods import shift  # the domain speaks of months as every service does
+
 TAX = "tax"
 POWER = "power_supply"
 INACTIVE_STATUSES = frozenset({"deregistered", "revoked"})
 
 # GB/T 4754-2017: the 门类 letter each 大类 (two digits) belongs to, by the first 大类 of each 门类.
 # A national standard, not a city's choice: registrations may carry "1311" without its letter.
-_SECTION_STARTS = (
-    (1, "A"), (6, "B"), (13, "C"), (44, "D"), (47, "E"), (51, "F"), (53, "G"), (61, "H"), (63, "I"),
-    (66, "J"), (70, "K"), (71, "L"), (73, "M"), (76, "N"), (80, "O"), (83, "P"), (84, "Q"), (86, "R"),
-    (91, "S"), (98, "T"),
-)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -121,15 +119,8 @@ def division(industry_code: str | None) -> str | None:
     if len(digits) < 2 or not digits[:2].isdigit():
         return None
     two = int(digits[:2])
-    section = next((letter for start, letter in reversed(_SECTION_STARTS) if two >= start), None)
+    section = section_of(two)
     return None if section is None else f"{section}{digits[:2]}"
-
-
-@lru_cache(maxsize=65536)  # a backtest asks the same few hundred periods millions of times
-def shift(period: str, months: int) -> str:
-    """The month `months` after (before, when negative) a "YYYY-MM" period."""
-    index = int(period[:4]) * 12 + int(period[5:7]) - 1 + months
-    return f"{index // 12:04d}-{index % 12 + 1:02d}"
 
 
 def month_of(day: date) -> str:

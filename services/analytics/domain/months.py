@@ -25,38 +25,19 @@ from datetime import datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+from shared.industries import SECTION_NAMES, section_of
+from shared.periods import shift  # the domain speaks of months as every service does
+
 BEIJING = ZoneInfo("Asia/Shanghai")
 MONTH_PATTERN = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
 _MONTH = re.compile(MONTH_PATTERN)
 
-# GB/T 4754-2017: the 门类 letter each 大类 (two digits) belongs to, by the first 大类 of each 门类
-# (a national standard; alerting keeps the same table for its rules).
-_SECTION_STARTS = (
-    (1, "A"), (6, "B"), (13, "C"), (44, "D"), (47, "E"), (51, "F"), (53, "G"), (61, "H"), (63, "I"),
-    (66, "J"), (70, "K"), (71, "L"), (73, "M"), (76, "N"), (80, "O"), (83, "P"), (84, "Q"), (86, "R"),
-    (91, "S"), (97, "T"),
-)  # fmt: skip
-SECTION_NAMES = {
-    "A": "农、林、牧、渔业", "B": "采矿业", "C": "制造业", "D": "电力、热力、燃气及水生产和供应业",
-    "E": "建筑业", "F": "批发和零售业", "G": "交通运输、仓储和邮政业", "H": "住宿和餐饮业",
-    "I": "信息传输、软件和信息技术服务业", "J": "金融业", "K": "房地产业", "L": "租赁和商务服务业",
-    "M": "科学研究和技术服务业", "N": "水利、环境和公共设施管理业", "O": "居民服务、修理和其他服务业",
-    "P": "教育", "Q": "卫生和社会工作", "R": "文化、体育和娱乐业", "S": "公共管理、社会保障和社会组织",
-    "T": "国际组织",
-}  # fmt: skip
 UNKNOWN_SECTION = "unknown"  # registered without an industry code, or not (yet) registered
 UNKNOWN_SECTION_NAME = "行业不详"
 
 
 def is_month(period: str) -> bool:
     return bool(_MONTH.match(period))
-
-
-@lru_cache(maxsize=4096)
-def shift(period: str, months: int) -> str:
-    """The month `months` after (before, when negative) a "YYYY-MM" period."""
-    index = int(period[:4]) * 12 + int(period[5:7]) - 1 + months
-    return f"{index // 12:04d}-{index % 12 + 1:02d}"
 
 
 def months_between(first: str, last: str) -> list[str]:
@@ -88,6 +69,5 @@ def section(industry_code: str | None) -> str | None:
     digits = industry_code.lstrip("ABCDEFGHIJKLMNOPQRST")
     if len(digits) >= 2 and digits[:2].isdigit():
         two = int(digits[:2])
-        found = next((s for start, s in reversed(_SECTION_STARTS) if two >= start), None)
-        return found
+        return section_of(two)
     return letter if letter in SECTION_NAMES and not digits else None
