@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from shared import topics
 from shared.contracts import AlertDeadlinePassed, DeadlinePayload, DigestPayload, TownshipDigest
 from shared.messaging.outbox import UnitOfWork
 from shared.service import Service
+from shared.service.periodic import every
 from shared.working_days import LOCAL_TZ
 
 from services.alerting import judging
@@ -28,19 +29,13 @@ log = logging.getLogger(__name__)
 SWEEP_LOCK = 0x616C657274  # "alert": one sweeping instance at a time
 
 
-async def sweep_forever(service: Service, ruleset: RuleSet) -> None:
+def sweep_forever(service: Service, ruleset: RuleSet):
     settings: AlertingSettings = service.settings  # type: ignore[assignment]
-    while True:
-        try:
-            async with service.sessions() as session, session.begin():
-                if await repository.try_lock(session, SWEEP_LOCK):
-                    uow = UnitOfWork(session, outbox)
-                    await sweep(session, uow, ruleset, settings, datetime.now(UTC))
-                    await uow.flush()
-            service.relay.wake()
-        except Exception:
-            log.exception("alerting sweep failed; trying again next round")
-        await asyncio.sleep(settings.sweep_seconds)
+
+    async def one_round(session, uow: UnitOfWork, now: datetime) -> None:
+        await sweep(session, uow, ruleset, settings, now)
+
+    return every(service, settings.sweep_seconds, SWEEP_LOCK, outbox, one_round, "alerting sweep")
 
 
 async def judge_closings_forever(service: Service, ruleset: RuleSet) -> None:

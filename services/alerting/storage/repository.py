@@ -431,11 +431,6 @@ async def alert_details(session: AsyncSession, alert_ids: Iterable[uuid.UUID]):
     )).mappings().all()
 
 
-async def try_lock(session: AsyncSession, key: int) -> bool:
-    """A transaction-scoped advisory lock: one instance does the work, the others skip the round."""
-    return bool(await session.scalar(sa.select(sa.func.pg_try_advisory_xact_lock(key))))
-
-
 # --- silences ---------------------------------------------------------------------------------
 
 
