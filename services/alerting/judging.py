@@ -95,6 +95,9 @@ async def _judge(session: AsyncSession, ruleset: RuleSet, histories, judged: Map
     closures = await repository.closures_of(session, all_periods)
     populations = await repository.populations_of(session, all_periods)
     keys = [(uscc, key) for uscc, ps in judged.items() for p in ps for key in (p, *finance_periods_ending(p))]
+    # the consumers, the closing pages and the sweep may judge one entity at once: one at a time,
+    # or both would see an alert unpublished and publish it
+    await repository.lock_entities(session, judged)
     raised = await repository.alerts_of(session, keys)
     now = datetime.now(UTC)
     silences = await repository.active_silences(session, now)

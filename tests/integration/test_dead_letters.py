@@ -71,6 +71,7 @@ async def test_unmatched_record_reaches_its_township_topic(api, kafka):
         messages = await reader.read_until(
             lambda ms: any(json_value(m)["event_type"] == "match-failed" and json_value(m)["payload"]["record"]["uscc"] == code for m in ms)
         )
-    event = next(json_value(m) for m in messages if json_value(m)["payload"]["record"]["uscc"] == code)
+    event = next(json_value(m) for m in messages if json_value(m)["event_type"] == "match-failed"
+                 and json_value(m)["payload"]["record"]["uscc"] == code)
     assert event["payload"]["reason"] == "code_not_registered"
     assert code in event["payload"]["message_zh"]

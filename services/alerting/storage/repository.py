@@ -401,6 +401,15 @@ async def advance_alert_status(session: AsyncSession, alert_id: uuid.UUID, statu
     )
 
 
+async def lock_entities(session: AsyncSession, usccs: Iterable[str]) -> None:
+    """Transaction-scoped advisory locks on these entities, taken in one order (no deadlock among them)."""
+    keys = sorted(set(usccs))
+    if keys:
+        await session.execute(sa.text(
+            "select pg_advisory_xact_lock(k) from (select hashtextextended(u, 0) as k from unnest(cast(:usccs as text[])) as u "
+            "order by k) as ordered"), {"usccs": keys})
+
+
 async def record_finding(session: AsyncSession, alert_id: uuid.UUID, finding: str | None) -> None:
     """What the township found (None when review sent the resolution back: the alert is open again)."""
     values = {"finding": finding, "updated_at": sa.func.now()}
