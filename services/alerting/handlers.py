@@ -50,6 +50,9 @@ def _fact(event: RecordMatched) -> dict | None:
         "entity_name": event.payload.entity_name,
         "township_code": event.payload.entity_township_code,
         "record_township_code": record.township_code,
+        "link": {"department": record.department, "kind": record.kind, "source_key": record.source_key,
+                 "method": event.payload.method.value, "score": event.payload.score,
+                 "explanation": event.payload.explanation},
     }
 
 

@@ -13,6 +13,7 @@ from shared.contracts import (
     AnomalyResolved,
     AnomalyResolvedPayload,
     Event,
+    EvidenceLink,
     EvidenceMonth,
     EvidencePacket,
     derived_event_id,
@@ -30,7 +31,7 @@ PRODUCER = "alerting"
 EVIDENCE_MONTHS = 13  # the month and the same month a year before: what the rules compare
 
 
-def evidence(history: History, period: str) -> EvidencePacket:
+def evidence(history: History, period: str, links: list[EvidenceLink] = ()) -> EvidencePacket:
     """The packet a township verifies on site, frozen as the alert is raised."""
     entity = history.entity
     return EvidencePacket(
@@ -38,6 +39,7 @@ def evidence(history: History, period: str) -> EvidencePacket:
         months=[EvidenceMonth(period=p, kwh=m.kwh, tax=m.tax)
                 for p in (shift(period, -back) for back in range(EVIDENCE_MONTHS - 1, -1, -1))
                 for m in [history.month(p)]],
+        links=list(links),
     )
 
 
@@ -49,6 +51,9 @@ def _ids(cause: Event | None, what: str, fallback: uuid.UUID) -> dict:
 
 
 async def publish(changes: judging.Changes, uow: UnitOfWork, cause_of: Callable[[str], Event | None]) -> None:
+    # why each record is the entity's, read once for every alert raised (records linked before the
+    # matcher explained its links have none)
+    links = await repository.fact_links(uow.session, [(r, d.finding.uscc) for d in changes.detected for r in d.record_ids])
     for detection in changes.detected:
         f = detection.finding
         anomaly = AnomalyDetected.create(
@@ -59,7 +64,8 @@ async def publish(changes: judging.Changes, uow: UnitOfWork, cause_of: Callable[
                 also_townships=list(f.also_townships), missing_departments=list(f.missing_departments),
                 acknowledge_working_days=detection.severity.acknowledge_working_days,
                 resolve_working_days=detection.severity.resolve_working_days,
-                evidence=evidence(detection.history, month_of_period(f.period)),
+                evidence=evidence(detection.history, month_of_period(f.period),
+                                  [links[r, f.uscc] for r in detection.record_ids if (r, f.uscc) in links]),
             ),
             producer=PRODUCER,
             **_ids(cause_of(f.uscc), f"anomaly-detected:{f.alert_id}", f.alert_id),

@@ -137,6 +137,8 @@ class Casework:
         if after.kind is CaseKind.ALERT:
             finding |= {"rule": row["subject"], "uscc": row["uscc"], "period": row["period"],
                         "record_ids": row["record_ids"] or []}
+            if disposition.effect is DispositionEffect.CANNOT_LINK:
+                finding["sources"] = domain.unlinked_sources(row["evidence"], request.not_linked)
         return finding
 
     def _changes(self, row: dict, before: Case, after: Case, action: FeedbackAction, now: datetime) -> dict:

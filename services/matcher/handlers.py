@@ -8,6 +8,7 @@ from collections import Counter
 
 from shared import topics
 from shared.contracts import (
+    DispositionEffect,
     Event,
     FeedbackAction,
     FeedbackSubmitted,
@@ -82,24 +83,23 @@ class MatcherHandlers:
         not_same_entity (非同一主体) adds its entities to the key's cannot-link constraint and leaves
         the key's other decisions as they are; the held records are matched again at once without
         those entities (most go back for review, with the refused no longer among the candidates).
-        A later link or split naming a refused entity lifts the constraint for it."""
+        A later link or split naming a refused entity lifts the constraint for it. An alert resolved as
+        非同一主体 does the same for each source key of the alert's records and the alert's entity."""
         await self._catch_up(uow)
         for event in events:
             feedback = event.payload
+            if feedback.effect is DispositionEffect.CANNOT_LINK and feedback.uscc:  # an alert's 非同一主体
+                for source in feedback.sources:
+                    await self._refuse(event, (source.department, source.source_key), [feedback.uscc], uow)
+                continue
             if not feedback.action.decides_match:
                 continue
             key = (feedback.match.department, feedback.match.source_key)
+            if feedback.action is FeedbackAction.NOT_SAME_ENTITY:
+                await self._refuse(event, key, feedback.match.usccs, uow)
+                continue
             await repository.lock_source_keys(uow.session, [key])
             known = (await repository.known_for(uow.session, [key])).get(key, NOTHING_KNOWN)
-            if feedback.action is FeedbackAction.NOT_SAME_ENTITY:
-                refused = refused_after(known.refused, feedback.action, feedback.match.usccs)
-                await repository.save_refused(uow.session, feedback, known.refused, refused)
-                LEARNED.labels(feedback.action).inc()
-                pending = await repository.pending_of(uow.session, key, release=True)
-                decided = [(record, self._decide(record, Known(known.learned, refused)), event) for record in pending]
-                await repository.hold_pending(uow.session, [record for record, d, _ in decided if _for_review(d)])
-                await self._emit_all(decided, uow)
-                continue
             learned = LearnedLink(feedback.action, tuple(feedback.match.usccs), tuple(feedback.match.shares))
             # a decision naming an unregistered USCC goes back to the township; its records stay held
             accepted = all(self._index.by_uscc(uscc) for uscc in learned.usccs)
@@ -107,10 +107,23 @@ class MatcherHandlers:
             if accepted:
                 await repository.save_learned(uow.session, feedback)
                 refused = refused_after(known.refused, feedback.action, learned.usccs)
-                await repository.save_refused(uow.session, feedback, known.refused, refused)
+                await repository.save_refused(uow.session, feedback, key, known.refused, refused)
             LEARNED.labels(feedback.action if accepted else "refused").inc()
             pending = await repository.pending_of(uow.session, key, release=accepted)
             await self._emit_all([(record, self._decide(record, Known(learned, refused)), event) for record in pending], uow)
+
+    async def _refuse(self, event: FeedbackSubmitted, key: tuple[str, str], usccs: list[str], uow: UnitOfWork) -> None:
+        """A 非同一主体 finding for one source key: its records are never linked to `usccs` again, and
+        the ones held for review are matched again at once without them."""
+        await repository.lock_source_keys(uow.session, [key])
+        known = (await repository.known_for(uow.session, [key])).get(key, NOTHING_KNOWN)
+        refused = refused_after(known.refused, FeedbackAction.NOT_SAME_ENTITY, usccs)
+        await repository.save_refused(uow.session, event.payload, key, known.refused, refused)
+        LEARNED.labels(FeedbackAction.NOT_SAME_ENTITY).inc()
+        pending = await repository.pending_of(uow.session, key, release=True)
+        decided = [(record, self._decide(record, Known(known.learned, refused)), event) for record in pending]
+        await repository.hold_pending(uow.session, [record for record, d, _ in decided if _for_review(d)])
+        await self._emit_all(decided, uow)
 
     async def _catch_up(self, uow: UnitOfWork) -> None:
         loaded = 0

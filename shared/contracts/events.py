@@ -128,6 +128,17 @@ class MatchMethod(enum.StrEnum):
     LEARNED = "learned"  # a township decided it for this department's source key (feedback-submitted)
 
 
+MATCH_METHOD_ZH = {
+    MatchMethod.EXACT_USCC: "统一社会信用代码一致",
+    MatchMethod.REGISTRATION_NUMBER: "注册号一致",
+    MatchMethod.LEGACY_TAXPAYER_ID: "原15位纳税人识别号对应",
+    MatchMethod.CORRECTED_USCC: "信用代码校验位有误、名称一致",
+    MatchMethod.FUZZY_NAME: "名称地址相近",
+    MatchMethod.PERSON_NAME: "经营者姓名、地址一致",
+    MatchMethod.LEARNED: "乡镇（街道）核实关联",
+}
+
+
 class MatchFailureReason(enum.StrEnum):
     NO_NAME = "no_name"  # neither a code nor a name to match on
     INVALID_CODE = "invalid_code"  # the USCC's check character is wrong and the name does not settle it
@@ -214,14 +225,28 @@ class EvidenceMonth(_Frozen):
     tax: float | None = Field(description="tax paid; null: no record, 0 a reported zero")
 
 
+class EvidenceLink(_Frozen):
+    """Why one of the alert's records was linked to its entity, as the matcher explained it."""
+
+    record_id: uuid.UUID
+    department: str
+    kind: str
+    source_key: str = Field(description="the department's key of the record (户号, 纳税人识别号)")
+    period: str
+    method: MatchMethod
+    score: float = Field(ge=0, le=1)
+    explanation: dict[str, float] = Field(default_factory=dict, description="the score's parts (uscc, name, address …)")
+
+
 class EvidencePacket(_Frozen):
-    """What the township verifies on site, frozen when the alert was raised: the entity as registered
-    and the months of power and tax the rule looked at."""
+    """What the township verifies on site, frozen when the alert was raised: the entity as registered,
+    the months of power and tax the rule looked at, and why the alert's records are this entity's."""
 
     industry_code: str | None
     status: str = Field(description="as registered: active, deregistered or revoked")
     status_since: date | None
     months: list[EvidenceMonth] = Field(description="up to 13 months ending with the alert's, oldest first")
+    links: list[EvidenceLink] = Field(default_factory=list, description="the alert's records: how each was linked")
 
 
 class AnomalyPayload(_Frozen):
@@ -412,6 +437,13 @@ class Evidence(_Frozen):
     taken_at: AwareDatetime | None = None
 
 
+class SourceKey(_Frozen):
+    """One department's key for its records of one subject (户号, 纳税人识别号)."""
+
+    department: str
+    source_key: str
+
+
 class MatchDecision(_Frozen):
     """What a township decided for every record of one department's source key (户号, 纳税人识别号)."""
 
@@ -446,6 +478,9 @@ class FeedbackPayload(_Frozen):
     period: str | None = Field(default=None, description="an alert's period")
     record_ids: list[uuid.UUID] = Field(
         default_factory=list, description="an alert's records (effect correction_request: the ones to correct)")
+    sources: list[SourceKey] = Field(
+        default_factory=list,
+        description="effect cannot_link: the department keys verified not to be the alert's entity (the matcher never links them to it again)")
 
     @model_validator(mode="after")
     def _decision_fits_action(self) -> FeedbackPayload:
@@ -602,6 +637,6 @@ EVENT_TYPES: dict[str, type[Event]] = {
     cls.type_name(): cls
     for cls in (
         RecordImported, RecordMatched, MatchFailed, AnomalyDetected, AnomalyResolved, AlertDeadlinePassed, FeedbackSubmitted,
-        SubmissionAssessed, IntakeProcessed, TownshipDigest, CaseEscalated,
+        SubmissionAssessed, IntakeProcessed, TownshipDigest, CaseEscalated, CorrectionRequested,
     )
 }

@@ -218,5 +218,33 @@ async def test_what_a_township_finds_changes_what_alerting_does(api, platform):
     assert await eventually(at_the_neighbour, what="September's alert on the neighbour's worklist")
 
 
+async def test_not_the_same_entity_on_an_alert_keeps_the_power_account_from_the_entity(api, platform):
+    # the evidence packet says why each record is the entity's; the officer finds the meter is not its
+    case_id, name = await raise_alert(api, platform, HOME)
+    case = (await api.as_township(HOME, "GET", "feedback", f"/v1/cases/{case_id}")).json()
+    links = {link["department"]: link for link in case["evidence"]["links"]}
+    assert set(links) == {"power_supply", "tax"} and links["power_supply"]["method"] == "exact_uscc"
+    code, account = links["tax"]["source_key"], links["power_supply"]["source_key"]
+    stranger = await _act(api, HOME, case_id, action="resolve", note="电表实为他人所有", disposition="not_same_entity",
+                          not_linked=[{"department": "power_supply", "source_key": "P-NOT-HERE"}])
+    assert stranger.status_code == 422 and stranger.json()["detail"]["code"] == "source_not_in_alert"
+    done = await _act(api, HOME, case_id, action="resolve", note="电表实为他人所有", disposition="not_same_entity",
+                      not_linked=[{"department": "power_supply", "source_key": account}])
+    assert done.status_code == 200 and done.json()["disposition_zh"] == "非同一主体"
+    refused = "select string_agg(department || ':' || uscc, ',') from matcher.cannot_links where source_key = :key"
+    assert await eventually(lambda: db_scalar(platform, refused, key=account), what="the constraint in the matcher") \
+        == f"power_supply:{code}"
+
+    # November's reading of that meter, still carrying the entity's code, is no longer linked to it
+    await api.submit("power_supply", "power_usage", [{"power_account": account, "uscc": code, "account_name": name,
+                                                      "township_code": HOME, "period": "2026-11", "kwh": 24000.0}])
+    held = "select count(*) from feedback.match_cases where source_key = :key"
+    await eventually(lambda: db_scalar(platform, held, key=account), what="the meter back on the worklist to verify")
+    linked = "select count(*) from alerting.facts where uscc = :code and period = '2026-11'"
+    assert await db_scalar(platform, linked, code=code) == 0
+    # the entity's own tax key was not named: it is still the entity's
+    assert await db_scalar(platform, "select count(*) from matcher.cannot_links where source_key = :code", code=code) == 0
+
+
 async def _equals(value, expected):
     return (await value) == expected

@@ -48,9 +48,11 @@ async def test_an_officer_and_a_supervisor_handle_a_case_in_the_browser(api, pla
     await expect(page.get_by_role("heading", name=name)).to_be_visible()
     # the evidence packet frozen with the alert: October's power and zero tax, drawn and tabled
     await expect(page.locator("#evidence-chart canvas")).to_have_count(1)
-    october = page.locator("#evidence tbody tr", has_text="2026-10")
+    october = page.locator("#evidence-months tbody tr", has_text="2026-10")
     await expect(october).to_contain_text("25,000")
     await expect(october).to_contain_text("0.00")
+    # why the meter and the declaration are this entity's, as the matcher linked them
+    await expect(page.locator("#evidence-links tbody tr", has_text="月度用电")).to_contain_text("统一社会信用代码一致")
 
     await page.get_by_role("button", name="签收").click()
     await expect(page.locator("#case-state")).to_have_text("已签收")

@@ -9,6 +9,7 @@ from PIL import Image
 
 from shared.contracts import CaseState as S
 from shared.contracts import FeedbackAction as A
+from shared.contracts import SourceKey
 from shared.working_days import WorkingCalendar
 
 from services.feedback.domain.cases import (
@@ -22,6 +23,7 @@ from services.feedback.domain.cases import (
     allowed_actions,
     deadlines,
     holder,
+    unlinked_sources,
 )
 from services.feedback.domain.dispositions import CasePolicyError, Deadlines, Dispositions, load_policy, parse_policy
 from services.feedback.domain.photos import PhotoRefused, inspect
@@ -250,3 +252,20 @@ def test_a_jurisdiction_question_is_seen_by_both_townships_and_worked_by_the_ent
     assert question.visible_to(NEIGHBOUR) and question.visible_to(OFFICER)
     assert allowed_actions(question, NEIGHBOUR) == []
     assert not case().visible_to(NEIGHBOUR)
+
+
+def test_not_the_same_entity_names_the_alerts_record_keys_the_officer_chose():
+    def link(department, key):
+        return {"department": department, "source_key": key, "kind": "k", "period": "2026-10", "method": "fuzzy_name",
+                "score": 0.9, "record_id": str(uuid.uuid4())}
+    evidence = {"links": [link("power_supply", "P1"), link("tax", "T1"), link("power_supply", "P1")]}
+    power, tax = SourceKey(department="power_supply", source_key="P1"), SourceKey(department="tax", source_key="T1")
+    assert unlinked_sources(evidence) == [power, tax]  # none chosen: every key, once
+    assert unlinked_sources(evidence, (power,)) == [power]
+    with pytest.raises(TransitionRefused) as stranger:
+        unlinked_sources(evidence, (SourceKey(department="tax", source_key="T9"),))
+    assert stranger.value.code == "source_not_in_alert" and "T9" in stranger.value.message_zh
+    for unexplained in (None, {"links": []}):  # an alert raised before links were kept: nothing to tell the matcher
+        with pytest.raises(TransitionRefused) as refused:
+            unlinked_sources(unexplained)
+        assert refused.value.code == "no_sources" and "数据错误" in refused.value.message_zh

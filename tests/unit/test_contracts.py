@@ -7,6 +7,7 @@ from shared import topics
 from shared.contracts import (
     EVENT_TYPES,
     CaseEscalated,
+    CorrectionRequested,
     FeedbackAction,
     FeedbackPayload,
     FeedbackSubmitted,
@@ -96,7 +97,8 @@ def test_a_consumer_rejects_event_types_it_does_not_handle():
 def test_every_event_type_has_a_topic_that_is_consumed_with_a_dead_letter_twin():
     specs = {s.name for s in topics.all_topics(["445202001"], ["tax"])}
     for model in EVENT_TYPES.values():
-        if model is IntakeProcessed:  # answers to departments, one topic each: see the intake test below
+        if model in (IntakeProcessed, CorrectionRequested):  # to departments, one topic each: see the intake test below
+            assert model.topic == topics.intake_results("{department}")
             continue
         if model is TownshipDigest:  # for the township's own systems: no service consumes it
             assert model.topic == topics.township_alerts("{township_code}")

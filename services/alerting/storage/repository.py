@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared.contracts import EvidenceLink
 from shared.db.engine import driver_connection
 from shared.working_days import LOCAL_TZ
 
@@ -71,7 +72,7 @@ async def upsert_facts(session: AsyncSession, rows: Sequence[dict]) -> tuple[lis
         newest[row["record_id"]] = max(newest.get(row["record_id"], 0), row["version"])
     dropped = (await session.execute(_DROP_SUPERSEDED, {"record_ids": list(newest), "versions": list(newest.values())})).all()
     stmt = insert(facts)
-    changing = ("version", "period", "kind", "value", "entity_name", "township_code", "record_township_code")
+    changing = ("version", "period", "kind", "value", "entity_name", "township_code", "record_township_code", "link")
     await session.execute(
         stmt.on_conflict_do_update(
             index_elements=[facts.c.record_id, facts.c.uscc],
@@ -81,6 +82,16 @@ async def upsert_facts(session: AsyncSession, rows: Sequence[dict]) -> tuple[lis
         list(latest.values()),
     )
     return [tuple(row) for row in dropped], Counter(row["period"] for row in latest.values())
+
+
+async def fact_links(session: AsyncSession, keys: Sequence[tuple[uuid.UUID, str]]) -> dict[tuple[uuid.UUID, str], EvidenceLink]:
+    """How each (record, entity) was linked, for the facts that say (see tables.facts.link)."""
+    if not keys:
+        return {}
+    rows = await session.execute(
+        sa.select(facts.c.record_id, facts.c.uscc, facts.c.period, facts.c.link)
+        .where(sa.tuple_(facts.c.record_id, facts.c.uscc).in_(sorted(set(keys))), facts.c.link.is_not(None)))
+    return {(r.record_id, r.uscc): EvidenceLink(record_id=r.record_id, period=r.period, **r.link) for r in rows}
 
 
 async def note_changes(session: AsyncSession, per_period: Counter[str]) -> None:

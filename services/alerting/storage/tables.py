@@ -24,6 +24,9 @@ facts = sa.Table(
     sa.Column("township_code", sa.Text, nullable=False),
     # where the department placed the record (a power account's township): 属地不一致 compares it
     sa.Column("record_township_code", sa.Text, nullable=True),
+    # why the matcher linked the record here (department, kind, source_key, method, score, explanation):
+    # the evidence packet shows it, a 非同一主体 finding names its source key to the matcher
+    sa.Column("link", JSONB, nullable=True),
     sa.Index("facts_by_entity_month", "uscc", "period"),
     sa.Index("facts_by_period", "period"),
 )

@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, File, Form, HTTPException, Query, Request, Response, UploadFile
 from pydantic import AwareDatetime, BaseModel, Field
 
-from shared.contracts import CaseState, Evidence, EvidencePacket, FeedbackAction
+from shared.contracts import CaseState, Evidence, EvidencePacket, FeedbackAction, SourceKey
 from shared.records.fields import TownshipCode
 from shared.service.http import Paged, PeriodFilter, error_responses
 from shared.text import StorableText
@@ -111,6 +111,10 @@ class ActIn(BaseModel):
     disposition: str | None = Field(default=None, max_length=64, description="resolve: an id from /v1/dispositions")
     assignee: str | None = Field(default=None, max_length=64, description="assign: the officer's user name")
     to_township: TownshipCode | None = Field(default=None, description="transfer: the township to take the case")
+    not_linked: list[SourceKey] = Field(
+        default_factory=list, max_length=50,
+        description="resolve as not_same_entity: the department keys of the alert's records verified not to be its "
+                    "entity (evidence.links); none given: all of them")
 
 
 _MATCH_DECISIONS = {a.value: a for a in FeedbackAction if a.decides_match}
@@ -191,7 +195,8 @@ def router(casework: Casework, settings: FeedbackSettings) -> APIRouter:
         the act; a replay with the same `Idempotency-Key` answers the same case without acting again."""
         try:
             await casework.perform(case_id, caller(principal, request), ActRequest(
-                FeedbackAction(body.action), body.note, body.disposition, body.assignee, body.to_township))
+                FeedbackAction(body.action), body.note, body.disposition, body.assignee, body.to_township,
+                tuple(body.not_linked)))
         except CaseNotFound:
             raise not_found("case_not_found", "未找到该事项") from None
         except TransitionRefused as refused:

@@ -11,10 +11,11 @@ from __future__ import annotations
 import dataclasses
 import enum
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from shared.contracts import CaseState, DispositionEffect, FeedbackAction
+from shared.contracts import CaseState, DispositionEffect, FeedbackAction, SourceKey
 from shared.working_days import LOCAL_TZ, WorkingCalendar
 
 from services.feedback.domain.dispositions import Deadlines, Dispositions
@@ -83,6 +84,7 @@ class ActRequest:
     disposition: str | None = None
     assignee: str | None = None
     to_township: str | None = None
+    not_linked: tuple[SourceKey, ...] = ()  # 非同一主体 on an alert: which of its records' keys (none said: all)
 
 
 S, A = CaseState, FeedbackAction
@@ -224,3 +226,18 @@ def deadlines(received_at: datetime, time_allowed: Deadlines, calendar: WorkingC
     day = received_at.astimezone(LOCAL_TZ).date()
     return (calendar.deadline(day, time_allowed.acknowledge_working_days),
             calendar.deadline(day, time_allowed.resolve_working_days))
+
+
+def unlinked_sources(evidence: Mapping | None, chosen: tuple[SourceKey, ...] = ()) -> list[SourceKey]:
+    """The department keys a 非同一主体 finding on an alert names to the matcher: those the officer
+    chose among the alert's records (all of them when none is chosen), as its evidence packet says
+    they were linked. An alert whose packet does not say (raised before the matcher's explanation
+    was kept) cannot be resolved so: nothing would reach the matcher."""
+    links = (evidence or {}).get("links") or []
+    known = list(dict.fromkeys(SourceKey(department=k["department"], source_key=k["source_key"]) for k in links))
+    if not known:
+        raise TransitionRefused("no_sources", "该预警未记录其数据的关联来源，无法认定非同一主体；请按“数据错误”处理")
+    if strangers := [c for c in chosen if c not in known]:
+        raise TransitionRefused("source_not_in_alert", f"所选记录（{strangers[0].department} {strangers[0].source_key}）不属于该预警",
+                                Refusal.INVALID)
+    return list(dict.fromkeys(chosen)) or known

@@ -116,17 +116,20 @@ GROUP BY c.department, c.source_key
 """
 
 
-async def save_refused(session: AsyncSession, feedback: FeedbackPayload, was: frozenset[str], now: frozenset[str]) -> None:
-    """A key's cannot-link constraint from `was` to `now` (see `matching.refused_after`), as of this
-    decision; called under the key's lock, decisions of one key arriving in the order made."""
-    decision = feedback.match
+async def save_refused(
+    session: AsyncSession, feedback: FeedbackPayload, key: tuple[str, str], was: frozenset[str], now: frozenset[str],
+) -> None:
+    """A (department, source key)'s cannot-link constraint from `was` to `now` (see
+    `matching.refused_after`), as of this decision; called under the key's lock, decisions of one key
+    arriving in the order made."""
+    department, source_key = key
     t = cannot_links
     if lifted := was - now:
         await session.execute(sa.delete(t).where(
-            t.c.department == decision.department, t.c.source_key == decision.source_key, t.c.uscc.in_(sorted(lifted))))
+            t.c.department == department, t.c.source_key == source_key, t.c.uscc.in_(sorted(lifted))))
     if added := now - was:
         await session.execute(insert(t).on_conflict_do_nothing(), [
-            {"department": decision.department, "source_key": decision.source_key, "uscc": code,
+            {"department": department, "source_key": source_key, "uscc": code,
              "feedback_id": feedback.feedback_id, "township_code": feedback.township_code,
              "decided_by": feedback.actor, "decided_at": feedback.submitted_at}
             for code in sorted(added)

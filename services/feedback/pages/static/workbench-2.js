@@ -57,7 +57,12 @@
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
       const body = { action: form.dataset.act };
-      new FormData(form).forEach((value, name) => { if (value !== "") body[name] = value; });
+      new FormData(form).forEach((value, name) => {
+        if (name === "not_linked") {  // "department|source_key" of each record found not to be the entity's
+          const [department, source_key] = value.split("|");
+          (body.not_linked = body.not_linked || []).push({ department, source_key });
+        } else if (value !== "") body[name] = value;
+      });
       busy(form, true);
       await send(`/v1/cases/${caseId}/acts`, body, key);
       busy(form, false);
