@@ -34,6 +34,7 @@ records = sa.Table(
     sa.Column("version", sa.Integer, nullable=False),
     sa.Column("match_rank", sa.SmallInteger, nullable=False),
     sa.Index("records_by_township", "township_code"),
+    sa.Index("records_by_uscc", "uscc"),
 )
 
 # status_rank: 0 open, 1 acknowledged, 2 resolved
@@ -52,6 +53,7 @@ alerts = sa.Table(
     # withdrawn by alerting (the data no longer supports it): not counted in the handling figures
     sa.Column("withdrawn_at", sa.DateTime(timezone=True), nullable=True),
     sa.Index("alerts_by_township", "township_code"),
+    sa.Index("alerts_by_uscc", "uscc"),
 )
 
 # each department's timeliness per kind and period, as ingest last judged it

@@ -1,0 +1,20 @@
+"""analytics: the enterprise panorama (企业全景) reads one entity's records and alerts by its code.
+
+Revision ID: analytics_0006
+"""
+
+from alembic import op
+
+revision = "analytics_0006"
+down_revision = "analytics_0005"
+SCHEMA = "analytics"
+
+
+def upgrade() -> None:
+    op.create_index("records_by_uscc", "records", ["uscc"], schema=SCHEMA)
+    op.create_index("alerts_by_uscc", "alerts", ["uscc"], schema=SCHEMA)
+
+
+def downgrade() -> None:
+    op.drop_index("alerts_by_uscc", "alerts", schema=SCHEMA)
+    op.drop_index("records_by_uscc", "records", schema=SCHEMA)
