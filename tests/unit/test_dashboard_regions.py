@@ -42,22 +42,25 @@ def test_ranking_puts_the_largest_first_and_the_unknown_last():
     assert [(r["township_code"], r["value"]) for r in ranked] == [("445202003", 50.0), ("445202001", 10.0), ("445202002", None)]
 
 
-def test_the_scale_spans_the_values_with_one_colour_per_step():
-    steps = regions.scale([0.0, 50.0, 100.0, None])
-    assert len(steps) == len(regions.PALETTE)
-    assert (steps[0].low, steps[-1].high) == (0.0, 100.0)
+def test_shares_get_equal_steps_one_colour_each():
+    steps = regions.scale([0.0, 50.0, 100.0, None], counts=False)
+    assert [(s.low, s.high) for s in steps] == [(0.0, 20.0), (20.0, 40.0), (40.0, 60.0), (60.0, 80.0), (80.0, 100.0)]
+    assert [s.colour for s in steps] == list(regions.PALETTE)
     assert regions.colour_of(0.0, steps) == regions.PALETTE[0]
-    assert regions.colour_of(100.0, steps) == regions.PALETTE[-1]
     assert regions.colour_of(50.0, steps) == regions.PALETTE[2]
+    assert regions.colour_of(100.0, steps) == regions.PALETTE[-1]
     assert regions.colour_of(None, steps) == regions.NO_DATA_COLOUR
 
 
-def test_few_counts_get_few_steps_and_one_value_the_darkest():
-    steps = regions.scale([1, 2])
-    assert [s.colour for s in steps] == [regions.PALETTE[0], regions.PALETTE[-1]]
-    assert regions.colour_of(1, steps) == regions.PALETTE[0] and regions.colour_of(2, steps) == regions.PALETTE[-1]
-    assert [s.colour for s in regions.scale([7, 7])] == [regions.PALETTE[-1]]
-    assert regions.scale([None]) == [] and regions.colour_of(3, []) == regions.NO_DATA_COLOUR
+def test_counts_get_whole_number_steps():
+    steps = regions.scale([0, 40, 86], counts=True)
+    assert [(s.low, s.high) for s in steps] == [(0, 17), (18, 35), (36, 53), (54, 71), (72, 86)]
+    assert regions.colour_of(17, steps) == regions.PALETTE[0] and regions.colour_of(18, steps) == regions.PALETTE[1]
+    few = regions.scale([1, 2], counts=True)  # two values: two steps, the lightest and the darkest
+    assert [(s.low, s.high, s.colour) for s in few] == [(1, 1, regions.PALETTE[0]), (2, 2, regions.PALETTE[-1])]
+    assert [(s.low, s.high) for s in regions.scale([0, 3], counts=True)] == [(0, 0), (1, 1), (2, 2), (3, 3)]
+    assert [s.colour for s in regions.scale([7, 7], counts=True)] == [regions.PALETTE[-1]]
+    assert regions.scale([None], counts=True) == [] and regions.colour_of(3, []) == regions.NO_DATA_COLOUR
 
 
 def test_a_chart_draws_the_largest_series_first():

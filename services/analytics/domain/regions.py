@@ -22,6 +22,10 @@ class Measure:
     part: str  # the figure counted
     base: str | None = None  # a share: part of base, in per cent
 
+    @property
+    def is_count(self) -> bool:
+        return self.base is None
+
     def of(self, figures: Mapping[str, int]) -> float | None:
         if self.base is None:
             return float(figures[self.part])
@@ -67,34 +71,38 @@ def by_division(townships: Sequence[Mapping]) -> list[dict]:
 
 @dataclass(frozen=True)
 class Step:
-    low: float
+    low: float  # both ends included
     high: float
     colour: str
 
 
-def scale(values: Sequence[float | None], palette: Sequence[str] = PALETTE) -> list[Step]:
-    """Equal-width steps from the smallest to the largest value, at most one per colour (fewer when
-    the values span less: one value, or a few integers). Empty when no value is known."""
+def scale(values: Sequence[float | None], counts: bool, palette: Sequence[str] = PALETTE) -> list[Step]:
+    """Steps from the smallest to the largest value, at most one per colour, spread over the palette
+    from light to dark. Counts (`counts`) get whole-number steps (0–17, 18–35, …; fewer steps when the counts
+    span less), shares equal-width ones. Empty when no value is known."""
     known = [v for v in values if v is not None]
     if not known:
         return []
     low, high = min(known), max(known)
     if low == high:
         return [Step(low, high, palette[-1])]
-    n = len(palette)
-    if all(float(v).is_integer() for v in known):
-        n = min(n, int(high - low) + 1)
-    width = (high - low) / n
-    colours = [palette[round(i * (len(palette) - 1) / (n - 1))] for i in range(n)] if n > 1 else [palette[-1]]
-    return [Step(low + i * width, high if i == n - 1 else low + (i + 1) * width, colours[i]) for i in range(n)]
+    if counts:
+        span = int(high - low) + 1
+        width = -(-span // min(len(palette), span))  # ceiling
+        bounds = [(low + i * width, min(high, low + (i + 1) * width - 1)) for i in range(-(-span // width))]
+    else:
+        width = (high - low) / len(palette)
+        bounds = [(low + i * width, high if i == len(palette) - 1 else low + (i + 1) * width) for i in range(len(palette))]
+    last = len(bounds) - 1
+    return [Step(lo, hi, palette[round(i * (len(palette) - 1) / last)]) for i, (lo, hi) in enumerate(bounds)]
 
 
 def colour_of(value: float | None, steps: Sequence[Step]) -> str:
-    """The colour of the step holding `value` (a step holds its low end; the last also its high end)."""
+    """The colour of the first step holding `value`."""
     if value is None or not steps:
         return NO_DATA_COLOUR
     for step in steps:
-        if value < step.high:
+        if value <= step.high:
             return step.colour
     return steps[-1].colour
 

@@ -19,10 +19,8 @@ from shared.service import Service
 from shared.web.pages import Pages, page_principal
 
 from services.analytics.api.analyses import (
-    AreaFilter,
     Basis,
     EntityOrder,
-    IndustryFilter,
     TrendGroup,
     area_prefix,
     drill,
@@ -35,15 +33,20 @@ from services.analytics.api.panorama import EntityCode, read_entity
 from services.analytics.api.routes import read_overview
 from services.analytics.domain import regions
 from services.analytics.domain.industries import largest
-from services.analytics.domain.months import MONTH_PATTERN, SECTION_NAMES, UNKNOWN_SECTION, UNKNOWN_SECTION_NAME
+from services.analytics.domain.months import SECTION_NAMES, UNKNOWN_SECTION, UNKNOWN_SECTION_NAME
 
 HERE = Path(__file__).parent
 SCRIPT = "dashboard-1.js"  # the versions in the names: raised whenever the file changes
 STYLE = "dashboard-1.css"
 PAGE_SIZE = 50
 TREND_MONTHS = 12
+CHART_TOWNSHIPS = 20  # bars the ranking draws (the table lists every township)
 CHART_SERIES = 10  # lines a trend chart draws (the table lists every series)
-OptionalMonth = Annotated[str | None, Query(pattern=MONTH_PATTERN)]
+# a form's empty choice ("全部", a cleared month) is no filter: the same filters as the API's, or empty
+MAYBE_MONTH = r"^([0-9]{4}-(0[1-9]|1[0-2]))?$"
+OptionalMonth = Annotated[str | None, Query(pattern=MAYBE_MONTH)]
+PageArea = Annotated[str | None, Query(pattern=r"^([0-9]{6}([0-9]{3})?)?$")]
+PageIndustry = Annotated[str | None, Query(pattern=r"^([A-T]|unknown)?$")]
 
 
 async def page_reader(principal: Annotated[Principal, Depends(page_principal)]) -> Principal:
@@ -93,19 +96,21 @@ def router(service: Service) -> APIRouter:
 
     @web.get("/overview", name="overview_page")
     async def overview_page(
-        request: Request, principal: Person, area: AreaFilter = None, measure: Annotated[str | None, Query(max_length=32)] = None,
+        request: Request, principal: Person, area: PageArea = None, measure: Annotated[str | None, Query(max_length=32)] = None,
     ) -> HTMLResponse:
+        area = area or None
         prefix = area_prefix(principal, area)
         chosen = regions.measure_of(measure)
         found = await read_overview(service, principal)
         period = await read_default_period(service, principal)
         rows = [t.model_dump() for t in found.townships if t.township_code.startswith(prefix)]
         divisions = regions.ranked(regions.by_division([t.model_dump() for t in found.townships]), chosen, "division_name")
-        steps = regions.scale([d["value"] for d in divisions])
-        here = request.url_for("overview_page").path
+        steps = regions.scale([d["value"] for d in divisions], chosen.is_count)
+        here, own = request.url_for("overview_page").path, principal.township_prefix or ""
         for d in divisions:
             d["colour"] = regions.colour_of(d["value"], steps)
-            d["url"] = f"{here}?area={d['division_code']}&measure={chosen.key}"
+            d["url"] = (f"{here}?area={d['division_code']}&measure={chosen.key}" if d["division_code"].startswith(own)
+                        else drill(entities_path(request), period=period))  # a township's own division: its own list
         townships = regions.ranked(rows, chosen)
         for t in townships:
             t["url"] = drill(entities_path(request), area=t["township_code"], period=period)
@@ -114,31 +119,34 @@ def router(service: Service) -> APIRouter:
             "chart": "overview", "measure": {"key": chosen.key, "label": chosen.label, "unit": chosen.unit},
             "divisions": [{"name": d["division_name"], "value": d["value"], "colour": d["colour"], "url": d["url"]} for d in divisions],
             "steps": [{"low": s.low, "high": s.high, "colour": s.colour} for s in steps],
-            "townships": [{"name": t["township_name"], "value": t["value"], "url": t["url"]} for t in townships],
+            "townships": [{"name": t["township_name"], "value": t["value"], "url": t["url"]} for t in townships[:CHART_TOWNSHIPS]],
         }
         return render(request, "overview.html", principal, "overview", data, measures=regions.MEASURES, measure=chosen,
                       area=area or "", area_name=_area_name(prefix), divisions=divisions, rows=townships,
-                      totals=totals[0] if totals else None, period=period,
+                      totals=totals[0] if totals else None, period=period, charted=min(len(townships), CHART_TOWNSHIPS),
                       entities_url=drill(entities_path(request), area=area, period=period))
 
     @web.get("/industries", name="industries_page")
     async def industries_page(
-        request: Request, principal: Person, period: OptionalMonth = None, area: AreaFilter = None, basis: Basis = Basis.RESTATED,
+        request: Request, principal: Person, period: OptionalMonth = None, area: PageArea = None, basis: Basis = Basis.RESTATED,
     ) -> HTMLResponse:
+        area = area or None
         period = period or await read_default_period(service, principal)
         found = await read_industries(service, principal, entities_path(request), period, area, basis)
         data = {"chart": "industries", "rows": [
-            {"name": r.industry_name, "tax": r.tax, "kwh": r.kwh, "url": r.entities_url} for r in found.industries]}
+            {"name": r.industry_name, "tax": r.tax, "kwh": r.kwh, "tax_share": r.tax_share_pct,
+             "kwh_share": r.kwh_share_pct, "url": r.entities_url} for r in found.industries]}
         return render(request, "industries.html", principal, "industries", data, found=found, area=area or "",
                       area_name=_area_name(found.area), bases=BASES)
 
     @web.get("/power-trend", name="power_trend_page")
     async def power_trend_page(
         request: Request, principal: Person,
-        first: Annotated[str | None, Query(alias="from", pattern=MONTH_PATTERN)] = None,
-        last: Annotated[str | None, Query(alias="to", pattern=MONTH_PATTERN)] = None,
-        group: TrendGroup | None = None, area: AreaFilter = None, basis: Basis = Basis.RESTATED,
+        first: Annotated[str | None, Query(alias="from", pattern=MAYBE_MONTH)] = None,
+        last: Annotated[str | None, Query(alias="to", pattern=MAYBE_MONTH)] = None,
+        group: TrendGroup | None = None, area: PageArea = None, basis: Basis = Basis.RESTATED,
     ) -> HTMLResponse:
+        area = area or None
         last = last or await read_default_period(service, principal)
         first = first or shift(last, 1 - TREND_MONTHS)
         group = group or (TrendGroup.INDUSTRY if principal.role is Role.TOWNSHIP else TrendGroup.TOWNSHIP)
@@ -154,10 +162,11 @@ def router(service: Service) -> APIRouter:
 
     @web.get("/entities", name="entities_page")
     async def entities_page(
-        request: Request, principal: Person, period: OptionalMonth = None, area: AreaFilter = None,
-        industry: IndustryFilter = None, order: EntityOrder = EntityOrder.TAX,
+        request: Request, principal: Person, period: OptionalMonth = None, area: PageArea = None,
+        industry: PageIndustry = None, order: EntityOrder = EntityOrder.TAX,
         offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
     ) -> HTMLResponse:
+        area, industry = area or None, industry or None
         period = period or await read_default_period(service, principal)
         rows = await read_entities(service, principal, period, area, industry, order, PAGE_SIZE, offset)
         query = {"period": period, "area": area, "industry": industry, "order": order.value}

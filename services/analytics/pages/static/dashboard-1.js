@@ -26,6 +26,8 @@
   }
 
   const narrow = () => window.innerWidth < 768;
+  /* 揭东区 wraps around 榕城区: their centres almost meet, so their names are moved apart */
+  const LABEL_OFFSETS = { "榕城区": [-14, 12], "揭东区": [6, -22] };
 
   function overview() {
     const m = data.measure;
@@ -33,20 +35,22 @@
     draw("map-chart", {
       tooltip: { trigger: "item", formatter: (p) => `${p.name}<br>${m.label}：${show(p.data ? p.data.value : null)}` },
       series: [{
-        type: "map", map: "揭阳", roam: false, selectedMode: false,
-        label: { show: true, fontSize: narrow() ? 11 : 13, color: "#1d2733" },
+        type: "map", map: "揭阳", roam: false, selectedMode: false, layoutCenter: ["50%", "50%"], layoutSize: "100%",
+        label: { show: true, fontSize: narrow() ? 11 : 13, color: "#1d2733", textBorderColor: "#fff", textBorderWidth: 2 },
         emphasis: { label: { color: "#000" }, itemStyle: { areaColor: "#ffd54f" } },
         itemStyle: { borderColor: "#fff", borderWidth: 1, areaColor: "#eeeeee" },
-        data: data.divisions.map((d) => ({ name: d.name, value: d.value, url: d.url, itemStyle: { areaColor: d.colour } })),
+        data: data.divisions.map((d) => ({ name: d.name, value: d.value, url: d.url, itemStyle: { areaColor: d.colour },
+          label: { offset: LABEL_OFFSETS[d.name] || [0, 0] } })),
       }],
     });
     const legend = document.getElementById("map-legend");
     if (legend) {
+      const range = (s) => (m.unit === "%" ? `${fmt(s.low, 1)}–${fmt(s.high, 1)}%` : s.low === s.high ? fmt(s.low) : `${fmt(s.low)}–${fmt(s.high)}`);
       legend.replaceChildren(...data.steps.map((s) => {
         const item = document.createElement("li");
         const swatch = document.createElement("i");
         swatch.style.background = s.colour;
-        item.append(swatch, m.unit === "%" ? `${fmt(s.low, 1)}–${fmt(s.high, 1)}%` : `${fmt(s.low)}–${fmt(s.high)}`);
+        item.append(swatch, range(s));
         return item;
       }));
     }
@@ -56,25 +60,28 @@
       grid: { left: 8, right: 48, top: 8, bottom: 8, containLabel: true },
       xAxis: { type: "value", axisLabel: { show: !narrow() } },
       yAxis: { type: "category", data: rows.map((t) => t.name), axisLabel: { fontSize: 12 } },
-      series: [{ type: "bar", itemStyle: { color: BLUE }, label: { show: true, position: "right", formatter: (p) => show(p.value) },
+      series: [{ type: "bar", barMaxWidth: 22, itemStyle: { color: BLUE }, label: { show: true, position: "right", formatter: (p) => show(p.value) },
         data: rows.map((t) => ({ value: t.value, url: t.url })) }],
-    }, Math.max(240, rows.length * 26 + 40));
+    }, Math.max(120, rows.length * 26 + 40));
   }
 
+  /* Each 门类's share of the area's tax and power: one scale for both (their amounts differ by orders
+     of magnitude); the amounts are in the tooltip and the table. */
   function industries() {
     const rows = data.rows.slice().reverse();
+    const amount = { "纳税占比": (r) => `${fmt(r.tax, 2)} 元`, "用电占比": (r) => `${fmt(r.kwh)} 千瓦时` };
     draw("industries-chart", {
-      tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
-      legend: { data: ["纳税（元）", "用电（千瓦时）"], top: 0 },
-      grid: { left: 8, right: 16, top: 32, bottom: 8, containLabel: true },
-      xAxis: [{ type: "value", axisLabel: { show: !narrow() } }, { type: "value", axisLabel: { show: false }, splitLine: { show: false } }],
-      yAxis: { type: "category", data: rows.map((r) => r.name),
-        axisLabel: { width: narrow() ? 96 : 200, overflow: "truncate" } },
+      tooltip: { trigger: "axis", axisPointer: { type: "shadow" }, confine: true,
+        formatter: (items) => [items[0].name, ...items.map((i) => `${i.marker}${i.seriesName} ${fmt(i.value, 1)}%（${amount[i.seriesName](rows[i.dataIndex])}）`)].join("<br>") },
+      legend: { data: ["纳税占比", "用电占比"], top: 0 },
+      grid: { left: 8, right: 40, top: 32, bottom: 8, containLabel: true },
+      xAxis: { type: "value", max: 100, axisLabel: { formatter: "{value}%" } },
+      yAxis: { type: "category", data: rows.map((r) => r.name), axisLabel: { width: narrow() ? 96 : 200, overflow: "truncate" } },
       series: [
-        { name: "纳税（元）", type: "bar", xAxisIndex: 0, itemStyle: { color: RED }, data: rows.map((r) => ({ value: r.tax, url: r.url })) },
-        { name: "用电（千瓦时）", type: "bar", xAxisIndex: 1, itemStyle: { color: BLUE }, data: rows.map((r) => ({ value: r.kwh, url: r.url })) },
+        { name: "纳税占比", type: "bar", barMaxWidth: 18, itemStyle: { color: RED }, data: rows.map((r) => ({ value: r.tax_share, url: r.url })) },
+        { name: "用电占比", type: "bar", barMaxWidth: 18, itemStyle: { color: BLUE }, data: rows.map((r) => ({ value: r.kwh_share, url: r.url })) },
       ],
-    }, Math.max(240, rows.length * 44 + 60));
+    }, Math.max(200, rows.length * 44 + 70));
   }
 
   function trend() {
@@ -95,12 +102,12 @@
     const months = data.months;
     draw("entity-chart", {
       tooltip: { trigger: "axis", confine: true },
-      legend: { data: ["用电（千瓦时）", "纳税（元）"], top: 0 },
-      grid: { left: 8, right: 8, top: 36, bottom: 8, containLabel: true },
+      legend: { data: ["用电（千瓦时）", "纳税（元）"], bottom: 0 },
+      grid: { left: 8, right: 8, top: 32, bottom: 32, containLabel: true },
       xAxis: { type: "category", data: months.map((m) => m.period.slice(2)) },
       yAxis: [{ type: "value", name: "千瓦时" }, { type: "value", name: "元" }],
       series: [
-        { name: "用电（千瓦时）", type: "bar", data: months.map((m) => m.kwh), itemStyle: { color: BLUE } },
+        { name: "用电（千瓦时）", type: "bar", barMaxWidth: 40, data: months.map((m) => m.kwh), itemStyle: { color: BLUE } },
         { name: "纳税（元）", type: "line", yAxisIndex: 1, data: months.map((m) => m.tax), itemStyle: { color: RED }, connectNulls: false },
       ],
     });
