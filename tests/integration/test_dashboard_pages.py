@@ -7,11 +7,11 @@ his own township and cannot open another township's entity or figures."""
 import uuid
 
 import pytest
-from playwright.async_api import expect
+from playwright.async_api import Page, expect
 
 from deploy.local.credentials import DEMO_PASSWORD
 from tests.integration.browser import OfflinePage
-from tests.integration.harness import Api, eventually, new_uscc, registered
+from tests.integration.harness import Api, eventually, new_uscc, power_row, raise_alert, registered, tax_row
 
 pytestmark = pytest.mark.integration
 
@@ -26,25 +26,18 @@ def _entity(township: str, industry: str, kind: str) -> dict:
             "township_code": township, "industry_code": industry}
 
 
-def _power(entity: dict, period: str, kwh: float) -> dict:
-    return {"power_account": f"P{entity['uscc'][-10:]}", "uscc": entity["uscc"], "account_name": entity["name"],
-            "township_code": entity["township_code"], "period": period, "kwh": kwh}
+async def _person(browser, platform, username: str, **context) -> tuple[OfflinePage, Page, str]:
+    """A person logged in to the dashboard in their own browser: them, their page, the dashboard's address."""
+    base = platform.url("analytics")
+    person = await OfflinePage.open(await browser.new_context(locale="zh-CN", **context))
+    await person.log_in(base, username, DEMO_PASSWORD)
+    return person, person.page, base
 
 
-def _tax(entity: dict, period: str, amount: str) -> dict:
-    return {"taxpayer_id": entity["uscc"], "uscc": entity["uscc"], "taxpayer_name": entity["name"],
-            "township_code": entity["township_code"], "period": period, "amount": amount}
-
-
-async def _submit(api, department: str, kind: str, records: list) -> None:
-    reply = await api.submit(department, kind, records)
-    assert reply.status_code == 200 and not reply.json()["rejected"], reply.text
-
-
-async def _person(browser, base: str, username: str, **context) -> OfflinePage:
-    page = await OfflinePage.open(await browser.new_context(locale="zh-CN", **context))
-    await page.log_in(base, username, DEMO_PASSWORD)
-    return page
+async def _done(person: OfflinePage) -> None:
+    """The person's pages loaded nothing from outside and ran without a script error."""
+    assert person.blocked == [] and person.errors == []
+    await person.page.context.close()
 
 
 async def _fits_the_screen(page) -> None:
@@ -57,10 +50,17 @@ async def _drawn(page, chart: str) -> None:
     await expect(page.locator(f"#{chart} canvas").first).to_be_visible()
 
 
+async def _drill_to_panorama(page, entity: dict) -> None:
+    """From an entity's name on a list to its panorama, with its chart drawn."""
+    await page.get_by_role("link", name=entity["name"]).click()
+    await expect(page.get_by_role("heading", name=entity["name"])).to_be_visible()
+    await _drawn(page, "entity-chart")
+
+
 @pytest.fixture(scope="module")
 async def city(platform):
-    """Two entities of 榕华街道 and one of 新兴街道, with power and tax for October and November (once
-    for the module: the pages' counts are of these)."""
+    """Two entities of 榕华街道 and one of 新兴街道, with power and tax for October and November, and
+    a third of 榕华街道 with an alert (用电无税 in October); once for the module: the pages' counts are of these."""
     api = Api(platform)
     try:
         return await _post_city(api, platform)
@@ -71,13 +71,13 @@ async def city(platform):
 async def _post_city(api, platform):
     plant, shop = _entity(HOME, "3311", "五金制品"), _entity(HOME, "5212", "百货商行")
     beside = _entity(NEIGHBOUR, "3311", "机械制造")
-    await _submit(api, "market_regulation", "registration", [plant, shop, beside])
+    await api.submit_all("market_regulation", "registration", [plant, shop, beside])
     await registered(platform, plant["uscc"], shop["uscc"], beside["uscc"])
-    await _submit(api, "tax", "tax_payment", [
-        _tax(plant, BEFORE, "2000.00"), _tax(plant, MONTH, "2600.00"), _tax(shop, MONTH, "300.00"), _tax(beside, MONTH, "900.00")])
-    await _submit(api, "power_supply", "power_usage", [
-        _power(plant, BEFORE, 40000.0), _power(plant, MONTH, 52000.0), _power(shop, MONTH, 3000.0),
-        _power(beside, BEFORE, 9000.0), _power(beside, MONTH, 8000.0)])
+    await api.submit_all("tax", "tax_payment", [
+        tax_row(plant, BEFORE, "2000.00"), tax_row(plant, MONTH, "2600.00"), tax_row(shop, MONTH, "300.00"), tax_row(beside, MONTH, "900.00")])
+    await api.submit_all("power_supply", "power_usage", [
+        power_row(plant, BEFORE, 40000.0), power_row(plant, MONTH, 52000.0), power_row(shop, MONTH, 3000.0),
+        power_row(beside, BEFORE, 9000.0), power_row(beside, MONTH, 8000.0)])
 
     async def arrived():
         reply = await api.as_supervisor("analytics", "/v1/entities", params={"period": MONTH, "area": "445202"})
@@ -85,11 +85,21 @@ async def _post_city(api, platform):
         return all(e["uscc"] in rows and rows[e["uscc"]]["kwh"] and rows[e["uscc"]]["tax"] for e in (plant, shop, beside))
 
     await eventually(arrived, what="November's figures of the three entities")
-    return plant, shop, beside
+    _, name = await raise_alert(api, platform, HOME)
+
+    async def alerted():
+        reply = await api.as_township(HOME, "GET", "analytics", "/v1/entities", params={"period": BEFORE})
+        uscc = next((r["uscc"] for r in reply.json() if r["name"] == name), None)
+        panorama = uscc and (await api.as_township(HOME, "GET", "analytics", f"/v1/entities/{uscc}")).json()
+        return panorama if panorama and panorama["alerts"] else None
+
+    return plant, shop, beside, await eventually(alerted, what="the alert in the entity's panorama")
 
 
 async def test_the_panorama_is_scoped_json_too(api, city):
-    plant, _, beside = city
+    plant, _, beside, alerted = city
+    assert [(a["rule"], a["period"], a["state"], a["state_zh"]) for a in alerted["alerts"]] == [
+        ("power_without_tax", BEFORE, "open", "待签收")]
     mine = await api.as_township(HOME, "GET", "analytics", f"/v1/entities/{plant['uscc']}")
     assert mine.status_code == 200, mine.text
     body = mine.json()
@@ -105,10 +115,8 @@ async def test_the_panorama_is_scoped_json_too(api, city):
 
 
 async def test_a_leader_drills_from_the_map_page_to_an_entity(platform, browser, city):
-    plant, _, _ = city
-    base = platform.url("analytics")
-    leader = await _person(browser, base, "zhaolei", **DESKTOP)
-    page = leader.page
+    plant, _, _, _ = city
+    leader, page, base = await _person(browser, platform, "zhaolei", **DESKTOP)
     assert page.url.endswith("/overview")  # the dashboard is home after logging in
     await expect(page.get_by_role("heading", name="区域概况 · 揭阳市")).to_be_visible()
     await _drawn(page, "map-chart")
@@ -124,20 +132,15 @@ async def test_a_leader_drills_from_the_map_page_to_an_entity(platform, browser,
     await _drawn(page, "map-chart")
     await row.locator('td[data-label="登记主体"] a').click()  # the drill: the township's entity list
     await expect(page.get_by_role("heading", name=f"企业名录 · 榕城区榕华街道 · {MONTH}")).to_be_visible()
-    await page.get_by_role("link", name=plant["name"]).click()
-    await expect(page.get_by_role("heading", name=plant["name"])).to_be_visible()
-    await _drawn(page, "entity-chart")
+    await _drill_to_panorama(page, plant)
     await expect(page.locator("#records")).to_contain_text("月度用电")
     await leader.photograph("dashboard-entity-desktop")
-    assert leader.blocked == [] and leader.errors == []
-    await page.context.close()
+    await _done(leader)
 
 
 async def test_a_supervisor_reads_industries_and_the_power_trend(platform, browser, city):
-    plant, _, beside = city
-    base = platform.url("analytics")
-    supervisor = await _person(browser, base, "chenjing", **DESKTOP)
-    page = supervisor.page
+    plant, _, beside, _ = city
+    supervisor, page, base = await _person(browser, platform, "chenjing", **DESKTOP)
     await page.goto(f"{base}/industries?period={MONTH}")
     manufacturing = page.locator('#industries tr[data-industry="C"]')
     await expect(manufacturing).to_contain_text("制造业")
@@ -150,23 +153,18 @@ async def test_a_supervisor_reads_industries_and_the_power_trend(platform, brows
     await expect(page.locator("select[name=basis]")).to_have_value("reported")
     await manufacturing.locator('td[data-label="门类"] a').click()
     await expect(page.locator("#entities tbody tr")).to_have_count(2)  # both 制造业 entities of 榕城区
-    await page.get_by_role("link", name=beside["name"]).click()
-    await expect(page.get_by_role("heading", name=beside["name"])).to_be_visible()
-    await _drawn(page, "entity-chart")
+    await _drill_to_panorama(page, beside)
 
     await page.goto(f"{base}/power-trend?from=2026-01&to={MONTH}")
     await _drawn(page, "trend-chart")
     await expect(page.locator(f'#series tr[data-key="{HOME}"]')).to_contain_text("55,000")
     await supervisor.photograph("dashboard-power-trend-desktop")
-    assert supervisor.blocked == [] and supervisor.errors == []
-    await page.context.close()
+    await _done(supervisor)
 
 
 async def test_a_township_officer_on_a_phone_sees_only_his_township(platform, browser, city):
-    plant, shop, beside = city
-    base = platform.url("analytics")
-    officer = await _person(browser, base, "zhangwei", **PHONE)
-    page = officer.page
+    plant, _, beside, alerted = city
+    officer, page, base = await _person(browser, platform, "zhangwei", **PHONE)
     await expect(page.get_by_role("heading", name="区域概况 · 榕城区榕华街道")).to_be_visible()
     await expect(page.locator("#townships tbody tr")).to_have_count(1)
     await _drawn(page, "map-chart")
@@ -191,8 +189,10 @@ async def test_a_township_officer_on_a_phone_sees_only_his_township(platform, br
     await expect(page.locator(f'#entities tr[data-uscc="{beside["uscc"]}"]')).to_have_count(0)
     await _fits_the_screen(page)
     await officer.photograph("dashboard-entities-phone")
-    await page.get_by_role("link", name=plant["name"]).click()
-    await expect(page.get_by_role("heading", name=plant["name"])).to_be_visible()
+    await _drill_to_panorama(page, plant)
+    await _fits_the_screen(page)
+    await page.goto(f"{base}/entities/{alerted['uscc']}")  # an entity with an alert: its handling state
+    await expect(page.locator("#alerts tbody tr")).to_contain_text("待签收")
     await _drawn(page, "entity-chart")
     await _fits_the_screen(page)
     await officer.photograph("dashboard-entity-phone")
@@ -204,5 +204,4 @@ async def test_a_township_officer_on_a_phone_sees_only_his_township(platform, br
                  f"/power-trend?area={NEIGHBOUR}", f"/overview?area={NEIGHBOUR}", f"/industries?area=445202"):
         answer = await page.goto(base + path)
         assert answer.status == 404, path
-    assert officer.blocked == [] and officer.errors == []
-    await page.context.close()
+    await _done(officer)

@@ -7,8 +7,8 @@ linked to it (department, kind, period, version, whether linked, the figure each
 `records` and `figure_records`).
 
 What it does not hold yet (analytics does not keep it): the registration's history and address,
-the matcher's explanation of each link (method, score), the alert's message and its handling
-notes (feedback's), the industry peers and 重点企业 flags. Scope by construction: an entity outside
+the matcher's explanation of each link (method, score), the alert's handling notes and photos
+(feedback's), the industry peers and 重点企业 flags. Scope by construction: an entity outside
 the caller's area is 404, as one that does not exist.
 """
 
@@ -67,6 +67,7 @@ class PanoramaMonth(BaseModel):
 class EntityAlert(BaseModel):
     alert_id: str
     rule: str | None
+    message_zh: str | None = Field(description="the alert's message as alerting worded it")
     period: str | None
     state: str = Field(description="open, acknowledged, resolved or withdrawn")
     state_zh: str
@@ -142,7 +143,7 @@ async def read_entity(service: Service, principal: Principal, uscc: str) -> Pano
             restated=(m["kwh"], m["tax"]) != (m["kwh_reported"], m["tax_reported"]),
         ) for m in months],
         alerts=[EntityAlert(
-            alert_id=str(a["alert_id"]), rule=a["rule"], period=a["period"], state=(state := _alert_state(a)),
+            alert_id=str(a["alert_id"]), rule=a["rule"], message_zh=a["message_zh"], period=a["period"], state=(state := _alert_state(a)),
             state_zh=ALERT_STATE_ZH[state], detected_at=a["detected_at"], acknowledged_at=a["acknowledged_at"],
             resolved_at=a["resolved_at"],
         ) for a in alerts],

@@ -44,6 +44,7 @@ alerts = sa.Table(
     sa.Column("alert_id", sa.Uuid, primary_key=True),
     sa.Column("township_code", sa.Text, nullable=True),
     sa.Column("rule", sa.Text, nullable=True),
+    sa.Column("message_zh", sa.Text, nullable=True),  # as alerting worded it (企业全景 shows it)
     sa.Column("uscc", sa.Text, nullable=True),
     sa.Column("period", sa.Text, nullable=True),
     sa.Column("status_rank", sa.SmallInteger, nullable=False),

@@ -58,7 +58,7 @@
     draw("rank-chart", {
       tooltip: { trigger: "axis", axisPointer: { type: "shadow" }, valueFormatter: show },
       grid: { left: 8, right: 48, top: 8, bottom: 8, containLabel: true },
-      xAxis: { type: "value", axisLabel: { show: !narrow() } },
+      xAxis: { type: "value", minInterval: m.unit === "%" ? 0 : 1, axisLabel: { show: !narrow() } },
       yAxis: { type: "category", data: rows.map((t) => t.name), axisLabel: { fontSize: 12 } },
       series: [{ type: "bar", barMaxWidth: 22, itemStyle: { color: BLUE }, label: { show: true, position: "right", formatter: (p) => show(p.value) },
         data: rows.map((t) => ({ value: t.value, url: t.url })) }],
