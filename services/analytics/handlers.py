@@ -115,6 +115,7 @@ async def on_anomaly(events: list[AnomalyDetected | AnomalyResolved | AlertDeadl
                 "alert_id": e.payload.alert_id,
                 "township_code": e.payload.township_code,
                 "rule": e.payload.rule,
+                "message_zh": e.payload.message_zh,
                 "uscc": e.payload.uscc,
                 "period": e.payload.period,
                 "status_rank": ALERT_OPEN,

@@ -39,6 +39,11 @@ class Api:
             f"{self.platform.url('ingest')}/v1/records", json={"kind": kind, "records": records}, headers=self._auth(key)
         )
 
+    async def submit_all(self, department: str, kind: str, records: list) -> None:
+        """Submit records that must all be accepted."""
+        reply = await self.submit(department, kind, records)
+        assert reply.status_code == 200 and not reply.json()["rejected"], reply.text
+
     async def as_township(self, township: str, method: str, service: str, path: str, **kw) -> httpx.Response:
         key = self.platform.credentials.townships[township]
         headers = {**self._auth(key), **kw.pop("headers", {})}
@@ -134,6 +139,18 @@ def new_uscc(division: str = "445202") -> str:
     n = next(_serial)
     body = "MA" + "".join(uscc.ALPHABET[(n // 31**i) % 31] for i in range(6))
     return uscc.build("9", "1", division, body)
+
+
+def power_row(entity: dict, period: str, kwh: float) -> dict:
+    """A month's power of a registered entity (uscc, name, township_code), as the power company sends it."""
+    return {"power_account": f"P{entity['uscc'][-10:]}", "uscc": entity["uscc"], "account_name": entity["name"],
+            "township_code": entity["township_code"], "period": period, "kwh": kwh}
+
+
+def tax_row(entity: dict, period: str, amount: str) -> dict:
+    """A month's tax of a registered entity, as the tax bureau sends it."""
+    return {"taxpayer_id": entity["uscc"], "uscc": entity["uscc"], "taxpayer_name": entity["name"],
+            "township_code": entity["township_code"], "period": period, "amount": amount}
 
 
 def townships_of(division: str) -> list[str]:

@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from tests.integration.harness import eventually, new_uscc, registered, townships_of
+from tests.integration.harness import eventually, new_uscc, power_row, registered, tax_row, townships_of
 
 pytestmark = pytest.mark.integration
 
@@ -21,30 +21,15 @@ def _entity(township: str, industry: str, name: str) -> dict:
     return {"uscc": new_uscc(DIVISION), "name": name, "township_code": township, "industry_code": industry}
 
 
-def _power(entity: dict, period: str, kwh: float) -> dict:
-    return {"power_account": f"P{entity['uscc'][-10:]}", "uscc": entity["uscc"], "account_name": entity["name"],
-            "township_code": entity["township_code"], "period": period, "kwh": kwh}
-
-
-def _tax(entity: dict, period: str, amount: str) -> dict:
-    return {"taxpayer_id": entity["uscc"], "uscc": entity["uscc"], "taxpayer_name": entity["name"],
-            "township_code": entity["township_code"], "period": period, "amount": amount}
-
-
-async def _submit(api, department: str, kind: str, records: list) -> None:
-    reply = await api.submit(department, kind, records)
-    assert reply.status_code == 200 and not reply.json()["rejected"], reply.text
-
-
 async def test_figures_reach_the_analyses_restated_and_as_reported_within_scope(api, platform):
     plant = _entity(HOME, "3311", "普宁市恒盛五金制品有限公司")
     shop = _entity(HOME, "5212", "普宁市佳美百货商行有限公司")
     beside = _entity(NEIGHBOUR, "3311", "普宁市远航机械制造有限公司")
-    await _submit(api, "market_regulation", "registration", [plant, shop, beside])
+    await api.submit_all("market_regulation", "registration", [plant, shop, beside])
     await registered(platform, plant["uscc"], shop["uscc"], beside["uscc"])
-    await _submit(api, "power_supply", "power_usage", [
-        _power(plant, OPEN, 1000.0), _power(shop, OPEN, 500.0), _power(beside, OPEN, 700.0), _power(plant, LATE, 800.0)])
-    await _submit(api, "tax", "tax_payment", [_tax(plant, OPEN, "300.00")])
+    await api.submit_all("power_supply", "power_usage", [
+        power_row(plant, OPEN, 1000.0), power_row(shop, OPEN, 500.0), power_row(beside, OPEN, 700.0), power_row(plant, LATE, 800.0)])
+    await api.submit_all("tax", "tax_payment", [tax_row(plant, OPEN, "300.00")])
 
     async def listed(township: str, period: str, count: int, **params):
         reply = await api.as_township(township, "GET", "analytics", "/v1/entities", params={"period": period, **params})
@@ -62,7 +47,7 @@ async def test_figures_reach_the_analyses_restated_and_as_reported_within_scope(
     assert (october["kwh"], october["kwh_reported"], october["restated"]) == (800.0, None, True)
 
     # the power company corrects November: the month is restated, the as-reported figure stays
-    await _submit(api, "power_supply", "power_usage", [_power(plant, OPEN, 1200.0)])
+    await api.submit_all("power_supply", "power_usage", [power_row(plant, OPEN, 1200.0)])
 
     async def corrected():
         rows = await listed(HOME, OPEN, 2)

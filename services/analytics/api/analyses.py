@@ -8,6 +8,7 @@ carries `entities_url`, the entity list behind its figure, with the same filters
 from __future__ import annotations
 
 import enum
+from datetime import UTC, datetime
 from typing import Annotated
 from urllib.parse import urlencode
 
@@ -18,6 +19,7 @@ from shared.auth import Principal, Role, require_role
 from shared.reference import DIVISIONS, TOWNSHIPS
 from shared.service import Service
 from shared.service.http import Paged, error_responses
+from shared.working_days import LOCAL_TZ
 
 from services.analytics.domain import changes, industries
 from services.analytics.domain.months import MONTH_PATTERN, SECTION_NAMES, UNKNOWN_SECTION, months_between, shift
@@ -152,7 +154,7 @@ def known_filters(*names: str):
     return Depends(check)
 
 
-def _area(principal: Principal, narrowed: str | None) -> str:
+def area_prefix(principal: Principal, narrowed: str | None) -> str:
     """The township prefix to answer: the caller's area, narrowed to a township or division in it."""
     own = principal.township_prefix or ""
     if narrowed is None:
@@ -164,14 +166,103 @@ def _area(principal: Principal, narrowed: str | None) -> str:
     return narrowed
 
 
-def _drill(request: Request, **params: str | None) -> str:
+def drill(entities_path: str, **params: str | None) -> str:
+    """The entity list behind a figure: `entities_path` (the API's /v1/entities or the list page) with its filters."""
     query = urlencode({k: v for k, v in params.items() if v})
-    return f"{request.url_for('list_entities').path}?{query}"
+    return f"{entities_path}?{query}"
 
 
 def _check_month(period: str) -> None:
     if not "2000-01" <= period <= "2099-12":
         raise _refuse("unknown_period", f"所属期 {period} 超出可查询范围（2000-01 至 2099-12）")
+
+
+def this_month() -> str:
+    return datetime.now(UTC).astimezone(LOCAL_TZ).strftime("%Y-%m")
+
+
+async def read_default_period(service: Service, principal: Principal) -> str:
+    """The month a page opens on: the newest with figures in the caller's area, else last month."""
+    today = this_month()
+    async with service.sessions() as session:
+        found = await repository.latest_period(session, principal.township_prefix or "", today)
+    return found or shift(today, -1)
+
+
+async def read_industries(
+    service: Service, principal: Principal, entities_path: str, period: str, area: str | None, basis: Basis
+) -> Industries:
+    """产业运行监控 as the caller may see it (the API's and the page's); figures drill to `entities_path`."""
+    _check_month(period)
+    prefix = area_prefix(principal, area)
+    before = shift(period, -1)
+    async with service.sessions() as session:
+        found = await repository.figures_by_section(session, prefix, [period, before, shift(period, -12)], basis)
+        tax_movers = await repository.mover_candidates(session, prefix, period, before, "tax", basis, MOVERS)
+        kwh_movers = await repository.mover_candidates(session, prefix, period, before, "kwh", basis, MOVERS)
+    cells = {(r["section"], r["period"]): industries.Cell(r["entities"], r["kwh"], r["tax"]) for r in found}
+    rows, totals = industries.section_rows(cells, period)
+    filters = dict(area=area, period=period)
+    return Industries(
+        period=period, basis=basis, area=prefix,
+        industries=[IndustryRow(
+            industry=r.section, industry_name=r.section_name, entities=r.entities, kwh=r.kwh, tax=r.tax,
+            kwh_mom_pct=r.kwh_mom_pct, kwh_yoy_pct=r.kwh_yoy_pct, tax_mom_pct=r.tax_mom_pct, tax_yoy_pct=r.tax_yoy_pct,
+            kwh_share_pct=r.kwh_share_pct, tax_share_pct=r.tax_share_pct,
+            entities_url=drill(entities_path, **filters, industry=r.section),
+        ) for r in rows],
+        totals=IndustryTotals(entities=totals.entities, kwh=totals.kwh, tax=totals.tax, entities_url=drill(entities_path, **filters)),
+        movers_tax=_movers(tax_movers, "tax"), movers_kwh=_movers(kwh_movers, "kwh"),
+    )
+
+
+async def read_power_trend(
+    service: Service, principal: Principal, entities_path: str,
+    first: str, last: str, group: TrendGroup, area: str | None, basis: Basis,
+) -> PowerTrend:
+    """用电趋势 as the caller may see it (the API's and the page's); each month drills to `entities_path`."""
+    _check_month(first)
+    _check_month(last)
+    if last < first:
+        raise _refuse("period_range_invalid", "结束月份不能早于开始月份")
+    if len(months_between(first, last)) > MAX_TREND_MONTHS:
+        raise _refuse("period_range_too_long", f"一次最多查询 {MAX_TREND_MONTHS} 个月")
+    prefix = area_prefix(principal, area)
+    async with service.sessions() as session:
+        found = await repository.power_by_group(session, prefix, shift(first, -12), last, group, basis)
+    by_key: dict[str, dict[str, industries.Cell]] = {}
+    for r in found:
+        by_key.setdefault(r["key"], {})[r["period"]] = industries.Cell(r["entities"], r["kwh"])
+    series = []
+    for key in sorted(by_key):
+        if group is TrendGroup.TOWNSHIP:
+            name = TOWNSHIPS[key].name if key in TOWNSHIPS else key
+            filters = {"area": key}
+        else:
+            name, filters = industries.section_name(key), {"area": area, "industry": key}
+        points = [TrendPoint(**p.__dict__, entities_url=drill(entities_path, **filters, period=p.period))
+                  for p in industries.trend(by_key[key], first, last)]
+        if any(p.kwh is not None for p in points):
+            series.append(TrendSeries(key=key, name=name, points=points))
+    return PowerTrend(group=group, basis=basis, first=first, last=last, series=series)
+
+
+async def read_entities(
+    service: Service, principal: Principal, period: str, area: str | None, industry: str | None,
+    order: EntityOrder, limit: int, offset: int,
+) -> list[EntityMonth]:
+    """The entity list as the caller may see it (the API's and the page's)."""
+    _check_month(period)
+    prefix = area_prefix(principal, area)
+    async with service.sessions() as session:
+        rows = await repository.list_entity_months(session, prefix, period, industry, order, limit, offset)
+    return [EntityMonth(
+        uscc=r["uscc"], name=r["entity_name"], township_code=r["township_code"],
+        township_name=TOWNSHIPS[r["township_code"]].name if r["township_code"] in TOWNSHIPS else "",
+        industry=r["industry_section"] or UNKNOWN_SECTION, industry_code=r["industry_code"], period=period,
+        kwh=r["kwh"], tax=r["tax"], kwh_reported=r["kwh_reported"], tax_reported=r["tax_reported"],
+        restated=(r["kwh"], r["tax"]) != (r["kwh_reported"], r["tax_reported"]),
+    ) for r in rows]
 
 
 def router(service: Service) -> APIRouter:
@@ -184,27 +275,7 @@ def router(service: Service) -> APIRouter:
     ) -> Industries:
         """产业运行监控: per GB/T 4754 门类 of the caller's area, the month's tax and power, their
         month-on-month and year-on-year changes, the share of the area, and the entities that moved most."""
-        _check_month(period)
-        prefix = _area(principal, area)
-        before = shift(period, -1)
-        async with service.sessions() as session:
-            found = await repository.figures_by_section(session, prefix, [period, before, shift(period, -12)], basis)
-            tax_movers = await repository.mover_candidates(session, prefix, period, before, "tax", basis, MOVERS)
-            kwh_movers = await repository.mover_candidates(session, prefix, period, before, "kwh", basis, MOVERS)
-        cells = {(r["section"], r["period"]): industries.Cell(r["entities"], r["kwh"], r["tax"]) for r in found}
-        rows, totals = industries.section_rows(cells, period)
-        drill = dict(area=area, period=period)
-        return Industries(
-            period=period, basis=basis, area=prefix,
-            industries=[IndustryRow(
-                industry=r.section, industry_name=r.section_name, entities=r.entities, kwh=r.kwh, tax=r.tax,
-                kwh_mom_pct=r.kwh_mom_pct, kwh_yoy_pct=r.kwh_yoy_pct, tax_mom_pct=r.tax_mom_pct, tax_yoy_pct=r.tax_yoy_pct,
-                kwh_share_pct=r.kwh_share_pct, tax_share_pct=r.tax_share_pct,
-                entities_url=_drill(request, **drill, industry=r.section),
-            ) for r in rows],
-            totals=IndustryTotals(entities=totals.entities, kwh=totals.kwh, tax=totals.tax, entities_url=_drill(request, **drill)),
-            movers_tax=_movers(tax_movers, "tax"), movers_kwh=_movers(kwh_movers, "kwh"),
-        )
+        return await read_industries(service, principal, request.url_for("list_entities").path, period, area, basis)
 
     @api.get("/power-trend", response_model=PowerTrend, dependencies=[known_filters("from", "to", "group", "area", "basis")])
     async def get_power_trend(
@@ -216,30 +287,7 @@ def router(service: Service) -> APIRouter:
     ) -> PowerTrend:
         """用电趋势分析: monthly power of the caller's area per township or per 门类, each month with
         its year-on-year change (calendar months)."""
-        _check_month(first)
-        _check_month(last)
-        if last < first:
-            raise _refuse("period_range_invalid", "结束月份不能早于开始月份")
-        if len(months_between(first, last)) > MAX_TREND_MONTHS:
-            raise _refuse("period_range_too_long", f"一次最多查询 {MAX_TREND_MONTHS} 个月")
-        prefix = _area(principal, area)
-        async with service.sessions() as session:
-            found = await repository.power_by_group(session, prefix, shift(first, -12), last, group, basis)
-        by_key: dict[str, dict[str, industries.Cell]] = {}
-        for r in found:
-            by_key.setdefault(r["key"], {})[r["period"]] = industries.Cell(r["entities"], r["kwh"])
-        series = []
-        for key in sorted(by_key):
-            if group is TrendGroup.TOWNSHIP:
-                name = TOWNSHIPS[key].name if key in TOWNSHIPS else key
-                drill = {"area": key}
-            else:
-                name, drill = industries.section_name(key), {"area": area, "industry": key}
-            points = [TrendPoint(**p.__dict__, entities_url=_drill(request, **drill, period=p.period))
-                      for p in industries.trend(by_key[key], first, last)]
-            if any(p.kwh is not None for p in points):
-                series.append(TrendSeries(key=key, name=name, points=points))
-        return PowerTrend(group=group, basis=basis, first=first, last=last, series=series)
+        return await read_power_trend(service, principal, request.url_for("list_entities").path, first, last, group, area, basis)
 
     @api.get("/entities", response_model=list[EntityMonth], name="list_entities",
              dependencies=[known_filters("period", "area", "industry", "order")])
@@ -250,17 +298,7 @@ def router(service: Service) -> APIRouter:
     ) -> list[EntityMonth]:
         """The entities behind a figure: those of the caller's area (narrowed by `area`, `industry`)
         with power or tax in `period`, each with the month's figures restated and as known at month end."""
-        _check_month(period)
-        prefix = _area(principal, area)
-        async with service.sessions() as session:
-            rows = await repository.list_entity_months(session, prefix, period, industry, order, page.limit, page.offset)
-        return [EntityMonth(
-            uscc=r["uscc"], name=r["entity_name"], township_code=r["township_code"],
-            township_name=TOWNSHIPS[r["township_code"]].name if r["township_code"] in TOWNSHIPS else "",
-            industry=r["industry_section"] or UNKNOWN_SECTION, industry_code=r["industry_code"], period=period,
-            kwh=r["kwh"], tax=r["tax"], kwh_reported=r["kwh_reported"], tax_reported=r["tax_reported"],
-            restated=(r["kwh"], r["tax"]) != (r["kwh_reported"], r["tax_reported"]),
-        ) for r in rows]
+        return await read_entities(service, principal, period, area, industry, order, page.limit, page.offset)
 
     return api
 

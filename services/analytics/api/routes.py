@@ -48,6 +48,15 @@ class Submission(BaseModel):
     first_arrival: datetime | None
 
 
+async def read_overview(service: Service, principal: Principal) -> Overview:
+    """区域概况 as the caller may see it (the API's and the page's)."""
+    prefix = principal.township_prefix or ""
+    async with service.sessions() as session:
+        figures = await repository.figures_by_township(session, prefix)
+    rows, totals = overview(figures, prefix)
+    return Overview(townships=[TownshipOverview(**r) for r in rows], totals=Figures(**totals.__dict__))
+
+
 def router(service: Service) -> APIRouter:
     api = APIRouter(prefix="/v1", tags=["dashboard"], responses=error_responses(401, 403, 422, 503))
 
@@ -56,11 +65,7 @@ def router(service: Service) -> APIRouter:
         principal: Annotated[Principal, Depends(require_role(Role.TOWNSHIP, Role.SUPERVISOR))],
     ) -> Overview:
         """区域概况: entities, linked and unlinked records, alerts by handling state, per township."""
-        prefix = principal.township_prefix or ""
-        async with service.sessions() as session:
-            figures = await repository.figures_by_township(session, prefix)
-        rows, totals = overview(figures, prefix)
-        return Overview(townships=[TownshipOverview(**r) for r in rows], totals=Figures(**totals.__dict__))
+        return await read_overview(service, principal)
 
     @api.get("/timeliness", response_model=list[Submission])
     async def get_timeliness(

@@ -106,3 +106,9 @@ def trend(cells: Mapping[str, Cell], first: str, last: str) -> list[TrendPoint]:
         now, was = cells.get(p, EMPTY), cells.get(shift(p, -12), EMPTY)
         points.append(TrendPoint(p, now.entities, now.kwh, change_pct(now.kwh, was.kwh)))
     return points
+
+
+def largest(totals: Mapping[str, float | None], n: int) -> list[str]:
+    """The `n` keys with the largest totals (a chart draws these; a table lists all), largest first;
+    keys without a total last, ties by key."""
+    return sorted(totals, key=lambda k: (totals[k] is None, -(totals[k] or 0.0), k))[:n]

@@ -358,3 +358,45 @@ async def list_entity_months(
         .offset(offset)
     )
     return (await session.execute(query)).mappings().all()
+
+
+async def latest_period(session: AsyncSession, prefix: str, not_after: str) -> str | None:
+    """The newest month up to `not_after` with figures in the area (a page's default month)."""
+    m = entity_months.c
+    query = (sa.select(m.period).where(m.period <= not_after, _in_area(m.township_code, prefix))
+             .order_by(m.period.desc()).limit(1))
+    return (await session.execute(query)).scalar()
+
+
+# ---- one entity (企业全景) --------------------------------------------------------------------
+
+async def entity_registration(session: AsyncSession, uscc: str) -> dict | None:
+    row = (await session.execute(sa.select(entities).where(entities.c.entity_key == uscc))).mappings().first()
+    return dict(row) if row else None
+
+
+async def entity_month_rows(session: AsyncSession, uscc: str) -> list:
+    """Every month the entity has figures for, oldest first (township and name as the newest month says)."""
+    m = entity_months.c
+    query = sa.select(entity_months).where(m.uscc == uscc).order_by(m.period)
+    return (await session.execute(query)).mappings().all()
+
+
+async def entity_alerts(session: AsyncSession, uscc: str) -> list:
+    a = alerts.c
+    query = sa.select(alerts).where(a.uscc == uscc).order_by(a.period.desc().nulls_last(), a.detected_at.desc().nulls_last())
+    return (await session.execute(query)).mappings().all()
+
+
+async def entity_records(session: AsyncSession, uscc: str, limit: int) -> list:
+    """The department records naming or linked to the entity, newest month first, each with the
+    figure it gives the entity (restated and as reported; None for a kind without a figure)."""
+    r, f = records.c, figure_records.c
+    query = (
+        sa.select(r.record_id, r.department, r.kind, r.period, r.version, r.match_rank, f.measure, f.value, f.reported_value)
+        .select_from(records.outerjoin(figure_records, sa.and_(f.record_id == r.record_id, f.uscc == uscc)))
+        .where(r.uscc == uscc)
+        .order_by(r.period.desc().nulls_last(), r.department, r.kind, r.record_id)
+        .limit(limit)
+    )
+    return (await session.execute(query)).mappings().all()

@@ -34,6 +34,7 @@ records = sa.Table(
     sa.Column("version", sa.Integer, nullable=False),
     sa.Column("match_rank", sa.SmallInteger, nullable=False),
     sa.Index("records_by_township", "township_code"),
+    sa.Index("records_by_uscc", "uscc"),
 )
 
 # status_rank: 0 open, 1 acknowledged, 2 resolved
@@ -43,6 +44,7 @@ alerts = sa.Table(
     sa.Column("alert_id", sa.Uuid, primary_key=True),
     sa.Column("township_code", sa.Text, nullable=True),
     sa.Column("rule", sa.Text, nullable=True),
+    sa.Column("message_zh", sa.Text, nullable=True),  # as alerting worded it (企业全景 shows it)
     sa.Column("uscc", sa.Text, nullable=True),
     sa.Column("period", sa.Text, nullable=True),
     sa.Column("status_rank", sa.SmallInteger, nullable=False),
@@ -52,6 +54,7 @@ alerts = sa.Table(
     # withdrawn by alerting (the data no longer supports it): not counted in the handling figures
     sa.Column("withdrawn_at", sa.DateTime(timezone=True), nullable=True),
     sa.Index("alerts_by_township", "township_code"),
+    sa.Index("alerts_by_uscc", "uscc"),
 )
 
 # each department's timeliness per kind and period, as ingest last judged it

@@ -1,0 +1,200 @@
+"""The dashboard (数据看板): server-rendered pages over the same reads as the JSON API (/v1/overview,
+/v1/industries, /v1/power-trend, /v1/entities, /v1/entities/{uscc}), for leaders at desks and
+township heads on phones. Every figure links to the entity list behind it, every entity to its
+panorama; every page links to its data as JSON. Charts are drawn by static/dashboard-1.js from the
+data the page carries in <script type="application/json" id="dashboard-data">."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
+
+from shared.auth import Principal, Role, forbidden
+from shared.periods import shift
+from shared.reference import DIVISIONS, TOWNSHIPS
+from shared.service import Service
+from shared.web.pages import Pages, page_principal
+
+from services.analytics.api.analyses import (
+    Basis,
+    EntityOrder,
+    TrendGroup,
+    area_prefix,
+    drill,
+    read_default_period,
+    read_entities,
+    read_industries,
+    read_power_trend,
+)
+from services.analytics.api.panorama import EntityCode, read_entity
+from services.analytics.api.routes import read_overview
+from services.analytics.domain import regions
+from services.analytics.domain.industries import largest
+from services.analytics.domain.months import SECTION_NAMES, UNKNOWN_SECTION, UNKNOWN_SECTION_NAME
+
+HERE = Path(__file__).parent
+SCRIPT = "dashboard-1.js"  # the versions in the names: raised whenever the file changes
+STYLE = "dashboard-1.css"
+PAGE_SIZE = 50
+TREND_MONTHS = 12
+CHART_TOWNSHIPS = 20  # bars the ranking draws (the table lists every township)
+CHART_SERIES = 10  # lines a trend chart draws (the table lists every series)
+# a form's empty choice ("全部", a cleared month) is no filter: the same filters as the API's, or empty
+MAYBE_MONTH = r"^([0-9]{4}-(0[1-9]|1[0-2]))?$"
+OptionalMonth = Annotated[str | None, Query(pattern=MAYBE_MONTH)]
+PageArea = Annotated[str | None, Query(pattern=r"^([0-9]{6}([0-9]{3})?)?$")]
+PageIndustry = Annotated[str | None, Query(pattern=r"^([A-T]|unknown)?$")]
+
+
+async def page_reader(principal: Annotated[Principal, Depends(page_principal)]) -> Principal:
+    """The person behind the session, if they may read the dashboards (townships and supervisors)."""
+    if principal.role not in (Role.TOWNSHIP, Role.SUPERVISOR):
+        raise forbidden("role_not_allowed", "当前账号无权查看数据看板")
+    return principal
+
+
+Person = Annotated[Principal, Depends(page_reader)]
+
+
+def areas_of(principal: Principal) -> list[tuple[str, str]]:
+    """The areas a person may narrow a page to: their own (""), then divisions and townships in it."""
+    prefix = principal.township_prefix or ""
+    own = [("", "全部（本辖区）")]
+    if principal.role is Role.TOWNSHIP:
+        return own
+    divisions = [(code, name) for code, name in sorted(DIVISIONS.items()) if code.startswith(prefix) and code != prefix]
+    townships = [(code, f"{t.division_name} {t.name}") for code, t in sorted(TOWNSHIPS.items()) if code.startswith(prefix)]
+    return own + divisions + townships
+
+
+def router(service: Service) -> APIRouter:
+    pages = Pages(HERE / "templates")
+    web = APIRouter(include_in_schema=False)
+
+    def render(request: Request, name: str, principal: Principal, page: str, data: Any = None, **context) -> HTMLResponse:
+        return pages.render(request, name, script=f"/dashboard/{SCRIPT}", style=f"/dashboard/{STYLE}", page=page, data=data,
+                            areas=areas_of(principal), townships=TOWNSHIPS, **context)
+
+    def entities_path(request: Request) -> str:
+        return request.url_for("entities_page").path
+
+    @web.get("/")
+    async def home(request: Request) -> RedirectResponse:
+        return RedirectResponse(request.url_for("overview_page").path, status_code=303)
+
+    def serve(name: str, media_type: str) -> None:
+        async def asset() -> FileResponse:
+            return FileResponse(HERE / "static" / name, media_type=media_type,
+                                headers={"Cache-Control": "public, max-age=31536000, immutable"})
+        web.add_api_route(f"/dashboard/{name}", asset, methods=["GET"])
+
+    serve(SCRIPT, "text/javascript")
+    serve(STYLE, "text/css")
+
+    @web.get("/overview", name="overview_page")
+    async def overview_page(
+        request: Request, principal: Person, area: PageArea = None, measure: Annotated[str | None, Query(max_length=32)] = None,
+    ) -> HTMLResponse:
+        area = area or None
+        prefix = area_prefix(principal, area)
+        chosen = regions.measure_of(measure)
+        found = await read_overview(service, principal)
+        period = await read_default_period(service, principal)
+        rows = [t.model_dump() for t in found.townships if t.township_code.startswith(prefix)]
+        divisions = regions.ranked(regions.by_division([t.model_dump() for t in found.townships]), chosen, "division_name")
+        steps = regions.scale([d["value"] for d in divisions], chosen.is_count)
+        here, own = request.url_for("overview_page").path, principal.township_prefix or ""
+        for d in divisions:
+            d["colour"] = regions.colour_of(d["value"], steps)
+            d["url"] = (f"{here}?area={d['division_code']}&measure={chosen.key}" if d["division_code"].startswith(own)
+                        else drill(entities_path(request), period=period))  # a township's own division: its own list
+        townships = regions.ranked(rows, chosen)
+        for t in townships:
+            t["url"] = drill(entities_path(request), area=t["township_code"], period=period)
+        totals = regions.by_division([{**t, "division_code": "", "division_name": ""} for t in rows])
+        data = {
+            "chart": "overview", "measure": {"key": chosen.key, "label": chosen.label, "unit": chosen.unit},
+            "divisions": [{"name": d["division_name"], "value": d["value"], "colour": d["colour"], "url": d["url"]} for d in divisions],
+            "steps": [{"low": s.low, "high": s.high, "colour": s.colour} for s in steps],
+            "townships": [{"name": t["township_name"], "value": t["value"], "url": t["url"]} for t in townships[:CHART_TOWNSHIPS]],
+        }
+        return render(request, "overview.html", principal, "overview", data, measures=regions.MEASURES, measure=chosen,
+                      area=area or "", area_name=_area_name(prefix), divisions=divisions, rows=townships,
+                      totals=totals[0] if totals else None, period=period, charted=min(len(townships), CHART_TOWNSHIPS),
+                      entities_url=drill(entities_path(request), area=area, period=period))
+
+    @web.get("/industries", name="industries_page")
+    async def industries_page(
+        request: Request, principal: Person, period: OptionalMonth = None, area: PageArea = None, basis: Basis = Basis.RESTATED,
+    ) -> HTMLResponse:
+        area = area or None
+        period = period or await read_default_period(service, principal)
+        found = await read_industries(service, principal, entities_path(request), period, area, basis)
+        data = {"chart": "industries", "rows": [
+            {"name": r.industry_name, "tax": r.tax, "kwh": r.kwh, "tax_share": r.tax_share_pct,
+             "kwh_share": r.kwh_share_pct, "url": r.entities_url} for r in found.industries]}
+        return render(request, "industries.html", principal, "industries", data, found=found, area=area or "",
+                      area_name=_area_name(found.area), bases=BASES)
+
+    @web.get("/power-trend", name="power_trend_page")
+    async def power_trend_page(
+        request: Request, principal: Person,
+        first: Annotated[str | None, Query(alias="from", pattern=MAYBE_MONTH)] = None,
+        last: Annotated[str | None, Query(alias="to", pattern=MAYBE_MONTH)] = None,
+        group: TrendGroup | None = None, area: PageArea = None, basis: Basis = Basis.RESTATED,
+    ) -> HTMLResponse:
+        area = area or None
+        last = last or await read_default_period(service, principal)
+        first = first or shift(last, 1 - TREND_MONTHS)
+        group = group or (TrendGroup.INDUSTRY if principal.role is Role.TOWNSHIP else TrendGroup.TOWNSHIP)
+        found = await read_power_trend(service, principal, entities_path(request), first, last, group, area, basis)
+        totals = {s.key: sum(p.kwh for p in s.points if p.kwh is not None) for s in found.series}
+        drawn = set(largest(totals, CHART_SERIES))
+        data = {"chart": "trend", "months": [p.period for p in found.series[0].points] if found.series else [],
+                "series": [{"name": s.name, "kwh": [p.kwh for p in s.points], "urls": [p.entities_url for p in s.points]}
+                           for s in found.series if s.key in drawn]}
+        return render(request, "power_trend.html", principal, "power_trend", data, found=found, area=area or "",
+                      area_name=_area_name(area_prefix(principal, area)), bases=BASES, drawn=len(drawn),
+                      groups={TrendGroup.TOWNSHIP: "按乡镇（街道）", TrendGroup.INDUSTRY: "按行业门类"})
+
+    @web.get("/entities", name="entities_page")
+    async def entities_page(
+        request: Request, principal: Person, period: OptionalMonth = None, area: PageArea = None,
+        industry: PageIndustry = None, order: EntityOrder = EntityOrder.TAX,
+        offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
+    ) -> HTMLResponse:
+        area, industry = area or None, industry or None
+        period = period or await read_default_period(service, principal)
+        rows = await read_entities(service, principal, period, area, industry, order, PAGE_SIZE, offset)
+        query = {"period": period, "area": area, "industry": industry, "order": order.value}
+        return render(request, "entities.html", principal, "entities", None, rows=rows, period=period, area=area or "",
+                      area_name=_area_name(area_prefix(principal, area)), industry=industry or "", order=order,
+                      sections=SECTIONS, offset=offset, page_size=PAGE_SIZE,
+                      json_url=drill(request.url_for("list_entities").path, **query),
+                      next_url=drill(entities_path(request), **query, offset=str(offset + PAGE_SIZE)) if len(rows) == PAGE_SIZE else None,
+                      previous_url=drill(entities_path(request), **query, offset=str(max(0, offset - PAGE_SIZE))) if offset else None)
+
+    @web.get("/entities/{uscc}", name="entity_page")
+    async def entity_page(request: Request, principal: Person, uscc: EntityCode) -> HTMLResponse:
+        found = await read_entity(service, principal, uscc)
+        data = {"chart": "entity", "months": [m.model_dump() for m in found.months]}
+        return render(request, "entity.html", principal, "entities", data, entity=found,
+                      back_url=drill(entities_path(request), area=found.registration.township_code,
+                                     period=found.months[-1].period if found.months else None))
+
+    return web
+
+
+BASES = {Basis.RESTATED: "现值（含更正和补报）", Basis.REPORTED: "月末口径（当月末已知）"}
+SECTIONS = [(s, f"{s} {name}") for s, name in sorted(SECTION_NAMES.items())] + [(UNKNOWN_SECTION, UNKNOWN_SECTION_NAME)]
+
+
+def _area_name(prefix: str) -> str:
+    if not prefix:
+        return "揭阳市"
+    if prefix in TOWNSHIPS:
+        return f"{TOWNSHIPS[prefix].division_name}{TOWNSHIPS[prefix].name}"
+    return DIVISIONS.get(prefix, "揭阳市")

@@ -1,0 +1,118 @@
+/* The dashboard's charts, drawn from the data the page carries (<script type="application/json"
+   id="dashboard-data">, computed by the server: this script only draws). Clicking a region, bar or
+   point opens the page behind it (its `url`), as every figure in the tables does. */
+"use strict";
+(function () {
+  const source = document.getElementById("dashboard-data");
+  if (!source || !window.echarts) return;
+  const data = JSON.parse(source.textContent);
+  const charts = [];
+  const BLUE = "#1f5fbf", RED = "#c62828";
+  const fmt = (v, digits = 0) => (v === null || v === undefined ? "无数据"
+    : Number(v).toLocaleString("zh-CN", { maximumFractionDigits: digits, minimumFractionDigits: digits }));
+
+  function draw(id, option, height) {
+    const element = document.getElementById(id);
+    if (!element) return null;
+    if (height) element.style.height = `${height}px`;
+    const chart = echarts.init(element);
+    chart.setOption({ animation: false, ...option });
+    chart.on("click", (event) => {
+      const url = event.data && event.data.url;
+      if (url) location.assign(url);
+    });
+    charts.push(chart);
+    return chart;
+  }
+
+  const narrow = () => window.innerWidth < 768;
+  /* 揭东区 wraps around 榕城区: their centres almost meet, so their names are moved apart */
+  const LABEL_OFFSETS = { "榕城区": [-14, 12], "揭东区": [6, -22] };
+
+  function overview() {
+    const m = data.measure;
+    const show = (v) => (m.unit === "%" ? (v === null ? "无数据" : `${fmt(v, 1)}%`) : `${fmt(v)} ${m.unit}`);
+    draw("map-chart", {
+      tooltip: { trigger: "item", formatter: (p) => `${p.name}<br>${m.label}：${show(p.data ? p.data.value : null)}` },
+      series: [{
+        type: "map", map: "揭阳", roam: false, selectedMode: false, layoutCenter: ["50%", "50%"], layoutSize: "100%",
+        label: { show: true, fontSize: narrow() ? 11 : 13, color: "#1d2733", textBorderColor: "#fff", textBorderWidth: 2 },
+        emphasis: { label: { color: "#000" }, itemStyle: { areaColor: "#ffd54f" } },
+        itemStyle: { borderColor: "#fff", borderWidth: 1, areaColor: "#eeeeee" },
+        data: data.divisions.map((d) => ({ name: d.name, value: d.value, url: d.url, itemStyle: { areaColor: d.colour },
+          label: { offset: LABEL_OFFSETS[d.name] || [0, 0] } })),
+      }],
+    });
+    const legend = document.getElementById("map-legend");
+    if (legend) {
+      const range = (s) => (m.unit === "%" ? `${fmt(s.low, 1)}–${fmt(s.high, 1)}%` : s.low === s.high ? fmt(s.low) : `${fmt(s.low)}–${fmt(s.high)}`);
+      legend.replaceChildren(...data.steps.map((s) => {
+        const item = document.createElement("li");
+        const swatch = document.createElement("i");
+        swatch.style.background = s.colour;
+        item.append(swatch, range(s));
+        return item;
+      }));
+    }
+    const rows = data.townships.slice().reverse(); // the largest at the top
+    draw("rank-chart", {
+      tooltip: { trigger: "axis", axisPointer: { type: "shadow" }, valueFormatter: show },
+      grid: { left: 8, right: 48, top: 8, bottom: 8, containLabel: true },
+      xAxis: { type: "value", minInterval: m.unit === "%" ? 0 : 1, axisLabel: { show: !narrow() } },
+      yAxis: { type: "category", data: rows.map((t) => t.name), axisLabel: { fontSize: 12 } },
+      series: [{ type: "bar", barMaxWidth: 22, itemStyle: { color: BLUE }, label: { show: true, position: "right", formatter: (p) => show(p.value) },
+        data: rows.map((t) => ({ value: t.value, url: t.url })) }],
+    }, Math.max(120, rows.length * 26 + 40));
+  }
+
+  /* Each 门类's share of the area's tax and power: one scale for both (their amounts differ by orders
+     of magnitude); the amounts are in the tooltip and the table. */
+  function industries() {
+    const rows = data.rows.slice().reverse();
+    const amount = { "纳税占比": (r) => `${fmt(r.tax, 2)} 元`, "用电占比": (r) => `${fmt(r.kwh)} 千瓦时` };
+    draw("industries-chart", {
+      tooltip: { trigger: "axis", axisPointer: { type: "shadow" }, confine: true,
+        formatter: (items) => [items[0].name, ...items.map((i) => `${i.marker}${i.seriesName} ${fmt(i.value, 1)}%（${amount[i.seriesName](rows[i.dataIndex])}）`)].join("<br>") },
+      legend: { data: ["纳税占比", "用电占比"], top: 0 },
+      grid: { left: 8, right: 40, top: 32, bottom: 8, containLabel: true },
+      xAxis: { type: "value", max: 100, axisLabel: { formatter: "{value}%" } },
+      yAxis: { type: "category", data: rows.map((r) => r.name), axisLabel: { width: narrow() ? 96 : 200, overflow: "truncate" } },
+      series: [
+        { name: "纳税占比", type: "bar", barMaxWidth: 18, itemStyle: { color: RED }, data: rows.map((r) => ({ value: r.tax_share, url: r.url })) },
+        { name: "用电占比", type: "bar", barMaxWidth: 18, itemStyle: { color: BLUE }, data: rows.map((r) => ({ value: r.kwh_share, url: r.url })) },
+      ],
+    }, Math.max(200, rows.length * 44 + 70));
+  }
+
+  function trend() {
+    draw("trend-chart", {
+      tooltip: { trigger: "axis", confine: true, valueFormatter: (v) => `${fmt(v)} 千瓦时` },
+      legend: { type: "scroll", top: 0 },
+      grid: { left: 8, right: 16, top: 40, bottom: 8, containLabel: true },
+      xAxis: { type: "category", data: data.months.map((p) => (narrow() ? p.slice(2) : p)) },
+      yAxis: { type: "value", name: "千瓦时" },
+      series: data.series.map((s) => ({
+        name: s.name, type: "line", connectNulls: false, symbolSize: 6,
+        data: s.kwh.map((v, i) => ({ value: v, url: s.urls[i] })),
+      })),
+    });
+  }
+
+  function entity() {
+    const months = data.months;
+    draw("entity-chart", {
+      tooltip: { trigger: "axis", confine: true },
+      legend: { data: ["用电（千瓦时）", "纳税（元）"], bottom: 0 },
+      grid: { left: 8, right: 8, top: 32, bottom: 32, containLabel: true },
+      xAxis: { type: "category", data: months.map((m) => m.period.slice(2)) },
+      yAxis: [{ type: "value", name: "千瓦时" }, { type: "value", name: "元" }],
+      series: [
+        { name: "用电（千瓦时）", type: "bar", barMaxWidth: 40, data: months.map((m) => m.kwh), itemStyle: { color: BLUE } },
+        { name: "纳税（元）", type: "line", yAxisIndex: 1, data: months.map((m) => m.tax), itemStyle: { color: RED }, connectNulls: false },
+      ],
+    });
+  }
+
+  ({ overview, industries, trend, entity })[data.chart]();
+  addEventListener("resize", () => charts.forEach((c) => c.resize()));
+})();
