@@ -98,9 +98,8 @@ class LocalPlatform:
         if self.postgres:
             self._timed("postgres", self.postgres.start)
         self._timed("migrations", lambda: migrate(SERVICES, self._database_env()))
-        self._timed("topics", lambda: asyncio.run(provision(
-            self.kafka.admin, passwords=self.credentials.kafka, replication_factor=self.kafka.replication_factor
-        )))
+        # each topic with the brokers' default.replication.factor (3 with three brokers), as in docker-compose
+        self._timed("topics", lambda: asyncio.run(provision(self.kafka.admin, passwords=self.credentials.kafka)))
         path = self.run_dir / "credentials.json"
         path.touch(mode=0o600)
         path.chmod(0o600)
