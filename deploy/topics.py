@@ -29,6 +29,9 @@ from shared.settings import ServiceSettings
 from shared.topics import INTAKE_RETENTION, TopicSpec, all_topics
 
 
+BROKER_DEFAULT = -1  # a new topic's replication factor: the broker's default.replication.factor (KIP-464)
+
+
 def platform_departments(kind_declarations: Path | None = None) -> list[str]:
     """Every department that submits a kind: typed kinds and the declared ones."""
     return sorted({k.department for k in registry(kind_declarations).values()})
@@ -50,7 +53,9 @@ def platform_principals(kind_declarations: Path | None = None) -> list[str]:
     return kafka_access.principals(TOWNSHIPS, platform_departments(kind_declarations))
 
 
-async def ensure_topics(kafka: KafkaConnection, specs: list[TopicSpec], replication_factor: int = 1) -> list[str]:
+async def ensure_topics(
+    kafka: KafkaConnection, specs: list[TopicSpec], replication_factor: int = BROKER_DEFAULT
+) -> list[str]:
     """Create the missing topics and bring the others' configuration to the registry's; returns the names created."""
     admin = kafka_access.admin_client(kafka)
     existing = (await asyncio.to_thread(admin.list_topics, timeout=30)).topics
@@ -95,7 +100,7 @@ async def provision(
     admin: KafkaConnection,
     kind_declarations: Path | None = None,
     passwords: Mapping[str, str] | None = None,
-    replication_factor: int = 1,
+    replication_factor: int = BROKER_DEFAULT,
     intake_retention: timedelta = INTAKE_RETENTION,
 ) -> list[str]:
     """Topics, then principals and their rights: what a new township, department or kind needs on the broker."""
@@ -107,7 +112,10 @@ async def provision(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--bootstrap", help="default: BIZPULSE_KAFKA_BOOTSTRAP")
-    parser.add_argument("--replication-factor", type=int, default=1)
+    parser.add_argument(
+        "--replication-factor", type=int, default=BROKER_DEFAULT,
+        help="replicas of each new topic; default: the broker's default.replication.factor (3 with three brokers)",
+    )
     parser.add_argument("--kind-declarations", type=Path, default=os.environ.get("BIZPULSE_KIND_DECLARATIONS"))
     parser.add_argument(
         "--intake-retention-hours", type=float,

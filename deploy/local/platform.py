@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from deploy.local.credentials import Credentials
-from deploy.local.infra import LocalKafka, LocalPostgres, free_port
+from deploy.local.infra import LocalKafkaCluster, LocalPostgres, free_port
 from deploy.local.processes import DEFAULT_PORTS, SERVICES, ServiceProcess, migrate
 from deploy.topics import provision
 from shared.messaging.connection import KafkaConnection
@@ -31,8 +31,9 @@ def installation_secret(path: Path) -> str:
 @dataclass
 class LocalPlatform:
     run_dir: Path
-    kafka_port: int = 9092
-    kafka_controller_port: int = 9093
+    brokers: int = 1  # Kafka nodes: 1, or 3 for replication factor 3 with min.insync.replicas 2
+    kafka_ports: list[int] | None = None  # each node's client port; default 9092, 9094, …
+    kafka_controller_ports: list[int] | None = None  # default 9093, 9095, …
     service_ports: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_PORTS))
     external_database_url: str | None = None  # an existing server (DATABASE_URL) instead of our own
     credentials: Credentials = field(default_factory=Credentials.generate, repr=False)  # keeps them out of tracebacks
@@ -41,23 +42,24 @@ class LocalPlatform:
     extra_instances: list[ServiceProcess] = field(default_factory=list)
 
     @classmethod
-    def on_free_ports(cls, run_dir: Path, **kwargs) -> LocalPlatform:
+    def on_free_ports(cls, run_dir: Path, brokers: int = 1, **kwargs) -> LocalPlatform:
         """For tests: nothing collides with a platform a developer already runs."""
         return cls(
             run_dir,
-            kafka_port=free_port(),
-            kafka_controller_port=free_port(),
+            brokers=brokers,
+            kafka_ports=[free_port() for _ in range(brokers)],
+            kafka_controller_ports=[free_port() for _ in range(brokers)],
             service_ports={name: free_port() for name in SERVICES},
             **kwargs,
         )
 
     def __post_init__(self) -> None:
         self.run_dir.mkdir(parents=True, exist_ok=True)
-        self.kafka = LocalKafka(
+        self.kafka = LocalKafkaCluster(
             self.run_dir / "kafka",
-            port=self.kafka_port,
-            controller_port=self.kafka_controller_port,
-            log_file=self.run_dir / "kafka.log",
+            ports=self.kafka_ports or [9092 + 2 * i for i in range(self.brokers)],
+            controller_ports=self.kafka_controller_ports or [9093 + 2 * i for i in range(self.brokers)],
+            log_dir=self.run_dir,
         )
         self.postgres = None if self.external_database_url else LocalPostgres(self.run_dir / "postgres")
 
@@ -96,6 +98,7 @@ class LocalPlatform:
         if self.postgres:
             self._timed("postgres", self.postgres.start)
         self._timed("migrations", lambda: migrate(SERVICES, self._database_env()))
+        # each topic with the brokers' default.replication.factor (3 with three brokers), as in docker-compose
         self._timed("topics", lambda: asyncio.run(provision(self.kafka.admin, passwords=self.credentials.kafka)))
         path = self.run_dir / "credentials.json"
         path.touch(mode=0o600)

@@ -36,6 +36,12 @@ class KafkaConnection:
             raise ValueError("a Kafka CA file is only used with security protocol SASL_SSL")
 
     @property
+    def servers(self) -> list[str]:
+        """Each address of `bootstrap` ("host:port,host:port": every broker of a cluster, so that one down does not
+        keep a client from the others). FastStream passes a string on to aiokafka as one address: give it this."""
+        return [address.strip() for address in self.bootstrap.split(",") if address.strip()]
+
+    @property
     def sasl(self) -> bool:
         return self.security_protocol != "PLAINTEXT"
 

@@ -83,7 +83,7 @@ class Service:
         client_id = f"bizpulse-{spec.name}-{settings.instance_id}"
         kafka = settings.kafka_connection()
         self.broker = KafkaBroker(
-            kafka.bootstrap,
+            kafka.servers,
             security=kafka.faststream_security(),
             allow_auto_create_topics=False,  # deploy/topics.py creates them; a service has no right to
             client_id=client_id,

@@ -112,9 +112,9 @@ def _stage(platform: LocalPlatform, city: City, open_period: str | None) -> floa
 
 
 def _server_pids(platform: LocalPlatform) -> dict[str, list[int]]:
-    """This platform's broker (its process group) and PostgreSQL (the postmaster and its children,
+    """This platform's brokers (their process groups) and PostgreSQL (the postmaster and its children,
     which start sessions of their own); other engineers' servers on the shared machine are left out."""
-    broker, postmaster = platform.kafka._proc.pid, platform.postgres._proc.pid
+    brokers, postmaster = set(platform.kafka.pids), platform.postgres._proc.pid
     groups: dict[str, list[int]] = {"kafka": [], "postgres": [postmaster]}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -122,7 +122,7 @@ def _server_pids(platform: LocalPlatform) -> dict[str, list[int]]:
                 parent, process_group = map(int, (entry / "stat").read_text().rsplit(")", 1)[1].split()[1:3])
             except (OSError, ValueError):
                 continue
-            if process_group == broker:
+            if process_group in brokers:
                 groups["kafka"].append(int(entry.name))
             elif parent == postmaster:
                 groups["postgres"].append(int(entry.name))

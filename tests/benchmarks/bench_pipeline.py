@@ -1,10 +1,12 @@
 """Pipeline benchmark over the real platform: throughput of a demo month and alert latency.
 
-    .venv/bin/python -m tests.benchmarks.bench_pipeline [--entities 20000] [--months 2026-10] [--alerts 200]
+    .venv/bin/python -m tests.benchmarks.bench_pipeline [--entities 20000] [--months 2026-10] [--alerts 200] [--brokers 3]
 
-Starts its own broker, database and five service processes (deploy/local/platform.py), then
+Starts its own broker (or three: replication factor 3, min.insync.replicas 2), database and five service
+processes (deploy/local/platform.py), then
 1. feeds the demo city through the ingest API and waits until analytics has classified every
-   record and alerting has caught up: rows/s from the first POST to the last record settled;
+   record and alerting has caught up: rows/s from the first POST to the last record settled, and the
+   CPU µs per row of every process (services, brokers, PostgreSQL) over that time;
 2. posts `--alerts` zero-tax records one by one for entities already using power, and times each
    from the POST to the alert's arrival on its township topic (a plain aiokafka consumer).
 Results are recorded in docs/benchmarks/pipeline.md.
@@ -30,6 +32,8 @@ from deploy.local.feeder import feed
 from deploy.local.platform import LocalPlatform
 from shared import topics, uscc
 from shared.reference import TOWNSHIPS
+from tests.benchmarks.bench_alerting_live import _server_pids
+from tests.benchmarks.bench_matcher import _cpu_seconds
 
 
 async def _lag(client: httpx.AsyncClient, platform: LocalPlatform, service: str) -> float:
@@ -39,7 +43,12 @@ async def _lag(client: httpx.AsyncClient, platform: LocalPlatform, service: str)
     )
 
 
+def _pids(platform: LocalPlatform) -> dict[str, list[int]]:
+    return {name: [process.pid] for name, process in platform.services.items()} | _server_pids(platform)
+
+
 async def throughput(platform: LocalPlatform, cfg: DemoConfig) -> dict:
+    cpu_before = _cpu_seconds(_pids(platform))
     started = time.perf_counter()
     totals = await feed(platform, cfg, progress=False)
     fed = time.perf_counter() - started
@@ -53,8 +62,11 @@ async def throughput(platform: LocalPlatform, cfg: DemoConfig) -> dict:
                 break
             await asyncio.sleep(0.2)
     total = time.perf_counter() - started
+    cpu = _cpu_seconds(_pids(platform))  # PostgreSQL backends started meanwhile count whole
+    cpu_us = {group: round((cpu[group] - cpu_before.get(group, 0)) / totals["rows"] * 1e6) for group in cpu}
     return {"rows": totals["rows"], "ingest_seconds": round(fed, 1), "pipeline_seconds": round(total, 1),
-            "rows_per_second": round(totals["rows"] / total), "alerts": figures["open_alerts"], **figures}
+            "rows_per_second": round(totals["rows"] / total), "alerts": figures["open_alerts"], **figures,
+            "cpu_us_per_row": cpu_us | {"total": sum(cpu_us.values())}}
 
 
 async def alert_latency(platform: LocalPlatform, n: int) -> dict:
@@ -109,9 +121,11 @@ def main() -> None:
     parser.add_argument("--entities", type=int, default=20_000)
     parser.add_argument("--months", default="2026-10")
     parser.add_argument("--alerts", type=int, default=200)
+    parser.add_argument("--brokers", type=int, choices=(1, 3), default=1,
+                        help="3: three brokers, replication factor 3, min.insync.replicas 2")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bizpulse-bench-") as run_dir:
-        platform = LocalPlatform.on_free_ports(Path(run_dir))
+        platform = LocalPlatform.on_free_ports(Path(run_dir), args.brokers)
         try:
             platform.start_infrastructure()
             platform.start_services()

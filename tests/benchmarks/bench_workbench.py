@@ -282,7 +282,7 @@ def _group_pids(platform: LocalPlatform) -> dict[str, list[int]]:
         return [pid] + [c.pid for c in psutil.Process(pid).children(recursive=True)]
 
     return {"feedback": tree(platform.services["feedback"].pid), "postgres": tree(platform.postgres.pid),
-            "kafka": tree(platform.kafka.pid), "load generator": [psutil.Process().pid]}
+            "kafka": [pid for broker in platform.kafka.pids for pid in tree(broker)], "load generator": [psutil.Process().pid]}
 
 
 def _cpu(pids: dict[str, list[int]]) -> dict[str, dict[int, float]]:

@@ -32,7 +32,8 @@ def platform(tmp_path_factory) -> LocalPlatform:
     run_dir = Path(os.environ.get("BIZPULSE_TEST_RUN_DIR") or tmp_path_factory.mktemp("platform"))
     with contextlib.ExitStack() as stack:
         use_containers = os.environ.get("BIZPULSE_TEST_INFRA") == "testcontainers"
-        p = LocalPlatform.on_free_ports(run_dir, **(_containers(stack) if use_containers else {}))
+        brokers = int(os.environ.get("BIZPULSE_TEST_BROKERS", "1"))  # 3: the whole suite on a replicated cluster
+        p = LocalPlatform.on_free_ports(run_dir, brokers, **(_containers(stack) if use_containers else {}))
         stack.callback(p.stop)
         p.start_infrastructure()
         p.start_services()

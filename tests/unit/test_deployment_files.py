@@ -152,8 +152,8 @@ def test_compose_init_migrates_every_service_and_creates_topics():
     for name in SERVICES:
         assert f"python -m services.{name} migrate" in script
     principals = f"{next(t for t, sub in secret_mounts(init).items() if sub == '')}/principals"
-    bootstrap = init["environment"]["BIZPULSE_KAFKA_BOOTSTRAP"]
-    assert f"python -m deploy.topics --bootstrap {bootstrap} --secrets-dir {principals}" in script
+    # at BIZPULSE_KAFKA_BOOTSTRAP (one broker or three), with the broker's default replication factor
+    assert f"python -m deploy.topics --secrets-dir {principals}" in script
     assert {dep: cond["condition"] for dep, cond in init["depends_on"].items()} == {
         "kafka": "service_healthy",
         "postgres": "service_healthy",
@@ -230,6 +230,104 @@ def test_compose_builds_every_bizpulse_container_from_the_dockerfile():
     for name in (*SERVICES, "init"):
         build = compose()[name]["build"]
         assert (ROOT / build["context"] / build["dockerfile"]).is_file()
+
+
+# --- docker-compose.brokers.yml: three brokers ---------------------------------------------------
+
+BROKERS = ("kafka", "kafka-2", "kafka-3")
+
+
+def _merged(base: dict, override: dict) -> dict:
+    """A service as Compose merges an override onto it: mappings key by key, volumes by their target."""
+    merged = {**base}
+    for key, value in override.items():
+        if key == "volumes":
+            targets = {_target(v): v for v in [*base.get(key, []), *value]}
+            merged[key] = list(targets.values())
+        elif isinstance(value, dict) and isinstance(base.get(key), dict):
+            merged[key] = {**base[key], **value}
+        else:
+            merged[key] = value
+    return merged
+
+
+def _target(volume: str | dict) -> str:
+    return volume["target"] if isinstance(volume, dict) else volume.split(":")[1]
+
+
+@cache
+def three_brokers() -> dict:
+    """docker-compose.yml with docker-compose.brokers.yml, as `docker compose -f … -f …` merges them."""
+    override = _yaml(ROOT / "docker-compose.brokers.yml")
+    services = dict(compose())
+    for name, service in override["services"].items():
+        extended = service.pop("extends", None)
+        if extended:
+            assert extended["file"] == "docker-compose.yml"
+            base = compose()[extended["service"]]
+        else:
+            base = services[name]
+        services[name] = _merged(base, service)
+    assert set(override["volumes"]) == {"kafka-2-data", "kafka-3-data"}
+    return services
+
+
+@cache
+def cluster_properties() -> dict[str, str]:
+    lines = (line.strip() for line in (BROKER / "cluster.properties").read_text().splitlines())
+    return dict(line.split("=", 1) for line in lines if line and not line.startswith("#"))
+
+
+def test_three_brokers_are_the_voters_of_one_quorum_each_with_its_own_data():
+    services = three_brokers()
+    controller_port = next(a for a in broker_properties()["listeners"].split(",") if a.startswith("CONTROLLER:"))
+    controller_port = controller_port.rsplit(":", 1)[1]
+    voters = cluster_properties()["controller.quorum.voters"].split(",")
+    assert voters == [f"{n}@{host}:{controller_port}" for n, host in enumerate(BROKERS, start=1)]
+    data = set()
+    for node_id, name in enumerate(BROKERS, start=1):
+        broker = services[name]
+        assert broker.get("hostname", name) == name  # broker.sh advertises CLIENT://$HOSTNAME:9092
+        assert broker["environment"]["BIZPULSE_KAFKA_NODE_ID"] == str(node_id)
+        # the same image, script and secrets as the single broker: the same TLS, SCRAM and ACLs
+        for key in ("image", "command", "depends_on", "healthcheck", "restart"):
+            assert broker[key] == compose()["kafka"][key], (name, key)
+        assert sorted(secret_mounts(broker).values()) == ["broker", "ca"]
+        (volume,) = [v for v in broker["volumes"] if isinstance(v, str) and v.endswith(":/var/lib/kafka/data")]
+        data.add(volume.split(":")[0])
+    assert data == {"kafka-data", "kafka-2-data", "kafka-3-data"}
+
+
+def test_three_brokers_replicate_every_topic_as_the_local_cluster_does(tmp_path):
+    from deploy.local.infra import LocalKafkaCluster
+
+    local = LocalKafkaCluster(tmp_path, ports=[1, 2, 3], controller_ports=[4, 5, 6])
+    local_config = dict(line.split("=", 1) for line in local.nodes[0]._write_config().read_text().splitlines())
+    replication = {k: v for k, v in cluster_properties().items() if k != "controller.quorum.voters"}
+    assert replication["default.replication.factor"] == "3" and replication["min.insync.replicas"] == "2"
+    assert replication["offsets.topic.replication.factor"] == replication["transaction.state.log.replication.factor"] == "3"
+    assert replication["transaction.state.log.min.isr"] == "2"
+    assert {k: local_config[k] for k in replication} == replication
+    # a key the single node sets is replaced, not doubled: broker.sh drops the node's own line for it
+    script = (BROKER / "broker.sh").read_text()
+    assert "BIZPULSE_KAFKA_NODE_ID" in script and "/etc/bizpulse/cluster.properties" in script
+    for key in ("node.id", "advertised.listeners", "controller.quorum.bootstrap.servers"):
+        assert key.replace(".", "\\.") in script
+
+
+def test_three_brokers_are_every_clients_bootstrap_and_init_waits_for_them():
+    services = three_brokers()
+    for name in (*SERVICES, "init"):
+        env = services[name]["environment"]
+        assert sorted(map(host_port, env["BIZPULSE_KAFKA_BOOTSTRAP"].split(","))) == [(b, 9092) for b in BROKERS], name
+        assert env["BIZPULSE_KAFKA_SECURITY_PROTOCOL"] == "SASL_SSL"
+    assert {dep: c["condition"] for dep, c in services["init"]["depends_on"].items()} == {
+        **{b: "service_healthy" for b in BROKERS}, "postgres": "service_healthy"
+    }
+    secrets = (BROKER / "secrets.sh").read_text()
+    san = re.search(r"-ext SAN=(\S+)", secrets)[1].split(",")
+    assert {f"dns:{b}" for b in BROKERS} <= set(san), "the certificate names every broker"
+    assert "broker/cluster-id" in secrets and '"$secrets/cluster-id"' in (BROKER / "broker.sh").read_text()
 
 
 # --- Dockerfile -----------------------------------------------------------------------------------

@@ -3,8 +3,9 @@
 # broker's security needs into the kafka-secrets volume, and leaves it as it is on every later run:
 #   authority/  the deployment's own CA (key never leaves this folder; only this step mounts it)
 #   ca/ca.crt   the CA certificate every client verifies the broker with (public)
-#   broker/     the broker's key and certificate (for the names kafka and localhost), its SASL password,
-#               and the admin password it bootstraps into its storage at format time
+#   broker/     the broker's key and certificate (for the names kafka, kafka-2, kafka-3 and localhost), its SASL
+#               password, the admin password it bootstraps into its storage at format time, and the cluster id
+#               every node is formatted with
 #   admin/      the admin password, for `init` (deploy.topics creates topics, principals and ACLs)
 #   principals/ written by `init`: a password per service, township and department; each service mounts
 #               only its own folder
@@ -29,7 +30,7 @@ if [ ! -s broker/keystore.p12 ]; then
     -keystore broker/keystore.p12 -storetype PKCS12 -storepass:file broker/keystore-password
   keytool -certreq -alias kafka -keystore broker/keystore.p12 -storepass:file broker/keystore-password \
     | keytool -gencert -alias ca -keystore authority/ca.p12 -storepass:file authority/password -validity 825 \
-        -ext SAN=dns:kafka,dns:localhost -ext KeyUsage=digitalSignature,keyEncipherment -ext ExtendedKeyUsage=serverAuth \
+        -ext SAN=dns:kafka,dns:kafka-2,dns:kafka-3,dns:localhost -ext KeyUsage=digitalSignature,keyEncipherment -ext ExtendedKeyUsage=serverAuth \
         -rfc > broker/kafka.crt
   keytool -importcert -noprompt -alias ca -file ca/ca.crt \
     -keystore broker/keystore.p12 -storepass:file broker/keystore-password
@@ -38,6 +39,7 @@ if [ ! -s broker/keystore.p12 ]; then
 fi
 [ -s broker/password ] || password > broker/password
 [ -s admin/password ] || password > admin/password
+[ -s broker/cluster-id ] || /opt/kafka/bin/kafka-storage.sh random-uuid > broker/cluster-id
 cp admin/password broker/admin-password
 
 chmod 0755 ca && chmod 0444 ca/ca.crt
