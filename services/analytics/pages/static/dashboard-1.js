@@ -27,7 +27,7 @@
 
   const narrow = () => window.innerWidth < 768;
   /* 揭东区 wraps around 榕城区: their centres almost meet, so their names are moved apart */
-  const LABEL_OFFSETS = { "榕城区": [-14, 12], "揭东区": [6, -22] };
+  const LABEL_OFFSETS = { "榕城区": [-18, 10], "揭东区": [-4, -40] };
 
   function overview() {
     const m = data.measure;
