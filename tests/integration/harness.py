@@ -153,6 +153,24 @@ def tax_row(entity: dict, period: str, amount: str) -> dict:
             "township_code": entity["township_code"], "period": period, "amount": amount}
 
 
+def entities_with_power(township: str, n: int, name: str, account: str) -> tuple[list[dict], list[dict]]:
+    """n new entities of `township`: their registrations, and a power record of 2026-09 for each (meters `account`
+    + the code's organisation part, names `name` + a number)."""
+    registrations, power = [], []
+    for i in range(n):
+        code = new_uscc(township[:6])
+        registrations.append({"uscc": code, "name": f"惠来县{name}{i:05d}贸易有限公司", "township_code": township})
+        power.append({"power_account": f"{account}{code[8:17]}", "uscc": code, "account_name": f"{name}{i:05d}",
+                      "township_code": township, "period": "2026-09", "kwh": 100.0 + i})
+    return registrations, power
+
+
+def applied(metrics: dict, service: str, topic: str) -> float:
+    """How many events of `topic` the service applied (a redelivered one counts as a duplicate, not here)."""
+    labels = (("outcome", "applied"), ("service", service), ("topic", topic))
+    return metrics.get(("bizpulse_events_handled_total", labels), 0)
+
+
 def townships_of(division: str) -> list[str]:
     return sorted(code for code in TOWNSHIPS if code.startswith(division))
 

@@ -23,7 +23,9 @@ from deploy.local.platform import LocalPlatform
 from deploy.local.processes import SERVICES
 from shared import topics
 from shared.messaging.connection import KafkaConnection
-from tests.integration.harness import Api, TopicReader, db_scalar, eventually, new_uscc, townships_of
+from tests.integration.harness import (
+    Api, TopicReader, applied, db_scalar, entities_with_power, eventually, townships_of,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -44,20 +46,6 @@ def replicated(tmp_path_factory) -> Iterator[LocalPlatform]:
         yield platform
     finally:
         platform.stop()
-
-
-def _records(township: str) -> tuple[list[dict], list[dict]]:
-    registrations, power = [], []
-    for i in range(ENTITIES):
-        code = new_uscc(township[:6])
-        registrations.append({"uscc": code, "name": f"惠来县副本{i:05d}贸易有限公司", "township_code": township})
-        power.append({"power_account": f"FO{code[8:17]}", "uscc": code, "account_name": f"副本{i:05d}",
-                      "township_code": township, "period": "2026-09", "kwh": 100.0 + i})
-    return registrations, power
-
-
-def _applied(metrics: dict, service: str, topic: str) -> float:
-    return metrics.get(("bizpulse_events_handled_total", (("outcome", "applied"), ("service", service), ("topic", topic))), 0)
 
 
 def _partitions(kafka: KafkaConnection) -> dict[tuple[str, int], tuple[int, list[int], list[int]]]:
@@ -101,7 +89,7 @@ async def test_kill_9_one_of_three_brokers_mid_stream_loses_and_doubles_nothing(
     kafka = platform.kafka.admin
     api = Api(platform)
     township = townships_of("445224")[0]
-    registrations, power = _records(township)
+    registrations, power = entities_with_power(township, ENTITIES, name="副本", account="FO")
     accepted = 0
     posted, killed = asyncio.Event(), asyncio.Event()
 
@@ -166,10 +154,10 @@ async def test_kill_9_one_of_three_brokers_mid_stream_loses_and_doubles_nothing(
         assert await db_scalar(platform, matched, t=township) == 2 * ENTITIES, "registrations and power records"
         # nothing applied twice: each service applied each event once (a redelivery counts as a duplicate)
         metrics = {name: await api.metrics(name) for name in ("matcher", "alerting", "analytics")}
-        assert _applied(metrics["matcher"], "matcher", topics.RECORD_IMPORTED) == 2 * ENTITIES
-        assert _applied(metrics["analytics"], "analytics", topics.RECORD_IMPORTED) == 2 * ENTITIES
-        assert _applied(metrics["analytics"], "analytics", topics.RECORD_MATCHED) == 2 * ENTITIES
-        assert _applied(metrics["alerting"], "alerting", topics.RECORD_MATCHED) == 2 * ENTITIES
+        assert applied(metrics["matcher"], "matcher", topics.RECORD_IMPORTED) == 2 * ENTITIES
+        assert applied(metrics["analytics"], "analytics", topics.RECORD_IMPORTED) == 2 * ENTITIES
+        assert applied(metrics["analytics"], "analytics", topics.RECORD_MATCHED) == 2 * ENTITIES
+        assert applied(metrics["alerting"], "alerting", topics.RECORD_MATCHED) == 2 * ENTITIES
         # and each record was matched by one decision: one event id per record id on record-matched
         async with TopicReader(kafka, topics.RECORD_MATCHED, group_prefix=None) as reader:
             messages = await reader.read_until(lambda m: len({orjson.loads(r.value)["event_id"] for r in m}) >= 2 * ENTITIES)

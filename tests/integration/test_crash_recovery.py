@@ -6,7 +6,7 @@ import asyncio
 import pytest
 
 from shared import topics
-from tests.integration.harness import eventually, new_uscc, townships_of
+from tests.integration.harness import applied as _applied, entities_with_power, eventually, townships_of
 
 pytestmark = pytest.mark.integration
 
@@ -14,23 +14,9 @@ ENTITIES = 5_000  # 5,000 registrations + 5,000 power records = 10,000 records
 BATCH = 500
 
 
-def _records(township: str) -> tuple[list[dict], list[dict]]:
-    registrations, power = [], []
-    for i in range(ENTITIES):
-        code = new_uscc(township[:6])
-        registrations.append({"uscc": code, "name": f"惠来县测试{i:05d}贸易有限公司", "township_code": township})
-        power.append({"power_account": f"CR{code[8:17]}", "uscc": code, "account_name": f"测试{i:05d}",
-                      "township_code": township, "period": "2026-09", "kwh": 100.0 + i})
-    return registrations, power
-
-
-def _applied(metrics: dict, service: str, topic: str) -> float:
-    return metrics.get(("bizpulse_events_handled_total", (("outcome", "applied"), ("service", service), ("topic", topic))), 0)
-
-
 async def test_kill_9_matcher_mid_stream_loses_and_doubles_nothing(api, platform):
     township = townships_of("445224")[0]
-    registrations, power = _records(township)
+    registrations, power = entities_with_power(township, ENTITIES, name="测试", account="CR")
     before = await api.overview_of(township)
     applied_before = _applied(await api.metrics("analytics"), "analytics", topics.RECORD_MATCHED)
 
