@@ -32,6 +32,7 @@ import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 import warnings
 import xml.etree.ElementTree as ET
@@ -326,10 +327,12 @@ class LocalKafka(_Server):
     def _superusers(self) -> dict[str, str]:
         """The super users' passwords, generated on first use."""
         assert self.superusers_file is not None  # set by __post_init__
-        if not self.superusers_file.exists():
+        if not self.superusers_file.exists():  # written whole, then renamed: no reader sees it half made
             self.superusers_file.parent.mkdir(parents=True, exist_ok=True)
-            self.superusers_file.touch(mode=0o600)
-            self.superusers_file.write_text(json.dumps({ADMIN: new_password(), BROKER: new_password()}))
+            draft = self.superusers_file.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
+            draft.touch(mode=0o600)
+            draft.write_text(json.dumps({ADMIN: new_password(), BROKER: new_password()}))
+            draft.rename(self.superusers_file)
         return json.loads(self.superusers_file.read_text())
 
     def _write_config(self) -> Path:
@@ -510,6 +513,7 @@ class LocalKafkaCluster:
         if len(self.nodes) == 1:
             self.nodes[0].start(timeout)
             return
+        self.nodes[0]._superusers()  # made once before the nodes start together: each must read the same passwords
         with concurrent.futures.ThreadPoolExecutor(len(self.nodes)) as pool:
             started = [pool.submit(node.start, timeout) for node in self.nodes]
         try:
