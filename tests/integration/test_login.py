@@ -67,5 +67,7 @@ async def test_a_township_officer_logs_in_on_a_phone_and_is_known_on_both_servic
 async def test_a_supervisor_sees_the_city(platform, offline_page):
     await offline_page.log_in(platform.url("analytics"), "zhaolei", DEMO_PASSWORD)
     await expect(offline_page.page.locator("header")).to_contain_text("赵磊")
+    await expect(offline_page.page.locator("main")).to_contain_text("区域概况 · 揭阳市")  # analytics opens on the city's overview
+    await offline_page.page.goto(f"{platform.url('analytics')}/account")
     await expect(offline_page.page.locator("main")).to_contain_text("市级督查")
     await offline_page.photograph("account-desktop")
