@@ -7,6 +7,8 @@ from shared.contracts import (
     AnomalyDetected,
     AnomalyResolved,
     CaseEscalated,
+    CorrectionAnswered,
+    CorrectionRequested,
     FeedbackSubmitted,
     MatchFailed,
 )
@@ -49,6 +51,7 @@ def build() -> ServiceSpec:
             Subscription(topics.ANOMALY_DETECTED, envelope(AnomalyDetected, AnomalyResolved, AlertDeadlinePassed),
                          handlers.on_anomaly),
             Subscription(topics.MATCH_FAILED, envelope(MatchFailed), handlers.on_match_failed),
+            Subscription(topics.CORRECTIONS, envelope(CorrectionRequested, CorrectionAnswered), handlers.on_correction),
         ],
         publications=[
             Publication(topics.county_alerts("{division_code}"), CaseEscalated,

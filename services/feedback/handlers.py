@@ -1,8 +1,16 @@
-"""Transport: anomaly-detected and match-failed in, onto the townships' worklist."""
+"""Transport: anomaly-detected and match-failed in, onto the townships' worklist; the departments'
+correction requests and answers in, for the clock 效能监测 charges them."""
 
 from dataclasses import dataclass
 
-from shared.contracts import AlertDeadlinePassed, AnomalyDetected, AnomalyResolved, MatchFailed
+from shared.contracts import (
+    AlertDeadlinePassed,
+    AnomalyDetected,
+    AnomalyResolved,
+    CorrectionAnswered,
+    CorrectionRequested,
+    MatchFailed,
+)
 from shared.messaging.outbox import UnitOfWork
 
 from services.feedback.domain.dispositions import CasePolicy
@@ -26,3 +34,6 @@ class Handlers:
     async def on_match_failed(self, events: list[MatchFailed], uow: UnitOfWork) -> None:
         await repository.open_match_cases(
             uow.session, [e for e in events if opens_case(e.payload.reason)], self.policy.default_deadlines)
+
+    async def on_correction(self, events: list[CorrectionRequested | CorrectionAnswered], uow: UnitOfWork) -> None:
+        await repository.record_corrections(uow.session, events)

@@ -534,12 +534,35 @@ class CorrectionRequestPayload(_Frozen):
 
 
 class CorrectionRequested(Event):
-    """Not consumed by a service: read by the department's own systems, beside the answers to its intake."""
+    """Read by the department's own systems, beside the answers to its intake; a copy on `corrections`
+    starts feedback's clock of the department (效能监测 charges the wait to it, not to the township)."""
 
     topic: ClassVar[str] = topics.INTAKE_PREFIX + "{department}.results"
     event_type: Literal["correction-requested"]
     schema_version: Literal[1]
     payload: CorrectionRequestPayload
+
+
+class CorrectionAnswerPayload(_Frozen):
+    """The department sent one of the records it was asked to correct again, changed: its request is answered."""
+
+    request_id: uuid.UUID
+    feedback_id: uuid.UUID
+    alert_id: uuid.UUID
+    department: str
+    township_code: TownshipCode = Field(description="the township whose finding asked for it")
+    requested_at: AwareDatetime
+    answered_at: AwareDatetime = Field(description="when ingest accepted the corrected record")
+    message_zh: str
+
+
+class CorrectionAnswered(Event):
+    """On `corrections` (feedback stops the department's clock) and on the department's results topic."""
+
+    topic: ClassVar[str] = topics.CORRECTIONS
+    event_type: Literal["correction-answered"]
+    schema_version: Literal[1]
+    payload: CorrectionAnswerPayload
 
 
 # --- case-escalated -------------------------------------------------------------------------
@@ -637,6 +660,6 @@ EVENT_TYPES: dict[str, type[Event]] = {
     cls.type_name(): cls
     for cls in (
         RecordImported, RecordMatched, MatchFailed, AnomalyDetected, AnomalyResolved, AlertDeadlinePassed, FeedbackSubmitted,
-        SubmissionAssessed, IntakeProcessed, TownshipDigest, CaseEscalated, CorrectionRequested,
+        SubmissionAssessed, IntakeProcessed, TownshipDigest, CaseEscalated, CorrectionRequested, CorrectionAnswered,
     )
 }

@@ -16,6 +16,7 @@ from pydantic import AwareDatetime, BaseModel, Field
 
 from shared.contracts import CaseState, Evidence, EvidencePacket, FeedbackAction, SourceKey
 from shared.records.fields import TownshipCode
+from shared.reference import department_name
 from shared.service.http import Paged, PeriodFilter, error_responses
 from shared.text import StorableText
 from shared.working_days import LOCAL_TZ
@@ -89,10 +90,21 @@ class PhotoOut(BaseModel):
     thumbnail_url: str
 
 
+class CorrectionOut(BaseModel):
+    """数据错误: a department asked to correct the alert's records, and whether it has."""
+
+    department: str
+    department_name: str
+    requested_at: datetime
+    answered_at: datetime | None = Field(description="when it sent a corrected record; null: still awaited")
+    status_zh: str
+
+
 class CaseDetail(CaseOut):
     evidence: EvidencePacket | None = Field(description="an alert's facts as they were when it was raised")
     history: list[ActOut]
     photos: list[PhotoOut]
+    corrections: list[CorrectionOut] = Field(description="the departments asked to correct its records (数据错误)")
     actions: list[FeedbackAction] = Field(description="what the caller may do to the case now")
 
 
@@ -153,12 +165,16 @@ async def read_case(casework: Casework, case_id: uuid.UUID, principal, *, after_
             raise not_found("case_not_found", "未找到该事项")
         history = await storage.history(session, case_id)
         photos = await storage.evidence_of(session, case_id)
+        corrections = await storage.corrections_of_case(session, case_id)
     base = f"/v1/cases/{case_id}/photos"
     return CaseDetail(
         **case_out(row, casework.dispositions),
         history=[ActOut(**h, action_zh=FeedbackAction(h["action"]).label_zh) for h in history],
         photos=[PhotoOut(**p, url=f"{base}/{p['evidence_id']}", thumbnail_url=f"{base}/{p['evidence_id']}?size=thumbnail")
                 for p in photos],
+        corrections=[CorrectionOut(department=c["department"], department_name=department_name(c["department"]),
+                                   requested_at=c["requested_at"], answered_at=c["answered_at"],
+                                   status_zh="已重新报送" if c["answered_at"] else "待部门更正") for c in corrections],
         actions=[] if row["withdrawn_at"] else allowed_actions(storage.case_of(row), caller(principal).actor),
     )
 

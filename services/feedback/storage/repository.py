@@ -8,7 +8,15 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.contracts import AnomalyDetected, AnomalyResolved, CaseState, FeedbackPayload, MatchFailed
+from shared.contracts import (
+    AnomalyDetected,
+    AnomalyResolved,
+    CaseState,
+    CorrectionAnswered,
+    CorrectionRequested,
+    FeedbackPayload,
+    MatchFailed,
+)
 from shared.records import record_name
 from shared.working_days import WorkingCalendar
 
@@ -16,7 +24,7 @@ from services.feedback.domain import match_cases as domain
 from services.feedback.domain.cases import CaseKind, deadlines
 from services.feedback.domain.dispositions import Deadlines
 from services.feedback.storage import casework
-from services.feedback.storage.tables import alerts, case_moves, cases, match_cases
+from services.feedback.storage.tables import alerts, case_moves, cases, corrections, match_cases
 
 
 def _new_case(case_id: uuid.UUID, kind: CaseKind, township_code: str, title: str, subject: str, received_at,
@@ -228,3 +236,22 @@ async def record_match_decision(session: AsyncSession, feedback: FeedbackPayload
         .where(match_cases.c.case_id == feedback.alert_id)
         .values(status=domain.CaseStatus.DECIDED, updated_at=feedback.submitted_at)
     )
+
+
+async def record_corrections(session: AsyncSession, events: Sequence[CorrectionRequested | CorrectionAnswered]) -> None:
+    """A department asked, or its answer: either may come first or twice; the first answer stands."""
+    if not events:
+        return
+    rows = {}
+    for event in events:
+        p = event.payload
+        answered_at = p.answered_at if isinstance(event, CorrectionAnswered) else None
+        earlier = rows.get(p.request_id)
+        rows[p.request_id] = dict(
+            request_id=p.request_id, case_id=p.alert_id, department=p.department, township_code=p.township_code,
+            requested_at=p.requested_at, answered_at=answered_at or (earlier or {}).get("answered_at"))
+    stmt = insert(corrections).values(list(rows.values()))
+    await session.execute(stmt.on_conflict_do_update(
+        index_elements=[corrections.c.request_id],
+        set_={"answered_at": sa.func.coalesce(corrections.c.answered_at, stmt.excluded.answered_at)},
+    ))

@@ -147,3 +147,17 @@ case_moves = sa.Table(
     sa.Index("case_moves_from", "from_township_code"),
     sa.Index("case_moves_to", "to_township_code"),
 )
+
+# 数据错误: each department asked to correct a case's records, and when it did (its clock in 效能监测)
+corrections = sa.Table(
+    "corrections",
+    metadata,
+    sa.Column("request_id", sa.Uuid, primary_key=True),
+    sa.Column("case_id", sa.Uuid, nullable=False),
+    sa.Column("department", sa.Text, nullable=False),
+    sa.Column("township_code", sa.Text, nullable=False),
+    sa.Column("requested_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("answered_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Index("corrections_by_requested_at", "requested_at"),
+    sa.Index("corrections_by_case", "case_id"),
+)
