@@ -7,6 +7,7 @@ from shared.contracts import (
     AlertDeadlinePassed,
     AnomalyDetected,
     AnomalyResolved,
+    AnomalyUpdated,
     CorrectionAnswered,
     CorrectionRequested,
     MatchFailed,
@@ -22,12 +23,17 @@ from services.feedback.storage import repository
 class Handlers:
     policy: CasePolicy
 
-    async def on_anomaly(self, events: list[AnomalyDetected | AnomalyResolved | AlertDeadlinePassed], uow: UnitOfWork) -> None:
-        """In the order alerting published them: a detection, a withdrawal, a detection again. A
-        deadline alerting saw pass is its own view; the case's clock is feedback's (returns, transfers)."""
+    async def on_anomaly(
+        self, events: list[AnomalyDetected | AnomalyUpdated | AnomalyResolved | AlertDeadlinePassed], uow: UnitOfWork
+    ) -> None:
+        """In the order alerting published them: a detection, a change of its figures, a withdrawal, a
+        detection again. A deadline alerting saw pass is its own view; the case's clock is feedback's
+        (returns, transfers)."""
         for event in events:
             if isinstance(event, AnomalyDetected):
                 await repository.add_alerts(uow.session, [event], self.policy.default_deadlines)
+            elif isinstance(event, AnomalyUpdated):
+                await repository.update_alerts(uow.session, [event])
             elif isinstance(event, AnomalyResolved):
                 await repository.withdraw_alerts(uow.session, [event])
 

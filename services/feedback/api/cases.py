@@ -24,6 +24,7 @@ from shared.working_days import LOCAL_TZ
 from services.feedback.api.access import AnyReader, caller, not_found, refusal
 from services.feedback.casework import CaseNotFound, Casework
 from services.feedback.domain.cases import ActRequest, CaseKind, TransitionRefused, allowed_actions
+from services.feedback.domain.evidence import changes_since
 from services.feedback.domain.photos import PhotoRefused, inspect
 from services.feedback.settings import FeedbackSettings
 from services.feedback.storage import casework as storage
@@ -100,8 +101,17 @@ class CorrectionOut(BaseModel):
     status_zh: str
 
 
+class ChangeOut(BaseModel):
+    what_zh: str = Field(description="what changed, e.g. 2026-10 用电（千瓦时）")
+    before: str = Field(description="in the evidence packet frozen when the alert was raised")
+    after: str = Field(description="as the data stands now")
+
+
 class CaseDetail(CaseOut):
     evidence: EvidencePacket | None = Field(description="an alert's facts as they were when it was raised")
+    changed_at: datetime | None = Field(description="when alerting last said the alert's figures changed (still supported)")
+    latest_message_zh: str | None = Field(description="the alert's message as the data reads now")
+    changes_since: list[ChangeOut] = Field(description="what differs now from the frozen evidence packet")
     history: list[ActOut]
     photos: list[PhotoOut]
     corrections: list[CorrectionOut] = Field(description="the departments asked to correct its records (数据错误)")
@@ -167,8 +177,11 @@ async def read_case(casework: Casework, case_id: uuid.UUID, principal, *, after_
         photos = await storage.evidence_of(session, case_id)
         corrections = await storage.corrections_of_case(session, case_id)
     base = f"/v1/cases/{case_id}/photos"
+    frozen, latest = row["evidence"], row["latest_evidence"]
     return CaseDetail(
         **case_out(row, casework.dispositions),
+        changes_since=[ChangeOut(**vars(c)) for c in changes_since(
+            EvidencePacket.model_validate(frozen), EvidencePacket.model_validate(latest))] if frozen and latest else [],
         history=[ActOut(**h, action_zh=FeedbackAction(h["action"]).label_zh) for h in history],
         photos=[PhotoOut(**p, url=f"{base}/{p['evidence_id']}", thumbnail_url=f"{base}/{p['evidence_id']}?size=thumbnail")
                 for p in photos],

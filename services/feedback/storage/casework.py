@@ -38,7 +38,7 @@ def case_of(row) -> Case:
 
 _WITH_ALERT = sa.select(
     cases, alerts.c.uscc, alerts.c.also_townships, alerts.c.withdrawn_at, alerts.c.withdrawn_message_zh, alerts.c.record_ids,
-    alerts.c.evidence,
+    alerts.c.evidence, alerts.c.latest_evidence, alerts.c.latest_message_zh, alerts.c.changed_at,
     sa.func.coalesce(alerts.c.message_zh, match_cases.c.message_zh).label("message_zh"),
 ).select_from(cases.outerjoin(alerts, alerts.c.alert_id == cases.c.case_id)
               .outerjoin(match_cases, match_cases.c.case_id == cases.c.case_id))

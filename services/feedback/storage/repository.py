@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shared.contracts import (
     AnomalyDetected,
     AnomalyResolved,
+    AnomalyUpdated,
     CaseState,
     CorrectionAnswered,
     CorrectionRequested,
@@ -70,6 +71,7 @@ async def add_alerts(session: AsyncSession, events: Sequence[AnomalyDetected], d
             index_elements=[t.alert_id],
             set_={"withdrawn_at": None, "withdrawn_message_zh": None, "message_zh": stmt.excluded.message_zh,
                   "facts": stmt.excluded.facts, "record_ids": stmt.excluded.record_ids, "evidence": stmt.excluded.evidence,
+                  "latest_evidence": None, "latest_message_zh": None, "changed_at": None,  # frozen afresh
                   "updated_at": stmt.excluded.detected_at},
             where=t.withdrawn_at < stmt.excluded.detected_at,  # only a withdrawn one, and only by a later detection
         ),
@@ -84,6 +86,21 @@ async def add_alerts(session: AsyncSession, events: Sequence[AnomalyDetected], d
         )
         for e in events for p in [e.payload]
     ])
+
+
+async def update_alerts(session: AsyncSession, events: Sequence[AnomalyUpdated]) -> None:
+    """The data still supports these alerts with other figures: what it says now is kept beside the
+    packet frozen when each was raised. An update older than what is held changes nothing."""
+    for e in events:
+        p = e.payload
+        await session.execute(
+            sa.update(alerts)
+            .where(alerts.c.alert_id == p.alert_id, alerts.c.withdrawn_at.is_(None),
+                   sa.func.coalesce(alerts.c.changed_at, alerts.c.detected_at) < e.occurred_at)
+            .values(facts=p.facts, record_ids=[str(r) for r in p.record_ids],
+                    latest_evidence=p.evidence.model_dump(mode="json"), latest_message_zh=p.message_zh,
+                    changed_at=e.occurred_at, updated_at=e.occurred_at)
+        )
 
 
 async def withdraw_alerts(session: AsyncSession, events: Sequence[AnomalyResolved]) -> None:

@@ -33,6 +33,10 @@ alerts = sa.Table(
     sa.Column("record_ids", JSONB, nullable=False, server_default=sa.text("'[]'::jsonb")),
     # the evidence packet frozen when the alert was raised (registration facts, the months judged)
     sa.Column("evidence", JSONB, nullable=True),
+    # anomaly-updated: the data still supports the alert with other figures; what it says now, and since when
+    sa.Column("latest_evidence", JSONB, nullable=True),
+    sa.Column("latest_message_zh", sa.Text, nullable=True),
+    sa.Column("changed_at", sa.DateTime(timezone=True), nullable=True),
 )
 
 actions = sa.Table(
