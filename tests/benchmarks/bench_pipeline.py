@@ -1,13 +1,17 @@
 """Pipeline benchmark over the real platform: throughput of a demo month and alert latency.
 
     .venv/bin/python -m tests.benchmarks.bench_pipeline [--entities 20000] [--months 2026-10] [--alerts 200] [--brokers 3]
+        [--hop-messages 50000]
 
 Starts its own broker (or three: replication factor 3, min.insync.replicas 2), database and five service
 processes (deploy/local/platform.py), then
 1. feeds the demo city through the ingest API and waits until analytics has classified every
    record and alerting has caught up: rows/s from the first POST to the last record settled, and the
    CPU µs per row of every process (services, brokers, PostgreSQL) over that time;
-2. posts `--alerts` power records (above 用电无税's min_kwh) one by one for entities that declared zero tax, and
+2. times one plain Python hop over the same broker (tests/benchmarks/bench_one_hop.py: consume a batch, parse,
+   republish with acks=all, commit; copies of a record-matched event of this run) and prints the pipeline's rows/s
+   as a share of the hop's msgs/s, issue 14's machine-independent ratio (skipped with --hop-messages 0);
+3. posts `--alerts` power records (above 用电无税's min_kwh) one by one for entities that declared zero tax, and
    times each from the POST to the alert's arrival on its township topic (a plain aiokafka consumer).
 Results are recorded in docs/benchmarks/pipeline.md.
 """
@@ -34,6 +38,7 @@ from shared import topics, uscc
 from shared.reference import TOWNSHIPS
 from tests.benchmarks.bench_alerting_live import _server_pids
 from tests.benchmarks.bench_matcher import _cpu_seconds
+from tests.benchmarks.bench_one_hop import SAMPLE, broker_cpu_seconds, one_hop, ratio, sample_event
 
 
 async def _lag(client: httpx.AsyncClient, platform: LocalPlatform, service: str) -> float:
@@ -45,6 +50,14 @@ async def _lag(client: httpx.AsyncClient, platform: LocalPlatform, service: str)
 
 def _pids(platform: LocalPlatform) -> dict[str, list[int]]:
     return {name: [process.pid] for name, process in platform.services.items()} | _server_pids(platform)
+
+
+async def hop_ratio(platform: LocalPlatform, pipeline_rows_per_second: float, messages: int) -> dict:
+    """One plain hop over the same broker, with copies of a record-matched event the pipeline published."""
+    template = await sample_event(platform.kafka.admin) or SAMPLE
+    hop = await one_hop(platform.kafka.admin, template, messages, broker_cpu=lambda: broker_cpu_seconds(platform))
+    return hop | {"pipeline_rows_per_second": pipeline_rows_per_second,
+                  "ratio_percent": ratio(pipeline_rows_per_second, hop["msgs_per_second"])}
 
 
 async def idle_cpu(platform: LocalPlatform, seconds: float = 10) -> dict[str, float]:
@@ -131,6 +144,8 @@ def main() -> None:
     parser.add_argument("--entities", type=int, default=20_000)
     parser.add_argument("--months", default="2026-10")
     parser.add_argument("--alerts", type=int, default=200)
+    parser.add_argument("--hop-messages", type=int, default=50_000,
+                        help="messages of the one-hop yardstick (0: skip it)")
     parser.add_argument("--brokers", type=int, choices=(1, 3), default=1,
                         help="3: three brokers, replication factor 3, min.insync.replicas 2")
     args = parser.parse_args()
@@ -141,8 +156,12 @@ def main() -> None:
             platform.start_services()
             print("start-up seconds:", {k: round(v, 1) for k, v in platform.timings.items()})
             cfg = DemoConfig(entities=args.entities, months=tuple(args.months.split(",")))
-            print("throughput:", asyncio.run(throughput(platform, cfg)))
+            measured = asyncio.run(throughput(platform, cfg))
+            print("throughput:", measured)
             print("idle CPU % after it (warm):", asyncio.run(idle_cpu(platform)))
+            if args.hop_messages:
+                print("one hop and ratio:",
+                      asyncio.run(hop_ratio(platform, measured["rows_per_second"], args.hop_messages)))
             print("alert latency:", asyncio.run(alert_latency(platform, args.alerts)))
         finally:
             platform.stop()

@@ -1,0 +1,41 @@
+"""The one-hop yardstick's pure parts: the messages it moves, what it does to each, and the ratio it reports."""
+
+import orjson
+import pytest
+
+from shared.contracts.events import RecordMatched
+from tests.benchmarks.bench_one_hop import SAMPLE, copies, hop, ratio
+
+
+def test_copies_differ_only_by_event_id_and_are_keyed_by_it():
+    messages = copies(SAMPLE, 1_000)
+    ids = [orjson.loads(value)["event_id"] for _, value in messages]
+    assert len(set(ids)) == 1_000
+    assert [key.decode() for key, _ in messages] == ids
+    template = orjson.loads(SAMPLE)
+    for _, value in messages[:3]:
+        event = orjson.loads(value)
+        assert {k: v for k, v in event.items() if k != "event_id"} == {k: v for k, v in template.items() if k != "event_id"}
+
+
+def test_a_hop_derives_the_next_event_deterministically():
+    out = orjson.loads(hop(SAMPLE))
+    source = orjson.loads(SAMPLE)
+    assert out["causation_id"] == source["event_id"]
+    assert out["event_id"] != source["event_id"]
+    assert out["producer"] == "one-hop"
+    assert out["payload"] == source["payload"]
+    assert hop(SAMPLE) == hop(SAMPLE)  # a redelivered message gives the same event
+
+
+def test_the_sample_has_a_record_matched_envelope():
+    # the fallback template is only used when the run has no real event: it must carry the real envelope's fields
+    assert set(orjson.loads(SAMPLE)) == set(RecordMatched.model_fields) - {"topic"}
+    assert orjson.loads(SAMPLE)["event_type"] == RecordMatched.type_name()
+
+
+def test_ratio_is_a_percentage_of_the_hop():
+    assert ratio(2_500, 10_000) == 25.0
+    assert ratio(1_234, 4_956) == 24.9
+    with pytest.raises(ValueError):
+        ratio(1_000, 0)
