@@ -34,29 +34,31 @@ class Cost:
 
 
 # docs/benchmarks/pipeline.md, "2026-12-03 (afternoon), the one-hop ratio": bench_pipeline --entities 20000, one
-# broker, CPU µs per row of each process over the throughput phase, the mean of the runs there. The broker's and
-# PostgreSQL's figures are net of what they burn idle over a slow run's length; the brokers' is then multiplied
-# by REPLICATION_CPU, the factor three brokers with replication factor 3 measured against one (same file,
-# "Replication": 1,100-1,560 against 420-440 µs per row, net of idle).
+# broker, CPU µs per row of each process over the throughput phase, the mean of its three runs. The broker's
+# figure is net of what it burns idle over a slow run's length, then multiplied by REPLICATION_CPU, the factor
+# three brokers with replication factor 3 measured against one (same file, "Replication": 1,100-1,560 against
+# 420-440 µs per row, net of idle). PostgreSQL's is gross: what it did "idle" after the month was mostly
+# alerting's background jobs, real work.
 REPLICATION_CPU = 3.0
 MEASURED = (
     # ingest's HTTP path is spread by the load balancer; its Kafka intake is one 3-partition topic per department
     # (topics.INTAKE_PARTITIONS), a department's own stream: what bounds its group's instances is the shared topic
-    Cost("ingest", 195, ("feedback-submitted",)),
-    Cost("matcher", 330, ("record-imported", "feedback-submitted")),
-    Cost("alerting", 332, ("record-matched", "submission-assessed", "feedback-submitted")),
-    Cost("feedback", 276, ("anomaly-detected", "match-failed")),
-    Cost("analytics", 538, ("record-imported", "record-matched", "match-failed", "anomaly-detected",
+    Cost("ingest", 206, ("feedback-submitted",)),
+    Cost("matcher", 349, ("record-imported", "feedback-submitted")),
+    Cost("alerting", 352, ("record-matched", "submission-assessed", "feedback-submitted")),
+    Cost("feedback", 293, ("anomaly-detected", "match-failed")),
+    Cost("analytics", 551, ("record-imported", "record-matched", "match-failed", "anomaly-detected",
                             "feedback-submitted", "submission-assessed")),
-    Cost("kafka x3 (RF 3)", 432 * REPLICATION_CPU, python=False),
-    Cost("postgres", 543, python=False),
+    Cost("kafka x3 (RF 3)", 402 * REPLICATION_CPU, python=False),
+    Cost("postgres", 686, python=False),
 )
 
-# Bytes one pipeline row leaves behind (same file, the run with the disk figures): on the brokers one replica's
-# log, uncompressed, every topic (126.9 MB for 44,395 rows); in PostgreSQL the whole database, every schema with
-# indexes and TOAST (103.0 MB), of which the inboxes (processed_events, pruned after 30 days) are ~20 %.
-KAFKA_BYTES_PER_ROW = 2_858
-POSTGRES_BYTES_PER_ROW = 2_319
+# Bytes one pipeline row leaves behind (same file, runs 2 and 3, which report disk): on the brokers one replica's
+# log, uncompressed, every topic (126.9 and 129.3 MB for 44,395 rows); in PostgreSQL the whole database, every
+# schema with indexes and TOAST (103.0 and 104.8 MB), of which the inboxes (processed_events, pruned after 30
+# days) are ~20 %.
+KAFKA_BYTES_PER_ROW = 2_885
+POSTGRES_BYTES_PER_ROW = 2_340
 
 
 @dataclass(frozen=True)
