@@ -36,19 +36,27 @@ from tests.benchmarks.bench_matcher import _cpu_seconds
 
 SOURCE, SINK = "bench.one-hop.in", "bench.one-hop.out"
 
-# The shape of a record-matched event of the demo month (a tax payment linked by its code), for when no real
-# one is at hand: the benchmark prefers the platform's own (`sample_event`).
+# A record-matched event of the demo month's shape (a power record linked by its code, 1.2 kB), valid against the
+# contract (tests/unit/test_bench_one_hop.py), for when no real one is at hand: the benchmark prefers the
+# platform's own (`sample_event`; 1.3 kB in the demo month).
 SAMPLE = orjson.dumps({
     "event_id": "8f0e5f1e-6a0e-5c55-9a0f-3b8e8d1d2f10", "event_type": "record-matched", "schema_version": 1,
-    "occurred_at": "2026-12-03T09:30:00.123456Z", "producer": "matcher",
+    "occurred_at": "2026-12-03T09:30:00.123456+00:00", "producer": "matcher",
     "correlation_id": "0b7f4a4e-1d9e-4d5c-8c5e-52c1c1f5d0a3", "causation_id": "2d1c7d0b-9a43-5c7e-b1c8-7f2a3e9c4b55",
     "payload": {
-        "record_id": "0b7f4a4e-1d9e-4d5c-8c5e-52c1c1f5d0a3", "uscc": "91445202MA4X0C1L2K", "method": "code",
-        "score": 1.0, "township_code": "445202001",
-        "record": {"kind": "tax_payment", "department": "tax", "period": "2026-10", "township_code": "445202001",
-                   "fields": {"taxpayer_id": "91445202MA4X0C1L2K", "uscc": "91445202MA4X0C1L2K",
-                              "name": "揭阳市榕城区示例贸易有限公司", "amount": "12840.50", "tax_type": "增值税",
-                              "period": "2026-10", "township_code": "445202001"}},
+        "record": {
+            "record_id": "0b7f4a4e-1d9e-4d5c-8c5e-52c1c1f5d0a3", "version": 1, "department": "power_supply",
+            "kind": "power_usage", "source_key": "4452021234567890", "period": "2026-10",
+            "township_code": "445202001", "uscc": "91445202MA4X0C1L5B",
+            "received_at": "2026-12-03T09:29:59.876543+00:00",
+            "data": {"power_account": "4452021234567890", "uscc": "91445202MA4X0C1L5B",
+                     "account_name": "揭阳市榕城区示例五金制品有限公司", "address": "揭阳市榕城区示例街道工业路88号",
+                     "township_code": "445202001", "period": "2026-10", "kwh": 18342.5, "meters": 1},
+            "pii_hashes": {}, "is_correction": False,
+        },
+        "uscc": "91445202MA4X0C1L5B", "entity_name": "揭阳市榕城区示例五金制品有限公司",
+        "entity_township_code": "445202001", "method": "exact_uscc", "score": 1.0,
+        "explanation": {"code": 1.0, "name": 1.0, "township": 1.0}, "share": 1.0, "cases": [],
     },
 })
 
