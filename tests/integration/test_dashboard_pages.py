@@ -296,7 +296,9 @@ async def test_supervision_counts_alerts_by_rule_township_and_month_with_their_h
     assert [t["township_code"] for t in mine["by_township"]] == [HOME]  # the neighbour's alerts are not the township's
     months = {m["month"]: m["total"] for m in mine["by_month"]}
     assert len(months) == 11 and (months[BEFORE], months[MONTH], months["2026-09"]) == (2, 2, 1)  # 2026-Q3 counts in September
-    assert [(e["effect_zh"], e["alerts"]) for e in mine["by_effect"] if e["effect"]] == [("属实", 1)]
+    assert [(e["effect"], e["effect_zh"], e["alerts"]) for e in mine["by_effect"]] == [("confirmed", "属实", 1)]
+    found = await api.as_township(HOME, "GET", "analytics", mine["by_effect"][0]["alerts_url"])
+    assert [(a["rule"], a["state"], a["disposition"]) for a in found.json()] == [("power_without_tax", "resolved", "confirmed_rectified")]
 
     # each count drills to the alerts behind it, each alert to its entity's panorama
     behind = await api.as_township(HOME, "GET", "analytics", by_rule["tax_vs_peers"]["state_urls"]["overdue"])
@@ -345,7 +347,8 @@ async def test_a_supervisor_drills_from_the_supervision_page_to_the_alerts_and_a
     await page.goto(f"{base}/supervision?from={FIRST}&to={MONTH}")
     await expect(page.get_by_role("heading", name=f"经济管理监管分析 · 榕城区 · {FIRST} 至 {MONTH}")).to_be_visible()
     await _drawn(page, "supervision-chart")
-    await expect(page.locator(f'#by-township tr[data-township="{NEIGHBOUR}"] td[data-label="预警"]')).to_have_text("2")
+    await expect(page.locator(f'#by-township tr[data-township="{HOME}"] td[data-label="预警"]')).to_have_text("5")
+    await expect(page.locator(f'#by-township tr[data-township="{NEIGHBOUR}"]')).to_be_visible()  # the county's townships
     await expect(page.locator("#timeliness")).to_be_visible()  # the departments' timeliness: a supervisor's
     await supervisor.photograph("dashboard-supervision-desktop")
     await page.locator('#by-rule tr[data-rule="tax_vs_peers"] td[data-label="预警"] a').click()
@@ -356,14 +359,14 @@ async def test_a_supervisor_drills_from_the_supervision_page_to_the_alerts_and_a
 
     await page.goto(f"{base}/locked-entities")
     await _drawn(page, "rule-lists-chart")
-    await expect(page.locator("#long_term_suspension tbody tr")).to_have_count(2)
+    await expect(page.locator("#long_term_suspension tr[data-uscc]")).to_have_count(2)
     await expect(page.locator("#persistent_losses")).to_contain_text("-15,000.00")
     await supervisor.photograph("dashboard-locked-entities-desktop")
     await _drill_to_panorama(page, plant)
 
     await page.goto(f"{base}/tax-anomalies")
     await _drawn(page, "rule-lists-chart")
-    await expect(page.locator("#tax_vs_peers tbody tr")).to_have_count(2)
+    await expect(page.locator("#tax_vs_peers tr[data-uscc]")).to_have_count(2)
     await expect(page.locator(f'#tax_vs_peers tr[data-uscc="{beside["uscc"]}"]')).to_contain_text("-7.0000")
     await supervisor.photograph("dashboard-tax-anomalies-desktop")
     await _drill_to_panorama(page, shop)
@@ -386,7 +389,7 @@ async def test_a_township_officer_on_a_phone_reads_his_alerts_lists_and_no_other
 
     await page.goto(f"{base}/locked-entities")
     await _drawn(page, "rule-lists-chart")
-    await expect(page.locator("#long_term_suspension tbody tr")).to_have_count(1)
+    await expect(page.locator("#long_term_suspension tr[data-uscc]")).to_have_count(1)
     await expect(page.locator("#long_term_suspension")).to_contain_text(idle["name"])
     await expect(page.locator(f'tr[data-uscc="{beside["uscc"]}"]')).to_have_count(0)
     await _fits_the_screen(page)

@@ -18,7 +18,7 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
 from shared.auth import Principal
-from shared.contracts import EvidenceMonth
+from shared.contracts import DispositionEffect, EvidenceMonth
 from shared.contracts.rules import RULE_NAMES_ZH
 from shared.reference import TOWNSHIPS
 from shared.service import Service
@@ -44,6 +44,7 @@ FromMonth = Annotated[str | None, Query(alias="from", pattern=MONTH_PATTERN, des
 ToMonth = Annotated[str | None, Query(alias="to", pattern=MONTH_PATTERN, description="last month counted, e.g. 2026-12")]
 RuleFilter = Annotated[str | None, Query(pattern=r"^[a-z_]{1,64}$", description="a rule id, e.g. power_without_tax")]
 StateFilter = Annotated[AlertState | None, Query(description="a handling state; overdue: a deadline passed")]
+EffectFilter = Annotated[DispositionEffect | None, Query(description="what the 办结 finding made the platform do")]
 
 
 class Handling(BaseModel):
@@ -76,7 +77,7 @@ class MonthHandling(Handling):
 
 
 class EffectCount(BaseModel):
-    effect: str | None = Field(description="what the 办结 disposition made the platform do; null: not resolved yet")
+    effect: str = Field(description="what the 办结 disposition made the platform do")
     effect_zh: str
     alerts: int
     alerts_url: str
@@ -91,7 +92,7 @@ class Supervision(BaseModel):
     by_rule: list[RuleHandling]
     by_township: list[TownshipHandling] = Field(description="every township of the area with alerts, most first")
     by_month: list[MonthHandling] = Field(description="every month from first to last")
-    by_effect: list[EffectCount] = Field(description="the live alerts by what their 办结 found")
+    by_effect: list[EffectCount] = Field(description="the resolved alerts by what their 办结 found")
 
 
 class AlertItem(BaseModel):
@@ -215,9 +216,9 @@ async def read_supervision(
             **_handling(r, alerts_path, base | {"area": r["key"]})) for r in by_township if r["key"]],
         by_month=[MonthHandling(month=m, **_handling(by_month.get(m, _EMPTY), alerts_path, base | {"from": m, "to": m}))
                   for m in months_between(first, last)],
-        by_effect=[EffectCount(effect=r["key"], effect_zh=domain.effect_name(r["key"]), alerts=alive,
-                               alerts_url=drill(alerts_path, **base, state="resolved" if r["key"] else None))
-                   for r in tallies["effect"] if (alive := r["open"] + r["acknowledged"] + r["resolved"])],
+        by_effect=[EffectCount(effect=r["key"], effect_zh=domain.effect_name(r["key"]), alerts=r["resolved"],
+                               alerts_url=drill(alerts_path, **base, state="resolved", effect=r["key"]))
+                   for r in sorted(tallies["effect"], key=lambda r: r["key"] or "") if r["key"] and r["resolved"]],
     )
 
 
@@ -228,6 +229,7 @@ def _entity_url(panorama_path: str, uscc: str | None) -> str | None:
 async def read_alerts(
     service: Service, principal: Principal, panorama_path: str, first: str | None, last: str | None,
     area: str | None, rule: str | None, state: AlertState | None, limit: int, offset: int,
+    effect: DispositionEffect | None = None,
 ) -> list[AlertItem]:
     """The alerts behind a count as the caller may see them (the API's and the page's)."""
     _check_range(first, last)
@@ -235,7 +237,8 @@ async def read_alerts(
     prefix = area_prefix(principal, area)
     async with service.sessions() as session:
         rows = await repository.list_alerts(session, prefix, first, last, [rule] if rule else [],
-                                            state.value if state else None, limit, offset)
+                                            state.value if state else None, limit, offset,
+                                            effect=effect.value if effect else None)
     return [AlertItem(
         alert_id=str(r["alert_id"]), rule=r["rule"], rule_zh=domain.rule_label(r["rule"]), severity=r["severity"],
         uscc=r["uscc"], entity_name=r["entity_name"], township_code=r["township_code"], township_name=_township(r["township_code"])[0],
@@ -294,13 +297,15 @@ def router(service: Service) -> APIRouter:
         return await read_supervision(service, principal, paths(request)[1], first, last, area, rule)
 
     @api.get("/alerts", response_model=list[AlertItem], name="list_alerts",
-             dependencies=[known_filters("from", "to", "area", "rule", "state")])
+             dependencies=[known_filters("from", "to", "area", "rule", "state", "effect")])
     async def list_alerts(
         request: Request, principal: Reader, page: Paged,
         first: FromMonth = None, last: ToMonth = None, area: AreaFilter = None, rule: RuleFilter = None, state: StateFilter = None,
+        effect: EffectFilter = None,
     ) -> list[AlertItem]:
         """The alerts behind a count of 经济管理监管分析, newest month first, each with its handling and its entity's panorama."""
-        return await read_alerts(service, principal, paths(request)[0], first, last, area, rule, state, page.limit, page.offset)
+        return await read_alerts(service, principal, paths(request)[0], first, last, area, rule, state, page.limit, page.offset,
+                                 effect)
 
     @api.get("/locked-entities", response_model=RuleLists, dependencies=[known_filters("from", "to", "area")])
     async def get_locked_entities(

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 
 from shared.auth import Principal, Role, forbidden
+from shared.contracts import DispositionEffect
 from shared.periods import shift
 from shared.records import KINDS
 from shared.reference import DIVISIONS, TOWNSHIPS
@@ -222,16 +223,18 @@ def router(service: Service) -> APIRouter:
     @web.get("/alerts", name="alerts_page")
     async def alerts_page(
         request: Request, principal: Person, first: PageFrom = None, last: PageTo = None, area: PageArea = None,
-        rule: PageRule = None, state: AlertState | None = None, offset: PageOffset = 0,
+        rule: PageRule = None, state: AlertState | None = None, effect: DispositionEffect | None = None, offset: PageOffset = 0,
     ) -> HTMLResponse:
         area, rule = area or None, rule or None
         rows = await read_alerts(service, principal, entities_path(request), first or None, last or None, area, rule, state,
-                                 PAGE_SIZE, offset)
-        query = {"from": first, "to": last, "area": area, "rule": rule, "state": state.value if state else None}
+                                 PAGE_SIZE, offset, effect)
+        query = {"from": first, "to": last, "area": area, "rule": rule, "state": state.value if state else None,
+                 "effect": effect.value if effect else None}
         return render(request, "alerts.html", principal, "supervision", None, rows=rows, area=area or "",
                       area_name=_area_name(area_prefix(principal, area)), first=first or "", last=last or "", rule=rule or "",
                       state=state.value if state else "", rules=RULES, states=alert_domain.STATE_ZH,
-                      back_url=drill(request.url_for("supervision_page").path, **{**query, "state": None}),
+                      effect=effect.value if effect else "", effect_name=alert_domain.effect_name(effect.value) if effect else "",
+                      back_url=drill(request.url_for("supervision_page").path, **{**query, "state": None, "effect": None}),
                       **_paging(request, "alerts_page", "list_alerts", query, offset, len(rows)))
 
     def rule_lists_page(path: str, name: str, api: str, rules: tuple[str, ...], title: str, chart_title: str) -> None:

@@ -455,12 +455,14 @@ async def alert_tallies(
 
 async def list_alerts(
     session: AsyncSession, prefix: str, first: str | None, last: str | None, rules: Sequence[str],
-    state: str | None, limit: int, offset: int, per_entity: bool = False,
+    state: str | None, limit: int, offset: int, per_entity: bool = False, effect: str | None = None,
 ) -> list:
     """The alerts behind a count, newest month first; `per_entity`: one row per entity and rule (its
     newest alert, with `alerts` the number of its alerts of that rule), as the lists of #8 and #9 show them."""
     a = alerts.c
     where = [*_alerts_where(prefix, first, last, rules), _state_filter(state)]
+    if effect:
+        where.append(a.effect == effect)
     if per_entity:
         where.append(a.withdrawn_at.is_(None))
         ranked = (
