@@ -17,7 +17,7 @@ from shared.service import ServiceSpec
 from shared.web import login
 
 from services.analytics import handlers
-from services.analytics.api import analyses, panorama, routes
+from services.analytics.api import analyses, panorama, routes, supervision
 from services.analytics.pages import routes as pages
 from services.analytics.settings import AnalyticsSettings
 from services.analytics.storage.tables import metadata
@@ -38,6 +38,6 @@ def build() -> ServiceSpec:
             Subscription(topics.FEEDBACK_SUBMITTED, envelope(FeedbackSubmitted), handlers.on_feedback_submitted),
             Subscription(topics.SUBMISSION_ASSESSED, envelope(SubmissionAssessed), handlers.on_submission_assessed),
         ],
-        routers=lambda service: [routes.router(service), analyses.router(service), panorama.router(service),
+        routers=lambda service: [routes.router(service), analyses.router(service), panorama.router(service), supervision.router(service),
                                  login.router(home="/overview"), pages.router(service)],
     )

@@ -18,6 +18,7 @@ from shared.contracts import (
 from shared.messaging.outbox import UnitOfWork
 from shared.records import KINDS
 
+from services.analytics.domain.alerts import month_of
 from services.analytics.domain.months import known_at_month_end, section
 from services.analytics.domain.overview import (
     ALERT_ACKNOWLEDGED,
@@ -105,15 +106,23 @@ async def on_anomaly(
     events: list[AnomalyDetected | AnomalyUpdated | AnomalyResolved | AlertDeadlinePassed], uow: UnitOfWork
 ) -> None:
     """In order: a detection, a change of its figures, a withdrawal, a detection again. A passed
-    deadline is feedback's to escalate; the overview counts handling states, not deadlines."""
+    deadline is feedback's to escalate; here it marks the alert overdue (经济管理监管分析 counts them).
+    Every column is only filled or raised, so a redelivered event changes nothing."""
     for e in events:
         if isinstance(e, AlertDeadlinePassed):
+            p = e.payload
+            await repository.upsert_alerts(uow.session, [{
+                "alert_id": p.alert_id, "township_code": p.township_code, "rule": p.rule, "uscc": p.uscc,
+                "period": p.period, "month": month_of(p.period), "severity": p.severity, "status_rank": ALERT_OPEN, "overdue": True,
+            }])
             continue
         if isinstance(e, AnomalyResolved):
             await repository.withdraw_alerts(uow.session, [{"alert_id": e.payload.alert_id, "withdrawn_at": e.occurred_at}])
             continue
         if isinstance(e, AnomalyUpdated):
-            await repository.restate_alert(uow.session, e.payload.alert_id, e.payload.message_zh)
+            p = e.payload
+            await repository.restate_alert(uow.session, p.alert_id, p.message_zh, dict(p.facts),
+                                           [m.model_dump() for m in p.evidence.months])
             continue
         await repository.upsert_alerts(
             uow.session,
@@ -124,8 +133,13 @@ async def on_anomaly(
                 "message_zh": e.payload.message_zh,
                 "uscc": e.payload.uscc,
                 "period": e.payload.period,
+                "month": month_of(e.payload.period),
                 "status_rank": ALERT_OPEN,
                 "detected_at": e.occurred_at,
+                "entity_name": e.payload.entity_name,
+                "severity": e.payload.severity,
+                "facts": dict(e.payload.facts),
+                "evidence_months": [m.model_dump() for m in e.payload.evidence.months] if e.payload.evidence else None,
             }],
         )
 
@@ -137,14 +151,16 @@ async def on_feedback_submitted(events: list[FeedbackSubmitted], uow: UnitOfWork
         if p.kind == "match_case" or p.action not in (FeedbackAction.ACKNOWLEDGE, FeedbackAction.RESOLVE):
             continue  # a match case's outcome arrives as record-matched / match-failed; other acts change no figure here
         acknowledged = p.action is FeedbackAction.ACKNOWLEDGE
-        rows.append(
-            {
-                "alert_id": p.alert_id,
-                "township_code": p.township_code,
-                "status_rank": ALERT_ACKNOWLEDGED if acknowledged else ALERT_RESOLVED,
-                "acknowledged_at" if acknowledged else "resolved_at": p.submitted_at,
-            }
-        )
+        row = {
+            "alert_id": p.alert_id,
+            "township_code": p.township_code,
+            "status_rank": ALERT_ACKNOWLEDGED if acknowledged else ALERT_RESOLVED,
+            "acknowledged_at" if acknowledged else "resolved_at": p.submitted_at,
+        }
+        if not acknowledged and p.disposition:
+            row["disposition"] = p.disposition  # what the township found (feedback's closed list)
+            row["effect"] = p.effect.value if p.effect else None
+        rows.append(row)
     await repository.upsert_alerts(uow.session, rows)
 
 

@@ -2,16 +2,22 @@
 do: the city leader at a desk sees the map, the ranking and the tables, and drills from a township's
 figure to the entity list and an entity's panorama; the county supervisor reads 产业运行监控 and
 用电趋势 and drills from a 门类 to the panorama; a township officer on a phone reads the pages of
-his own township and cannot open another township's entity or figures."""
+his own township and cannot open another township's entity or figures. 经济管理监管分析, the alert
+list, 锁定分析 and 异常纳税 over alerts raised by the pipeline and handled in the workbench, and over
+alerts published as alerting does for the rules whose data take long to build up."""
 
 import uuid
+from datetime import UTC, date, datetime
 
 import pytest
 from playwright.async_api import Page, expect
 
 from deploy.local.credentials import DEMO_PASSWORD
+from shared import topics
+from shared.contracts import AlertDeadlinePassed, AnomalyDetected, AnomalyPayload, DeadlinePayload, EvidenceMonth, EvidencePacket
+from shared.messaging.codec import encode
 from tests.integration.browser import OfflinePage
-from tests.integration.harness import Api, eventually, new_uscc, power_row, raise_alert, registered, tax_row
+from tests.integration.harness import Api, eventually, new_uscc, power_row, produce_raw, raise_alert, registered, tax_row
 
 pytestmark = pytest.mark.integration
 
@@ -202,6 +208,202 @@ async def test_a_township_officer_on_a_phone_sees_only_his_township(platform, br
     assert answer.status == 404
     for path in (f"/entities?period={MONTH}&area={NEIGHBOUR}", f"/industries?period={MONTH}&area={NEIGHBOUR}",
                  f"/power-trend?area={NEIGHBOUR}", f"/overview?area={NEIGHBOUR}", f"/industries?area=445202"):
+        answer = await page.goto(base + path)
+        assert answer.status == 404, path
+    await _done(officer)
+
+
+# ---- 经济管理监管分析 (#7), 长期停业和亏损企业锁定分析 (#8), 异常纳税行为预警 (#9) ------------------------
+
+FIRST = "2026-01"
+
+
+def _detected(entity: dict, rule: str, period: str, facts: dict, months: list[tuple[str, float | None, float | None]] = ()):
+    """An alert as alerting publishes it, for rules whose data (14 months of power and tax, finance
+    statements, 30 industry peers) would take minutes to build up: what analytics reads is the event."""
+    payload = AnomalyPayload(
+        alert_id=uuid.uuid4(), rule=rule, uscc=entity["uscc"], entity_name=entity["name"],
+        township_code=entity["township_code"], period=period, facts=facts, message_zh=f"{entity['name']} {period} 测试预警",
+        record_ids=[], severity="medium", evidence=EvidencePacket(
+            industry_code=entity["industry_code"], status="active", status_since=None,
+            months=[EvidenceMonth(period=p, kwh=k, tax=t) for p, k, t in months]))
+    return AnomalyDetected(event_id=uuid.uuid4(), event_type="anomaly-detected", schema_version=1, occurred_at=datetime.now(UTC),
+                           producer="test", correlation_id=uuid.uuid4(), payload=payload)
+
+
+def _deadline_passed(alert: AnomalyDetected) -> AlertDeadlinePassed:
+    p = alert.payload
+    return AlertDeadlinePassed(
+        event_id=uuid.uuid4(), event_type="alert-deadline-passed", schema_version=1, occurred_at=datetime.now(UTC),
+        producer="test", correlation_id=uuid.uuid4(), payload=DeadlinePayload(
+            alert_id=p.alert_id, rule=p.rule, uscc=p.uscc, township_code=p.township_code, period=p.period,
+            severity=p.severity, deadline="acknowledge", due=date(2026, 12, 1)))
+
+
+@pytest.fixture(scope="module")
+async def alerted(platform, city):
+    """Beside the city's 用电无税 alert (签收 then 办结 by the township through the workbench): a
+    long-suspended entity of 榕华街道 and one of 新兴街道, the plant's four losing quarters, the shop's
+    tax far below its peers (its 签收 deadline passed) and the plant's tax-power ratio."""
+    plant, shop, beside, with_alert = city
+    api = Api(platform)
+    try:
+        idle = _entity(HOME, "5212", "商贸")
+        await api.submit_all("market_regulation", "registration", [idle])
+        await registered(platform, idle["uscc"])
+        quiet = [(f"2026-{m:02d}", 10.0, 0.0) for m in range(6, 12)]
+        events = [
+            _detected(idle, "long_term_suspension", MONTH, {"months": 6.0, "from_period": "2026-06", "kwh": 60.0, "tax": 0.0}, quiet),
+            _detected(beside, "long_term_suspension", MONTH, {"months": 6.0, "from_period": "2026-06", "kwh": 0.0, "tax": 0.0}, quiet),
+            _detected(plant, "persistent_losses", "2026-Q3",
+                      {"2025-Q4": -12000.0, "2026-Q1": -8000.5, "2026-Q2": -9100.0, "2026-Q3": -15000.0}),
+            peers := _detected(shop, "tax_vs_peers", MONTH, {
+                "value": 0.1, "measure": "tax_per_kwh", "peer_median": 0.9, "peer_mad": 0.1, "peer_count": 35.0,
+                "robust_z": -6.3, "industry": "52", "scale": "log"}, [(BEFORE, None, None), (MONTH, 3000.0, 300.0)]),
+            _detected(plant, "tax_power_ratio", BEFORE, {
+                "kwh": 40000.0, "tax": 2000.0, "ratio": 0.05, "low": 0.08, "high": 0.6, "interval_source": "fitted",
+                "sample_size": 31.0, "industry": "33"}),
+            _detected(beside, "tax_vs_peers", MONTH, {"value": 0.05, "measure": "tax_per_kwh", "peer_median": 0.9,
+                                                     "peer_mad": 0.1, "peer_count": 35.0, "robust_z": -7.0, "industry": "33"}),
+        ]
+        for event in [*events, _deadline_passed(peers)]:
+            await produce_raw(platform.kafka.admin, topics.ANOMALY_DETECTED, encode(event), key=event.payload.uscc.encode())
+        cases = (await api.as_township(HOME, "GET", "feedback", "/v1/cases", params={"kind": "alert"})).json()
+        case_id = next(c["case_id"] for c in cases if c["title"] == with_alert["registration"]["name"])
+        for act in ({"action": "acknowledge"}, {"action": "resolve", "note": "企业试生产，已辅导申报", "disposition": "confirmed_rectified"}):
+            done = await api.as_township(HOME, "POST", "feedback", f"/v1/cases/{case_id}/acts", json=act)
+            assert done.status_code == 200, done.text
+
+        async def counted():
+            reply = await api.as_township(HOME, "GET", "analytics", "/v1/supervision", params={"from": FIRST, "to": MONTH})
+            body = reply.json()
+            return body if body["totals"]["total"] == 5 and body["totals"]["resolved"] == 1 and body["totals"]["overdue"] == 1 else None
+
+        return idle, await eventually(counted, what="the township's five alerts, one resolved and one overdue, in analytics")
+    finally:
+        await api.client.aclose()
+
+
+async def test_supervision_counts_alerts_by_rule_township_and_month_with_their_handling(api, city, alerted):
+    plant, shop, beside, _ = city
+    idle, mine = alerted
+    by_rule = {r["rule"]: r for r in mine["by_rule"]}
+    assert {rule: (r["rule_zh"], r["total"], r["open"], r["resolved"], r["overdue"]) for rule, r in by_rule.items()} == {
+        "power_without_tax": ("用电无税", 1, 0, 1, 0), "long_term_suspension": ("长期停业", 1, 1, 0, 0),
+        "persistent_losses": ("持续亏损", 1, 1, 0, 0), "tax_vs_peers": ("纳税异常", 1, 1, 0, 1),
+        "tax_power_ratio": ("税电比异常", 1, 1, 0, 0)}
+    assert by_rule["power_without_tax"]["resolved_pct"] == 100.0 and by_rule["power_without_tax"]["hours_to_resolve"] is not None
+    assert [t["township_code"] for t in mine["by_township"]] == [HOME]  # the neighbour's alerts are not the township's
+    months = {m["month"]: m["total"] for m in mine["by_month"]}
+    assert len(months) == 11 and (months[BEFORE], months[MONTH], months["2026-09"]) == (2, 2, 1)  # 2026-Q3 counts in September
+    assert [(e["effect"], e["effect_zh"], e["alerts"]) for e in mine["by_effect"]] == [("confirmed", "属实", 1)]
+    found = await api.as_township(HOME, "GET", "analytics", mine["by_effect"][0]["alerts_url"])
+    assert [(a["rule"], a["state"], a["disposition"]) for a in found.json()] == [("power_without_tax", "resolved", "confirmed_rectified")]
+
+    # each count drills to the alerts behind it, each alert to its entity's panorama
+    behind = await api.as_township(HOME, "GET", "analytics", by_rule["tax_vs_peers"]["state_urls"]["overdue"])
+    assert [(a["uscc"], a["state_zh"], a["overdue"]) for a in behind.json()] == [(shop["uscc"], "待签收", True)]
+    panorama = await api.as_township(HOME, "GET", "analytics", behind.json()[0]["entity_url"])
+    assert panorama.status_code == 200 and panorama.json()["registration"]["name"] == shop["name"]
+
+    county = (await api.as_supervisor("analytics", "/v1/supervision", params={
+        "from": FIRST, "to": MONTH, "area": "445202", "rule": "long_term_suspension"})).json()
+    assert {t["township_code"]: t["total"] for t in county["by_township"]} == {HOME: 1, NEIGHBOUR: 1}
+    for params in ({"from": FIRST, "to": MONTH, "area": NEIGHBOUR}, {"from": FIRST, "to": MONTH, "area": "445202"}):
+        assert (await api.as_township(HOME, "GET", "analytics", "/v1/supervision", params=params)).status_code == 404
+    assert (await api.as_township(HOME, "GET", "analytics", "/v1/alerts", params={"area": NEIGHBOUR})).status_code == 404
+    wrong = await api.as_township(HOME, "GET", "analytics", "/v1/supervision", params={"from": FIRST, "to": MONTH, "rule": "made_up"})
+    assert wrong.status_code == 422 and wrong.json()["detail"]["code"] == "unknown_rule"
+    assert (await api.as_township(HOME, "GET", "analytics", "/v1/alerts", params={"township": HOME})).status_code == 422
+
+
+async def test_the_lists_of_locked_entities_and_abnormal_tax_carry_their_evidence(api, city, alerted):
+    plant, shop, beside, with_alert = city
+    idle, _ = alerted
+    locked = {r["rule"]: r["entities"] for r in
+              (await api.as_township(HOME, "GET", "analytics", "/v1/locked-entities")).json()["lists"]}
+    [suspended] = locked["long_term_suspension"]  # not the neighbour's
+    assert (suspended["uscc"], suspended["flagged"][0], len(suspended["flagged"]), len(suspended["months"])) == (
+        idle["uscc"], "2026-06", 6, 6)
+    [losing] = locked["persistent_losses"]
+    assert losing["flagged"] == ["2025-Q4", "2026-Q1", "2026-Q2", "2026-Q3"]
+    assert [e["value"] for e in losing["evidence"]] == [-12000.0, -8000.5, -9100.0, -15000.0]
+    assert losing["entity_url"].endswith(f"/v1/entities/{plant['uscc']}")
+
+    tax = {r["rule"]: r["entities"] for r in (await api.as_township(HOME, "GET", "analytics", "/v1/tax-anomalies")).json()["lists"]}
+    assert [(e["uscc"], {x["label"]: x["value"] for x in e["evidence"]}["稳健 z 值"]) for e in tax["tax_vs_peers"]] == [
+        (shop["uscc"], -6.3)]
+    assert [e["uscc"] for e in tax["tax_power_ratio"]] == [plant["uscc"]]
+    assert [(e["uscc"], e["state"]) for e in tax["power_without_tax"]] == [(with_alert["uscc"], "resolved")]
+    county = (await api.as_supervisor("analytics", "/v1/tax-anomalies", params={"area": "445202"})).json()
+    assert beside["uscc"] in {e["uscc"] for r in county["lists"] for e in r["entities"]}
+    assert (await api.as_township(HOME, "GET", "analytics", "/v1/locked-entities", params={"area": NEIGHBOUR})).status_code == 404
+
+
+async def test_a_supervisor_drills_from_the_supervision_page_to_the_alerts_and_an_entity(platform, browser, city, alerted):
+    plant, shop, beside, _ = city
+    supervisor, page, base = await _person(browser, platform, "chenjing", **DESKTOP)
+    await page.get_by_role("link", name="监管分析").click()
+    await page.goto(f"{base}/supervision?from={FIRST}&to={MONTH}")
+    await expect(page.get_by_role("heading", name=f"经济管理监管分析 · 榕城区 · {FIRST} 至 {MONTH}")).to_be_visible()
+    await _drawn(page, "supervision-chart")
+    await expect(page.locator(f'#by-township tr[data-township="{HOME}"] td[data-label="预警"]')).to_have_text("5")
+    await expect(page.locator(f'#by-township tr[data-township="{NEIGHBOUR}"]')).to_be_visible()  # the county's townships
+    await expect(page.locator("#timeliness")).to_be_visible()  # the departments' timeliness: a supervisor's
+    await supervisor.photograph("dashboard-supervision-desktop")
+    await page.locator('#by-rule tr[data-rule="tax_vs_peers"] td[data-label="预警"] a').click()
+    await expect(page.locator("#alerts tbody tr")).to_have_count(2)  # the township's and the neighbour's
+    await expect(page.locator(f'#alerts tr[data-uscc="{shop["uscc"]}"]')).to_contain_text("逾期")
+    await supervisor.photograph("dashboard-alerts-desktop")
+    await _drill_to_panorama(page, shop)
+
+    await page.goto(f"{base}/locked-entities")
+    await _drawn(page, "rule-lists-chart")
+    await expect(page.locator("#long_term_suspension tr[data-uscc]")).to_have_count(2)
+    await expect(page.locator("#persistent_losses")).to_contain_text("-15,000.00")
+    await supervisor.photograph("dashboard-locked-entities-desktop")
+    await _drill_to_panorama(page, plant)
+
+    await page.goto(f"{base}/tax-anomalies")
+    await _drawn(page, "rule-lists-chart")
+    await expect(page.locator("#tax_vs_peers tr[data-uscc]")).to_have_count(2)
+    await expect(page.locator(f'#tax_vs_peers tr[data-uscc="{beside["uscc"]}"]')).to_contain_text("-7.0000")
+    await supervisor.photograph("dashboard-tax-anomalies-desktop")
+    await _drill_to_panorama(page, shop)
+    await _done(supervisor)
+
+
+async def test_a_township_officer_on_a_phone_reads_his_alerts_lists_and_no_others(platform, browser, city, alerted):
+    plant, shop, beside, _ = city
+    idle, _ = alerted
+    officer, page, base = await _person(browser, platform, "zhangwei", **PHONE)
+    await page.goto(f"{base}/supervision?from={FIRST}&to={MONTH}")
+    await expect(page.locator("#by-township tbody tr")).to_have_count(1)
+    await expect(page.locator("#timeliness")).to_have_count(0)
+    await _drawn(page, "supervision-chart")
+    await _fits_the_screen(page)
+    await officer.photograph("dashboard-supervision-phone")
+    await page.locator(f'#by-month tr[data-month="{MONTH}"] td[data-label="预警"] a').click()
+    await expect(page.locator("#alerts tbody tr")).to_have_count(2)
+    await _fits_the_screen(page)
+
+    await page.goto(f"{base}/locked-entities")
+    await _drawn(page, "rule-lists-chart")
+    await expect(page.locator("#long_term_suspension tr[data-uscc]")).to_have_count(1)
+    await expect(page.locator("#long_term_suspension")).to_contain_text(idle["name"])
+    await expect(page.locator(f'tr[data-uscc="{beside["uscc"]}"]')).to_have_count(0)
+    await _fits_the_screen(page)
+    await officer.photograph("dashboard-locked-entities-phone")
+
+    await page.goto(f"{base}/tax-anomalies")
+    await _drawn(page, "rule-lists-chart")
+    await expect(page.locator(f'tr[data-uscc="{beside["uscc"]}"]')).to_have_count(0)
+    await _fits_the_screen(page)
+    await officer.photograph("dashboard-tax-anomalies-phone")
+    await _drill_to_panorama(page, shop)
+
+    for path in (f"/supervision?area={NEIGHBOUR}", f"/alerts?area={NEIGHBOUR}", f"/locked-entities?area={NEIGHBOUR}",
+                 f"/tax-anomalies?area={NEIGHBOUR}", "/supervision?area=445202"):
         answer = await page.goto(base + path)
         assert answer.status == 404, path
     await _done(officer)

@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeFloat, NonNegativeInt, PositiveFloat, PositiveInt, field_validator, model_validator
 
+from shared.reference import department_name
+
 from services.alerting.domain.festival import touched_by_festival, year_on_year_base
 from services.alerting.domain.history import (
     EMPTY_POPULATION,
@@ -44,7 +46,6 @@ if TYPE_CHECKING:
 
 # the namespace alert ids had before the catalogue (one rule in code): alerts raised then keep their ids
 _NAMESPACE = uuid.UUID("3d0b8f5e-9c2a-5b7d-8e1f-6a4c2b9d0e7f")
-_DEPARTMENT_ZH = {TAX: "税务", POWER: "供电"}
 
 
 def alert_id(rule: str, uscc: str, period: str) -> uuid.UUID:
@@ -130,7 +131,7 @@ class Params(BaseModel):
 
 
 def _missing_note(missing: tuple[str, ...]) -> str:
-    return "（" + "、".join(_DEPARTMENT_ZH[d] for d in missing) + "部门当月数据逾期未报送）" if missing else ""
+    return "（" + "、".join(department_name(d) for d in missing) + "部门当月数据逾期未报送）" if missing else ""
 
 
 # --- 用电无税 --------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from pydantic import BaseModel, Field
 
 from shared.auth import Principal
 from shared.records import KINDS
-from shared.reference import TOWNSHIPS
+from shared.reference import TOWNSHIPS, department_name
 from shared.service import Service
 from shared.service.http import error_responses
 
@@ -34,9 +34,6 @@ from services.analytics.storage import repository
 
 MAX_RECORDS = 500
 USCC_PATTERN = r"^[0-9A-HJ-NPQRTUWXY]{18}$"
-DEPARTMENT_ZH = {"market_regulation": "市场监管", "tax": "税务", "power_supply": "供电",
-                 "economy_it": "经信", "science_tech": "科技", "commerce": "商务", "finance": "财政",
-                 "food_drug": "食药监", "quality": "质监"}
 STATUS_ZH = {"active": "存续", "deregistered": "注销", "revoked": "吊销"}
 ALERT_STATE_ZH = {"open": "待签收", "acknowledged": "已签收", "resolved": "已办结", "withdrawn": "已撤销"}
 LINK_ZH = {"linked": "已关联", "unlinked": "未关联", "pending": "待关联"}
@@ -148,7 +145,7 @@ async def read_entity(service: Service, principal: Principal, uscc: str) -> Pano
             resolved_at=a["resolved_at"],
         ) for a in alerts],
         records=[EntityRecord(
-            record_id=str(r["record_id"]), department=r["department"], department_zh=DEPARTMENT_ZH.get(r["department"], r["department"]),
+            record_id=str(r["record_id"]), department=r["department"], department_zh=department_name(r["department"]),
             kind=r["kind"], kind_zh=KINDS[r["kind"]].title_zh if r["kind"] in KINDS else r["kind"],
             period=r["period"], version=r["version"], link=(link := _link(r["match_rank"])), link_zh=LINK_ZH[link],
             measure=r["measure"], value=r["value"], reported_value=r["reported_value"],

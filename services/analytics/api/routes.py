@@ -57,6 +57,13 @@ async def read_overview(service: Service, principal: Principal) -> Overview:
     return Overview(townships=[TownshipOverview(**r) for r in rows], totals=Figures(**totals.__dict__))
 
 
+async def read_timeliness(service: Service, period: str | None, department: str | None, limit: int, offset: int) -> list[Submission]:
+    """报送及时性 (the API's and 经济管理监管分析's page, for supervisors: it is the departments', not a township's)."""
+    async with service.sessions() as session:
+        rows = await repository.list_submissions(session, period, department, limit, offset)
+    return [Submission(**row) for row in rows]
+
+
 def router(service: Service) -> APIRouter:
     api = APIRouter(prefix="/v1", tags=["dashboard"], responses=error_responses(401, 403, 422, 503))
 
@@ -75,8 +82,6 @@ def router(service: Service) -> APIRouter:
         department: DepartmentFilter = None,
     ) -> list[Submission]:
         """报送及时性: each department's data per kind and period — on time, late or missing."""
-        async with service.sessions() as session:
-            rows = await repository.list_submissions(session, period, department, page.limit, page.offset)
-        return [Submission(**row) for row in rows]
+        return await read_timeliness(service, period, department, page.limit, page.offset)
 
     return api

@@ -1,7 +1,8 @@
 """The dashboard (数据看板): server-rendered pages over the same reads as the JSON API (/v1/overview,
-/v1/industries, /v1/power-trend, /v1/entities, /v1/entities/{uscc}), for leaders at desks and
+/v1/industries, /v1/power-trend, /v1/entities, /v1/entities/{uscc}, /v1/supervision, /v1/alerts,
+/v1/locked-entities, /v1/tax-anomalies), for leaders at desks and
 township heads on phones. Every figure links to the entity list behind it, every entity to its
-panorama; every page links to its data as JSON. Charts are drawn by static/dashboard-1.js from the
+panorama; every page links to its data as JSON. Charts are drawn by static/dashboard-2.js from the
 data the page carries in <script type="application/json" id="dashboard-data">."""
 
 from __future__ import annotations
@@ -13,8 +14,10 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 
 from shared.auth import Principal, Role, forbidden
+from shared.contracts import DispositionEffect
 from shared.periods import shift
-from shared.reference import DIVISIONS, TOWNSHIPS
+from shared.records import KINDS
+from shared.reference import DEPARTMENT_NAMES, DIVISIONS, TOWNSHIPS
 from shared.service import Service
 from shared.web.pages import Pages, page_principal
 
@@ -30,14 +33,16 @@ from services.analytics.api.analyses import (
     read_power_trend,
 )
 from services.analytics.api.panorama import EntityCode, read_entity
-from services.analytics.api.routes import read_overview
+from services.analytics.api.routes import read_overview, read_timeliness
+from services.analytics.api.supervision import AlertState, read_alerts, read_rule_lists, read_supervision
+from services.analytics.domain import alerts as alert_domain
 from services.analytics.domain import regions
 from services.analytics.domain.industries import largest
 from services.analytics.domain.months import SECTION_NAMES, UNKNOWN_SECTION, UNKNOWN_SECTION_NAME
 
 HERE = Path(__file__).parent
-SCRIPT = "dashboard-1.js"  # the versions in the names: raised whenever the file changes
-STYLE = "dashboard-1.css"
+SCRIPT = "dashboard-2.js"  # the versions in the names: raised whenever the file changes
+STYLE = "dashboard-2.css"
 PAGE_SIZE = 50
 TREND_MONTHS = 12
 CHART_TOWNSHIPS = 20  # bars the ranking draws (the table lists every township)
@@ -47,6 +52,11 @@ MAYBE_MONTH = r"^([0-9]{4}-(0[1-9]|1[0-2]))?$"
 OptionalMonth = Annotated[str | None, Query(pattern=MAYBE_MONTH)]
 PageArea = Annotated[str | None, Query(pattern=r"^([0-9]{6}([0-9]{3})?)?$")]
 PageIndustry = Annotated[str | None, Query(pattern=r"^([A-T]|unknown)?$")]
+PageRule = Annotated[str | None, Query(pattern=r"^([a-z_]{1,64})?$")]
+PageFrom = Annotated[str | None, Query(alias="from", pattern=MAYBE_MONTH)]
+PageTo = Annotated[str | None, Query(alias="to", pattern=MAYBE_MONTH)]
+PageOffset = Annotated[int, Query(ge=0, le=100_000)]
+TIMELINESS_ROWS = 12  # the departments' newest submissions 经济管理监管分析 shows supervisors
 
 
 async def page_reader(principal: Annotated[Principal, Depends(page_principal)]) -> Principal:
@@ -185,9 +195,90 @@ def router(service: Service) -> APIRouter:
                       back_url=drill(entities_path(request), area=found.registration.township_code,
                                      period=found.months[-1].period if found.months else None))
 
+    def alerts_path(request: Request) -> str:
+        return request.url_for("alerts_page").path
+
+    async def months_or_default(principal: Principal, first: str | None, last: str | None) -> tuple[str, str]:
+        last = last or await read_default_period(service, principal)
+        return first or shift(last, 1 - TREND_MONTHS), last
+
+    @web.get("/supervision", name="supervision_page")
+    async def supervision_page(
+        request: Request, principal: Person, first: PageFrom = None, last: PageTo = None, area: PageArea = None, rule: PageRule = None,
+    ) -> HTMLResponse:
+        area, rule = area or None, rule or None
+        first, last = await months_or_default(principal, first, last)
+        found = await read_supervision(service, principal, alerts_path(request), first, last, area, rule)
+        timeliness = (await read_timeliness(service, None, None, TIMELINESS_ROWS, 0)) if principal.role is Role.SUPERVISOR else None
+        data = {"chart": "supervision", "months": [m.month for m in found.by_month], "series": [
+            {"name": alert_domain.STATE_ZH[state], "state": state,
+             "values": [{"value": getattr(m, state), "url": m.state_urls[AlertState(state)]} for m in found.by_month]}
+            for state in ("open", "acknowledged", "resolved")]}
+        query = {"from": first, "to": last, "area": area, "rule": rule}
+        return render(request, "supervision.html", principal, "supervision", data, found=found, area=area or "",
+                      area_name=_area_name(found.area), rules=RULES, timeliness=timeliness, departments=DEPARTMENT_NAMES,
+                      kinds={k: v.title_zh for k, v in KINDS.items()}, submission_states=SUBMISSION_ZH,
+                      json_url=drill(request.url_for("get_supervision").path, **query))
+
+    @web.get("/alerts", name="alerts_page")
+    async def alerts_page(
+        request: Request, principal: Person, first: PageFrom = None, last: PageTo = None, area: PageArea = None,
+        rule: PageRule = None, state: AlertState | None = None, effect: DispositionEffect | None = None, offset: PageOffset = 0,
+    ) -> HTMLResponse:
+        area, rule = area or None, rule or None
+        rows = await read_alerts(service, principal, entities_path(request), first or None, last or None, area, rule, state,
+                                 PAGE_SIZE, offset, effect)
+        query = {"from": first, "to": last, "area": area, "rule": rule, "state": state.value if state else None,
+                 "effect": effect.value if effect else None}
+        return render(request, "alerts.html", principal, "supervision", None, rows=rows, area=area or "",
+                      area_name=_area_name(area_prefix(principal, area)), first=first or "", last=last or "", rule=rule or "",
+                      state=state.value if state else "", rules=RULES, states=alert_domain.STATE_ZH,
+                      effect=effect.value if effect else "", effect_name=alert_domain.effect_name(effect.value) if effect else "",
+                      back_url=drill(request.url_for("supervision_page").path, **{**query, "state": None, "effect": None}),
+                      **_paging(request, "alerts_page", "list_alerts", query, offset, len(rows)))
+
+    def rule_lists_page(path: str, name: str, api: str, rules: tuple[str, ...], title: str, chart_title: str) -> None:
+        """长期停业和亏损 (#8) and 异常纳税 (#9): the same page over different rules."""
+        async def page(
+            request: Request, principal: Person, first: PageFrom = None, last: PageTo = None, area: PageArea = None,
+            offset: PageOffset = 0,
+        ) -> HTMLResponse:
+            area = area or None
+            found = await read_rule_lists(service, principal, (entities_path(request), alerts_path(request)), rules,
+                                          first or None, last or None, area, PAGE_SIZE, offset)
+            places = sorted({e.township_code or "" for r in found.lists for e in r.entities})
+            here = request.url_for(name).path
+            data = {"chart": "rule_lists", "townships": [TOWNSHIPS[c].name if c in TOWNSHIPS else c for c in places],
+                    "series": [{"name": r.rule_zh, "values": [
+                        {"value": sum(e.township_code == c for e in r.entities),
+                         "url": drill(here, **{"from": first, "to": last, "area": c or None})} for c in places]}
+                        for r in found.lists]}
+            query = {"from": first, "to": last, "area": area}
+            return render(request, "rule_lists.html", principal, name, data, found=found, area=area or "", title=title,
+                          chart_title=chart_title, area_name=_area_name(found.area), first=first or "", last=last or "",
+                          action=here, **_paging(request, name, api, query, offset,
+                                                 max((len(r.entities) for r in found.lists), default=0)))
+        web.add_api_route(path, page, methods=["GET"], name=name, response_class=HTMLResponse)
+
+    rule_lists_page("/locked-entities", "locked_page", "get_locked_entities", alert_domain.LOCKED_RULES, "长期停业和亏损企业锁定分析", "各乡镇（街道）锁定主体数")
+    rule_lists_page("/tax-anomalies", "tax_page", "get_tax_anomalies", alert_domain.TAX_RULES, "异常纳税行为预警", "各乡镇（街道）异常纳税主体数")
+
     return web
 
 
+def _paging(request: Request, page: str, api: str, query: dict, offset: int, shown: int) -> dict:
+    """A list page's links: its data as JSON, the next and previous pages."""
+    here = request.url_for(page).path
+    json_path = request.url_for(api).path
+    return {
+        "json_url": drill(json_path, **query, offset=str(offset) if offset else None),
+        "next_url": drill(here, **query, offset=str(offset + PAGE_SIZE)) if shown == PAGE_SIZE else None,
+        "previous_url": drill(here, **query, offset=str(max(0, offset - PAGE_SIZE))) if offset else None,
+    }
+
+
+RULES = [("", "全部规则")] + [(rule, alert_domain.rule_label(rule)) for rule in alert_domain.RULE_IDS]
+SUBMISSION_ZH = {"on_time": "按时", "late": "逾期报送", "missing": "未报送", "pending": "未到截止日"}
 BASES = {Basis.RESTATED: "现值（含更正和补报）", Basis.REPORTED: "月末口径（当月末已知）"}
 SECTIONS = [(s, f"{s} {name}") for s, name in sorted(SECTION_NAMES.items())] + [(UNKNOWN_SECTION, UNKNOWN_SECTION_NAME)]
 

@@ -111,9 +111,10 @@ async def withdraw_alerts(session: AsyncSession, rows: Sequence[dict]) -> None:
         ))
 
 
-async def restate_alert(session: AsyncSession, alert_id, message_zh: str) -> None:
-    """The alert still holds with other figures: its message as the data reads now."""
-    await session.execute(sa.update(alerts).where(alerts.c.alert_id == alert_id).values(message_zh=message_zh))
+async def restate_alert(session: AsyncSession, alert_id, message_zh: str, facts: dict, evidence_months: list[dict]) -> None:
+    """The alert still holds with other figures: its message, figures and months as the data reads now."""
+    await session.execute(sa.update(alerts).where(alerts.c.alert_id == alert_id).values(
+        message_zh=message_zh, facts=facts, evidence_months=evidence_months))
 
 
 async def figures_by_township(session: AsyncSession, township_prefix: str) -> dict[str, TownshipFigures]:
@@ -405,3 +406,80 @@ async def entity_records(session: AsyncSession, uscc: str, limit: int) -> list:
         .limit(limit)
     )
     return (await session.execute(query)).mappings().all()
+
+
+# ---- alerts by rule, township and month (经济管理监管分析, 锁定分析, 异常纳税) ------------------------
+
+def _alerts_where(prefix: str, first: str | None, last: str | None, rules: Sequence[str]) -> list[sa.ColumnElement]:
+    a = alerts.c
+    where = [_in_area(a.township_code, prefix), a.rule.isnot(None)]
+    if first:
+        where.append(a.month >= first)
+    if last:
+        where.append(a.month <= last)
+    if rules:
+        where.append(a.rule.in_(list(rules)))
+    return where
+
+
+def _state_filter(state: str | None) -> sa.ColumnElement:
+    a = alerts.c
+    live = a.withdrawn_at.is_(None)
+    return {
+        None: sa.true(), "open": live & (a.status_rank == ALERT_OPEN),
+        "acknowledged": live & (a.status_rank == ALERT_ACKNOWLEDGED), "resolved": live & (a.status_rank == ALERT_RESOLVED),
+        "withdrawn": a.withdrawn_at.isnot(None), "overdue": live & a.overdue,
+    }[state]
+
+
+def _hours(later: sa.ColumnElement) -> sa.ColumnElement:
+    """The median hours from detection to `later` (签收 or 办结) of the group's live alerts."""
+    a = alerts.c
+    hours = sa.extract("epoch", later - a.detected_at) / 3600
+    return sa.func.percentile_cont(0.5).within_group(hours).filter(a.withdrawn_at.is_(None), later.isnot(None), a.detected_at.isnot(None))
+
+
+async def alert_tallies(
+    session: AsyncSession, prefix: str, first: str | None, last: str | None, rules: Sequence[str], group: str
+) -> list:
+    """Per group (all, rule, township_code, month or effect): live alerts by handling state, withdrawn,
+    overdue, and the median hours to 签收 and 办结. One indexed pass over the area's alerts."""
+    a = alerts.c
+    key = {"all": None, "rule": a.rule, "township": a.township_code, "month": a.month, "effect": a.effect}[group]
+    count = lambda state: sa.func.count().filter(_state_filter(state))  # noqa: E731
+    query = (
+        sa.select((key if key is not None else sa.literal("all")).label("key"), count("open").label("open"),
+                  count("acknowledged").label("acknowledged"), count("resolved").label("resolved"),
+                  count("withdrawn").label("withdrawn"), count("overdue").label("overdue"),
+                  _hours(a.acknowledged_at).label("hours_to_acknowledge"), _hours(a.resolved_at).label("hours_to_resolve"))
+        .where(*_alerts_where(prefix, first, last, rules))
+    )
+    if key is not None:  # "all": one row, zeros for an area without alerts
+        query = query.group_by(key)
+    return (await session.execute(query)).mappings().all()
+
+
+async def list_alerts(
+    session: AsyncSession, prefix: str, first: str | None, last: str | None, rules: Sequence[str],
+    state: str | None, limit: int, offset: int, per_entity: bool = False, effect: str | None = None,
+) -> list:
+    """The alerts behind a count, newest month first; `per_entity`: one row per entity and rule (its
+    newest alert, with `alerts` the number of its alerts of that rule), as the lists of #8 and #9 show them."""
+    a = alerts.c
+    where = [*_alerts_where(prefix, first, last, rules), _state_filter(state)]
+    if effect:
+        where.append(a.effect == effect)
+    if per_entity:
+        where.append(a.withdrawn_at.is_(None))
+        ranked = (
+            sa.select(alerts, sa.func.count().over(partition_by=(a.rule, a.uscc)).label("alerts"),
+                      sa.func.row_number().over(partition_by=(a.rule, a.uscc), order_by=(a.month.desc().nulls_last(), a.alert_id)).label("n"))
+            .where(*where)
+            .subquery()
+        )
+        query = sa.select(ranked).where(ranked.c.n == 1).order_by(
+            ranked.c.rule, ranked.c.month.desc().nulls_last(), ranked.c.township_code, ranked.c.uscc)
+    else:
+        query = sa.select(alerts, sa.literal(1).label("alerts")).where(*where).order_by(
+            a.month.desc().nulls_last(), a.rule, a.township_code, a.uscc, a.alert_id)
+    return (await session.execute(query.limit(limit).offset(offset))).mappings().all()

@@ -1,6 +1,7 @@
 """analytics' read models (schema `analytics`), kept from every event of the flow."""
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
 
 from shared.db.messaging_tables import messaging_tables, outbox_dead_letters_table
 
@@ -53,8 +54,20 @@ alerts = sa.Table(
     sa.Column("resolved_at", sa.DateTime(timezone=True), nullable=True),
     # withdrawn by alerting (the data no longer supports it): not counted in the handling figures
     sa.Column("withdrawn_at", sa.DateTime(timezone=True), nullable=True),
+    # what the analyses of alerts show (migration 0007): the entity's name and the rule's severity
+    # as alerting judged them, the figures that raised the alert (`facts`, as the rule names them,
+    # and up to 13 months of power and tax), the township's 办结 disposition, a passed deadline
+    sa.Column("month", sa.Text, nullable=True),  # the month it is counted in (domain/alerts.month_of)
+    sa.Column("entity_name", sa.Text, nullable=True),
+    sa.Column("severity", sa.Text, nullable=True),
+    sa.Column("facts", JSONB, nullable=True),
+    sa.Column("evidence_months", JSONB, nullable=True),
+    sa.Column("disposition", sa.Text, nullable=True),
+    sa.Column("effect", sa.Text, nullable=True),  # shared.contracts.DispositionEffect
+    sa.Column("overdue", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Index("alerts_by_township", "township_code"),
     sa.Index("alerts_by_uscc", "uscc"),
+    sa.Index("alerts_by_month", "month", "township_code"),
 )
 
 # each department's timeliness per kind and period, as ingest last judged it

@@ -113,6 +113,33 @@
     });
   }
 
-  ({ overview, industries, trend, entity })[data.chart]();
+  /* 经济管理监管分析: each month's alerts stacked by handling state; a bar opens its alerts */
+  const STATE_COLOURS = { open: RED, acknowledged: "#e08a00", resolved: "#2e7d32" };
+  function supervision() {
+    draw("supervision-chart", {
+      tooltip: { trigger: "axis", axisPointer: { type: "shadow" }, confine: true },
+      legend: { top: 0 },
+      grid: { left: 8, right: 16, top: 36, bottom: 8, containLabel: true },
+      xAxis: { type: "category", data: data.months.map((m) => (narrow() ? m.slice(2) : m)) },
+      yAxis: { type: "value", minInterval: 1, name: "条" },
+      series: data.series.map((s) => ({
+        name: s.name, type: "bar", stack: "alerts", barMaxWidth: 36, itemStyle: { color: STATE_COLOURS[s.state] }, data: s.values,
+      })),
+    });
+  }
+
+  /* 锁定分析 and 异常纳税: entities listed per township, one bar per rule; a bar opens the township's list */
+  function rule_lists() {
+    draw("rule-lists-chart", {
+      tooltip: { trigger: "axis", axisPointer: { type: "shadow" }, confine: true, valueFormatter: (v) => `${fmt(v)} 户` },
+      legend: { top: 0 },
+      grid: { left: 8, right: 24, top: 36, bottom: 8, containLabel: true },
+      xAxis: { type: "value", minInterval: 1 },
+      yAxis: { type: "category", data: data.townships, axisLabel: { width: narrow() ? 80 : 160, overflow: "truncate" } },
+      series: data.series.map((s) => ({ name: s.name, type: "bar", barMaxWidth: 18, data: s.values })),
+    }, Math.max(160, data.townships.length * data.series.length * 22 + 80));
+  }
+
+  ({ overview, industries, trend, entity, supervision, rule_lists })[data.chart]();
   addEventListener("resize", () => charts.forEach((c) => c.resize()));
 })();
