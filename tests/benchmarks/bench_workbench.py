@@ -380,7 +380,8 @@ def run(args) -> dict:
             machine_idle = (machine_before - machine_idle) / 5
             spy = None
             if args.py_spy:
-                spy = subprocess.Popen([str(Path(sys.executable).parent / "py-spy"), "record", "-p",
+                py_spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")  # on PATH, else the venv's
+                spy = subprocess.Popen([py_spy, "record", "-p",
                                         str(platform.services["feedback"].pid), "-r", "50", "--nonblocking",
                                         "-d", str(int(args.ramp + args.duration)), "-f", "raw", "-o", args.py_spy],
                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
