@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, File, Form, HTTPException, Query, Request, Response, UploadFile
 from pydantic import AwareDatetime, BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 
 from shared.contracts import CaseState, Evidence, EvidencePacket, FeedbackAction, SourceKey
 from shared.records.fields import TownshipCode
@@ -22,7 +23,7 @@ from shared.working_days import LOCAL_TZ
 
 from services.feedback.api.access import AnyReader, caller, not_found, refusal
 from services.feedback.casework import CaseNotFound, Casework
-from services.feedback.domain.cases import ActRequest, CaseKind, TransitionRefused, allowed_actions
+from services.feedback.domain.cases import ActRequest, Actor, CaseKind, TransitionRefused, allowed_actions
 from services.feedback.domain.photos import PhotoRefused, inspect
 from services.feedback.settings import FeedbackSettings
 from services.feedback.storage import casework as storage
@@ -124,7 +125,8 @@ def local_today() -> date:
     return datetime.now(UTC).astimezone(LOCAL_TZ).date()
 
 
-def case_out(row, dispositions) -> dict:
+def case_out(row, dispositions, today: date | None = None) -> dict:
+    """The row as CaseOut's fields; `today`: the local day overdue is judged on (once for a list)."""
     state, kind = CaseState(row["state"]), CaseKind(row["kind"])
     due = row["acknowledge_due"] if state is CaseState.PENDING else row["resolve_due"]
     closed = state in (CaseState.RESOLVED, CaseState.REVIEWED) or row["withdrawn_at"] is not None
@@ -133,33 +135,42 @@ def case_out(row, dispositions) -> dict:
     return {
         **row, "kind_zh": KIND_ZH[kind], "state_zh": state.label_zh,
         "disposition_zh": disposition.label_zh if disposition else decision.label_zh if decision else None,
-        "overdue": not closed and due is not None and due < local_today(),
+        "overdue": not closed and due is not None and due < (today or local_today()),
     }
 
 
 async def read_worklist(casework: Casework, principal, filters: Filters, limit: int, offset: int) -> list[CaseOut]:
     """The caller's worklist (the API's and the worklist page's)."""
-    async with casework.service.sessions() as session:
+    async with casework.service.read_sessions() as session:
         rows = await storage.worklist(session, principal.township_prefix or "", filters, limit, offset)
-    return [CaseOut(**case_out(row, casework.dispositions)) for row in rows]
+    today, dispositions = local_today(), casework.dispositions
+    return [CaseOut(**case_out(row, dispositions, today)) for row in rows]
 
 
-async def read_case(casework: Casework, case_id: uuid.UUID, principal, *, after_own_act: bool = False) -> CaseDetail:
-    """The case as the caller may see it (the API's and the case page's); right after their own act
-    (a transfer they accepted or refused away from them), how it stands after it."""
-    async with casework.service.sessions() as session:
+async def read_case(casework: Casework, case_id: uuid.UUID, principal) -> CaseDetail:
+    """The case as the caller may see it (the API's and the case page's)."""
+    async with casework.service.read_sessions() as session:
         row = await storage.get_case(session, case_id)
-        if row is None or not (after_own_act or storage.case_of(row).visible_to(caller(principal).actor)):
+        actor = caller(principal).actor
+        if row is None or not storage.case_of(row).visible_to(actor):
             raise not_found("case_not_found", "未找到该事项")
-        history = await storage.history(session, case_id)
-        photos = await storage.evidence_of(session, case_id)
+        return await case_detail(casework, session, row, actor)
+
+
+async def case_detail(casework: Casework, session, row, actor: Actor) -> CaseDetail:
+    """The case `row` (as `storage.get_case` reads it) with its history and photos, read in `session`:
+    a read's own, or an act's transaction to answer with how the case stands after it (even when
+    the act, a transfer accepted or refused, took it away from the caller)."""
+    case_id = row["case_id"]
+    history = await storage.history(session, case_id)
+    photos = await storage.evidence_of(session, case_id)
     base = f"/v1/cases/{case_id}/photos"
     return CaseDetail(
         **case_out(row, casework.dispositions),
         history=[ActOut(**h, action_zh=FeedbackAction(h["action"]).label_zh) for h in history],
         photos=[PhotoOut(**p, url=f"{base}/{p['evidence_id']}", thumbnail_url=f"{base}/{p['evidence_id']}?size=thumbnail")
                 for p in photos],
-        actions=[] if row["withdrawn_at"] else allowed_actions(storage.case_of(row), caller(principal).actor),
+        actions=[] if row["withdrawn_at"] else allowed_actions(storage.case_of(row), actor),
     )
 
 
@@ -182,26 +193,29 @@ def router(casework: Casework, settings: FeedbackSettings) -> APIRouter:
         filters = Filters(kind, rule, state, assignee, period, local_today() if overdue else None)
         return await read_worklist(casework, principal, filters, page.limit, page.offset)
 
-    async def detail(case_id: uuid.UUID, principal, *, after_own_act: bool = False) -> CaseDetail:
-        return await read_case(casework, case_id, principal, after_own_act=after_own_act)
-
     @api.get("/cases/{case_id}", response_model=CaseDetail, responses=error_responses(404))
     async def get_case(case_id: uuid.UUID, principal: AnyReader) -> CaseDetail:
-        return await detail(case_id, principal)
+        return await read_case(casework, case_id, principal)
+
+    async def perform(case_id: uuid.UUID, who, request: ActRequest, **kw) -> CaseDetail:
+        """The act, answered with the case after it from the act's own transaction."""
+        try:
+            performed = await casework.perform(
+                case_id, who, request, answer=lambda session, row: case_detail(casework, session, row, who.actor),
+                **kw)
+        except CaseNotFound:
+            raise not_found("case_not_found", "未找到该事项") from None
+        except TransitionRefused as refused:
+            raise refusal(refused) from None
+        return performed.answer
 
     @api.post("/cases/{case_id}/acts", response_model=CaseDetail, responses=error_responses(404, 409))
     async def act(case_id: uuid.UUID, body: ActIn, principal: AnyReader, request: Request) -> CaseDetail:
         """签收、核查、指派、办结（附处置结果）、复核、退回、转办、接收或拒绝转办. The answer is the case after
         the act; a replay with the same `Idempotency-Key` answers the same case without acting again."""
-        try:
-            await casework.perform(case_id, caller(principal, request), ActRequest(
-                FeedbackAction(body.action), body.note, body.disposition, body.assignee, body.to_township,
-                tuple(body.not_linked)))
-        except CaseNotFound:
-            raise not_found("case_not_found", "未找到该事项") from None
-        except TransitionRefused as refused:
-            raise refusal(refused) from None
-        return await detail(case_id, principal, after_own_act=True)
+        return await perform(case_id, caller(principal, request), ActRequest(
+            FeedbackAction(body.action), body.note, body.disposition, body.assignee, body.to_township,
+            tuple(body.not_linked)))
 
     @api.post("/cases/{case_id}/photos", response_model=CaseDetail, responses=error_responses(404, 409, 413))
     async def add_photo(
@@ -217,7 +231,9 @@ def router(casework: Casework, settings: FeedbackSettings) -> APIRouter:
         content = await photo.read(settings.max_photo_bytes + 1)
         who = caller(principal, request)
         try:
-            facts = inspect(content, max_bytes=settings.max_photo_bytes)
+            # decoding and thumbnailing a phone photo takes ~37 ms of CPU: on a worker thread (PIL
+            # releases the GIL while it decodes), not on the event loop every other request waits on
+            facts = await run_in_threadpool(inspect, content, max_bytes=settings.max_photo_bytes)
         except PhotoRefused as refused:
             raise HTTPException(413 if refused.code == "photo_too_large" else 422,
                                 detail={"code": refused.code, "message": refused.message_zh}) from None
@@ -236,20 +252,14 @@ def router(casework: Casework, settings: FeedbackSettings) -> APIRouter:
             if len(await storage.evidence_of(session, case_id)) >= settings.max_photos_per_case:
                 raise TransitionRefused("too_many_photos", f"每个事项最多上传 {settings.max_photos_per_case} 张照片")
 
-        try:
-            await casework.perform(case_id, who, ActRequest(FeedbackAction.ADD_EVIDENCE, note),
-                                   evidence=(row, reference), check=room_for_it)
-        except CaseNotFound:
-            raise not_found("case_not_found", "未找到该事项") from None
-        except TransitionRefused as refused:
-            raise refusal(refused) from None
-        return await detail(case_id, principal)
+        return await perform(case_id, who, ActRequest(FeedbackAction.ADD_EVIDENCE, note),
+                             evidence=(row, reference), check=room_for_it)
 
     @api.get("/cases/{case_id}/photos/{evidence_id}", responses={**error_responses(404), 200: {
         "content": {"image/jpeg": {}, "image/png": {}}, "description": "the photo, or its thumbnail (JPEG)"}})
     async def get_photo(case_id: uuid.UUID, evidence_id: uuid.UUID, principal: AnyReader,
                         size: Literal["full", "thumbnail"] = "full") -> Response:
-        async with service.sessions() as session:
+        async with service.read_sessions() as session:
             row = await storage.get_case(session, case_id)
             photo = await storage.evidence_content(session, evidence_id, thumbnail=size == "thumbnail")
         if (row is None or photo is None or photo["case_id"] != case_id
