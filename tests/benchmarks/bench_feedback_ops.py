@@ -19,16 +19,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
-import tempfile
 import time
 import uuid
 from collections import defaultdict
-from pathlib import Path
 
 import httpx
 
 from deploy.local.platform import LocalPlatform
-from tests.benchmarks.bench_workbench import _alerts, _cpu, _db, _group_pids, _photo, _seed, _since, _wait_for_cases
+from tests.benchmarks.bench_workbench import _cpu, _db, _group_pids, _photo, _since, seeded_feedback
 
 PHASES = ("list", "open", "acknowledge", "verify", "photo", "resolve", "replay")
 
@@ -113,17 +111,8 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=4, help="clients at once")
     parser.add_argument("--cases", type=int, default=50, help="alerts seeded per township (86 townships)")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="bizpulse-bench-") as run_dir:
-        platform = LocalPlatform.on_free_ports(Path(run_dir))
-        try:
-            platform.start_infrastructure()
-            platform.start_services(("feedback",))
-            events = _alerts(args.cases)
-            _seed(platform, events)
-            asyncio.run(_wait_for_cases(platform, len(events)))
-            results = asyncio.run(_run(platform, args))
-        finally:
-            platform.stop()
+    with seeded_feedback(args.cases) as seeded:
+        results = asyncio.run(_run(seeded.platform, args))
     print(f"{'phase':<13}{'requests':>9}{'/s':>7}{'feedback µs':>13}{'postgres µs':>13}{'p50 ms':>8}{'p95 ms':>8}  statuses")
     for r in results:
         print(f"{r['phase']:<13}{r['requests']:>9}{r['per_s']:>7}{r['feedback_cpu_us']:>13}{r['postgres_cpu_us']:>13}"
