@@ -8,8 +8,10 @@ request it never saw answered does not act twice.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, File, Form, HTTPException, Query, Request, Response, UploadFile
 from pydantic import AwareDatetime, BaseModel, Field
@@ -149,27 +151,39 @@ async def read_worklist(casework: Casework, principal, filters: Filters, limit: 
 
 async def read_case(casework: Casework, case_id: uuid.UUID, principal) -> CaseDetail:
     """The case as the caller may see it (the API's and the case page's)."""
+    actor = caller(principal).actor
     async with casework.service.read_sessions() as session:
         row = await storage.get_case(session, case_id)
-        actor = caller(principal).actor
         if row is None or not storage.case_of(row).visible_to(actor):
             raise not_found("case_not_found", "未找到该事项")
-        return await case_detail(casework, session, row, actor)
+        facts = await case_facts(session, row)
+    return case_detail(casework, facts, actor)
 
 
-async def case_detail(casework: Casework, session, row, actor: Actor) -> CaseDetail:
-    """The case `row` (as `storage.get_case` reads it) with its history and photos, read in `session`:
-    a read's own, or an act's transaction to answer with how the case stands after it (even when
-    the act, a transfer accepted or refused, took it away from the caller)."""
+@dataclass(frozen=True)
+class CaseFacts:
+    row: Mapping[str, Any]  # as `storage.get_case` reads it
+    history: Sequence[Mapping[str, Any]]
+    photos: Sequence[Mapping[str, Any]]
+
+
+async def case_facts(session, row) -> CaseFacts:
+    """The case `row` with its history and photos, read in `session`: a read's own, or an act's
+    transaction to answer with how the case stands after it (even when the act, a transfer accepted
+    or refused, took it away from the caller). The reply is built from them once the session is
+    closed: neither a connection nor the case's lock is held for that."""
     case_id = row["case_id"]
-    history = await storage.history(session, case_id)
-    photos = await storage.evidence_of(session, case_id)
-    base = f"/v1/cases/{case_id}/photos"
+    return CaseFacts(row, await storage.history(session, case_id), await storage.evidence_of(session, case_id))
+
+
+def case_detail(casework: Casework, facts: CaseFacts, actor: Actor) -> CaseDetail:
+    row = facts.row
+    base = f"/v1/cases/{row['case_id']}/photos"
     return CaseDetail(
         **case_out(row, casework.dispositions),
-        history=[ActOut(**h, action_zh=FeedbackAction(h["action"]).label_zh) for h in history],
+        history=[ActOut(**h, action_zh=FeedbackAction(h["action"]).label_zh) for h in facts.history],
         photos=[PhotoOut(**p, url=f"{base}/{p['evidence_id']}", thumbnail_url=f"{base}/{p['evidence_id']}?size=thumbnail")
-                for p in photos],
+                for p in facts.photos],
         actions=[] if row["withdrawn_at"] else allowed_actions(storage.case_of(row), actor),
     )
 
@@ -200,14 +214,12 @@ def router(casework: Casework, settings: FeedbackSettings) -> APIRouter:
     async def perform(case_id: uuid.UUID, who, request: ActRequest, **kw) -> CaseDetail:
         """The act, answered with the case after it from the act's own transaction."""
         try:
-            performed = await casework.perform(
-                case_id, who, request, answer=lambda session, row: case_detail(casework, session, row, who.actor),
-                **kw)
+            performed = await casework.perform(case_id, who, request, answer=case_facts, **kw)
         except CaseNotFound:
             raise not_found("case_not_found", "未找到该事项") from None
         except TransitionRefused as refused:
             raise refusal(refused) from None
-        return performed.answer
+        return case_detail(casework, performed.answer, who.actor)
 
     @api.post("/cases/{case_id}/acts", response_model=CaseDetail, responses=error_responses(404, 409))
     async def act(case_id: uuid.UUID, body: ActIn, principal: AnyReader, request: Request) -> CaseDetail:
