@@ -86,7 +86,8 @@ def service_flows(departments: Iterable[str]) -> dict[str, Flow]:
     return {
         "ingest": Flow(
             consumes=(*(topics.intake(d) for d in departments), topics.FEEDBACK_SUBMITTED),  # 数据错误 findings
-            publishes=(topics.RECORD_IMPORTED, topics.SUBMISSION_ASSESSED, *map(topics.intake_results, departments)),
+            publishes=(topics.RECORD_IMPORTED, topics.SUBMISSION_ASSESSED, topics.CORRECTIONS,
+                       *map(topics.intake_results, departments)),
         ),
         "matcher": Flow(
             consumes=(topics.RECORD_IMPORTED, topics.FEEDBACK_SUBMITTED),
@@ -99,7 +100,7 @@ def service_flows(departments: Iterable[str]) -> dict[str, Flow]:
             publishes_prefixed=(topics.TOWNSHIP_ALERTS_PREFIX,),
         ),
         "feedback": Flow(
-            consumes=(topics.ANOMALY_DETECTED, topics.MATCH_FAILED),
+            consumes=(topics.ANOMALY_DETECTED, topics.MATCH_FAILED, topics.CORRECTIONS),  # corrections: departments' clock
             publishes=(topics.FEEDBACK_SUBMITTED,),
             publishes_prefixed=(topics.TOWNSHIP_ALERTS_PREFIX, topics.COUNTY_ALERTS_PREFIX, topics.CITY_ALERTS_PREFIX),
         ),

@@ -17,6 +17,7 @@ MATCH_FAILED = "match-failed"
 ANOMALY_DETECTED = "anomaly-detected"
 FEEDBACK_SUBMITTED = "feedback-submitted"
 SUBMISSION_ASSESSED = "submission-assessed"
+CORRECTIONS = "corrections"  # 数据错误: the requests ingest sends departments and their answers, for feedback's clock
 
 INTAKE_PREFIX = "intake."
 TOWNSHIP_ALERTS_PREFIX = "alerts.township."
@@ -40,7 +41,9 @@ INTAKE_RETENTION = timedelta(days=3)
 INTAKE_SEGMENT = timedelta(hours=1)
 
 # Topics that services consume, and so the ones that need a dead-letter twin.
-CONSUMED = (RECORD_IMPORTED, RECORD_MATCHED, MATCH_FAILED, ANOMALY_DETECTED, FEEDBACK_SUBMITTED, SUBMISSION_ASSESSED)
+CONSUMED = (
+    RECORD_IMPORTED, RECORD_MATCHED, MATCH_FAILED, ANOMALY_DETECTED, FEEDBACK_SUBMITTED, SUBMISSION_ASSESSED, CORRECTIONS,
+)
 
 
 def township_alerts(township_code: str) -> str:

@@ -5,6 +5,7 @@ from shared.contracts import (
     AlertDeadlinePassed,
     AnomalyDetected,
     AnomalyResolved,
+    AnomalyUpdated,
     FeedbackSubmitted,
     RecordMatched,
     SubmissionAssessed,
@@ -42,8 +43,10 @@ def build() -> ServiceSpec:
         publications=[
             Publication(topics.ANOMALY_DETECTED, AnomalyDetected, "a new alert, or one the data supports again (all townships)"),
             Publication(topics.ANOMALY_DETECTED, AnomalyResolved, "an alert the data no longer supports"),
+            Publication(topics.ANOMALY_DETECTED, AnomalyUpdated, "an alert the data still supports, with other figures"),
             Publication(topics.township_alerts("{township_code}"), AnomalyDetected, "the township's copy of its alerts"),
             Publication(topics.township_alerts("{township_code}"), AnomalyResolved, "the township's copy of a withdrawal"),
+            Publication(topics.township_alerts("{township_code}"), AnomalyUpdated, "the township's copy of a change"),
             Publication(topics.ANOMALY_DETECTED, AlertDeadlinePassed, "an alert's 签收 or 办结 deadline passed undone"),
             Publication(topics.township_alerts("{township_code}"), AlertDeadlinePassed, "the township's copy"),
             Publication(topics.township_alerts("{township_code}"), TownshipDigest, "the township's daily digest"),

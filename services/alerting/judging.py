@@ -43,14 +43,17 @@ class Detection:
 
 @dataclass
 class Changes:
-    """What to tell the townships: alerts raised (or raised again), and alerts withdrawn."""
+    """What to tell the townships: alerts raised (or raised again), alerts whose figures changed
+    (with the facts told before), and alerts withdrawn."""
 
     detected: list[Detection] = field(default_factory=list)
     resolved: list[uuid.UUID] = field(default_factory=list)
+    updated: list[tuple[Detection, Mapping]] = field(default_factory=list)
 
     def add(self, other: Changes) -> None:
         self.detected += other.detected
         self.resolved += other.resolved
+        self.updated += other.updated
 
 
 async def rejudge(
@@ -113,8 +116,11 @@ async def _judge(session: AsyncSession, ruleset: RuleSet, histories, judged: Map
                 silenced |= held
             found = reconcile(judgement, before, enabled)
             outcome.add(found)
-            changes.detected += [Detection(f, history.entity.name, history.month(period).record_ids,
+            month = history.month(period)
+            changes.detected += [Detection(f, history.entity.name, month.record_ids,
                                           ruleset.severities[f.severity], history) for f in found.detected]
+            changes.updated += [(Detection(f, history.entity.name, month.record_ids, ruleset.severities[f.severity],
+                                           history), before_facts) for f, before_facts in found.updated]
     today = now.astimezone(LOCAL_TZ).date()
     calendar = WorkingCalendar.china()
     due = {f.alert_id: deadlines(ruleset.severities[f.severity], today, calendar) for f, _ in outcome.recorded}

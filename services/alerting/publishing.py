@@ -1,5 +1,6 @@
-"""How what the judgements changed is told: anomaly-detected and anomaly-resolved, to everyone and to
-each township concerned, with the event that caused them (or none, for the sweep's own work)."""
+"""How what the judgements changed is told: anomaly-detected, anomaly-updated and anomaly-resolved, to
+everyone and to each township concerned, with the event that caused them (or none, for the sweep's own
+work)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from shared.contracts import (
     AnomalyPayload,
     AnomalyResolved,
     AnomalyResolvedPayload,
+    AnomalyUpdated,
+    AnomalyUpdatedPayload,
     Event,
     EvidenceLink,
     EvidenceMonth,
@@ -23,7 +26,7 @@ from shared.messaging.outbox import UnitOfWork
 from services.alerting import judging
 from services.alerting.domain.history import History, month_of_period, shift
 from services.alerting.storage import repository
-from services.alerting.telemetry import ANOMALIES, RESOLVED
+from services.alerting.telemetry import ANOMALIES, RESOLVED, UPDATED
 
 PRODUCER = "alerting"
 
@@ -53,7 +56,14 @@ def _ids(cause: Event | None, what: str, fallback: uuid.UUID) -> dict:
 async def publish(changes: judging.Changes, uow: UnitOfWork, cause_of: Callable[[str], Event | None]) -> None:
     # why each record is the entity's, read once for every alert raised (records linked before the
     # matcher explained its links have none)
-    links = await repository.fact_links(uow.session, [(r, d.finding.uscc) for d in changes.detected for r in d.record_ids])
+    told = changes.detected + [detection for detection, _ in changes.updated]
+    links = await repository.fact_links(uow.session, [(r, d.finding.uscc) for d in told for r in d.record_ids])
+
+    def packet(detection: judging.Detection) -> EvidencePacket:
+        f = detection.finding
+        return evidence(detection.history, month_of_period(f.period),
+                        [links[r, f.uscc] for r in detection.record_ids if (r, f.uscc) in links])
+
     for detection in changes.detected:
         f = detection.finding
         anomaly = AnomalyDetected.create(
@@ -64,14 +74,27 @@ async def publish(changes: judging.Changes, uow: UnitOfWork, cause_of: Callable[
                 also_townships=list(f.also_townships), missing_departments=list(f.missing_departments),
                 acknowledge_working_days=detection.severity.acknowledge_working_days,
                 resolve_working_days=detection.severity.resolve_working_days,
-                evidence=evidence(detection.history, month_of_period(f.period),
-                                  [links[r, f.uscc] for r in detection.record_ids if (r, f.uscc) in links]),
+                evidence=packet(detection),
             ),
             producer=PRODUCER,
             **_ids(cause_of(f.uscc), f"anomaly-detected:{f.alert_id}", f.alert_id),
         )
         route(anomaly, f.uscc, f.township_code, f.also_townships, uow)
         ANOMALIES.labels(f.rule).inc()
+    for detection, previous_facts in changes.updated:
+        f = detection.finding
+        updated = AnomalyUpdated.create(
+            AnomalyUpdatedPayload(
+                alert_id=f.alert_id, rule=f.rule, uscc=f.uscc, township_code=f.township_code, period=f.period,
+                ruleset_version=f.ruleset_version, facts=f.facts, previous_facts=dict(previous_facts),
+                message_zh=f.message_zh, record_ids=list(detection.record_ids), evidence=packet(detection),
+                also_townships=list(f.also_townships),
+            ),
+            producer=PRODUCER,
+            **_ids(cause_of(f.uscc), f"anomaly-updated:{f.alert_id}", f.alert_id),
+        )
+        route(updated, f.uscc, f.township_code, f.also_townships, uow)
+        UPDATED.labels(f.rule).inc()
     for alert in await repository.alert_details(uow.session, changes.resolved):
         resolved = AnomalyResolved.create(
             AnomalyResolvedPayload(

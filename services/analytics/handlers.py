@@ -6,6 +6,7 @@ from shared.contracts import (
     AlertDeadlinePassed,
     AnomalyDetected,
     AnomalyResolved,
+    AnomalyUpdated,
     FeedbackAction,
     FeedbackSubmitted,
     ImportedRecord,
@@ -100,14 +101,19 @@ async def on_match_failed(events: list[MatchFailed], uow: UnitOfWork) -> None:
     )
 
 
-async def on_anomaly(events: list[AnomalyDetected | AnomalyResolved | AlertDeadlinePassed], uow: UnitOfWork) -> None:
-    """In order: a detection, a withdrawal, a detection again. A passed deadline is feedback's to
-    escalate; the overview counts handling states, not deadlines."""
+async def on_anomaly(
+    events: list[AnomalyDetected | AnomalyUpdated | AnomalyResolved | AlertDeadlinePassed], uow: UnitOfWork
+) -> None:
+    """In order: a detection, a change of its figures, a withdrawal, a detection again. A passed
+    deadline is feedback's to escalate; the overview counts handling states, not deadlines."""
     for e in events:
         if isinstance(e, AlertDeadlinePassed):
             continue
         if isinstance(e, AnomalyResolved):
             await repository.withdraw_alerts(uow.session, [{"alert_id": e.payload.alert_id, "withdrawn_at": e.occurred_at}])
+            continue
+        if isinstance(e, AnomalyUpdated):
+            await repository.restate_alert(uow.session, e.payload.alert_id, e.payload.message_zh)
             continue
         await repository.upsert_alerts(
             uow.session,

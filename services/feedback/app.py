@@ -6,7 +6,10 @@ from shared.contracts import (
     AlertDeadlinePassed,
     AnomalyDetected,
     AnomalyResolved,
+    AnomalyUpdated,
     CaseEscalated,
+    CorrectionAnswered,
+    CorrectionRequested,
     FeedbackSubmitted,
     MatchFailed,
 )
@@ -46,9 +49,10 @@ def build() -> ServiceSpec:
         settings=settings,
         metadata=metadata,
         subscriptions=lambda _: [
-            Subscription(topics.ANOMALY_DETECTED, envelope(AnomalyDetected, AnomalyResolved, AlertDeadlinePassed),
-                         handlers.on_anomaly),
+            Subscription(topics.ANOMALY_DETECTED,
+                         envelope(AnomalyDetected, AnomalyUpdated, AnomalyResolved, AlertDeadlinePassed), handlers.on_anomaly),
             Subscription(topics.MATCH_FAILED, envelope(MatchFailed), handlers.on_match_failed),
+            Subscription(topics.CORRECTIONS, envelope(CorrectionRequested, CorrectionAnswered), handlers.on_correction),
         ],
         publications=[
             Publication(topics.county_alerts("{division_code}"), CaseEscalated,

@@ -14,6 +14,7 @@ from services.feedback.domain.assessment import (
     REFIRE_MONTHS,
     Assessment,
     CaseTimeline,
+    CorrectionHold,
     Step,
     assess,
     division_of,
@@ -55,12 +56,17 @@ async def assessment_of(session, month: str, townships: list[str]) -> Assessment
     next three months are read too, to see which resolutions did not hold."""
     rows = await storage.timelines(session, _month_start(month), _month_start(month, REFIRE_MONTHS + 1))
     timelines = [timeline(list(group)) for _, group in groupby(rows, key=lambda row: row["case_id"])]
-    return assess(timelines, month, datetime.now(UTC), townships)
+    asked = await storage.corrections_requested(session, _month_start(month), _month_start(month, 1))
+    return assess(timelines, month, datetime.now(UTC), townships, map(correction_hold, asked))
+
+
+def correction_hold(row) -> CorrectionHold:
+    return CorrectionHold(row["department"], row["township_code"], row["requested_at"], row["answered_at"])
 
 
 def within(assessment: Assessment, township_prefix: str) -> Assessment:
     """Only the rows the caller may see: a township its own, a county its townships and itself, the
-    city everything."""
+    city everything; the departments as they answered the findings of the caller's townships."""
     city_wide = len(township_prefix) <= 4
     return dataclasses.replace(
         assessment,
@@ -68,4 +74,5 @@ def within(assessment: Assessment, township_prefix: str) -> Assessment:
         counties=tuple(row for row in assessment.counties
                        if city_wide or (len(township_prefix) == 6 and row.division_code == division_of(township_prefix))),
         city=assessment.city if city_wide else None,
+        corrections=tuple(c for c in assessment.corrections if c.township_code.startswith(township_prefix)),
     )

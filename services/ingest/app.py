@@ -2,7 +2,7 @@
 
 from shared import topics
 from shared.contracts import IntakeProcessed, RecordImported, SubmissionAssessed
-from shared.contracts.events import CorrectionRequested
+from shared.contracts.events import CorrectionAnswered, CorrectionRequested
 from shared.messaging.consumer import Subscription
 from shared.records import registry
 from shared.service import Publication, ServiceSpec
@@ -38,6 +38,10 @@ def build() -> ServiceSpec:
             Publication(topics.intake_results("{department}"), IntakeProcessed, "the answer to an intake message"),
             Publication(topics.intake_results("{department}"), CorrectionRequested,
                         "数据错误: a township found the department's records wrong; correct and send them again"),
+            Publication(topics.intake_results("{department}"), CorrectionAnswered,
+                        "the department's corrected record answered the request"),
+            Publication(topics.CORRECTIONS, CorrectionRequested, "a department asked to correct: its clock starts"),
+            Publication(topics.CORRECTIONS, CorrectionAnswered, "the department corrected: its clock stops"),
         ],
         routers=lambda service: [routes.router(service, intake)],
         background=lambda service: [lambda: sweep_timeliness(service, intake)],

@@ -20,7 +20,13 @@ from shared.contracts import (
     SubmissionPayload,
     derived_event_id,
 )
-from shared.contracts.events import CorrectionRecord, CorrectionRequested, CorrectionRequestPayload
+from shared.contracts.events import (
+    CorrectionAnswered,
+    CorrectionAnswerPayload,
+    CorrectionRecord,
+    CorrectionRequested,
+    CorrectionRequestPayload,
+)
 from shared.messaging.outbox import UnitOfWork
 from shared.records import Frequency, RecordKind
 from shared.working_days import CalendarUnknown, WorkingCalendar
@@ -270,6 +276,7 @@ async def request_corrections(uow: UnitOfWork, feedback: FeedbackSubmitted) -> i
             event_id=derived_event_id(request.request_id, CorrectionRequested.type_name()),
         )
         uow.emit(event, key=str(request.request_id), topic=topics.intake_results(request.department))
+        uow.emit(event, key=str(request.request_id), topic=topics.CORRECTIONS)  # starts the department's clock
         asked += 1
     return asked
 
@@ -277,7 +284,22 @@ async def request_corrections(uow: UnitOfWork, feedback: FeedbackSubmitted) -> i
 async def answer_correction_requests(
     uow: UnitOfWork, department: str, corrected: list[StoredRecord], at: datetime
 ) -> int:
-    """The department sent records again changed: the open requests naming one of them are answered."""
+    """The department sent records again changed: the open requests naming one of them are answered, and
+    it is told on `corrections` (feedback stops the department's clock) and on the department's results."""
     candidates = await repository.open_requests_naming(uow.session, department, [r.record_id for r in corrected])
-    done = [request_id for request_id, records in candidates if corrections.answered(records, corrected)]
-    return await repository.mark_answered(uow.session, done, at)
+    done = await repository.mark_answered(
+        uow.session, [r.request_id for r in corrections.answered_by(candidates, corrected)], at)
+    for request in (r for r in candidates if r.request_id in done):
+        event = CorrectionAnswered.create(
+            CorrectionAnswerPayload(
+                request_id=request.request_id, feedback_id=request.feedback_id, alert_id=request.alert_id,
+                department=department, township_code=request.township_code, requested_at=request.requested_at,
+                answered_at=at, message_zh=corrections.answer_message_zh(request),
+            ),
+            producer=PRODUCER,
+            correlation_id=request.feedback_id,
+            event_id=derived_event_id(request.request_id, CorrectionAnswered.type_name()),
+        )
+        uow.emit(event, key=str(request.request_id))
+        uow.emit(event, key=str(request.request_id), topic=topics.intake_results(department))
+    return len(done)

@@ -301,6 +301,32 @@ class AnomalyResolved(Event):
     payload: AnomalyResolvedPayload
 
 
+class AnomalyUpdatedPayload(_Frozen):
+    """The data still supports the alert, but its figures changed (a correction, a late record, a
+    refitted interval): the township verifies what the data says now. The case's evidence packet as
+    frozen when the alert was raised stays; this is what changed since."""
+
+    alert_id: uuid.UUID
+    rule: str
+    uscc: str
+    township_code: TownshipCode
+    period: str
+    ruleset_version: str
+    facts: dict[str, float | str] = Field(description="the figures that trigger the rule now")
+    previous_facts: dict[str, float | str] = Field(description="the figures last told")
+    message_zh: str = Field(description="the alert's message as the data reads now")
+    record_ids: list[uuid.UUID]
+    evidence: EvidencePacket = Field(description="the entity and its months as they stand now")
+    also_townships: list[TownshipCode] = Field(default_factory=list)
+
+
+class AnomalyUpdated(Event):
+    topic: ClassVar[str] = topics.ANOMALY_DETECTED  # beside its alert: one ordered stream per entity
+    event_type: Literal["anomaly-updated"]
+    schema_version: Literal[1]
+    payload: AnomalyUpdatedPayload
+
+
 class DeadlinePayload(_Frozen):
     """A deadline of an alert passed with its work not done: the feedback service escalates it."""
 
@@ -534,12 +560,35 @@ class CorrectionRequestPayload(_Frozen):
 
 
 class CorrectionRequested(Event):
-    """Not consumed by a service: read by the department's own systems, beside the answers to its intake."""
+    """Read by the department's own systems, beside the answers to its intake; a copy on `corrections`
+    starts feedback's clock of the department (效能监测 charges the wait to it, not to the township)."""
 
     topic: ClassVar[str] = topics.INTAKE_PREFIX + "{department}.results"
     event_type: Literal["correction-requested"]
     schema_version: Literal[1]
     payload: CorrectionRequestPayload
+
+
+class CorrectionAnswerPayload(_Frozen):
+    """The department sent one of the records it was asked to correct again, changed: its request is answered."""
+
+    request_id: uuid.UUID
+    feedback_id: uuid.UUID
+    alert_id: uuid.UUID
+    department: str
+    township_code: TownshipCode = Field(description="the township whose finding asked for it")
+    requested_at: AwareDatetime
+    answered_at: AwareDatetime = Field(description="when ingest accepted the corrected record")
+    message_zh: str
+
+
+class CorrectionAnswered(Event):
+    """On `corrections` (feedback stops the department's clock) and on the department's results topic."""
+
+    topic: ClassVar[str] = topics.CORRECTIONS
+    event_type: Literal["correction-answered"]
+    schema_version: Literal[1]
+    payload: CorrectionAnswerPayload
 
 
 # --- case-escalated -------------------------------------------------------------------------
@@ -636,7 +685,8 @@ class IntakeProcessed(Event):
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.type_name(): cls
     for cls in (
-        RecordImported, RecordMatched, MatchFailed, AnomalyDetected, AnomalyResolved, AlertDeadlinePassed, FeedbackSubmitted,
-        SubmissionAssessed, IntakeProcessed, TownshipDigest, CaseEscalated, CorrectionRequested,
+        RecordImported, RecordMatched, MatchFailed, AnomalyDetected, AnomalyResolved, AnomalyUpdated, AlertDeadlinePassed,
+        FeedbackSubmitted,
+        SubmissionAssessed, IntakeProcessed, TownshipDigest, CaseEscalated, CorrectionRequested, CorrectionAnswered,
     )
 }

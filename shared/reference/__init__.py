@@ -1,4 +1,4 @@
-"""Jieyang's townships and sub-districts (乡镇/街道).
+"""Jieyang's townships and sub-districts (乡镇/街道), and the departments that send data.
 
 Every record carries a township code and alerts are routed by it, so all services validate
 against this one list. It is read once from the CSV beside this file, which keeps the data
@@ -35,6 +35,19 @@ def _load() -> dict[str, Township]:
 
 TOWNSHIPS: Mapping[str, Township] = MappingProxyType(_load())
 DIVISIONS: Mapping[str, str] = MappingProxyType({t.division_code: t.division_name for t in TOWNSHIPS.values()})
+
+
+def _departments() -> dict[str, str]:
+    text = files(__name__).joinpath("departments.csv").read_text(encoding="utf-8")
+    return {row["department"]: row["name"] for row in csv.DictReader(io.StringIO(text))}
+
+
+DEPARTMENT_NAMES: Mapping[str, str] = MappingProxyType(_departments())  # department code → 中文简称 for people
+
+
+def department_name(department: str) -> str:
+    """The department's Chinese name for a page or a message; its code when the list does not know it."""
+    return DEPARTMENT_NAMES.get(department, department)
 
 
 def township(code: str) -> Township | None:

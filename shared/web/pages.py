@@ -38,7 +38,7 @@ from shared.accounts import CITY_CODES
 from shared.auth import Principal, Role, authenticate, session_cookie
 from shared.contracts import MATCH_METHOD_ZH
 from shared.records import KINDS
-from shared.reference import DIVISIONS, TOWNSHIPS
+from shared.reference import DIVISIONS, TOWNSHIPS, department_name
 from shared.web import ASSETS, STATIC_PATH
 from shared.working_days import LOCAL_TZ
 
@@ -103,6 +103,7 @@ class Pages:
         self._templates.env.filters["local"] = local_time
         self._templates.env.globals["match_method_zh"] = MATCH_METHOD_ZH  # why a record is an entity's, in words
         self._templates.env.globals["kind_zh"] = {name: kind.title_zh for name, kind in KINDS.items()}
+        self._templates.env.globals["department_name"] = department_name
 
     def render(
         self, request: Request, name: str, status_code: int = 200, headers: Mapping[str, str] | None = None, **context: Any

@@ -1,13 +1,17 @@
 """Pipeline benchmark over the real platform: throughput of a demo month and alert latency.
 
     .venv/bin/python -m tests.benchmarks.bench_pipeline [--entities 20000] [--months 2026-10] [--alerts 200] [--brokers 3]
+        [--hop-messages 50000]
 
 Starts its own broker (or three: replication factor 3, min.insync.replicas 2), database and five service
 processes (deploy/local/platform.py), then
 1. feeds the demo city through the ingest API and waits until analytics has classified every
    record and alerting has caught up: rows/s from the first POST to the last record settled, and the
    CPU µs per row of every process (services, brokers, PostgreSQL) over that time;
-2. posts `--alerts` power records (above 用电无税's min_kwh) one by one for entities that declared zero tax, and
+2. times one plain Python hop over the same broker (tests/benchmarks/bench_one_hop.py: consume a batch, parse,
+   republish with acks=all, commit; copies of a record-matched event of this run) and prints the pipeline's rows/s
+   as a share of the hop's msgs/s, issue 14's machine-independent ratio (skipped with --hop-messages 0);
+3. posts `--alerts` power records (above 用电无税's min_kwh) one by one for entities that declared zero tax, and
    times each from the POST to the alert's arrival on its township topic (a plain aiokafka consumer).
 Results are recorded in docs/benchmarks/pipeline.md.
 """
@@ -16,11 +20,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import re
 import statistics
 import tempfile
 import time
 from pathlib import Path
 
+import asyncpg
 import httpx
 import orjson
 from aiokafka import AIOKafkaConsumer
@@ -34,6 +40,7 @@ from shared import topics, uscc
 from shared.reference import TOWNSHIPS
 from tests.benchmarks.bench_alerting_live import _server_pids
 from tests.benchmarks.bench_matcher import _cpu_seconds
+from tests.benchmarks.bench_one_hop import SAMPLE, broker_cpu_seconds, one_hop, ratio, sample_event
 
 
 async def _lag(client: httpx.AsyncClient, platform: LocalPlatform, service: str) -> float:
@@ -45,6 +52,48 @@ async def _lag(client: httpx.AsyncClient, platform: LocalPlatform, service: str)
 
 def _pids(platform: LocalPlatform) -> dict[str, list[int]]:
     return {name: [process.pid] for name, process in platform.services.items()} | _server_pids(platform)
+
+
+_TABLES = """
+    SELECT n.nspname || '.' || c.relname AS name, pg_total_relation_size(c.oid) AS bytes
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')
+    ORDER BY bytes DESC LIMIT $1"""
+
+
+async def disk_use(platform: LocalPlatform, tables: int = 12) -> dict:
+    """What the month left on disk: PostgreSQL's largest tables (with indexes and TOAST; rows counted exactly, so
+    bytes per row can be scaled to a province) and the bytes of the Kafka logs per topic (one replica's)."""
+    connection = await asyncpg.connect(platform.database_url.replace("+asyncpg", ""))
+    try:
+        largest = []
+        for row in await connection.fetch(_TABLES, tables):
+            schema, table = row["name"].split(".", 1)
+            rows = await connection.fetchval(f'SELECT count(*) FROM "{schema}"."{table}"')
+            largest.append({"table": row["name"], "rows": rows, "bytes": row["bytes"],
+                            "bytes_per_row": round(row["bytes"] / rows) if rows else None})
+        database = await connection.fetchval("SELECT pg_database_size(current_database())")
+    finally:
+        await connection.close()
+    topics_bytes: dict[str, int] = {}
+    for log in (platform.run_dir / "kafka").rglob("*.log"):
+        if (match := re.fullmatch(r"(.+)-\d+", log.parent.name)) and log.parent.parent.name == "data":
+            topics_bytes[match[1]] = topics_bytes.get(match[1], 0) + log.stat().st_size
+    busiest = dict(sorted(topics_bytes.items(), key=lambda item: -item[1])[:8])
+    return {"postgres_database_bytes": database, "postgres_largest_tables": largest,
+            "kafka_log_bytes": sum(topics_bytes.values()), "kafka_log_bytes_by_topic": busiest}
+
+
+async def hop_ratio(platform: LocalPlatform, measured: dict, messages: int) -> dict:
+    """One plain hop over the same broker, with copies of a record-matched event the pipeline published; the ratio
+    of the rates, and the same ratio from CPU (what each costs the hop process and the brokers against what a row
+    costs every process of the pipeline: what the rates would be on a machine given wholly to either)."""
+    template = await sample_event(platform.kafka.admin) or SAMPLE
+    hop = await one_hop(platform.kafka.admin, template, messages, broker_cpu=lambda: broker_cpu_seconds(platform))
+    hop_cpu = hop["cpu_us_per_message_hop"] + hop["cpu_us_per_message_kafka"]
+    return hop | {"pipeline_rows_per_second": measured["rows_per_second"],
+                  "ratio_percent": ratio(measured["rows_per_second"], hop["msgs_per_second"]),
+                  "cpu_ratio_percent": ratio(1e6 / measured["cpu_us_per_row"]["total"], 1e6 / hop_cpu)}
 
 
 async def idle_cpu(platform: LocalPlatform, seconds: float = 10) -> dict[str, float]:
@@ -131,6 +180,8 @@ def main() -> None:
     parser.add_argument("--entities", type=int, default=20_000)
     parser.add_argument("--months", default="2026-10")
     parser.add_argument("--alerts", type=int, default=200)
+    parser.add_argument("--hop-messages", type=int, default=50_000,
+                        help="messages of the one-hop yardstick (0: skip it)")
     parser.add_argument("--brokers", type=int, choices=(1, 3), default=1,
                         help="3: three brokers, replication factor 3, min.insync.replicas 2")
     args = parser.parse_args()
@@ -141,8 +192,13 @@ def main() -> None:
             platform.start_services()
             print("start-up seconds:", {k: round(v, 1) for k, v in platform.timings.items()})
             cfg = DemoConfig(entities=args.entities, months=tuple(args.months.split(",")))
-            print("throughput:", asyncio.run(throughput(platform, cfg)))
+            measured = asyncio.run(throughput(platform, cfg))
+            print("throughput:", measured)
             print("idle CPU % after it (warm):", asyncio.run(idle_cpu(platform)))
+            print("disk after the month:", asyncio.run(disk_use(platform)))
+            if args.hop_messages:
+                print("one hop and ratio:",
+                      asyncio.run(hop_ratio(platform, measured, args.hop_messages)))
             print("alert latency:", asyncio.run(alert_latency(platform, args.alerts)))
         finally:
             platform.stop()

@@ -1,6 +1,7 @@
 """The anomaly catalogue end to end, from department records to the township's topic: rules that
 read the registry, a jurisdiction question routed to both townships, an alert withdrawn when a
-correction takes its data away, an absence rule that waits for the period to close, and a broken
+correction takes its data away, an alert whose figures a correction changes told again with what changed,
+an absence rule that waits for the period to close, and a broken
 rule file that stops alerting at start."""
 
 import os
@@ -131,6 +132,32 @@ async def test_a_correction_that_takes_the_data_away_withdraws_the_alert_and_say
         row = await api.overview_of(HOME)
         return row if row["open_alerts"] == before["open_alerts"] else None
     await eventually(no_longer_counted, what="the withdrawn alert out of the open count")
+
+
+async def test_a_correction_that_leaves_the_alert_standing_tells_the_township_what_changed(api, kafka):
+    code = await _register(api, f"兴宁{uuid.uuid4().hex[:4]}塑料有限公司")
+    async with TopicReader(kafka, topics.township_alerts(HOME)) as township:
+        await api.submit("tax", "tax_payment", [_tax(code, "2026-08", "0.00")])
+        await api.submit("power_supply", "power_usage", [_power(code, "2026-08", 25_000)])
+        (alert,) = _about(code)(await township.read_until(_about(code, rule="power_without_tax")))
+        alert_id = alert["payload"]["alert_id"]
+
+        # the power company corrects August's reading: less, but still power without tax
+        reply = await api.submit("power_supply", "power_usage", [_power(code, "2026-08", 18_000)])
+        assert reply.json()["corrections"] == 1, reply.text
+        (updated,) = _about(code, "anomaly-updated")(await township.read_until(_about(code, "anomaly-updated")))
+    p = updated["payload"]
+    assert (p["alert_id"], p["previous_facts"]["kwh"], p["facts"]["kwh"]) == (alert_id, 25_000, 18_000)
+    assert [m["kwh"] for m in p["evidence"]["months"] if m["period"] == "2026-08"] == [18_000]
+    assert len(_about(code)(township.messages)) == 1  # told as changed, not raised a second time
+
+    async def shown_on_the_case():
+        body = (await api.as_township(HOME, "GET", "feedback", f"/v1/cases/{alert_id}")).json()
+        return body if body["changes_since"] else None
+    case = await eventually(shown_on_the_case, what="what changed on the case")
+    assert {"what_zh": "2026-08 用电（千瓦时）", "before": "25,000", "after": "18,000"} in case["changes_since"]
+    assert case["changed_at"] and case["evidence"]["months"][-1]["kwh"] == 25_000  # the frozen packet stays
+    assert case["state"] == "pending" and case["withdrawn_at"] is None
 
 
 async def test_an_absence_rule_waits_until_the_period_closes_for_the_department_it_misses(api, kafka, platform):

@@ -1,7 +1,8 @@
 """数据错误 reaches the departments, over the real broker, database and service processes: a township resolves a
 用电无税 alert as a data error; each department whose records the alert rests on gets a correction request on its
 own results topic (read with its own principal) and in ingest's `GET /v1/corrections` (no one else sees it); the
-department's corrected record answers it; the same finding delivered again asks nobody twice."""
+department's corrected record answers it; the same finding delivered again asks nobody twice. The wait is the
+department's: feedback's case page and 效能监测 show each department asked, answered or still awaited."""
 
 import asyncio
 import uuid
@@ -97,3 +98,25 @@ async def test_a_data_error_asks_each_department_once_and_its_correction_answers
     assert (answer["status"], answer["status_zh"]) == ("answered", "已重新报送") and answer["answered_at"]
     still = (await _as_department(api, "tax", f"/v1/corrections/{tax['payload']['request_id']}")).json()
     assert (still["status"], still["answered_at"]) == ("open", None)
+
+
+    # the department's clock: feedback learnt of both requests and of the one answer
+    async def departments_seen():
+        reply = await api.as_township(TOWNSHIP, "GET", "feedback", "/v1/assessment")
+        assert reply.status_code == 200, reply.text
+        rows = {r["department"]: r for r in reply.json()["departments"]}
+        return rows if rows.get("power_supply", {}).get("answered") else None
+
+    rows = await eventually(departments_seen, what="the answered request in the township's assessment")
+    assert (rows["power_supply"]["department_name"], rows["power_supply"]["open_now"]) == ("供电", 0)
+    assert rows["power_supply"]["answer_median_hours"] is not None
+    assert (rows["tax"]["answered"], rows["tax"]["open_now"]) == (0, 1)
+    case = (await api.as_township(TOWNSHIP, "GET", "feedback", f"/v1/cases/{case_id}")).json()
+    assert {(c["department"], c["status_zh"]) for c in case["corrections"]} == {
+        ("power_supply", "已重新报送"), ("tax", "待部门更正")}
+    async with TopicReader(platform.kafka_as(department_principal("power_supply")), topics.intake_results("power_supply"),
+                           group_prefix=own_groups(department_principal("power_supply"))) as power_topic:
+        told = [e for e in map(json_value, await power_topic.read_until(
+            lambda ms: any(b"correction-answered" in m.value and case_id.encode() in m.value for m in ms)))
+            if e["event_type"] == "correction-answered" and e["payload"]["alert_id"] == case_id]
+    assert told[0]["payload"]["request_id"] == p["request_id"] and "已重新报送" in told[0]["payload"]["message_zh"]

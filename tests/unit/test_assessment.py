@@ -7,7 +7,8 @@ from datetime import UTC, date, datetime, timedelta
 import openpyxl
 import pytest
 
-from services.feedback.domain.assessment import CaseTimeline, Step, assess
+from services.feedback.assessing import within
+from services.feedback.domain.assessment import CaseTimeline, CorrectionHold, Step, assess
 from services.feedback.domain.assessment_xlsx import assessment_workbook
 from shared.working_days import LOCAL_TZ, WorkingCalendar
 
@@ -210,7 +211,7 @@ def test_the_workbook_has_a_sheet_per_level_with_chinese_headers_and_the_figures
 
     workbook = openpyxl.load_workbook(io.BytesIO(assessment_workbook(assessment, _at(30, 18, 5))))
 
-    assert workbook.sheetnames == ["乡镇", "县区", "全市"]
+    assert workbook.sheetnames == ["乡镇", "县区", "全市", "部门更正"]
     townships = workbook["乡镇"]
     assert "2026年4月" in townships["A1"].value and "2026-04-30 18:05" in townships["A1"].value
     headers = [cell.value for cell in townships[2]]
@@ -227,3 +228,45 @@ def test_the_workbook_has_a_sheet_per_level_with_chinese_headers_and_the_figures
     assert [c.value for c in counties[2]][:2] == ["县区代码", "县区名称"]
     assert [c.value for c in counties[3]][:3] == ["445222", "揭西县", 1]  # no deadline missed: first
     assert [c.value for c in workbook["全市"][3]][:2] == ["445200", 3]
+
+
+def test_a_department_is_charged_from_its_correction_request_until_it_sends_the_record_again():
+    asked = [
+        CorrectionHold("tax", RONGHUA, _at(2, 9), _at(2, 21)),  # 12 hours
+        CorrectionHold("tax", RONGHUA, _at(3, 9), _at(5, 9)),  # 48 hours
+        CorrectionHold("tax", HEPO, _at(10, 9), None),  # open: 20 days old at the end of the month
+        CorrectionHold("power_supply", XINXING, _at(29, 9), _at(30, 21)),  # answered after as_of: still open
+        CorrectionHold("power_supply", XINXING, _at(28, 9, month=3), _at(2, 9)),  # asked in March: not April's
+    ]
+    assessment = assess([], MONTH, _at(30, 9), [RONGHUA, XINXING, HEPO], asked)
+
+    power, tax = assessment.departments
+    assert (tax.department, tax.asked, tax.answered, tax.open_now) == ("tax", 3, 2, 1)
+    assert tax.answer_median_hours == pytest.approx(30.0) and tax.answer_p90_hours == pytest.approx(44.4)
+    assert tax.oldest_open_hours == pytest.approx(20 * 24)
+    assert (power.asked, power.answered, power.open_now, power.answer_median_hours) == (1, 0, 1, None)
+    assert power.oldest_open_hours == pytest.approx(24)
+    # the townships' own figures are untouched: the wait is the departments'
+    assert all(row.figures.received == 0 for row in assessment.townships)
+
+
+def test_a_county_sees_the_departments_only_as_they_answered_its_own_townships():
+    asked = [CorrectionHold("tax", RONGHUA, _at(2, 9), _at(2, 21)), CorrectionHold("tax", HEPO, _at(3, 9), None)]
+    assessment = assess([], MONTH, _at(30, 9), [RONGHUA, HEPO], asked)
+
+    (rongcheng,) = within(assessment, "445202").departments
+    assert (rongcheng.asked, rongcheng.answered, rongcheng.open_now) == (1, 1, 0)
+    (hepo,) = within(assessment, HEPO).departments
+    assert (hepo.asked, hepo.open_now) == (1, 1)
+    assert within(assessment, "4452").departments == assessment.departments  # the city's prefix
+
+
+def test_the_workbook_lists_the_departments_corrections():
+    asked = [CorrectionHold("power_supply", RONGHUA, _at(2, 9), _at(3, 9)), CorrectionHold("tax", RONGHUA, _at(2, 9), None)]
+    assessment = assess([], MONTH, _at(30, 9), [RONGHUA], asked)
+
+    sheet = openpyxl.load_workbook(io.BytesIO(assessment_workbook(assessment, _at(30, 10))))["部门更正"]
+
+    assert [c.value for c in sheet[2]][:5] == ["部门代码", "部门", "请求更正数", "已重新报送数", "待更正数"]
+    assert [c.value for c in sheet[3]][:6] == ["power_supply", "供电", 1, 1, 0, 24]
+    assert [c.value for c in sheet[4]][:5] == ["tax", "税务", 1, 0, 1]

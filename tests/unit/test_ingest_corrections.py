@@ -139,3 +139,16 @@ def test_a_broken_correction_request_or_a_message_that_is_not_json_is_dead_lette
 
 def test_the_request_travels_on_the_departments_results_topic():
     assert CorrectionRequested.topic.format(department="tax") == topics.intake_results("tax")
+
+
+def test_only_the_requests_a_correction_answers_are_answered_and_the_message_names_department_and_township():
+    def request(n: int, *records: StoredRecord) -> corrections.OpenRequest:
+        return corrections.OpenRequest(uuid.UUID(int=n), uuid.UUID(int=7), uuid.UUID(int=8), "power_supply",
+                                       TOWNSHIP, AT, records)
+
+    first, second = request(1, POWER), request(2, OTHER_POWER)
+
+    assert corrections.answered_by([first, second], [POWER]) == [first]
+    assert corrections.answered_by([first, second], []) == []
+    message = corrections.answer_message_zh(first)
+    assert message.startswith("供电部门已重新报送揭西县") and TOWNSHIPS[TOWNSHIP].name in message

@@ -82,6 +82,7 @@ def test_each_platform_event_has_one_writer_the_service_that_produces_it():
         topics.RECORD_IMPORTED: {"ingest"}, topics.SUBMISSION_ASSESSED: {"ingest"},
         topics.RECORD_MATCHED: {"matcher"}, topics.MATCH_FAILED: {"matcher"},
         topics.ANOMALY_DETECTED: {"alerting"}, topics.FEEDBACK_SUBMITTED: {"feedback"},
+        topics.CORRECTIONS: {"ingest"},
     }
 
 

@@ -3,12 +3,15 @@
 Alerts follow the data both ways: a finding that appears is published (anomaly-detected); an alert
 the data no longer supports (a correction, a late record) is withdrawn and said so
 (anomaly-resolved), so no township chases it; if the data comes back to it, the same alert id is
-published again. Inhibited findings are recorded and never published.
+published again. An alert the data still supports with other figures is told again as changed
+(anomaly-updated), so the township verifies what the data says now. Inhibited findings are
+recorded and never published.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from services.alerting.domain.catalogue import Finding, Judgement
@@ -22,6 +25,7 @@ class Raised:
     rule: str
     supported: bool
     inhibited: bool
+    facts: Mapping[str, float | str] | None = None  # as last told; None: not known (nothing to compare)
 
     @property
     def published(self) -> bool:
@@ -35,10 +39,12 @@ class Outcome:
     detected: list[Finding] = field(default_factory=list)  # to publish as anomaly-detected
     withdrawn: list[uuid.UUID] = field(default_factory=list)  # no longer supported by the data
     resolved: list[uuid.UUID] = field(default_factory=list)  # to publish as anomaly-resolved
+    updated: list[tuple[Finding, Mapping]] = field(default_factory=list)  # anomaly-updated, with the facts told before
 
     def add(self, other: Outcome) -> None:
         self.recorded += other.recorded
         self.detected += other.detected
+        self.updated += other.updated
         self.withdrawn += other.withdrawn
         self.resolved += other.resolved
 
@@ -55,6 +61,8 @@ def reconcile(judgement: Judgement, raised: list[Raised], judged_rules: frozense
         earlier = before.get(finding.alert_id)
         if not inhibited and (earlier is None or not earlier.published):
             outcome.detected.append(finding)
+        elif not inhibited and earlier.facts is not None and dict(earlier.facts) != finding.facts:
+            outcome.updated.append((finding, earlier.facts))
         elif inhibited and earlier is not None and earlier.published:
             outcome.resolved.append(finding.alert_id)  # silenced now: the township's copy is taken back
     for alert in raised:

@@ -344,9 +344,10 @@ async def alerts_of(session: AsyncSession, keys: Iterable[tuple[str, str]]) -> d
         return out
     a = alerts.c
     for r in await session.execute(
-        sa.select(a.alert_id, a.rule, a.uscc, a.period, a.supported, a.inhibited).where(sa.tuple_(a.uscc, a.period).in_(keys))
+        sa.select(a.alert_id, a.rule, a.uscc, a.period, a.supported, a.inhibited, a.facts)
+        .where(sa.tuple_(a.uscc, a.period).in_(keys))
     ):
-        out[(r.uscc, r.period)].append(Raised(r.alert_id, r.rule, r.supported, r.inhibited))
+        out[(r.uscc, r.period)].append(Raised(r.alert_id, r.rule, r.supported, r.inhibited, r.facts))
     return out
 
 

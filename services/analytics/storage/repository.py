@@ -111,6 +111,11 @@ async def withdraw_alerts(session: AsyncSession, rows: Sequence[dict]) -> None:
         ))
 
 
+async def restate_alert(session: AsyncSession, alert_id, message_zh: str) -> None:
+    """The alert still holds with other figures: its message as the data reads now."""
+    await session.execute(sa.update(alerts).where(alerts.c.alert_id == alert_id).values(message_zh=message_zh))
+
+
 async def figures_by_township(session: AsyncSession, township_prefix: str) -> dict[str, TownshipFigures]:
     figures: dict[str, TownshipFigures] = {}
 

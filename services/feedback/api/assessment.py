@@ -10,7 +10,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field
 
-from shared.reference import DIVISIONS, TOWNSHIPS
+from shared.reference import DIVISIONS, TOWNSHIPS, department_name
 from shared.service import Service
 from shared.service.http import error_responses
 from shared.working_days import LOCAL_TZ
@@ -58,12 +58,26 @@ class CountyOut(BaseModel):
     rank_in_city: int
 
 
+class DepartmentOut(BaseModel):
+    """数据错误: a department asked to correct records the caller's townships found wrong; the wait is its own."""
+
+    department: str
+    department_name: str
+    asked: int = Field(description="请求更正数: requests made in the month")
+    answered: int = Field(description="已重新报送: answered by a corrected record")
+    open_now: int = Field(description="待更正")
+    answer_median_hours: float | None = Field(description="hours from request to the corrected record")
+    answer_p90_hours: float | None
+    oldest_open_hours: float | None = Field(description="age of the oldest request still open")
+
+
 class AssessmentOut(BaseModel):
     month: str
     as_of: datetime
     townships: list[TownshipOut]
     counties: list[CountyOut]
     city: FiguresOut | None = Field(description="city supervisors only")
+    departments: list[DepartmentOut] = Field(description="the departments' corrections, for the caller's townships")
 
 
 def _out(assessment: Assessment) -> AssessmentOut:
@@ -75,6 +89,10 @@ def _out(assessment: Assessment) -> AssessmentOut:
         counties=[CountyOut(division_code=r.division_code, division_name=DIVISIONS.get(r.division_code, r.division_code),
                             figures=FiguresOut.of(r.figures), rank_in_city=r.rank_in_city) for r in assessment.counties],
         city=FiguresOut.of(assessment.city.figures) if assessment.city else None,
+        departments=[DepartmentOut(department=r.department, department_name=department_name(r.department), asked=r.asked,
+                                   answered=r.answered, open_now=r.open_now, answer_median_hours=r.answer_median_hours,
+                                   answer_p90_hours=r.answer_p90_hours, oldest_open_hours=r.oldest_open_hours)
+                     for r in assessment.departments],
     )
 
 

@@ -19,6 +19,7 @@ from starlette.concurrency import run_in_threadpool
 
 from shared.contracts import CaseState, Evidence, EvidencePacket, FeedbackAction, SourceKey
 from shared.records.fields import TownshipCode
+from shared.reference import department_name
 from shared.service.http import Paged, PeriodFilter, error_responses
 from shared.text import StorableText
 from shared.working_days import LOCAL_TZ
@@ -26,6 +27,7 @@ from shared.working_days import LOCAL_TZ
 from services.feedback.api.access import AnyReader, caller, not_found, refusal
 from services.feedback.casework import CaseNotFound, Casework
 from services.feedback.domain.cases import ActRequest, Actor, CaseKind, TransitionRefused, allowed_actions
+from services.feedback.domain.evidence import changes_since
 from services.feedback.domain.photos import PhotoRefused, inspect
 from services.feedback.settings import FeedbackSettings
 from services.feedback.storage import casework as storage
@@ -92,10 +94,30 @@ class PhotoOut(BaseModel):
     thumbnail_url: str
 
 
+class CorrectionOut(BaseModel):
+    """数据错误: a department asked to correct the alert's records, and whether it has."""
+
+    department: str
+    department_name: str
+    requested_at: datetime
+    answered_at: datetime | None = Field(description="when it sent a corrected record; null: still awaited")
+    status_zh: str
+
+
+class ChangeOut(BaseModel):
+    what_zh: str = Field(description="what changed, e.g. 2026-10 用电（千瓦时）")
+    before: str = Field(description="in the evidence packet frozen when the alert was raised")
+    after: str = Field(description="as the data stands now")
+
+
 class CaseDetail(CaseOut):
     evidence: EvidencePacket | None = Field(description="an alert's facts as they were when it was raised")
+    changed_at: datetime | None = Field(description="when alerting last said the alert's figures changed (still supported)")
+    latest_message_zh: str | None = Field(description="the alert's message as the data reads now")
+    changes_since: list[ChangeOut] = Field(description="what differs now from the frozen evidence packet")
     history: list[ActOut]
     photos: list[PhotoOut]
+    corrections: list[CorrectionOut] = Field(description="the departments asked to correct its records (数据错误)")
     actions: list[FeedbackAction] = Field(description="what the caller may do to the case now")
 
 
@@ -165,25 +187,33 @@ class CaseFacts:
     row: Mapping[str, Any]  # as `storage.get_case` reads it
     history: Sequence[Mapping[str, Any]]
     photos: Sequence[Mapping[str, Any]]
+    corrections: Sequence[Mapping[str, Any]]
 
 
 async def case_facts(session, row) -> CaseFacts:
-    """The case `row` with its history and photos, read in `session`: a read's own, or an act's
-    transaction to answer with how the case stands after it (even when the act, a transfer accepted
-    or refused, took it away from the caller). The reply is built from them once the session is
-    closed: neither a connection nor the case's lock is held for that."""
+    """The case `row` with its history, photos and correction requests, read in `session`: a read's
+    own, or an act's transaction to answer with how the case stands after it (even when the act, a
+    transfer accepted or refused, took it away from the caller). The reply is built from them once
+    the session is closed: neither a connection nor the case's lock is held for that."""
     case_id = row["case_id"]
-    return CaseFacts(row, await storage.history(session, case_id), await storage.evidence_of(session, case_id))
+    return CaseFacts(row, await storage.history(session, case_id), await storage.evidence_of(session, case_id),
+                     await storage.corrections_of_case(session, case_id))
 
 
 def case_detail(casework: Casework, facts: CaseFacts, actor: Actor) -> CaseDetail:
     row = facts.row
     base = f"/v1/cases/{row['case_id']}/photos"
+    frozen, latest = row["evidence"], row["latest_evidence"]
     return CaseDetail(
         **case_out(row, casework.dispositions),
+        changes_since=[ChangeOut(**vars(c)) for c in changes_since(
+            EvidencePacket.model_validate(frozen), EvidencePacket.model_validate(latest))] if frozen and latest else [],
         history=[ActOut(**h, action_zh=FeedbackAction(h["action"]).label_zh) for h in facts.history],
         photos=[PhotoOut(**p, url=f"{base}/{p['evidence_id']}", thumbnail_url=f"{base}/{p['evidence_id']}?size=thumbnail")
                 for p in facts.photos],
+        corrections=[CorrectionOut(department=c["department"], department_name=department_name(c["department"]),
+                                   requested_at=c["requested_at"], answered_at=c["answered_at"],
+                                   status_zh="已重新报送" if c["answered_at"] else "待部门更正") for c in facts.corrections],
         actions=[] if row["withdrawn_at"] else allowed_actions(storage.case_of(row), actor),
     )
 

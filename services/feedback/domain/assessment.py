@@ -10,6 +10,10 @@ Times are summarised by median and p90 (means mislead: one case forgotten for a 
 drown the rest), by linear interpolation between the ranked durations, the method of Excel's
 MEDIAN and PERCENTILE.INC, so a 督查组 can check any figure in the exported workbook by hand.
 
+A department asked to correct records a township found wrong (数据错误) holds that part of the case from
+the request until it sends them again: its own figures (asked, answered, still open, hours to answer and
+the oldest open request's age) stand beside the townships', one row per department.
+
 Ranking (townships within their county, counties within the city) compares, in this order:
 higher on-time resolution rate, higher on-time acknowledgement rate, fewer cases overdue now,
 lower median hours to resolve; then the lower code. A figure that cannot be computed (no case to
@@ -152,20 +156,81 @@ class CityRow:
 
 
 @dataclass(frozen=True)
+class CorrectionHold:
+    """数据错误: a department asked (for a township's finding) to correct records; it holds the request
+    until it sends one of them again changed (`answered_at`)."""
+
+    department: str
+    township_code: str  # whose finding asked for it
+    requested_at: datetime
+    answered_at: datetime | None
+
+
+@dataclass(frozen=True)
+class DepartmentRow:
+    department: str
+    asked: int
+    answered: int  # by as_of
+    answer_hours: tuple[float, ...]  # request to answer, of the answered ones
+    open_hours: tuple[float, ...]  # age at as_of of the ones still open
+
+    @property
+    def open_now(self) -> int:
+        return len(self.open_hours)
+
+    @property
+    def answer_median_hours(self) -> float | None:
+        return _percentile(self.answer_hours, 50)
+
+    @property
+    def answer_p90_hours(self) -> float | None:
+        return _percentile(self.answer_hours, 90)
+
+    @property
+    def oldest_open_hours(self) -> float | None:
+        return max(self.open_hours, default=None)
+
+
+def department_rows(corrections: Iterable[CorrectionHold], as_of: datetime) -> tuple[DepartmentRow, ...]:
+    """One row per department asked, by department code; what happened after `as_of` is not known yet."""
+    answer_hours: dict[str, list[float]] = defaultdict(list)
+    open_hours: dict[str, list[float]] = defaultdict(list)
+    for hold in corrections:
+        if hold.requested_at > as_of:
+            continue
+        if hold.answered_at is not None and hold.answered_at <= as_of:
+            answer_hours[hold.department].append(_hours(hold.requested_at, hold.answered_at))
+        else:
+            open_hours[hold.department].append(_hours(hold.requested_at, as_of))
+    return tuple(
+        DepartmentRow(department, len(answer_hours[department]) + len(open_hours[department]),
+                      len(answer_hours[department]), tuple(answer_hours[department]), tuple(open_hours[department]))
+        for department in sorted(answer_hours.keys() | open_hours.keys())
+    )
+
+
+@dataclass(frozen=True)
 class Assessment:
     month: str  # 'YYYY-MM', local time
     as_of: datetime
     townships: tuple[TownshipRow, ...]  # by county, then rank within it
     counties: tuple[CountyRow, ...]  # by rank within the city
     city: CityRow | None  # None in a cut for a county or a township (assessing.within)
+    corrections: tuple[CorrectionHold, ...] = ()  # the month's requests to departments (数据错误)
+
+    @property
+    def departments(self) -> tuple[DepartmentRow, ...]:
+        return department_rows(self.corrections, self.as_of)
 
 
 def assess(
-    timelines: Iterable[CaseTimeline], month: str, as_of: datetime, townships: Iterable[str] = ()
+    timelines: Iterable[CaseTimeline], month: str, as_of: datetime, townships: Iterable[str] = (),
+    corrections: Iterable[CorrectionHold] = (),
 ) -> Assessment:
     """The month's assessment as it stood at `as_of`. `timelines` may hold cases of any month:
     later ones are needed to see which of this month's resolutions did not hold. `townships`
-    are listed (with zeros) even when they received nothing."""
+    are listed (with zeros) even when they received nothing. The departments are judged on the
+    `corrections` requested in the month."""
     cases = [case.as_of(as_of) for case in timelines if case.received_at <= as_of]
     refired = _refired_case_ids(cases)
     by_township: dict[str, Figures] = {code: Figures() for code in townships}
@@ -186,7 +251,8 @@ def assess(
     if len(cities) > 1:
         raise ValueError(f"an assessment covers one city, got {sorted(cities)}")
     city = CityRow(cities.pop() if cities else "", sum(by_county.values(), Figures()))
-    return Assessment(month, as_of, tuple(township_rows), tuple(county_rows), city)
+    asked = tuple(c for c in corrections if _month(c.requested_at) == month and c.requested_at <= as_of)
+    return Assessment(month, as_of, tuple(township_rows), tuple(county_rows), city, asked)
 
 
 def division_of(township_code: str) -> str:
@@ -293,6 +359,10 @@ def _plus_months(day: date, months: int) -> date:
     year, month0 = divmod(day.month - 1 + months, 12)
     year += day.year
     return date(year, month0 + 1, min(day.day, calendar.monthrange(year, month0 + 1)[1]))
+
+
+def _hours(start: datetime, end: datetime) -> float:
+    return max(0.0, (end - start).total_seconds()) / 3600
 
 
 def _local_date(moment: datetime) -> date:

@@ -1,4 +1,5 @@
-"""The month's 效能监测 as the workbook a 督查组 files: one sheet per level (乡镇, 县区, 全市), a
+"""The month's 效能监测 as the workbook a 督查组 files: one sheet per level (乡镇, 县区, 全市) and one
+for the departments asked to correct data (部门更正), a
 title row saying which month, as of when and when it was made, Chinese headers, rates as
 percentages. Figures are left as numbers (empty where there is none) so the 督查组 can sort,
 filter and recheck them in Excel."""
@@ -17,7 +18,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from services.feedback.domain.assessment import Assessment
-from shared.reference import DIVISIONS, township
+from shared.reference import DIVISIONS, department_name, township
 from shared.working_days import LOCAL_TZ
 
 _COUNT, _RATE, _HOURS, _TEXT = "0", "0.0%", "0.0", "@"
@@ -66,6 +67,16 @@ _COUNTY_COLUMNS = (
     _Column("市内排名", lambda row: row.rank_in_city, _COUNT, 8),
 )
 _CITY_COLUMNS = (_Column("市代码", lambda row: row.city_code, _TEXT, 10), *_FIGURES)
+_DEPARTMENT_COLUMNS = (
+    _Column("部门代码", lambda row: row.department, _TEXT, 18),
+    _Column("部门", lambda row: department_name(row.department), _TEXT, 10),
+    _Column("请求更正数", lambda row: row.asked, _COUNT, 10),
+    _Column("已重新报送数", lambda row: row.answered, _COUNT, 12),
+    _Column("待更正数", lambda row: row.open_now, _COUNT, 10),
+    _Column("更正用时中位数(小时)", lambda row: row.answer_median_hours, _HOURS, 14),
+    _Column("更正用时P90(小时)", lambda row: row.answer_p90_hours, _HOURS, 14),
+    _Column("最久待更正(小时)", lambda row: row.oldest_open_hours, _HOURS, 14),
+)
 
 
 def assessment_workbook(assessment: Assessment, generated_at: datetime) -> bytes:
@@ -79,8 +90,9 @@ def assessment_workbook(assessment: Assessment, generated_at: datetime) -> bytes
         ("乡镇", _TOWNSHIP_COLUMNS, assessment.townships),
         ("县区", _COUNTY_COLUMNS, assessment.counties),
         ("全市", _CITY_COLUMNS, (assessment.city,) if assessment.city else ()),
+        ("部门更正", _DEPARTMENT_COLUMNS, assessment.departments),
     ):
-        if not rows and name != "乡镇":
+        if not rows and name not in ("乡镇", "部门更正"):
             continue  # a township's or county's own cut has no city (or county) sheet to show
         _sheet(workbook.create_sheet(name), f"{title} · {name}", columns, rows)
     out = io.BytesIO()

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shared.contracts import CaseState, FeedbackPayload
 
 from services.feedback.domain.cases import Case, CaseKind
-from services.feedback.storage.tables import actions, alerts, cases, evidence, match_cases
+from services.feedback.storage.tables import actions, alerts, cases, corrections, evidence, match_cases
 
 OPEN_STATES = (CaseState.PENDING, CaseState.ACKNOWLEDGED, CaseState.VERIFYING, CaseState.TRANSFERRING)
 
@@ -44,7 +44,8 @@ def _with_alert(*alert_columns: sa.Column) -> sa.Select:
 
 
 _WITH_ALERT = _with_alert(alerts.c.uscc, alerts.c.also_townships, alerts.c.withdrawn_at, alerts.c.withdrawn_message_zh,
-                          alerts.c.record_ids, alerts.c.evidence)
+                          alerts.c.record_ids, alerts.c.evidence, alerts.c.latest_evidence, alerts.c.latest_message_zh,
+                          alerts.c.changed_at)
 # A worklist row shows no evidence packet and no record ids: not read, not sent, not decoded for a
 # page of 100 cases (an alert's packet holds 13 months of figures)
 _LISTED = _with_alert(alerts.c.also_townships, alerts.c.withdrawn_at)
@@ -160,6 +161,18 @@ async def timelines(session: AsyncSession, received_from: datetime, received_bef
         .order_by(cases.c.case_id, actions.c.submitted_at, actions.c.feedback_id)
     )
     return (await session.execute(query)).mappings().all()
+
+
+async def corrections_requested(session: AsyncSession, requested_from: datetime, requested_before: datetime):
+    """The departments asked to correct records in the window (数据错误), answered or not."""
+    query = sa.select(corrections).where(
+        corrections.c.requested_at >= requested_from, corrections.c.requested_at < requested_before)
+    return (await session.execute(query.order_by(corrections.c.requested_at, corrections.c.request_id))).mappings().all()
+
+
+async def corrections_of_case(session: AsyncSession, case_id: uuid.UUID):
+    query = sa.select(corrections).where(corrections.c.case_id == case_id)
+    return (await session.execute(query.order_by(corrections.c.requested_at, corrections.c.department))).mappings().all()
 
 
 async def overdue(session: AsyncSession, today: date):

@@ -8,7 +8,16 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.contracts import AnomalyDetected, AnomalyResolved, CaseState, FeedbackPayload, MatchFailed
+from shared.contracts import (
+    AnomalyDetected,
+    AnomalyResolved,
+    AnomalyUpdated,
+    CaseState,
+    CorrectionAnswered,
+    CorrectionRequested,
+    FeedbackPayload,
+    MatchFailed,
+)
 from shared.records import record_name
 from shared.working_days import WorkingCalendar
 
@@ -16,7 +25,7 @@ from services.feedback.domain import match_cases as domain
 from services.feedback.domain.cases import CaseKind, deadlines
 from services.feedback.domain.dispositions import Deadlines
 from services.feedback.storage import casework
-from services.feedback.storage.tables import alerts, case_moves, cases, match_cases
+from services.feedback.storage.tables import alerts, case_moves, cases, corrections, match_cases
 
 
 def _new_case(case_id: uuid.UUID, kind: CaseKind, township_code: str, title: str, subject: str, received_at,
@@ -62,6 +71,7 @@ async def add_alerts(session: AsyncSession, events: Sequence[AnomalyDetected], d
             index_elements=[t.alert_id],
             set_={"withdrawn_at": None, "withdrawn_message_zh": None, "message_zh": stmt.excluded.message_zh,
                   "facts": stmt.excluded.facts, "record_ids": stmt.excluded.record_ids, "evidence": stmt.excluded.evidence,
+                  "latest_evidence": None, "latest_message_zh": None, "changed_at": None,  # frozen afresh
                   "updated_at": stmt.excluded.detected_at},
             where=t.withdrawn_at < stmt.excluded.detected_at,  # only a withdrawn one, and only by a later detection
         ),
@@ -76,6 +86,21 @@ async def add_alerts(session: AsyncSession, events: Sequence[AnomalyDetected], d
         )
         for e in events for p in [e.payload]
     ])
+
+
+async def update_alerts(session: AsyncSession, events: Sequence[AnomalyUpdated]) -> None:
+    """The data still supports these alerts with other figures: what it says now is kept beside the
+    packet frozen when each was raised. An update older than what is held changes nothing."""
+    for e in events:
+        p = e.payload
+        await session.execute(
+            sa.update(alerts)
+            .where(alerts.c.alert_id == p.alert_id, alerts.c.withdrawn_at.is_(None),
+                   sa.func.coalesce(alerts.c.changed_at, alerts.c.detected_at) < e.occurred_at)
+            .values(facts=p.facts, record_ids=[str(r) for r in p.record_ids],
+                    latest_evidence=p.evidence.model_dump(mode="json"), latest_message_zh=p.message_zh,
+                    changed_at=e.occurred_at, updated_at=e.occurred_at)
+        )
 
 
 async def withdraw_alerts(session: AsyncSession, events: Sequence[AnomalyResolved]) -> None:
@@ -228,3 +253,22 @@ async def record_match_decision(session: AsyncSession, feedback: FeedbackPayload
         .where(match_cases.c.case_id == feedback.alert_id)
         .values(status=domain.CaseStatus.DECIDED, updated_at=feedback.submitted_at)
     )
+
+
+async def record_corrections(session: AsyncSession, events: Sequence[CorrectionRequested | CorrectionAnswered]) -> None:
+    """A department asked, or its answer: either may come first or twice; the first answer stands."""
+    if not events:
+        return
+    rows = {}
+    for event in events:
+        p = event.payload
+        answered_at = p.answered_at if isinstance(event, CorrectionAnswered) else None
+        earlier = rows.get(p.request_id)
+        rows[p.request_id] = dict(
+            request_id=p.request_id, case_id=p.alert_id, department=p.department, township_code=p.township_code,
+            requested_at=p.requested_at, answered_at=answered_at or (earlier or {}).get("answered_at"))
+    stmt = insert(corrections).values(list(rows.values()))
+    await session.execute(stmt.on_conflict_do_update(
+        index_elements=[corrections.c.request_id],
+        set_={"answered_at": sa.func.coalesce(corrections.c.answered_at, stmt.excluded.answered_at)},
+    ))

@@ -33,6 +33,10 @@ alerts = sa.Table(
     sa.Column("record_ids", JSONB, nullable=False, server_default=sa.text("'[]'::jsonb")),
     # the evidence packet frozen when the alert was raised (registration facts, the months judged)
     sa.Column("evidence", JSONB, nullable=True),
+    # anomaly-updated: the data still supports the alert with other figures; what it says now, and since when
+    sa.Column("latest_evidence", JSONB, nullable=True),
+    sa.Column("latest_message_zh", sa.Text, nullable=True),
+    sa.Column("changed_at", sa.DateTime(timezone=True), nullable=True),
 )
 
 actions = sa.Table(
@@ -146,4 +150,18 @@ case_moves = sa.Table(
     sa.Index("case_moves_by_case", "case_id"),
     sa.Index("case_moves_from", "from_township_code"),
     sa.Index("case_moves_to", "to_township_code"),
+)
+
+# 数据错误: each department asked to correct a case's records, and when it did (its clock in 效能监测)
+corrections = sa.Table(
+    "corrections",
+    metadata,
+    sa.Column("request_id", sa.Uuid, primary_key=True),
+    sa.Column("case_id", sa.Uuid, nullable=False),
+    sa.Column("department", sa.Text, nullable=False),
+    sa.Column("township_code", sa.Text, nullable=False),
+    sa.Column("requested_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("answered_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Index("corrections_by_requested_at", "requested_at"),
+    sa.Index("corrections_by_case", "case_id"),
 )

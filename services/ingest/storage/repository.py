@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.db.engine import driver_connection
 
-from services.ingest.domain.corrections import CorrectionRequest, RequestStatus, StoredRecord
+from services.ingest.domain.corrections import CorrectionRequest, OpenRequest, RequestStatus, StoredRecord
 from services.ingest.storage.tables import arrivals, assessments, correction_requests, records, submissions
 
 
@@ -136,16 +136,18 @@ async def save_correction_request(session: AsyncSession, request: CorrectionRequ
 
 async def open_requests_naming(
     session: AsyncSession, department: str, record_ids: Sequence[uuid.UUID]
-) -> list[tuple[uuid.UUID, list[StoredRecord]]]:
+) -> list[OpenRequest]:
     """The department's open requests that name any of these records, each with its records."""
+    c = correction_requests.c
     rows = await session.execute(
-        sa.select(correction_requests.c.request_id, correction_requests.c.records).where(
-            correction_requests.c.status == RequestStatus.OPEN.value,
-            correction_requests.c.department == department,
-            correction_requests.c.record_ids.overlap(sa.cast(list(record_ids), ARRAY(sa.Uuid))),
+        sa.select(c.request_id, c.feedback_id, c.alert_id, c.township_code, c.requested_at, c.records).where(
+            c.status == RequestStatus.OPEN.value,
+            c.department == department,
+            c.record_ids.overlap(sa.cast(list(record_ids), ARRAY(sa.Uuid))),
         )
     )
-    return [(row.request_id, [_stored(department, r) for r in row.records]) for row in rows]
+    return [OpenRequest(row.request_id, row.feedback_id, row.alert_id, department, row.township_code, row.requested_at,
+                        tuple(_stored(department, r) for r in row.records)) for row in rows]
 
 
 def _stored(department: str, record: dict) -> StoredRecord:
@@ -153,16 +155,18 @@ def _stored(department: str, record: dict) -> StoredRecord:
                         uuid.UUID(record["record_id"]))
 
 
-async def mark_answered(session: AsyncSession, request_ids: Sequence[uuid.UUID], at) -> int:
+async def mark_answered(session: AsyncSession, request_ids: Sequence[uuid.UUID], at) -> set[uuid.UUID]:
+    """The requests this call answered: one another transaction answered first is not among them."""
     if not request_ids:
-        return 0
+        return set()
     result = await session.execute(
         sa.update(correction_requests)
         .where(correction_requests.c.request_id.in_(list(request_ids)),
                correction_requests.c.status == RequestStatus.OPEN.value)
         .values(status=RequestStatus.ANSWERED.value, answered_at=at)
+        .returning(correction_requests.c.request_id)
     )
-    return result.rowcount
+    return set(result.scalars())
 
 
 async def list_correction_requests(
