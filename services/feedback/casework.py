@@ -8,10 +8,12 @@ Every route that changes a case (the worklist's acts, a match decision, a photo)
 from __future__ import annotations
 
 import calendar
+import functools
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -41,6 +43,17 @@ PRODUCER = "feedback"
 _ACT_NAMESPACE = uuid.UUID("0b7f3c52-6a8e-5d21-9f43-2c8e1d7a9b60")
 
 
+T = TypeVar("T")
+Answer = Callable[[AsyncSession, Mapping[str, Any]], Awaitable[T]]
+"""Builds a route's reply from the case row after the act (joined as `storage.casework.get_case` reads it)."""
+
+
+@dataclass(frozen=True)
+class Performed(Generic[T]):
+    applied: bool  # False: a replay of an act already applied, nothing happened again
+    answer: T | None  # what `answer` built, in the act's transaction
+
+
 class CaseNotFound(LookupError):
     """Absent, or another township's: the same answer, so existence is not disclosed."""
 
@@ -67,7 +80,7 @@ class Casework:
     officers_of: Callable[[str], frozenset[str]]  # the people of a township an assignee may be
     townships: frozenset[str] = frozenset(TOWNSHIPS)  # where a case may be transferred
 
-    @property
+    @functools.cached_property
     def dispositions(self) -> Dispositions:
         return Dispositions(self.policy.dispositions)
 
@@ -75,12 +88,16 @@ class Casework:
         self, case_id: uuid.UUID, caller: Caller, request: ActRequest, *,
         evidence: tuple[dict, Evidence] | None = None,
         check: Callable[[AsyncSession], Awaitable[MatchDecision | None]] | None = None,
-    ) -> bool:
-        """Apply the act; False when it is a replay of one already applied (nothing happens again).
+        answer: Answer[T] | None = None,
+    ) -> Performed[T]:
+        """Apply the act; `applied` is False when it is a replay of one already applied (nothing
+        happens again).
 
         `check` runs under the case's lock before the state machine, for what only the route knows
         (room for another photo; a match decision, validated and returned to publish); `evidence`
-        is stored with the act."""
+        is stored with the act. `answer` builds the reply from the case as it stands after the act
+        (a replay: as it stands now), in the act's own transaction, still under the lock: the
+        reply shows exactly this act's effect, without a second transaction to read it back."""
         async with self.service.sessions() as session, session.begin():
             row = await casework.get_case(session, case_id, for_update=True)
             case = casework.case_of(row) if row is not None else None
@@ -88,7 +105,7 @@ class Casework:
                 raise CaseNotFound(case_id)
             feedback_id = act_id(case_id, caller)
             if caller.idempotency_key is not None and await casework.act_recorded(session, feedback_id):
-                return False
+                return Performed(False, await answer(session, row) if answer is not None else None)
             if row["withdrawn_at"] is not None:
                 raise TransitionRefused("alert_withdrawn", "数据已更正，该预警已自动撤销，无需处理")
             match = await check(session) if check is not None else None
@@ -109,8 +126,8 @@ class Casework:
                 await casework.add_evidence(session, evidence[0])
             if match is not None:
                 await repository.record_match_decision(session, feedback)
-            await casework.record_act(session, feedback, self._changes(row, case, after, request.action, now),
-                                      domain.holder(after))
+            updated = await casework.record_act(session, feedback, self._changes(row, case, after, request.action, now),
+                                                domain.holder(after))
             uow = UnitOfWork(session, outbox)
             event = FeedbackSubmitted.create(feedback, producer=PRODUCER, correlation_id=case_id)
             uow.emit(event, key=str(case_id))
@@ -118,9 +135,10 @@ class Casework:
                 if township:  # the townships' own systems follow every change of their cases
                     uow.emit(event, key=str(case_id), topic=topics.township_alerts(township))
             await uow.flush()
+            reply = await answer(session, {**row, **updated}) if answer is not None else None
         self.service.relay.wake()
         FEEDBACK.labels(request.action).inc()
-        return True
+        return Performed(True, reply)
 
     def _finding(self, row: dict, after: Case, request: ActRequest, now: datetime) -> dict:
         """What a resolution tells the services that act on it: the disposition's effect, and the

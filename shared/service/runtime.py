@@ -30,7 +30,7 @@ from pydantic import BaseModel, Field
 
 from shared.auth import KeyRing
 from shared.contracts import Event
-from shared.db.engine import create_engine, session_factory
+from shared.db.engine import create_engine, read_session_factory, session_factory
 from shared.db.migrations import upgrade
 from shared.messaging.consumer import EventConsumer, Subscription
 from shared.messaging.outbox import OutboxDeadLetters, OutboxRelay
@@ -94,6 +94,7 @@ class Service:
         )
         self.engine = create_engine(settings)
         self.sessions = session_factory(engine=self.engine)
+        self.read_sessions = read_session_factory(self.engine)  # for requests that only read
         tables = spec.metadata.tables
         outbox = tables[f"{spec.metadata.schema}.outbox"]
         processed = tables[f"{spec.metadata.schema}.processed_events"]

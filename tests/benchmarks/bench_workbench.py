@@ -36,6 +36,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
+import contextlib
 import hashlib
 import io
 import random
@@ -46,6 +47,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -358,71 +360,89 @@ async def _check(platform: LocalPlatform, tally: Tally) -> dict:
     }
 
 
-def run(args) -> dict:
-    photo = _photo()
+@dataclass(frozen=True)
+class Seeded:
+    platform: LocalPlatform
+    cases: int
+    produced_s: float  # producing the alerts
+    on_worklist_s: float  # until feedback's worklist held every one
+
+
+@contextlib.contextmanager
+def seeded_feedback(cases_per_township: int, logs: str | None = None) -> Iterator[Seeded]:
+    """The broker, PostgreSQL and feedback as real processes (the other services are not started),
+    with `cases_per_township` alerts of every township produced as alerting would and on feedback's
+    worklist; stopped afterwards, their logs copied to `logs` if given."""
     with tempfile.TemporaryDirectory(prefix="bizpulse-bench-") as run_dir:
         platform = LocalPlatform.on_free_ports(Path(run_dir))
         try:
             platform.start_infrastructure()
             platform.start_services(("feedback",))
-            events = _alerts(args.cases)
+            events = _alerts(cases_per_township)
             started = time.perf_counter()
             _seed(platform, events)
-            seed_s = time.perf_counter() - started
+            produced_s = time.perf_counter() - started
             asyncio.run(_wait_for_cases(platform, len(events)))
-            on_worklist_s = time.perf_counter() - started
-            pids = _group_pids(platform)
-            idle = _cpu(pids)
-            machine_idle = _machine_busy()
-            time.sleep(5)  # what everything uses with nobody working: the broker's housekeeping, the relay's polls
-            before, machine_before = _cpu(pids), _machine_busy()
-            idle_cores = {g: round(v / 5, 2) for g, v in _since(idle, before).items()}
-            machine_idle = (machine_before - machine_idle) / 5
-            spy = None
-            if args.py_spy:
-                spy = subprocess.Popen([str(Path(sys.executable).parent / "py-spy"), "record", "-p",
-                                        str(platform.services["feedback"].pid), "-r", "50", "--nonblocking",
-                                        "-d", str(int(args.ramp + args.duration)), "-f", "raw", "-o", args.py_spy],
-                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            tally, elapsed = asyncio.run(_work(platform, args, photo))
-            machine = (_machine_busy() - machine_before) / elapsed
-            cpu = _since(before, _cpu(_group_pids(platform)))  # backends opened during the run count from their start
-            if spy is not None:
-                spy.wait(120)
-            requests = sum(len(v) for v in tally.latencies.values())
-            ops = {}
-            for op in sorted(tally.latencies):
-                lat = tally.latencies[op]
-                ops[op] = {"count": len(lat), "per_s": round(len(lat) / elapsed, 1),
-                           "status": dict(sorted(tally.statuses[op].items(), key=str)),
-                           "p50_ms": round(_pct(lat, 0.50) * 1000), "p95_ms": round(_pct(lat, 0.95) * 1000),
-                           "p99_ms": round(_pct(lat, 0.99) * 1000), "mean_ms": round(statistics.fmean(lat) * 1000)}
-            every = [x for v in tally.latencies.values() for x in v]
-            return {
-                "townships": len(TOWNSHIPS), "officers": len(TOWNSHIPS) * args.officers, "cases": len(events),
-                "photo_bytes": len(photo), "think_s": args.think, "pool_per_township": args.pool,
-                "seed_produced_s": round(seed_s, 1), "seed_on_worklist_s": round(on_worklist_s, 1),
-                "elapsed_s (ramp + duration + the last answers)": round(elapsed, 1),
-                "requests": requests, "requests_per_s": round(requests / elapsed, 1),
-                "all_p50_ms": round(_pct(every, 0.5) * 1000), "all_p95_ms": round(_pct(every, 0.95) * 1000),
-                "all_p99_ms": round(_pct(every, 0.99) * 1000),
-                "server_errors_5xx": sum(n for s in tally.statuses.values() for code, n in s.items()
-                                         if isinstance(code, int) and code >= 500),
-                "idle_cpu_cores (5 s before)": idle_cores,
-                "machine_busy_cores_idle (everyone's, before)": round(machine_idle, 2),
-                "cpu_cores_used": {g: round(v / elapsed, 2) for g, v in cpu.items()},
-                "machine_busy_cores (everyone's, of 2)": round(machine, 2),
-                "cpu_us_per_request": {g: round(v / requests * 1e6) for g, v in cpu.items()},
-                "first_unexpected_answers": tally.errors,
-                "check": asyncio.run(_check(platform, tally)),
-                "ops": ops,
-            }
+            yield Seeded(platform, len(events), produced_s, time.perf_counter() - started)
         finally:
             platform.stop()
-            if args.logs:
-                Path(args.logs).mkdir(parents=True, exist_ok=True)
+            if logs:
+                Path(logs).mkdir(parents=True, exist_ok=True)
                 for log in Path(run_dir).glob("*.log"):
-                    shutil.copy(log, Path(args.logs) / log.name)
+                    shutil.copy(log, Path(logs) / log.name)
+
+
+def run(args) -> dict:
+    photo = _photo()
+    with seeded_feedback(args.cases, args.logs) as seeded:
+        platform = seeded.platform
+        pids = _group_pids(platform)
+        idle = _cpu(pids)
+        machine_idle = _machine_busy()
+        time.sleep(5)  # what everything uses with nobody working: the broker's housekeeping, the relay's polls
+        before, machine_before = _cpu(pids), _machine_busy()
+        idle_cores = {g: round(v / 5, 2) for g, v in _since(idle, before).items()}
+        machine_idle = (machine_before - machine_idle) / 5
+        spy = None
+        if args.py_spy:
+            py_spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")  # on PATH, else the venv's
+            spy = subprocess.Popen([py_spy, "record", "-p",
+                                    str(platform.services["feedback"].pid), "-r", "50", "--nonblocking",
+                                    "-d", str(int(args.ramp + args.duration)), "-f", "raw", "-o", args.py_spy],
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        tally, elapsed = asyncio.run(_work(platform, args, photo))
+        machine = (_machine_busy() - machine_before) / elapsed
+        cpu = _since(before, _cpu(_group_pids(platform)))  # backends opened during the run count from their start
+        if spy is not None:
+            spy.wait(120)
+        requests = sum(len(v) for v in tally.latencies.values())
+        ops = {}
+        for op in sorted(tally.latencies):
+            lat = tally.latencies[op]
+            ops[op] = {"count": len(lat), "per_s": round(len(lat) / elapsed, 1),
+                       "status": dict(sorted(tally.statuses[op].items(), key=str)),
+                       "p50_ms": round(_pct(lat, 0.50) * 1000), "p95_ms": round(_pct(lat, 0.95) * 1000),
+                       "p99_ms": round(_pct(lat, 0.99) * 1000), "mean_ms": round(statistics.fmean(lat) * 1000)}
+        every = [x for v in tally.latencies.values() for x in v]
+        return {
+            "townships": len(TOWNSHIPS), "officers": len(TOWNSHIPS) * args.officers, "cases": seeded.cases,
+            "photo_bytes": len(photo), "think_s": args.think, "pool_per_township": args.pool,
+            "seed_produced_s": round(seeded.produced_s, 1), "seed_on_worklist_s": round(seeded.on_worklist_s, 1),
+            "elapsed_s (ramp + duration + the last answers)": round(elapsed, 1),
+            "requests": requests, "requests_per_s": round(requests / elapsed, 1),
+            "all_p50_ms": round(_pct(every, 0.5) * 1000), "all_p95_ms": round(_pct(every, 0.95) * 1000),
+            "all_p99_ms": round(_pct(every, 0.99) * 1000),
+            "server_errors_5xx": sum(n for s in tally.statuses.values() for code, n in s.items()
+                                     if isinstance(code, int) and code >= 500),
+            "idle_cpu_cores (5 s before)": idle_cores,
+            "machine_busy_cores_idle (everyone's, before)": round(machine_idle, 2),
+            "cpu_cores_used": {g: round(v / elapsed, 2) for g, v in cpu.items()},
+            "machine_busy_cores (everyone's, of 2)": round(machine, 2),
+            "cpu_us_per_request": {g: round(v / requests * 1e6) for g, v in cpu.items()},
+            "first_unexpected_answers": tally.errors,
+            "check": asyncio.run(_check(platform, tally)),
+            "ops": ops,
+        }
 
 
 def main() -> None:

@@ -128,7 +128,7 @@ async def test_a_case_from_receipt_to_review_with_a_photo_a_return_and_replays(a
     assert city["city"]["received"] >= 1 and len(city["counties"]) == 5
     workbook = await api.as_supervisor("feedback", f"/v1/assessment.xlsx?month={month}")
     sheets = load_workbook(io.BytesIO(workbook.content)).sheetnames
-    assert sheets == ["乡镇", "县区", "全市"]
+    assert sheets == ["乡镇", "县区", "全市", "部门更正"]  # the departments' correction requests since 5b2ac6d
 
 
 async def test_a_transfer_is_accepted_by_the_neighbour_and_refused_back(api, platform):

@@ -8,11 +8,14 @@ request it never saw answered does not act twice.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, File, Form, HTTPException, Query, Request, Response, UploadFile
 from pydantic import AwareDatetime, BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 
 from shared.contracts import CaseState, Evidence, EvidencePacket, FeedbackAction, SourceKey
 from shared.records.fields import TownshipCode
@@ -23,7 +26,7 @@ from shared.working_days import LOCAL_TZ
 
 from services.feedback.api.access import AnyReader, caller, not_found, refusal
 from services.feedback.casework import CaseNotFound, Casework
-from services.feedback.domain.cases import ActRequest, CaseKind, TransitionRefused, allowed_actions
+from services.feedback.domain.cases import ActRequest, Actor, CaseKind, TransitionRefused, allowed_actions
 from services.feedback.domain.evidence import changes_since
 from services.feedback.domain.photos import PhotoRefused, inspect
 from services.feedback.settings import FeedbackSettings
@@ -146,7 +149,8 @@ def local_today() -> date:
     return datetime.now(UTC).astimezone(LOCAL_TZ).date()
 
 
-def case_out(row, dispositions) -> dict:
+def case_out(row, dispositions, today: date | None = None) -> dict:
+    """The row as CaseOut's fields; `today`: the local day overdue is judged on (once for a list)."""
     state, kind = CaseState(row["state"]), CaseKind(row["kind"])
     due = row["acknowledge_due"] if state is CaseState.PENDING else row["resolve_due"]
     closed = state in (CaseState.RESOLVED, CaseState.REVIEWED) or row["withdrawn_at"] is not None
@@ -155,40 +159,62 @@ def case_out(row, dispositions) -> dict:
     return {
         **row, "kind_zh": KIND_ZH[kind], "state_zh": state.label_zh,
         "disposition_zh": disposition.label_zh if disposition else decision.label_zh if decision else None,
-        "overdue": not closed and due is not None and due < local_today(),
+        "overdue": not closed and due is not None and due < (today or local_today()),
     }
 
 
 async def read_worklist(casework: Casework, principal, filters: Filters, limit: int, offset: int) -> list[CaseOut]:
     """The caller's worklist (the API's and the worklist page's)."""
-    async with casework.service.sessions() as session:
+    async with casework.service.read_sessions() as session:
         rows = await storage.worklist(session, principal.township_prefix or "", filters, limit, offset)
-    return [CaseOut(**case_out(row, casework.dispositions)) for row in rows]
+    today, dispositions = local_today(), casework.dispositions
+    return [CaseOut(**case_out(row, dispositions, today)) for row in rows]
 
 
-async def read_case(casework: Casework, case_id: uuid.UUID, principal, *, after_own_act: bool = False) -> CaseDetail:
-    """The case as the caller may see it (the API's and the case page's); right after their own act
-    (a transfer they accepted or refused away from them), how it stands after it."""
-    async with casework.service.sessions() as session:
+async def read_case(casework: Casework, case_id: uuid.UUID, principal) -> CaseDetail:
+    """The case as the caller may see it (the API's and the case page's)."""
+    actor = caller(principal).actor
+    async with casework.service.read_sessions() as session:
         row = await storage.get_case(session, case_id)
-        if row is None or not (after_own_act or storage.case_of(row).visible_to(caller(principal).actor)):
+        if row is None or not storage.case_of(row).visible_to(actor):
             raise not_found("case_not_found", "未找到该事项")
-        history = await storage.history(session, case_id)
-        photos = await storage.evidence_of(session, case_id)
-        corrections = await storage.corrections_of_case(session, case_id)
-    base = f"/v1/cases/{case_id}/photos"
+        facts = await case_facts(session, row)
+    return case_detail(casework, facts, actor)
+
+
+@dataclass(frozen=True)
+class CaseFacts:
+    row: Mapping[str, Any]  # as `storage.get_case` reads it
+    history: Sequence[Mapping[str, Any]]
+    photos: Sequence[Mapping[str, Any]]
+    corrections: Sequence[Mapping[str, Any]]
+
+
+async def case_facts(session, row) -> CaseFacts:
+    """The case `row` with its history, photos and correction requests, read in `session`: a read's
+    own, or an act's transaction to answer with how the case stands after it (even when the act, a
+    transfer accepted or refused, took it away from the caller). The reply is built from them once
+    the session is closed: neither a connection nor the case's lock is held for that."""
+    case_id = row["case_id"]
+    return CaseFacts(row, await storage.history(session, case_id), await storage.evidence_of(session, case_id),
+                     await storage.corrections_of_case(session, case_id))
+
+
+def case_detail(casework: Casework, facts: CaseFacts, actor: Actor) -> CaseDetail:
+    row = facts.row
+    base = f"/v1/cases/{row['case_id']}/photos"
     frozen, latest = row["evidence"], row["latest_evidence"]
     return CaseDetail(
         **case_out(row, casework.dispositions),
         changes_since=[ChangeOut(**vars(c)) for c in changes_since(
             EvidencePacket.model_validate(frozen), EvidencePacket.model_validate(latest))] if frozen and latest else [],
-        history=[ActOut(**h, action_zh=FeedbackAction(h["action"]).label_zh) for h in history],
+        history=[ActOut(**h, action_zh=FeedbackAction(h["action"]).label_zh) for h in facts.history],
         photos=[PhotoOut(**p, url=f"{base}/{p['evidence_id']}", thumbnail_url=f"{base}/{p['evidence_id']}?size=thumbnail")
-                for p in photos],
+                for p in facts.photos],
         corrections=[CorrectionOut(department=c["department"], department_name=department_name(c["department"]),
                                    requested_at=c["requested_at"], answered_at=c["answered_at"],
-                                   status_zh="已重新报送" if c["answered_at"] else "待部门更正") for c in corrections],
-        actions=[] if row["withdrawn_at"] else allowed_actions(storage.case_of(row), caller(principal).actor),
+                                   status_zh="已重新报送" if c["answered_at"] else "待部门更正") for c in facts.corrections],
+        actions=[] if row["withdrawn_at"] else allowed_actions(storage.case_of(row), actor),
     )
 
 
@@ -211,26 +237,27 @@ def router(casework: Casework, settings: FeedbackSettings) -> APIRouter:
         filters = Filters(kind, rule, state, assignee, period, local_today() if overdue else None)
         return await read_worklist(casework, principal, filters, page.limit, page.offset)
 
-    async def detail(case_id: uuid.UUID, principal, *, after_own_act: bool = False) -> CaseDetail:
-        return await read_case(casework, case_id, principal, after_own_act=after_own_act)
-
     @api.get("/cases/{case_id}", response_model=CaseDetail, responses=error_responses(404))
     async def get_case(case_id: uuid.UUID, principal: AnyReader) -> CaseDetail:
-        return await detail(case_id, principal)
+        return await read_case(casework, case_id, principal)
+
+    async def perform(case_id: uuid.UUID, who, request: ActRequest, **kw) -> CaseDetail:
+        """The act, answered with the case after it from the act's own transaction."""
+        try:
+            performed = await casework.perform(case_id, who, request, answer=case_facts, **kw)
+        except CaseNotFound:
+            raise not_found("case_not_found", "未找到该事项") from None
+        except TransitionRefused as refused:
+            raise refusal(refused) from None
+        return case_detail(casework, performed.answer, who.actor)
 
     @api.post("/cases/{case_id}/acts", response_model=CaseDetail, responses=error_responses(404, 409))
     async def act(case_id: uuid.UUID, body: ActIn, principal: AnyReader, request: Request) -> CaseDetail:
         """签收、核查、指派、办结（附处置结果）、复核、退回、转办、接收或拒绝转办. The answer is the case after
         the act; a replay with the same `Idempotency-Key` answers the same case without acting again."""
-        try:
-            await casework.perform(case_id, caller(principal, request), ActRequest(
-                FeedbackAction(body.action), body.note, body.disposition, body.assignee, body.to_township,
-                tuple(body.not_linked)))
-        except CaseNotFound:
-            raise not_found("case_not_found", "未找到该事项") from None
-        except TransitionRefused as refused:
-            raise refusal(refused) from None
-        return await detail(case_id, principal, after_own_act=True)
+        return await perform(case_id, caller(principal, request), ActRequest(
+            FeedbackAction(body.action), body.note, body.disposition, body.assignee, body.to_township,
+            tuple(body.not_linked)))
 
     @api.post("/cases/{case_id}/photos", response_model=CaseDetail, responses=error_responses(404, 409, 413))
     async def add_photo(
@@ -246,7 +273,9 @@ def router(casework: Casework, settings: FeedbackSettings) -> APIRouter:
         content = await photo.read(settings.max_photo_bytes + 1)
         who = caller(principal, request)
         try:
-            facts = inspect(content, max_bytes=settings.max_photo_bytes)
+            # decoding and thumbnailing a phone photo takes ~37 ms of CPU: on a worker thread (PIL
+            # releases the GIL while it decodes), not on the event loop every other request waits on
+            facts = await run_in_threadpool(inspect, content, max_bytes=settings.max_photo_bytes)
         except PhotoRefused as refused:
             raise HTTPException(413 if refused.code == "photo_too_large" else 422,
                                 detail={"code": refused.code, "message": refused.message_zh}) from None
@@ -265,20 +294,14 @@ def router(casework: Casework, settings: FeedbackSettings) -> APIRouter:
             if len(await storage.evidence_of(session, case_id)) >= settings.max_photos_per_case:
                 raise TransitionRefused("too_many_photos", f"每个事项最多上传 {settings.max_photos_per_case} 张照片")
 
-        try:
-            await casework.perform(case_id, who, ActRequest(FeedbackAction.ADD_EVIDENCE, note),
-                                   evidence=(row, reference), check=room_for_it)
-        except CaseNotFound:
-            raise not_found("case_not_found", "未找到该事项") from None
-        except TransitionRefused as refused:
-            raise refusal(refused) from None
-        return await detail(case_id, principal)
+        return await perform(case_id, who, ActRequest(FeedbackAction.ADD_EVIDENCE, note),
+                             evidence=(row, reference), check=room_for_it)
 
     @api.get("/cases/{case_id}/photos/{evidence_id}", responses={**error_responses(404), 200: {
         "content": {"image/jpeg": {}, "image/png": {}}, "description": "the photo, or its thumbnail (JPEG)"}})
     async def get_photo(case_id: uuid.UUID, evidence_id: uuid.UUID, principal: AnyReader,
                         size: Literal["full", "thumbnail"] = "full") -> Response:
-        async with service.sessions() as session:
+        async with service.read_sessions() as session:
             row = await storage.get_case(session, case_id)
             photo = await storage.evidence_content(session, evidence_id, thumbnail=size == "thumbnail")
         if (row is None or photo is None or photo["case_id"] != case_id

@@ -95,7 +95,7 @@ def router(casework: Casework) -> APIRouter:
         status_: Annotated[CaseStatus | None, Query(alias="status")] = None,
     ) -> list[MatchCaseOut]:
         """Unmatched source keys of the caller's township, most recently updated first."""
-        async with service.sessions() as session:
+        async with service.read_sessions() as session:
             rows = await repository.list_match_cases(
                 session, principal.township_prefix or "", status_, page.limit, page.offset
             )
@@ -105,13 +105,13 @@ def router(casework: Casework) -> APIRouter:
     async def list_moves(principal: AnyReader, page: Paged) -> list[MovedCaseOut]:
         """Cases that left the caller's township for another, or came to it, newest first. The
         township a case left sees only where it went: its records now belong to the other."""
-        async with service.sessions() as session:
+        async with service.read_sessions() as session:
             rows = await repository.moves_of(session, principal.township_prefix or "", page.limit, page.offset)
         return [MovedCaseOut(**_move(row)) for row in rows]
 
     @api.get("/{case_id}", response_model=MatchCaseDetail, responses=error_responses(404))
     async def get_case(case_id: uuid.UUID, principal: AnyReader) -> MatchCaseDetail:
-        async with service.sessions() as session:
+        async with service.read_sessions() as session:
             case = await storage.get_case(session, case_id)
             if case is None or not storage.case_of(case).visible_to(caller(principal).actor):
                 raise not_found("case_not_found", "未找到该核实事项")
@@ -130,13 +130,16 @@ def router(casework: Casework) -> APIRouter:
             return decide(CaseStatus(row["status"]), action, row["department"], row["source_key"],
                           body.usccs, body.shares, body.note)
 
+        async def answer(session, _) -> MatchCaseOut:  # the decision as recorded, in its own transaction
+            return MatchCaseOut(**await repository.get_match_case(session, case_id))
+
         try:
-            await casework.perform(case_id, caller(principal, request), ActRequest(action, body.note), check=decision)
+            performed = await casework.perform(case_id, caller(principal, request), ActRequest(action, body.note),
+                                               check=decision, answer=answer)
         except CaseNotFound:
             raise not_found("case_not_found", "未找到该核实事项") from None
         except TransitionRefused as refused:
             raise refusal(refused) from None
-        async with service.sessions() as session:
-            return MatchCaseOut(**await repository.get_match_case(session, case_id))
+        return performed.answer
 
     return api

@@ -56,31 +56,32 @@ def router(casework: Casework) -> APIRouter:
         principal: AnyReader, page: Paged, state: Annotated[CaseState | None, Query()] = None,
     ) -> list[AlertOut]:
         """Alerts of the caller's township (a supervisor: of every township they oversee), newest first."""
-        async with service.sessions() as session:
+        async with service.read_sessions() as session:
             rows = await repository.list_alerts(session, principal.township_prefix or "", state, page.limit, page.offset)
         return [AlertOut(**alert_out(row)) for row in rows]
 
-    async def detail(alert_id: uuid.UUID, principal) -> AlertDetail:
-        async with service.sessions() as session:
-            row = await repository.get_alert(session, alert_id)
-            if row is None or not storage.case_of(row).visible_to(caller(principal).actor):
-                raise not_found("alert_not_found", "未找到该预警")
-            history = await storage.history(session, alert_id)
+    async def detail(session, alert_id: uuid.UUID, principal) -> AlertDetail:
+        row = await repository.get_alert(session, alert_id)
+        if row is None or not storage.case_of(row).visible_to(caller(principal).actor):
+            raise not_found("alert_not_found", "未找到该预警")
+        history = await storage.history(session, alert_id)
         return AlertDetail(**alert_out(row), history=[ActOut(**h, action_zh=FeedbackAction(h["action"]).label_zh)
                                                       for h in history])
 
     @api.get("/{alert_id}", response_model=AlertDetail, responses=error_responses(404))
     async def get_alert(alert_id: uuid.UUID, principal: AnyReader) -> AlertDetail:
-        return await detail(alert_id, principal)
+        async with service.read_sessions() as session:
+            return await detail(session, alert_id, principal)
 
     async def handle(alert_id: uuid.UUID, action: FeedbackAction, body: FeedbackIn, principal, request: Request):
-        try:
-            await casework.perform(alert_id, caller(principal, request), ActRequest(action, body.note, body.disposition))
+        try:  # answered from the act's own transaction: the alert as the act left it
+            performed = await casework.perform(alert_id, caller(principal, request), ActRequest(action, body.note, body.disposition),
+                                               answer=lambda session, _: detail(session, alert_id, principal))
         except CaseNotFound:
             raise not_found("alert_not_found", "未找到该预警") from None
         except TransitionRefused as refused:
             raise refusal(refused) from None
-        return await detail(alert_id, principal)
+        return performed.answer
 
     @api.post("/{alert_id}/acknowledge", response_model=AlertDetail, responses=error_responses(404, 409))
     async def acknowledge(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import threading
 import warnings
 from dataclasses import dataclass
 
@@ -13,6 +14,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 THUMBNAIL_PX = 320
 _TYPES = {"JPEG": "image/jpeg", "PNG": "image/png"}
 _MAX_PIXELS = 60_000_000  # a decompression bomb is refused, not decoded
+_OPENING = threading.Lock()
 
 
 class PhotoRefused(ValueError):
@@ -38,21 +40,24 @@ def inspect(content: bytes, *, max_bytes: int) -> Photo:
     if len(content) > max_bytes:
         raise PhotoRefused("photo_too_large", f"照片超过 {max_bytes // (1024 * 1024)} MB，请压缩后重新上传")
     try:
-        with warnings.catch_warnings():
+        # Photos are inspected on worker threads, and warnings filters belong to the whole process:
+        # one thread at a time changes them, just for the opening (which reads headers, not pixels)
+        with _OPENING, warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(content)) as probe:
                 kind = probe.format
                 probe.verify()  # a truncated or corrupt file fails here
-            with Image.open(io.BytesIO(content)) as image:
-                if image.width * image.height > _MAX_PIXELS:
-                    raise PhotoRefused("photo_too_large", "照片像素过大，请用手机相机正常拍摄")
-                image.load()
-                upright = ImageOps.exif_transpose(image)
-                width, height = upright.size
-                thumb = upright.convert("RGB")
-                thumb.thumbnail((THUMBNAIL_PX, THUMBNAIL_PX))
-                buffer = io.BytesIO()
-                thumb.save(buffer, "JPEG", quality=80)
+            opened = Image.open(io.BytesIO(content))
+        with opened as image:
+            if image.width * image.height > _MAX_PIXELS:
+                raise PhotoRefused("photo_too_large", "照片像素过大，请用手机相机正常拍摄")
+            image.load()
+            upright = ImageOps.exif_transpose(image)
+            width, height = upright.size
+            thumb = upright.convert("RGB")
+            thumb.thumbnail((THUMBNAIL_PX, THUMBNAIL_PX))
+            buffer = io.BytesIO()
+            thumb.save(buffer, "JPEG", quality=80)
     except PhotoRefused:
         raise
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError,

@@ -64,7 +64,7 @@ def router(casework: Casework) -> APIRouter:
         case = await read_case(casework, case_id, principal)
         match_case = None
         if case.kind is CaseKind.MATCH_CASE:  # what the matcher could not link, and its candidates
-            async with casework.service.sessions() as session:
+            async with casework.service.read_sessions() as session:
                 match_case = await repository.get_match_case(session, case_id)
         officers = sorted(casework.officers_of(case.township_code))
         neighbours = [t for code, t in TOWNSHIPS.items() if code != case.township_code]
