@@ -47,7 +47,8 @@ async def judge_closings_forever(service: Service, ruleset: RuleSet) -> None:
         try:
             async with service.sessions() as session, session.begin():
                 uow = UnitOfWork(session, outbox)
-                step = await judging.judge_closing(session, ruleset, settings.closing_page)
+                step = await judging.judge_closing(session, ruleset, settings.closing_page, timedelta(
+                    seconds=settings.closing_settle_seconds), timedelta(seconds=settings.closing_settle_max_seconds))
                 if step is not None:
                     changes, cause = step
                     await publish(changes, uow, lambda _: cause)

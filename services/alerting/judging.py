@@ -8,7 +8,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -161,11 +161,14 @@ async def close_period(session: AsyncSession, period: str, cause: Event | None) 
         await repository.open_closing(session, period, None if cause is None else codec.encode(cause))
 
 
-async def judge_closing(session: AsyncSession, ruleset: RuleSet, page: int) -> tuple[Changes, Event | None] | None:
+async def judge_closing(
+    session: AsyncSession, ruleset: RuleSet, page: int, settle: timedelta = timedelta(0), settle_max: timedelta = timedelta(0)
+) -> tuple[Changes, Event | None] | None:
     """One transaction's step of an open closing: fit the period's intervals and peers, or judge its
     next `page` entities from where the last step stopped; what changed, and its cause. None when
-    no closing is open."""
-    closing = await repository.take_closing(session)
+    no closing is ready: none open, or its period's facts not yet quiet for `settle` (the records of
+    the submission that closed it are still being matched; at most `settle_max` after it opened)."""
+    closing = await repository.take_closing(session, settle, settle_max)
     if closing is None:
         return None
     period = closing.period

@@ -19,5 +19,11 @@ class AlertingSettings(ServiceSettings):
     # entities judged per transaction when a period closes, and how often an idle instance looks for a closing
     closing_page: int = Field(default=2_000, gt=0)
     closing_poll_seconds: float = Field(default=1.0, gt=0)
+    # a closing starts once the period's facts have been quiet this long: the submission that closed it
+    # is still on its way through matching (ingest judges timeliness before the matcher has linked its
+    # records), and judging before it lands raises absence alerts its own records contradict...
+    closing_settle_seconds: float = Field(default=5.0, ge=0)
+    # ...but never waits longer than this after the period closed, however steadily facts trickle in
+    closing_settle_max_seconds: float = Field(default=300.0, ge=0)
     # the local hour (Asia/Shanghai) from which townships get the day's digest
     digest_hour: int = Field(default=8, ge=0, le=23)

@@ -1,4 +1,5 @@
-"""The township workbench in a real headless browser: an officer on a phone signs for a case, takes
+"""The township workbench in a real headless browser: an officer on a phone opens a case whose power
+reading the power company corrected since it was raised (the frozen packet and what changed), signs for it, takes
 a photo with the phone's location and resolves it; the county supervisor at a desk returns it; the
 officer resolves again; the supervisor passes it; the assessment page shows it; another township's
 officer cannot open it by its address."""
@@ -11,7 +12,7 @@ from playwright.async_api import expect
 
 from deploy.local.credentials import DEMO_PASSWORD
 from tests.integration.browser import OfflinePage
-from tests.integration.harness import raise_alert
+from tests.integration.harness import eventually, raise_alert
 
 pytestmark = pytest.mark.integration
 
@@ -36,6 +37,17 @@ async def _person(browser, base: str, username: str, **context) -> OfflinePage:
 async def test_an_officer_and_a_supervisor_handle_a_case_in_the_browser(api, platform, browser):
     case_id, name = await raise_alert(api, platform, HOME)
     base = platform.url("feedback")
+    # the power company corrects October's reading after the alert went out: less, still power without tax
+    links = (await api.as_township(HOME, "GET", "feedback", f"/v1/cases/{case_id}")).json()["evidence"]["links"]
+    keys = {link["kind"]: link["source_key"] for link in links}
+    reply = await api.submit("power_supply", "power_usage", [{
+        "power_account": keys["power_usage"], "uscc": keys["tax_payment"], "account_name": name, "township_code": HOME,
+        "period": "2026-10", "kwh": 18000.0}])
+    assert reply.json()["corrections"] == 1, reply.text
+
+    async def changed():
+        return (await api.as_township(HOME, "GET", "feedback", f"/v1/cases/{case_id}")).json()["changes_since"]
+    await eventually(changed, what="the correction told on the case")
 
     officer = await _person(browser, base, "zhangwei", **PHONE)
     page = officer.page
@@ -51,6 +63,10 @@ async def test_an_officer_and_a_supervisor_handle_a_case_in_the_browser(api, pla
     october = page.locator("#evidence-months tbody tr", has_text="2026-10")
     await expect(october).to_contain_text("25,000")
     await expect(october).to_contain_text("0.00")
+    # and what changed since: the corrected reading, beside the frozen one
+    since = page.locator("#changes-since tbody tr", has_text="2026-10 用电")
+    await expect(since).to_contain_text("25,000")
+    await expect(since).to_contain_text("18,000")
     # why the meter and the declaration are this entity's, as the matcher linked them
     await expect(page.locator("#evidence-links tbody tr", has_text="月度用电")).to_contain_text("统一社会信用代码一致")
 

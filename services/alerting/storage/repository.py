@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -291,12 +291,17 @@ async def open_closing(session: AsyncSession, period: str, cause: bytes | None) 
     ))
 
 
-async def take_closing(session: AsyncSession) -> Closing | None:
-    """An unfinished closing no other instance is judging a page of, locked for this transaction."""
+async def take_closing(session: AsyncSession, settle: timedelta, settle_max: timedelta) -> Closing | None:
+    """An unfinished closing no other instance is judging a page of, locked for this transaction, once
+    it has been open `settle` and its period's facts quiet as long (or it has been open `settle_max`)."""
     k = closings.c
+    settled = sa.func.now() - settle
+    last_change = sa.select(period_changes.c.changed_at).where(period_changes.c.period == k.period).scalar_subquery()
     row = (await session.execute(
-        sa.select(k.period, k.cause, k.fitted, k.after).where(k.finished_at.is_(None))
-        .order_by(k.opened_at).limit(1).with_for_update(skip_locked=True)
+        sa.select(k.period, k.cause, k.fitted, k.after)
+        .where(k.finished_at.is_(None), k.opened_at <= settled,
+               sa.or_(sa.func.coalesce(last_change, k.opened_at) <= settled, k.opened_at <= sa.func.now() - settle_max))
+        .order_by(k.opened_at).limit(1).with_for_update(of=closings, skip_locked=True)
     )).first()
     return None if row is None else Closing(*row)
 

@@ -25,7 +25,7 @@ from services.feedback.storage import repository
 from services.feedback.storage.casework import Filters
 
 HERE = Path(__file__).parent
-SCRIPT = "workbench-2.js"  # the version in the name: raised whenever the script changes
+SCRIPT = "workbench-3.js"  # the version in the name: raised whenever the script changes
 Person = Annotated[Principal, Depends(page_principal)]
 
 

@@ -1,6 +1,8 @@
 /* The workbench's acts: each button or form sends one act to /v1/cases/{id}/acts (a photo to
    /v1/cases/{id}/photos, with the phone's location), with a fresh Idempotency-Key that a retry of
-   the same tap reuses, then shows the case as it now stands. */
+   the same tap reuses, then shows the case as it now stands. The buttons come disabled and are
+   enabled here, once their handlers are attached: on a slow village connection a tap before the
+   script has run would otherwise submit the form as a plain GET and lose what was typed. */
 "use strict";
 (function () {
   const page = document.getElementById("case");
@@ -113,4 +115,5 @@
       busy(photoForm, false);
     });
   }
+  document.querySelectorAll("[data-needs-script]").forEach((button) => { button.disabled = false; });
 })();
