@@ -347,6 +347,37 @@ async def power_by_group(session: AsyncSession, prefix: str, first: str, last: s
     return (await session.execute(query)).mappings().all()
 
 
+async def pillar_candidates(session: AsyncSession, prefix: str, period: str, before: str, basis: str, n: int) -> list:
+    """The area's `n` largest taxpayers and `n` largest power users of `period` (梁柱企业,
+    domain/report.py), each with its tax and power in `period` and in `before`."""
+    m = entity_months.c
+    kwh, tax = _measures(basis)
+    top: set[str] = set()
+    for column in (tax, kwh):
+        query = (sa.select(m.uscc).where(m.period == period, _in_area(m.township_code, prefix), column > 0)
+                 .order_by(column.desc(), m.uscc).limit(n))
+        top.update((await session.execute(query)).scalars())
+    if not top:
+        return []
+    now, was = m.period == period, m.period == before
+    query = (
+        sa.select(m.uscc, sa.func.max(m.entity_name).filter(now).label("name"),
+                  sa.func.max(m.industry_section).filter(now).label("industry"),
+                  sa.func.max(tax).filter(now).label("tax"), sa.func.max(tax).filter(was).label("tax_before"),
+                  sa.func.max(kwh).filter(now).label("kwh"), sa.func.max(kwh).filter(was).label("kwh_before"))
+        .where(m.uscc.in_(sorted(top)), m.period.in_([period, before]))
+        .group_by(m.uscc)
+    )
+    return (await session.execute(query)).mappings().all()
+
+
+async def entity_statuses(session: AsyncSession, prefix: str) -> dict[str, int]:
+    """The area's registered entities by registration status (active, deregistered, revoked)."""
+    e = entities.c
+    query = sa.select(e.status, sa.func.count()).where(_in_area(e.township_code, prefix)).group_by(e.status)
+    return {status: n for status, n in await session.execute(query)}
+
+
 async def list_entity_months(
     session: AsyncSession, prefix: str, period: str, section: str | None, order: str, limit: int, offset: int
 ) -> list:
@@ -429,6 +460,7 @@ def _state_filter(state: str | None) -> sa.ColumnElement:
         None: sa.true(), "open": live & (a.status_rank == ALERT_OPEN),
         "acknowledged": live & (a.status_rank == ALERT_ACKNOWLEDGED), "resolved": live & (a.status_rank == ALERT_RESOLVED),
         "withdrawn": a.withdrawn_at.isnot(None), "overdue": live & a.overdue,
+        "pending": live & (a.status_rank < ALERT_RESOLVED),  # not yet 办结 (the report's entities to visit)
     }[state]
 
 
