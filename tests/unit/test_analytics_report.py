@@ -92,7 +92,7 @@ def _report():
     return SimpleNamespace(
         period="2026-11", basis="restated", generated_at=datetime(2026, 12, 3, 2, 0, tzinfo=UTC), township_code="445202001",
         township_name="榕华街道", division_name="榕城区", figures=figures,
-        registered=SimpleNamespace(total=4, by_status_zh={"存续": 4}),
+        registered=SimpleNamespace(total=4, by_status_zh={"存续": 4}, established=1, deregistered=0, revoked=0, net_growth=1),
         linkage=report.linkage(TownshipFigures(records=10, matched_records=8, unmatched_records=2)),
         industries=[SimpleNamespace(industry="C", industry_name="制造业", entities=2, tax=2600.0, tax_mom_pct=30.0, tax_yoy_pct=None,
                                     tax_share_pct=89.7, kwh=52000.0, kwh_mom_pct=30.0, kwh_yoy_pct=None, kwh_share_pct=94.5)],
@@ -114,4 +114,4 @@ def test_the_workbook_has_a_sheet_per_part_with_titles_headers_and_numbers():
     assert [c.value for c in book["预警处置"][4]][:3] == ["合计", 2, 1]
     assert book["待走访主体"]["D3"].value == "用电无税预警待签收（2026-10）；梁柱企业"
     assert book["梁柱企业"]["F3"].value == 2600.0 and book["梁柱企业"]["H3"].value == 30.0
-    assert book["登记与关联"]["B6"].value == 8 and book["登记与关联"]["C6"].value == 80.0
+    assert book["登记与关联"]["B5"].value == 1 and book["登记与关联"]["B10"].value == 8 and book["登记与关联"]["C10"].value == 80.0

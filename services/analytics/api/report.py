@@ -11,7 +11,7 @@ every entity its panorama.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated
 from urllib.parse import quote
 
@@ -81,6 +81,10 @@ class Registered(BaseModel):
     total: int
     by_status: dict[str, int] = Field(description="active, deregistered, revoked")
     by_status_zh: dict[str, int]
+    established: int = Field(description="established in the month (成立日期)")
+    deregistered: int = Field(description="注销 in the month (the 注销 registration's date)")
+    revoked: int = Field(description="吊销 in the month")
+    net_growth: int = Field(description="established − deregistered − revoked")
 
 
 class Linkage(BaseModel):
@@ -196,6 +200,8 @@ async def read_report(
     async with service.sessions() as session:
         cells = await repository.figures_by_section(session, code, months, basis.value)
         statuses = await repository.entity_statuses(session, code)
+        first_day = date(int(period[:4]), int(period[5:]), 1)
+        changes = await repository.registrations_in(session, code, first_day, date.fromisoformat(f"{shift(period, 1)}-01"))
         figures = (await repository.figures_by_township(session, code)).get(code, TownshipFigures())
     totals = domain.month_totals({(r["section"], r["period"]): Cell(r["entities"], r["kwh"], r["tax"]) for r in cells})
     industries = await read_industries(service, principal, entities_path, period, code, basis)
@@ -220,7 +226,8 @@ async def read_report(
         generated_at=datetime.now(UTC),
         figures=ReportFigures(**domain.headline(totals, period).__dict__, entities_url=drill(entities_path, area=code, period=period)),
         registered=Registered(total=sum(statuses.values()), by_status=statuses,
-                              by_status_zh={STATUS_ZH.get(s, s): n for s, n in sorted(statuses.items())}),
+                              by_status_zh={STATUS_ZH.get(s, s): n for s, n in sorted(statuses.items())}, **changes,
+                              net_growth=changes["established"] - changes["deregistered"] - changes["revoked"]),
         linkage=Linkage(**domain.linkage(figures).__dict__),
         industries=industries.industries, movers_tax=industries.movers_tax, movers_kwh=industries.movers_kwh,
         alerts=alerts, pending_alerts=pending, suspended=suspended, pillars=pillars,

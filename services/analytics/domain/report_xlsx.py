@@ -97,6 +97,10 @@ def _linkage(report: Any) -> list[dict]:
     return [
         {"label": "登记主体", "value": r.total, "share": None},
         *({"label": f"其中：{status}", "value": n, "share": None} for status, n in r.by_status_zh.items()),
+        {"label": "本月新设立", "value": r.established, "share": None},
+        {"label": "本月注销", "value": r.deregistered, "share": None},
+        {"label": "本月吊销", "value": r.revoked, "share": None},
+        {"label": "本月净增", "value": r.net_growth, "share": None},
         {"label": "部门记录（不含登记）", "value": k.records, "share": None},
         {"label": "已关联到主体", "value": k.linked, "share": k.linked_pct},
         {"label": "未能关联", "value": k.unlinked, "share": k.unlinked_pct},

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Sequence
+from datetime import date
 from operator import itemgetter
 
 import sqlalchemy as sa
@@ -35,7 +36,13 @@ async def upsert_entities(session: AsyncSession, rows: Sequence[dict]) -> None:
     await session.execute(
         stmt.on_conflict_do_update(
             index_elements=[entities.c.entity_key],
-            set_={c: stmt.excluded[c] for c in ("name", "township_code", "status", "industry_code", "industry_section", "version")},
+            set_={
+                **{c: stmt.excluded[c] for c in ("name", "township_code", "status", "industry_code", "industry_section", "version")},
+                # a later version (a 变更, a 注销) need not repeat the dates an earlier one gave
+                "established_on": sa.func.coalesce(stmt.excluded.established_on, entities.c.established_on),
+                "ended_on": sa.case((stmt.excluded.status == "active", None),
+                                    else_=sa.func.coalesce(stmt.excluded.ended_on, entities.c.ended_on)),
+            },
             where=entities.c.version < stmt.excluded.version,
         ),
         _latest(rows, itemgetter("entity_key"), "version"),
@@ -376,6 +383,18 @@ async def entity_statuses(session: AsyncSession, prefix: str) -> dict[str, int]:
     e = entities.c
     query = sa.select(e.status, sa.func.count()).where(_in_area(e.township_code, prefix)).group_by(e.status)
     return {status: n for status, n in await session.execute(query)}
+
+
+async def registrations_in(session: AsyncSession, prefix: str, first_day: date, next_first_day: date) -> dict[str, int]:
+    """The area's entities established in the month, and deregistered or revoked in it (by status)."""
+    e = entities.c
+    in_month = lambda column, *also: sa.func.count().filter(column >= first_day, column < next_first_day, *also)  # noqa: E731
+    query = sa.select(
+        in_month(e.established_on).label("established"),
+        in_month(e.ended_on, e.status == "deregistered").label("deregistered"),
+        in_month(e.ended_on, e.status == "revoked").label("revoked"),
+    ).where(_in_area(e.township_code, prefix))
+    return dict((await session.execute(query)).mappings().one())
 
 
 async def list_entity_months(
