@@ -61,22 +61,6 @@ TownshipParam = Annotated[
 ]
 
 
-class ReportFigures(BaseModel):
-    entities: int = Field(description="entities with power or tax this month")
-    entities_before: int
-    tax: float | None
-    tax_before: float | None = Field(description="the month before")
-    tax_year_before: float | None = Field(description="the same month a year before")
-    kwh: float | None
-    kwh_before: float | None
-    kwh_year_before: float | None
-    tax_mom_pct: float | None
-    tax_yoy_pct: float | None
-    kwh_mom_pct: float | None
-    kwh_yoy_pct: float | None
-    entities_url: str = Field(description="the entity list behind these figures")
-
-
 class Registered(BaseModel):
     total: int
     by_status: dict[str, int] = Field(description="active, deregistered, revoked")
@@ -85,15 +69,6 @@ class Registered(BaseModel):
     deregistered: int = Field(description="注销 in the month (the 注销 registration's date)")
     revoked: int = Field(description="吊销 in the month")
     net_growth: int = Field(description="established − deregistered − revoked")
-
-
-class Linkage(BaseModel):
-    records: int = Field(description="the township's department records, registrations aside")
-    linked: int
-    unlinked: int = Field(description="records no entity could be linked to (match failed)")
-    pending: int
-    linked_pct: float | None
-    unlinked_pct: float | None = Field(description="where high, a missing tax or power figure may be a missing link")
 
 
 class PillarRow(BaseModel):
@@ -136,9 +111,11 @@ class TownshipReport(BaseModel):
     period: str
     basis: Basis
     generated_at: datetime
-    figures: ReportFigures
+    figures: domain.Headline = Field(description="tax and power of the month (null: none reported), the month and the year before")
+    entities_url: str = Field(description="the entity list behind the figures")
     registered: Registered
-    linkage: Linkage
+    linkage: domain.Linkage = Field(description="the township's department records (registrations aside) by link; "
+                                    "where unlinked_pct is high, a missing tax or power figure may be a missing link")
     industries: list[IndustryRow]
     movers_tax: list[Mover]
     movers_kwh: list[Mover]
@@ -224,11 +201,11 @@ async def read_report(
     return TownshipReport(
         township_code=code, township_name=place.name, division_name=place.division_name, period=period, basis=basis,
         generated_at=datetime.now(UTC),
-        figures=ReportFigures(**domain.headline(totals, period).__dict__, entities_url=drill(entities_path, area=code, period=period)),
+        figures=domain.headline(totals, period), entities_url=drill(entities_path, area=code, period=period),
         registered=Registered(total=sum(statuses.values()), by_status=statuses,
                               by_status_zh={STATUS_ZH.get(s, s): n for s, n in sorted(statuses.items())}, **changes,
                               net_growth=changes["established"] - changes["deregistered"] - changes["revoked"]),
-        linkage=Linkage(**domain.linkage(figures).__dict__),
+        linkage=domain.linkage(figures),
         industries=industries.industries, movers_tax=industries.movers_tax, movers_kwh=industries.movers_kwh,
         alerts=alerts, pending_alerts=pending, suspended=suspended, pillars=pillars,
         visits=[Visit(uscc=v.uscc, name=v.name, reasons=[r.text for r in v.reasons], reason_kinds=[r.kind for r in v.reasons],
