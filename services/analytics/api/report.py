@@ -11,6 +11,7 @@ every entity its panorama.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Annotated
 from urllib.parse import quote
@@ -71,19 +72,11 @@ class Registered(BaseModel):
     net_growth: int = Field(description="established − deregistered − revoked")
 
 
-class PillarRow(BaseModel):
-    uscc: str
-    name: str
-    industry: str | None
-    tax: float | None
-    tax_before: float | None
-    kwh: float | None
-    kwh_before: float | None
-    tax_rank: int | None = Field(description="1: the area's largest taxpayer of the month; null: not in the top")
-    kwh_rank: int | None
-    tax_change_pct: float | None = Field(description="month on month; −100 when the figure stopped")
-    kwh_change_pct: float | None
-    moved_pct: float | None = Field(description="the larger of the two moves")
+@dataclass(frozen=True)
+class PillarRow(domain.Pillar):
+    """A 梁柱企业 (domain/report.py Pillar: ranks are 1 for the largest; a change is −100 where the
+    figure stopped) with its panorama."""
+
     entity_url: str
 
 
@@ -156,7 +149,7 @@ async def read_pillars(
         candidates = await repository.pillar_candidates(session, prefix, period, shift(period, -1), basis.value, top)
     return Pillars(
         period=period, basis=basis, area=prefix, top=top,
-        pillars=[PillarRow(**p.__dict__, moved_pct=p.moved_pct, entity_url=_entity_url(entities_path, p.uscc))
+        pillars=[PillarRow(**p.__dict__, entity_url=_entity_url(entities_path, p.uscc))
                  for p in domain.pillars(candidates, top)],
         entities_url=drill(entities_path, area=area, period=period),
     )
@@ -193,7 +186,7 @@ async def read_report(
         [{"uscc": a.uscc, "name": a.entity_name, "rule_zh": a.rule_zh, "state_zh": a.state_zh, "period": a.period} for a in pending],
         [{"uscc": e.uscc, "name": e.entity_name, "months": next((f.value for f in e.evidence if f.label == "连续月数"), None),
           "from_period": e.flagged[0] if e.flagged else None} for e in suspended],
-        [domain.Pillar(**p.model_dump(exclude={"moved_pct", "entity_url"})) for p in pillars.pillars],
+        pillars.pillars,
         [{"uscc": m.uscc, "name": m.name, "measure": m.measure, "now": m.now, "before": m.before, "pct": m.change_pct}
          for m in industries.movers_tax + industries.movers_kwh],
     )

@@ -117,12 +117,7 @@ class Pillar:
     kwh_rank: int | None
     tax_change_pct: float | None
     kwh_change_pct: float | None
-
-    @property
-    def moved_pct(self) -> float | None:
-        """The larger move of its two figures, by size (the sign kept)."""
-        moves = [m for m in (self.tax_change_pct, self.kwh_change_pct) if m is not None]
-        return max(moves, key=abs) if moves else None
+    moved_pct: float | None  # the larger move of its two figures, by size (the sign kept)
 
     def fell(self, drop_pct: float) -> list[str]:
         """The measures (tax, kwh) that fell by `drop_pct` per cent or more."""
@@ -151,7 +146,8 @@ def pillars(candidates: Sequence[Mapping], n: int) -> list[Pillar]:
             uscc=c["uscc"], name=c["name"], industry=c.get("industry"),
             tax=c["tax"], tax_before=c["tax_before"], kwh=c["kwh"], kwh_before=c["kwh_before"],
             tax_rank=by_tax.get(c["uscc"]), kwh_rank=by_kwh.get(c["uscc"]),
-            tax_change_pct=_stopped(c["tax"], c["tax_before"]), kwh_change_pct=_stopped(c["kwh"], c["kwh_before"]),
+            tax_change_pct=(tax := _stopped(c["tax"], c["tax_before"])), kwh_change_pct=(kwh := _stopped(c["kwh"], c["kwh_before"])),
+            moved_pct=max((m for m in (tax, kwh) if m is not None), key=abs, default=None),
         ))
     best = lambda p: min(r for r in (p.tax_rank, p.kwh_rank) if r is not None)  # noqa: E731
     rows.sort(key=lambda p: (p.moved_pct is None, -abs(p.moved_pct or 0.0), best(p), p.uscc))
