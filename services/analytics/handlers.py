@@ -17,6 +17,7 @@ from shared.contracts import (
 )
 from shared.messaging.outbox import UnitOfWork
 from shared.records import KINDS
+from shared.records.kinds import RegistrationEvent, RegistrationStatus
 
 from services.analytics.domain.alerts import month_of
 from services.analytics.domain.months import known_at_month_end, section
@@ -58,6 +59,9 @@ async def on_record_imported(events: list[RecordImported], uow: UnitOfWork) -> N
                     "industry_code": reg.industry_code,
                     "industry_section": section(reg.industry_code),
                     "version": e.payload.version,
+                    "established_on": reg.established_on
+                    or (reg.event_date if reg.event is RegistrationEvent.ESTABLISHMENT else None),
+                    "ended_on": reg.event_date if reg.status is not RegistrationStatus.ACTIVE else None,
                 }
             )
     await repository.upsert_entities(uow.session, entities)

@@ -4,12 +4,16 @@ figure to the entity list and an entity's panorama; the county supervisor reads 
 用电趋势 and drills from a 门类 to the panorama; a township officer on a phone reads the pages of
 his own township and cannot open another township's entity or figures. 经济管理监管分析, the alert
 list, 锁定分析 and 异常纳税 over alerts raised by the pipeline and handled in the workbench, and over
-alerts published as alerting does for the rules whose data take long to build up."""
+alerts published as alerting does for the rules whose data take long to build up. The monthly
+township report over the same township and month: read on a phone and a desk, printed, downloaded
+as a workbook; 梁柱企业 for the county."""
 
+import io
 import uuid
 from datetime import UTC, date, datetime
 
 import pytest
+from openpyxl import load_workbook
 from playwright.async_api import Page, expect
 
 from deploy.local.credentials import DEMO_PASSWORD
@@ -75,7 +79,7 @@ async def city(platform):
 
 
 async def _post_city(api, platform):
-    plant, shop = _entity(HOME, "3311", "五金制品"), _entity(HOME, "5212", "百货商行")
+    plant, shop = _entity(HOME, "3311", "五金制品"), {**_entity(HOME, "5212", "百货商行"), "established_on": "2026-11-05"}
     beside = _entity(NEIGHBOUR, "3311", "机械制造")
     await api.submit_all("market_regulation", "registration", [plant, shop, beside])
     await registered(platform, plant["uscc"], shop["uscc"], beside["uscc"])
@@ -407,3 +411,95 @@ async def test_a_township_officer_on_a_phone_reads_his_alerts_lists_and_no_other
         answer = await page.goto(base + path)
         assert answer.status == 404, path
     await _done(officer)
+
+
+# ---- the monthly township report (乡镇月度数据分析报告) and 梁柱企业 ---------------------------------------
+
+async def test_the_monthly_report_as_json_is_the_townships_own(api, city, alerted):
+    plant, shop, beside, with_alert = city
+    idle, _ = alerted
+    mine = await api.as_township(HOME, "GET", "analytics", "/v1/report", params={"period": MONTH})
+    assert mine.status_code == 200, mine.text
+    body = mine.json()
+    assert (body["township_code"], body["township_name"], body["period"]) == (HOME, "榕华街道", MONTH)
+    f = body["figures"]  # November: the plant and the shop; October: the plant and the alerted entity's 25,000 kWh
+    assert (f["entities"], f["tax"], f["tax_before"], f["tax_mom_pct"], f["kwh"], f["kwh_before"], f["kwh_mom_pct"]) == (
+        2, 2900.0, 2000.0, 45.0, 55000.0, 65000.0, -15.4)
+    assert body["linkage"]["linked"] >= 5 and body["registered"]["by_status"]["active"] >= 4
+    assert (body["registered"]["established"], body["registered"]["net_growth"]) == (1, 1)  # the shop, set up in November
+    assert {a["rule"] for a in body["pending_alerts"]} == {"long_term_suspension", "persistent_losses", "tax_vs_peers", "tax_power_ratio"}
+    assert [e["uscc"] for e in body["suspended"]] == [idle["uscc"]]
+    assert [(p["uscc"], p["tax_rank"], p["tax_change_pct"]) for p in body["pillars"]["pillars"]] == [
+        (plant["uscc"], 1, 30.0), (shop["uscc"], 2, None)]
+    visits = {v["uscc"]: v["reason_kinds"] for v in body["visits"]}
+    assert visits[idle["uscc"]] == ["alert", "suspended"] and visits[with_alert["uscc"]] == ["mover_fell"]
+    assert beside["uscc"] not in visits
+    assert (await api.as_township(HOME, "GET", "analytics", body["visits"][0]["entity_url"])).status_code == 200
+
+    county = await api.as_supervisor("analytics", "/v1/report", params={"township": HOME, "period": MONTH})
+    assert county.status_code == 200 and county.json()["figures"]["tax"] == 2900.0
+    assert (await api.as_supervisor("analytics", "/v1/report", params={"period": MONTH})).json()["detail"]["code"] == "township_required"
+    for path in ("/v1/report", "/v1/report.xlsx"):
+        theirs = await api.as_township(HOME, "GET", "analytics", path, params={"township": NEIGHBOUR, "period": MONTH})
+        assert theirs.status_code == 404, path
+    assert (await api.as_township(HOME, "GET", "analytics", "/v1/report", params={"township": "445202999"})).status_code == 422
+    assert (await api.as_township(HOME, "GET", "analytics", "/v1/report", params={"area": HOME})).status_code == 422
+    pillars = (await api.as_supervisor("analytics", "/v1/pillars", params={"period": MONTH, "area": "445202"})).json()
+    assert {p["uscc"] for p in pillars["pillars"]} == {plant["uscc"], shop["uscc"], beside["uscc"]} and pillars["top"] == 10
+
+
+async def test_a_township_officer_reads_prints_and_downloads_his_monthly_report(platform, browser, city, alerted):
+    plant, _, beside, _ = city
+    idle, _ = alerted
+    officer, page, base = await _person(browser, platform, "zhangwei", **PHONE)
+    await page.get_by_role("link", name="月度报告").click()
+    await expect(page.locator("h1")).to_contain_text("榕城区榕华街道")
+    await page.goto(f"{base}/report?period={MONTH}")
+    await expect(page.get_by_role("heading", name="榕城区榕华街道 2026年11月数据分析报告")).to_be_visible()
+    await expect(page.locator('#summary tr[data-figure="tax"] td[data-label="本月"]')).to_have_text("2,900.00")
+    await expect(page.locator(f'#visits tr[data-uscc="{idle["uscc"]}"]')).to_contain_text("长期停业")
+    await expect(page.locator(f'tr[data-uscc="{beside["uscc"]}"]')).to_have_count(0)
+    await _fits_the_screen(page)
+    await officer.photograph("dashboard-report-phone")
+    await page.locator(f'#pillars tr[data-uscc="{plant["uscc"]}"] a').click()  # a 梁柱企业: its panorama
+    await expect(page.get_by_role("heading", name=plant["name"])).to_be_visible()
+    answer = await page.goto(f"{base}/report?township={NEIGHBOUR}&period={MONTH}")
+    assert answer.status == 404
+    await _done(officer)
+
+    officer, page, base = await _person(browser, platform, "zhangwei", **DESKTOP)
+    await page.goto(f"{base}/report?period={MONTH}")
+    await expect(page.locator("#pending tbody tr")).to_have_count(4)
+    await officer.photograph("dashboard-report-desktop")
+    async with page.expect_download() as downloading:
+        await page.locator("#xlsx").click()
+    download = await downloading.value
+    assert download.suggested_filename.endswith(f"{MONTH}-{HOME}.xlsx")
+    book = load_workbook(io.BytesIO((await download.path()).read_bytes()))
+    assert book.sheetnames == ["概况", "登记与关联", "行业", "预警处置", "待走访主体", "梁柱企业", "待办结预警"]
+    assert [c.value for c in book["概况"][2]][:4] == ["指标", "单位", "本月", "上月"]
+    assert [c.value for c in book["概况"][4]][:4] == ["纳税", "元", 2900.0, 2000.0]
+    assert idle["uscc"] in {row[1] for row in book["待走访主体"].iter_rows(min_row=3, values_only=True)}
+
+    await page.emulate_media(media="print")  # the printable page: the report alone, tables as tables
+    for chrome in (".bp-header", ".bp-nav", ".bp-footer", "form.bp-filters"):
+        await expect(page.locator(chrome).first).to_be_hidden()
+    await expect(page.locator("#visits thead")).to_be_visible()
+    await officer.photograph("dashboard-report-print")
+    pdf = await page.pdf(format="A4", print_background=True)
+    assert pdf.startswith(b"%PDF")
+    await _done(officer)
+
+
+async def test_a_supervisor_picks_a_township_report_and_reads_the_pillars(platform, browser, city, alerted):
+    plant, _, beside, _ = city
+    supervisor, page, base = await _person(browser, platform, "chenjing", **DESKTOP)
+    await page.goto(f"{base}/report?period={MONTH}")
+    await page.locator(f'#townships a[href*="{NEIGHBOUR}"]').click()
+    await expect(page.get_by_role("heading", name="榕城区新兴街道 2026年11月数据分析报告")).to_be_visible()
+    await expect(page.locator(f'#pillars tr[data-uscc="{beside["uscc"]}"]')).to_be_visible()
+    await page.goto(f"{base}/pillars?period={MONTH}")
+    await expect(page.locator("#pillars tr[data-uscc]")).to_have_count(3)
+    await expect(page.locator(f'#pillars tr[data-uscc="{plant["uscc"]}"] td[data-label="纳税环比"]')).to_have_text("+30.0%")
+    await supervisor.photograph("dashboard-pillars-desktop")
+    await _done(supervisor)

@@ -1,6 +1,6 @@
 """The dashboard (数据看板): server-rendered pages over the same reads as the JSON API (/v1/overview,
 /v1/industries, /v1/power-trend, /v1/entities, /v1/entities/{uscc}, /v1/supervision, /v1/alerts,
-/v1/locked-entities, /v1/tax-anomalies), for leaders at desks and
+/v1/locked-entities, /v1/tax-anomalies, /v1/pillars, /v1/report), for leaders at desks and
 township heads on phones. Every figure links to the entity list behind it, every entity to its
 panorama; every page links to its data as JSON. Charts are drawn by static/dashboard-2.js from the
 data the page carries in <script type="application/json" id="dashboard-data">."""
@@ -33,6 +33,7 @@ from services.analytics.api.analyses import (
     read_power_trend,
 )
 from services.analytics.api.panorama import EntityCode, read_entity
+from services.analytics.api.report import read_pillars, read_report
 from services.analytics.api.routes import read_overview, read_timeliness
 from services.analytics.api.supervision import AlertState, read_alerts, read_rule_lists, read_supervision
 from services.analytics.domain import alerts as alert_domain
@@ -43,6 +44,7 @@ from services.analytics.domain.months import SECTION_NAMES, UNKNOWN_SECTION, UNK
 HERE = Path(__file__).parent
 SCRIPT = "dashboard-2.js"  # the versions in the names: raised whenever the file changes
 STYLE = "dashboard-2.css"
+REPORT_STYLE = "report-1.css"  # the monthly report's screen and print (A4) layout
 PAGE_SIZE = 50
 TREND_MONTHS = 12
 CHART_TOWNSHIPS = 20  # bars the ranking draws (the table lists every township)
@@ -56,6 +58,7 @@ PageRule = Annotated[str | None, Query(pattern=r"^([a-z_]{1,64})?$")]
 PageFrom = Annotated[str | None, Query(alias="from", pattern=MAYBE_MONTH)]
 PageTo = Annotated[str | None, Query(alias="to", pattern=MAYBE_MONTH)]
 PageOffset = Annotated[int, Query(ge=0, le=100_000)]
+PageTownship = Annotated[str | None, Query(pattern=r"^([0-9]{9})?$")]
 TIMELINESS_ROWS = 12  # the departments' newest submissions 经济管理监管分析 shows supervisors
 
 
@@ -103,6 +106,7 @@ def router(service: Service) -> APIRouter:
 
     serve(SCRIPT, "text/javascript")
     serve(STYLE, "text/css")
+    serve(REPORT_STYLE, "text/css")
 
     @web.get("/overview", name="overview_page")
     async def overview_page(
@@ -259,6 +263,35 @@ def router(service: Service) -> APIRouter:
                           action=here, **_paging(request, name, api, query, offset,
                                                  max((len(r.entities) for r in found.lists), default=0)))
         web.add_api_route(path, page, methods=["GET"], name=name, response_class=HTMLResponse)
+
+    @web.get("/pillars", name="pillars_page")
+    async def pillars_page(
+        request: Request, principal: Person, period: OptionalMonth = None, area: PageArea = None, basis: Basis = Basis.RESTATED,
+    ) -> HTMLResponse:
+        area = area or None
+        period = period or await read_default_period(service, principal)
+        found = await read_pillars(service, principal, entities_path(request), period, area, basis)
+        return render(request, "pillars.html", principal, "pillars", None, found=found, area=area or "",
+                      area_name=_area_name(found.area), bases=BASES,
+                      json_url=drill(request.url_for("get_pillars").path, period=period, area=area,
+                                     basis=basis.value if basis is not Basis.RESTATED else None))
+
+    @web.get("/report", name="report_page")
+    async def report_page(
+        request: Request, principal: Person, township: PageTownship = None, period: OptionalMonth = None,
+        basis: Basis = Basis.RESTATED,
+    ) -> HTMLResponse:
+        """The monthly township report, printable (report-1.css lays it out on A4); a supervisor who
+        names no township picks one of his area's."""
+        own = principal.township_prefix or ""
+        choices = [(code, f"{t.division_name} {t.name}") for code, t in sorted(TOWNSHIPS.items()) if code.startswith(own)]
+        context = {"report_style": f"/dashboard/{REPORT_STYLE}", "choices": choices, "bases": BASES}
+        if not township and principal.role is not Role.TOWNSHIP:
+            period = period or await read_default_period(service, principal)
+            return render(request, "report.html", principal, "report", None, report=None, period=period, **context)
+        found = await read_report(service, principal, request, (entities_path(request), alerts_path(request)), township or None,
+                                  period or None, basis)
+        return render(request, "report.html", principal, "report", None, report=found, **context)
 
     rule_lists_page("/locked-entities", "locked_page", "get_locked_entities", alert_domain.LOCKED_RULES, "长期停业和亏损企业锁定分析", "各乡镇（街道）锁定主体数")
     rule_lists_page("/tax-anomalies", "tax_page", "get_tax_anomalies", alert_domain.TAX_RULES, "异常纳税行为预警", "各乡镇（街道）异常纳税主体数")

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Sequence
+from datetime import date
 from operator import itemgetter
 
 import sqlalchemy as sa
@@ -35,7 +36,13 @@ async def upsert_entities(session: AsyncSession, rows: Sequence[dict]) -> None:
     await session.execute(
         stmt.on_conflict_do_update(
             index_elements=[entities.c.entity_key],
-            set_={c: stmt.excluded[c] for c in ("name", "township_code", "status", "industry_code", "industry_section", "version")},
+            set_={
+                **{c: stmt.excluded[c] for c in ("name", "township_code", "status", "industry_code", "industry_section", "version")},
+                # a later version (a 变更, a 注销) need not repeat the dates an earlier one gave
+                "established_on": sa.func.coalesce(stmt.excluded.established_on, entities.c.established_on),
+                "ended_on": sa.case((stmt.excluded.status == "active", None),
+                                    else_=sa.func.coalesce(stmt.excluded.ended_on, entities.c.ended_on)),
+            },
             where=entities.c.version < stmt.excluded.version,
         ),
         _latest(rows, itemgetter("entity_key"), "version"),
@@ -347,6 +354,49 @@ async def power_by_group(session: AsyncSession, prefix: str, first: str, last: s
     return (await session.execute(query)).mappings().all()
 
 
+async def pillar_candidates(session: AsyncSession, prefix: str, period: str, before: str, basis: str, n: int) -> list:
+    """The area's `n` largest taxpayers and `n` largest power users of `period` (梁柱企业,
+    domain/report.py), each with its tax and power in `period` and in `before`."""
+    m = entity_months.c
+    kwh, tax = _measures(basis)
+    top: set[str] = set()
+    for column in (tax, kwh):
+        query = (sa.select(m.uscc).where(m.period == period, _in_area(m.township_code, prefix), column > 0)
+                 .order_by(column.desc(), m.uscc).limit(n))
+        top.update((await session.execute(query)).scalars())
+    if not top:
+        return []
+    now, was = m.period == period, m.period == before
+    query = (
+        sa.select(m.uscc, sa.func.max(m.entity_name).filter(now).label("name"),
+                  sa.func.max(m.industry_section).filter(now).label("industry"),
+                  sa.func.max(tax).filter(now).label("tax"), sa.func.max(tax).filter(was).label("tax_before"),
+                  sa.func.max(kwh).filter(now).label("kwh"), sa.func.max(kwh).filter(was).label("kwh_before"))
+        .where(m.uscc.in_(sorted(top)), m.period.in_([period, before]))
+        .group_by(m.uscc)
+    )
+    return (await session.execute(query)).mappings().all()
+
+
+async def entity_statuses(session: AsyncSession, prefix: str) -> dict[str, int]:
+    """The area's registered entities by registration status (active, deregistered, revoked)."""
+    e = entities.c
+    query = sa.select(e.status, sa.func.count()).where(_in_area(e.township_code, prefix)).group_by(e.status)
+    return {status: n for status, n in await session.execute(query)}
+
+
+async def registrations_in(session: AsyncSession, prefix: str, first_day: date, next_first_day: date) -> dict[str, int]:
+    """The area's entities established in the month, and deregistered or revoked in it (by status)."""
+    e = entities.c
+    in_month = lambda column, *also: sa.func.count().filter(column >= first_day, column < next_first_day, *also)  # noqa: E731
+    query = sa.select(
+        in_month(e.established_on).label("established"),
+        in_month(e.ended_on, e.status == "deregistered").label("deregistered"),
+        in_month(e.ended_on, e.status == "revoked").label("revoked"),
+    ).where(_in_area(e.township_code, prefix))
+    return dict((await session.execute(query)).mappings().one())
+
+
 async def list_entity_months(
     session: AsyncSession, prefix: str, period: str, section: str | None, order: str, limit: int, offset: int
 ) -> list:
@@ -429,6 +479,7 @@ def _state_filter(state: str | None) -> sa.ColumnElement:
         None: sa.true(), "open": live & (a.status_rank == ALERT_OPEN),
         "acknowledged": live & (a.status_rank == ALERT_ACKNOWLEDGED), "resolved": live & (a.status_rank == ALERT_RESOLVED),
         "withdrawn": a.withdrawn_at.isnot(None), "overdue": live & a.overdue,
+        "pending": live & (a.status_rank < ALERT_RESOLVED),  # not yet 办结 (the report's entities to visit)
     }[state]
 
 

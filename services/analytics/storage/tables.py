@@ -19,6 +19,9 @@ entities = sa.Table(
     sa.Column("industry_code", sa.Text, nullable=True),
     sa.Column("industry_section", sa.Text, nullable=True),  # its GB/T 4754 门类 letter (domain.months.section)
     sa.Column("version", sa.Integer, nullable=False),
+    # 成立日期, and the 登记日期 of its 注销 or 吊销 (migration 0008): the report's new and ended entities
+    sa.Column("established_on", sa.Date, nullable=True),
+    sa.Column("ended_on", sa.Date, nullable=True),
     sa.Index("entities_by_township", "township_code"),
 )
 
