@@ -148,9 +148,10 @@ async def test_kill_9_alerting_mid_closing_resumes_at_its_page_and_publishes_eac
             assert reply.status_code == 200 and reply.json()["accepted"] == len(taxes), reply.text
             facts = ("select count(*) from alerting.facts where period = :period and kind = 'tax_payment'"
                      " and uscc = any(:codes)")
-            await eventually(lambda: _equals(len(taxes), db_scalar(platform, facts, period=PERIOD, codes=codes)), timeout=90,
-                             what="every tax fact in alerting")
-            tax_closing = await eventually(lambda: _finished(closing_row()), timeout=90, what="the tax closing finished")
+            await eventually(lambda: _equals(len(taxes), db_scalar(platform, facts, period=PERIOD, codes=codes)),
+                             timeout=90, what="every tax fact in alerting")
+            tax_closing = await eventually(lambda: _finished(closing_row()), timeout=90,
+                                           what="the tax closing finished")
             ours = "select count(*) from alerting.alerts where uscc = any(:codes)"
             assert not await db_scalar(platform, ours, codes=codes)  # nothing to say yet
 
@@ -182,8 +183,9 @@ async def test_kill_9_alerting_mid_closing_resumes_at_its_page_and_publishes_eac
     finally:
         await engine.dispose()
 
-    print(f"\nalerting killed with {killed.judged} of {population} entities judged ({at_kill.judged} seen before the kill);"
-          f" {raised_before} of {PLANTED} alerts raised by then; restarted and finished {resumed_in:.1f}s after the kill")
+    print(f"\nalerting killed with {killed.judged} of {population} entities judged ({at_kill.judged} seen before"
+          f" the kill); {raised_before} of {PLANTED} alerts raised by then; restarted and finished"
+          f" {resumed_in:.1f}s after the kill")
     assert killed.finished_at is None and 0 < killed.judged < population, "the kill must land mid-closing"
     assert killed.opened_at == at_kill.opened_at and killed.after  # the same closing, its cursor kept
     # the restart resumed: the same closing (opening it again resets its cursor, count and time) judged
