@@ -180,7 +180,8 @@ def router(service: Service) -> APIRouter:
         area = area or None
         period = period or await read_default_period(service, principal)
         found = await read_comparison(service, principal, entities_path(request), period, area)
-        drawn = found.townships[:CHART_TOWNSHIPS]  # the lowest coverage first (the table lists every township)
+        # the townships with records, the lowest coverage first (the table lists every township)
+        drawn = [t for t in found.townships if t.coverage_pct is not None][:CHART_TOWNSHIPS]
         data = {"chart": "comparison", "townships": [f"{t.township_name}{'（覆盖低）' if t.low_coverage else ''}" for t in drawn],
                 "series": [{"department": d.department_zh, "share": share, "name": f"{d.department_zh}{label}",
                             "values": [{"value": getattr(t.departments[i], f"{share}_pct"), "url": t.departments[i].entities_url,
