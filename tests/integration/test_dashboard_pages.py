@@ -20,6 +20,7 @@ from deploy.local.credentials import DEMO_PASSWORD
 from shared import topics
 from shared.contracts import AlertDeadlinePassed, AnomalyDetected, AnomalyPayload, DeadlinePayload, EvidenceMonth, EvidencePacket
 from shared.messaging.codec import encode
+from shared.reference import TOWNSHIPS as TOWNSHIP_CODES
 from tests.integration.browser import OfflinePage
 from tests.integration.harness import Api, eventually, new_uscc, power_row, produce_raw, raise_alert, registered, tax_row
 
@@ -503,3 +504,84 @@ async def test_a_supervisor_picks_a_township_report_and_reads_the_pillars(platfo
     await expect(page.locator(f'#pillars tr[data-uscc="{plant["uscc"]}"] td[data-label="纳税环比"]')).to_have_text("+30.0%")
     await supervisor.photograph("dashboard-pillars-desktop")
     await _done(supervisor)
+
+
+# ---- 公共信息对比分析 (#5) ---------------------------------------------------------------------------
+
+THIRD = "445202003"  # a township of 榕城区 whose power records the matcher cannot link: its coverage is low
+
+
+@pytest.fixture(scope="module")
+async def unlinked(platform, city):
+    """Three power records of November in the third township, of accounts no registration names."""
+    api = Api(platform)
+    try:
+        rows = [{"power_account": f"CMP{uuid.uuid4().hex[:10]}", "account_name": f"{uuid.uuid4().hex[:4]}加工场",
+                 "township_code": THIRD, "period": MONTH, "kwh": 500.0} for _ in range(3)]
+        await api.submit_all("power_supply", "power_usage", rows)
+
+        async def failed():
+            reply = await api.as_supervisor("analytics", "/v1/comparison", params={"period": MONTH, "area": THIRD})
+            (row,) = reply.json()["townships"]
+            return row if row["departments"][1]["unlinked"] >= 3 else None
+
+        return await eventually(failed, what="the third township's unlinked power records")
+    finally:
+        await api.client.aclose()
+
+
+async def test_the_comparison_sets_the_departments_side_by_side_and_flags_low_coverage(api, city, unlinked):
+    plant, shop, beside, _ = city
+    assert unlinked["low_coverage"] and unlinked["coverage_pct"] < 80
+    county = await api.as_supervisor("analytics", "/v1/comparison", params={"period": MONTH, "area": "445202"})
+    assert county.status_code == 200, county.text
+    body = county.json()
+    rows = {t["township_code"]: t for t in body["townships"]}
+    assert len(rows) == len([c for c in TOWNSHIP_CODES if c.startswith("445202")])  # every township, zeros too
+    assert body["townships"][0]["township_code"] == THIRD  # the lowest coverage first
+    home = rows[HOME]
+    tax, power = home["departments"]
+    assert (tax["kind"], power["kind"]) == ("tax", "power_supply")
+    assert home["registered"] >= 2 and home["with_tax"] >= 2 and home["with_power"] >= 2
+    assert tax["linked"] >= 2 and tax["linked_pct"] == 100.0 and not home["low_coverage"]
+    assert home["with_tax_url"] == f"/v1/entities?area={HOME}&period={MONTH}&order=tax"
+    assert body["threshold_pct"] == 80.0 and body["low_coverage_townships"] >= 1
+    assert body["totals"]["departments"][1]["unlinked"] >= 3
+
+    mine = (await api.as_township(HOME, "GET", "analytics", "/v1/comparison", params={"period": MONTH})).json()
+    assert [t["township_code"] for t in mine["townships"]] == [HOME]
+    theirs = await api.as_township(HOME, "GET", "analytics", "/v1/comparison", params={"period": MONTH, "area": NEIGHBOUR})
+    assert theirs.status_code == 404
+    wrong = await api.as_township(HOME, "GET", "analytics", "/v1/comparison", params={"period": MONTH, "township": HOME})
+    assert wrong.status_code == 422 and "township" in wrong.json()["detail"]["message"]
+    assert (await api.as_township(HOME, "GET", "analytics", "/v1/comparison", params={"period": "2026-13"})).status_code == 422
+
+
+async def test_a_supervisor_compares_the_townships_and_drills_to_an_entity(platform, browser, city, unlinked):
+    plant, _, _, _ = city
+    supervisor, page, base = await _person(browser, platform, "chenjing", **DESKTOP)
+    await page.get_by_role("link", name="数据对比").click()
+    await expect(page.locator("h1")).to_contain_text("公共信息对比分析 · 榕城区")
+    await page.goto(f"{base}/comparison?period={MONTH}")
+    await _drawn(page, "comparison-chart")
+    await expect(page.locator(f'#townships tr[data-township="{THIRD}"]')).to_have_attribute("data-low-coverage", "true")
+    await expect(page.locator(f'#townships tr[data-township="{THIRD}"] td[data-label="关联覆盖率"]')).to_contain_text("覆盖低")
+    await supervisor.photograph("dashboard-comparison-desktop")
+    await page.locator(f'#townships tr[data-township="{HOME}"] td[data-label="有纳税主体"] a').click()
+    await expect(page.get_by_role("heading", name=f"企业名录 · 榕城区榕华街道 · {MONTH}")).to_be_visible()
+    await _drill_to_panorama(page, plant)
+    await _done(supervisor)
+
+
+async def test_a_township_officer_on_a_phone_compares_only_his_township(platform, browser, city, unlinked):
+    officer, page, base = await _person(browser, platform, "zhangwei", **PHONE)
+    await page.goto(f"{base}/comparison?period={MONTH}")
+    await expect(page.get_by_role("heading", name=f"公共信息对比分析 · 榕城区榕华街道 · {MONTH}")).to_be_visible()
+    await expect(page.locator("#townships tbody tr")).to_have_count(1)
+    await _drawn(page, "comparison-chart")
+    await _fits_the_screen(page)
+    await officer.photograph("dashboard-comparison-phone")
+    for path in (f"/comparison?area={NEIGHBOUR}", f"/comparison?area={THIRD}&period={MONTH}", "/comparison?area=445202"):
+        answer = await page.goto(base + path)
+        assert answer.status == 404, path
+    await _done(officer)

@@ -1,8 +1,8 @@
 """The dashboard (数据看板): server-rendered pages over the same reads as the JSON API (/v1/overview,
 /v1/industries, /v1/power-trend, /v1/entities, /v1/entities/{uscc}, /v1/supervision, /v1/alerts,
-/v1/locked-entities, /v1/tax-anomalies, /v1/pillars, /v1/report), for leaders at desks and
+/v1/locked-entities, /v1/tax-anomalies, /v1/pillars, /v1/report, /v1/comparison), for leaders at desks and
 township heads on phones. Every figure links to the entity list behind it, every entity to its
-panorama; every page links to its data as JSON. Charts are drawn by static/dashboard-2.js from the
+panorama; every page links to its data as JSON. Charts are drawn by static/dashboard-3.js from the
 data the page carries in <script type="application/json" id="dashboard-data">."""
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from services.analytics.api.analyses import (
     read_industries,
     read_power_trend,
 )
+from services.analytics.api.comparison import read_comparison
 from services.analytics.api.panorama import EntityCode, read_entity
 from services.analytics.api.report import read_pillars, read_report
 from services.analytics.api.routes import read_overview, read_timeliness
@@ -42,7 +43,7 @@ from services.analytics.domain.industries import largest
 from services.analytics.domain.months import SECTION_NAMES, UNKNOWN_SECTION, UNKNOWN_SECTION_NAME
 
 HERE = Path(__file__).parent
-SCRIPT = "dashboard-2.js"  # the versions in the names: raised whenever the file changes
+SCRIPT = "dashboard-3.js"  # the versions in the names: raised whenever the file changes
 STYLE = "dashboard-2.css"
 REPORT_STYLE = "report-1.css"  # the monthly report's screen and print (A4) layout
 PAGE_SIZE = 50
@@ -173,6 +174,22 @@ def router(service: Service) -> APIRouter:
         return render(request, "power_trend.html", principal, "power_trend", data, found=found, area=area or "",
                       area_name=_area_name(area_prefix(principal, area)), bases=BASES, drawn=len(drawn),
                       groups={TrendGroup.TOWNSHIP: "按乡镇（街道）", TrendGroup.INDUSTRY: "按行业门类"})
+
+    @web.get("/comparison", name="comparison_page")
+    async def comparison_page(request: Request, principal: Person, period: OptionalMonth = None, area: PageArea = None) -> HTMLResponse:
+        area = area or None
+        period = period or await read_default_period(service, principal)
+        found = await read_comparison(service, principal, entities_path(request), period, area)
+        # the townships with records, the lowest coverage first (the table lists every township)
+        drawn = [t for t in found.townships if t.coverage_pct is not None][:CHART_TOWNSHIPS]
+        data = {"chart": "comparison", "townships": [f"{t.township_name}{'（覆盖低）' if t.low_coverage else ''}" for t in drawn],
+                "series": [{"department": d.department_zh, "share": share, "name": f"{d.department_zh}{label}",
+                            "values": [{"value": getattr(t.departments[i], f"{share}_pct"), "url": t.departments[i].entities_url,
+                                        "count": getattr(t.departments[i], share)} for t in drawn]}
+                           for i, d in enumerate(found.totals.departments) for share, label in SHARES.items()]}
+        return render(request, "comparison.html", principal, "comparison", data, found=found, area=area or "",
+                      area_name=_area_name(found.area), period=period, charted=len(drawn),
+                      json_url=drill(request.url_for("get_comparison").path, period=period, area=area))
 
     @web.get("/entities", name="entities_page")
     async def entities_page(
@@ -311,6 +328,7 @@ def _paging(request: Request, page: str, api: str, query: dict, offset: int, sho
 
 
 RULES = [("", "全部规则")] + [(rule, alert_domain.rule_label(rule)) for rule in alert_domain.RULE_IDS]
+SHARES = {"linked": "已关联", "unlinked": "未关联", "pending": "待匹配"}  # 公共信息对比分析's stacks, per department
 SUBMISSION_ZH = {"on_time": "按时", "late": "逾期报送", "missing": "未报送", "pending": "未到截止日"}
 BASES = {Basis.RESTATED: "现值（含更正和补报）", Basis.REPORTED: "月末口径（当月末已知）"}
 SECTIONS = [(s, f"{s} {name}") for s, name in sorted(SECTION_NAMES.items())] + [(UNKNOWN_SECTION, UNKNOWN_SECTION_NAME)]

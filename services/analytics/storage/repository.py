@@ -534,3 +534,28 @@ async def list_alerts(
         query = sa.select(alerts, sa.literal(1).label("alerts")).where(*where).order_by(
             a.month.desc().nulls_last(), a.rule, a.township_code, a.uscc, a.alert_id)
     return (await session.execute(query.limit(limit).offset(offset))).mappings().all()
+
+
+# ---- 公共信息对比分析 (#5) ----------------------------------------------------------------------
+
+async def comparison_counts(
+    session: AsyncSession, prefix: str, period: str, month_end: date, kinds: Sequence[str],
+) -> tuple[dict[str, int], list, list]:
+    """Per township of the area: the entities registered at `month_end` (established by then, not
+    ended by then); the entities with tax and with power in `period`; the records of `kinds` by
+    match_rank (monthly kinds: of `period`; registers, without a period: all current ones)."""
+    e, m, r = entities.c, entity_months.c, records.c
+    exists = sa.and_(
+        sa.or_(e.established_on.is_(None), e.established_on <= month_end),
+        sa.or_(e.status == "active", e.ended_on > month_end),
+    )
+    registered = {code: n for code, n in await session.execute(
+        sa.select(e.township_code, sa.func.count()).where(_in_area(e.township_code, prefix), exists).group_by(e.township_code))}
+    with_figures = (await session.execute(
+        sa.select(m.township_code, sa.func.count().filter(m.tax.isnot(None)), sa.func.count().filter(m.kwh.isnot(None)))
+        .where(m.period == period, _in_area(m.township_code, prefix)).group_by(m.township_code))).all()
+    counted = (await session.execute(
+        sa.select(r.township_code, r.kind, r.match_rank, sa.func.count())
+        .where(_in_area(r.township_code, prefix), r.kind.in_(list(kinds)), sa.or_(r.period == period, r.period.is_(None)))
+        .group_by(r.township_code, r.kind, r.match_rank))).all()
+    return registered, [tuple(row) for row in with_figures], [tuple(row) for row in counted]

@@ -140,6 +140,27 @@
     }, Math.max(160, data.townships.length * data.series.length * 22 + 80));
   }
 
-  ({ overview, industries, trend, entity, supervision, rule_lists })[data.chart]();
+  /* 公共信息对比分析: per township, each department's records as linked / unlinked / pending shares,
+     one stacked bar per department side by side; a bar opens the township's entities with that
+     department's figure. The lowest coverage at the top. */
+  const SHARE_COLOURS = { "税务": { linked: "#2e7d32", unlinked: RED, pending: "#e08a00" },
+    "供电": { linked: "#81c784", unlinked: "#ef9a9a", pending: "#ffcc80" } };
+  function comparison() {
+    const names = data.townships.slice().reverse();
+    draw("comparison-chart", {
+      tooltip: { trigger: "axis", axisPointer: { type: "shadow" }, confine: true,
+        formatter: (items) => [items[0].name, ...items.map((i) => `${i.marker}${i.seriesName} ${i.value === null || i.value === undefined ? "无记录" : `${fmt(i.value, 1)}%`}（${fmt(i.data.count)} 条）`)].join("<br>") },
+      legend: { top: 0, itemWidth: 14 },
+      grid: { left: 8, right: 24, top: narrow() ? 64 : 40, bottom: 8, containLabel: true },
+      xAxis: { type: "value", max: 100, axisLabel: { formatter: "{value}%" } },
+      yAxis: { type: "category", data: names, axisLabel: { width: narrow() ? 96 : 180, overflow: "truncate" } },
+      series: data.series.map((s) => ({
+        name: s.name, type: "bar", stack: s.department, barMaxWidth: 14, itemStyle: { color: SHARE_COLOURS[s.department][s.share] },
+        data: s.values.slice().reverse(),
+      })),
+    }, Math.max(180, names.length * 40 + 90));
+  }
+
+  ({ overview, industries, trend, entity, supervision, rule_lists, comparison })[data.chart]();
   addEventListener("resize", () => charts.forEach((c) => c.resize()));
 })();
