@@ -410,11 +410,15 @@ def _plant(cfg: DemoConfig, u: float, v: float, industry: Industry, township: To
 _ENDED = {"deregistered": "注销", "revoked": "吊销"}
 
 
+_CAPITAL_MEDIAN = {"1": 100.0, "2": 5.0, "3": 30.0}  # 万元, by the USCC's entity type
+
+
 def registrations(cfg: DemoConfig) -> Iterator[dict]:
     """Market regulation's register: one record per entity; an ended one says when it ended, within
     the half year before the first month (from a stream of its own, so the others stay as they were)."""
     r = Random(f"{cfg.seed}:registration").random
     ended = Random(f"{cfg.seed}:ended").random
+    capital = Random(f"{cfg.seed}:capital").lognormvariate
     first = cfg.months[0]
     latest = date(int(first[:4]), int(first[5:7]), 1).toordinal() - 1
     span = latest - _EARLIEST_ESTABLISHED
@@ -435,6 +439,8 @@ def registrations(cfg: DemoConfig) -> Iterator[dict]:
             # most of today's entities were registered in the last decade
             "established_on": date.fromordinal(_EARLIEST_ESTABLISHED + int(span * r() ** 0.4)).isoformat(),
             "legal_representative": _person(r),
+            # 注册资本（万元）: a shop's few ten-thousands to a listed company's hundreds of millions
+            "registered_capital": f"{_CAPITAL_MEDIAN[e.uscc[1]] * capital(0, 1.2) * (1 + e.tax_base / 20_000):.2f}",
         } | ({"event": _ENDED[e.status], "event_date": date.fromordinal(latest - int(ended() * 180)).isoformat()}
              if e.status in _ENDED else {})
 

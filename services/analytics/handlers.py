@@ -17,6 +17,7 @@ from shared.contracts import (
 )
 from shared.messaging.outbox import UnitOfWork
 from shared.records import KINDS
+from shared.reference import entity_type
 from shared.records.kinds import RegistrationEvent, RegistrationStatus
 
 from services.analytics.domain.alerts import month_of
@@ -58,6 +59,8 @@ async def on_record_imported(events: list[RecordImported], uow: UnitOfWork) -> N
                     "status": reg.status,
                     "industry_code": reg.industry_code,
                     "industry_section": section(reg.industry_code),
+                    "entity_type": entity_type(reg.uscc),
+                    "registered_capital": float(reg.registered_capital) if reg.registered_capital is not None else None,
                     "version": e.payload.version,
                     "established_on": reg.established_on
                     or (reg.event_date if reg.event is RegistrationEvent.ESTABLISHMENT else None),

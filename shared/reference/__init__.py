@@ -50,6 +50,27 @@ def department_name(department: str) -> str:
     return DEPARTMENT_NAMES.get(department, department)
 
 
+def _entity_types() -> dict[str, str]:
+    text = files(__name__).joinpath("entity_types.csv").read_text(encoding="utf-8")
+    return {row["code"]: row["name"] for row in csv.DictReader(io.StringIO(text))}
+
+
+# 市场主体类型 by the USCC's first two characters (GB 32100-2015: 登记管理部门 + 机构类别)
+ENTITY_TYPE_NAMES: Mapping[str, str] = MappingProxyType(_entity_types())
+UNKNOWN_ENTITY_TYPE = "unknown"
+
+
+def entity_type(uscc: str | None) -> str:
+    """The entity's type from its code; `unknown` for an entity registered without a USCC or a
+    category the list does not know (a figure with no type is still counted, under 未知)."""
+    kind = (uscc or "")[:2]
+    return kind if kind in ENTITY_TYPE_NAMES else UNKNOWN_ENTITY_TYPE
+
+
+def entity_type_name(code: str) -> str:
+    return ENTITY_TYPE_NAMES.get(code, "未知")
+
+
 def township(code: str) -> Township | None:
     return TOWNSHIPS.get(code)
 

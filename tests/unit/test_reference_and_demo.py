@@ -88,7 +88,7 @@ def test_record_shapes(records):
     assert set(records) == {"registration", "tax_payment", "power_usage", "finance_indicator"}
     assert all(
         set(r) - {"event", "event_date"} == {"uscc", "name", "township_code", "address", "industry_code", "status",
-                                             "established_on", "legal_representative"}
+                                             "established_on", "legal_representative", "registered_capital"}
         and ("event_date" in r) == (r["status"] != "active")
         for r in records["registration"]
     )

@@ -51,3 +51,15 @@ def test_a_code_one_slip_from_a_valid_one_finds_it_among_its_near_valid_codes():
             assert code in near and all(uscc.is_valid(n) for n in near)
     for swapped in ("91351000M000100Y43", "91350100M000100Y34"):  # the check character can be swapped too
         assert not uscc.is_valid(swapped) and code in uscc.near_valid_codes(swapped)
+
+
+def test_the_entity_type_is_read_from_the_codes_first_two_characters():
+    from shared.reference import entity_type, entity_type_name
+
+    enterprise = uscc.build("9", "1", "445202", "MA4UXK3P")
+    household = uscc.build("9", "2", "445202", "MA4UXK3P")
+    assert (entity_type(enterprise), entity_type_name(entity_type(enterprise))) == ("91", "企业")
+    assert (entity_type(household), entity_type_name(entity_type(household))) == ("92", "个体工商户")
+    # registered without a USCC, or a category the list does not know: counted, under 未知
+    assert entity_type(None) == entity_type("Y1445202MA4UXK3P0") == "unknown"
+    assert entity_type_name("unknown") == "未知"

@@ -37,7 +37,8 @@ async def upsert_entities(session: AsyncSession, rows: Sequence[dict]) -> None:
         stmt.on_conflict_do_update(
             index_elements=[entities.c.entity_key],
             set_={
-                **{c: stmt.excluded[c] for c in ("name", "township_code", "status", "industry_code", "industry_section", "version")},
+                **{c: stmt.excluded[c] for c in ("name", "township_code", "status", "industry_code", "industry_section", "version", "entity_type")},
+                "registered_capital": sa.func.coalesce(stmt.excluded.registered_capital, entities.c.registered_capital),
                 # a later version (a 变更, a 注销) need not repeat the dates an earlier one gave
                 "established_on": sa.func.coalesce(stmt.excluded.established_on, entities.c.established_on),
                 "ended_on": sa.case((stmt.excluded.status == "active", None),

@@ -22,6 +22,9 @@ entities = sa.Table(
     # 成立日期, and the 登记日期 of its 注销 or 吊销 (migration 0008): the report's new and ended entities
     sa.Column("established_on", sa.Date, nullable=True),
     sa.Column("ended_on", sa.Date, nullable=True),
+    # 市场主体类型 (shared.reference.entity_type) and 注册资本 in 万元, for the size bands (migration 0009)
+    sa.Column("entity_type", sa.Text, nullable=False, server_default="unknown"),
+    sa.Column("registered_capital", sa.Float, nullable=True),
     sa.Index("entities_by_township", "township_code"),
 )
 
