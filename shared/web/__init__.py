@@ -35,7 +35,7 @@ STATIC_PATH = "/static"
 SWAGGER_UI_VERSION = "5.35.0"
 ECHARTS_VERSION = "5.6.0"
 CHINA_CITIES_VERSION = "0.1.4"
-BIZPULSE_ASSETS_VERSION = "2"
+BIZPULSE_ASSETS_VERSION = "3"
 ASSETS = {  # what pages load, by name (shared/web/pages.py), relative to STATIC_PATH
     "css": f"bizpulse/bizpulse-{BIZPULSE_ASSETS_VERSION}.css",
     "js": f"bizpulse/bizpulse-{BIZPULSE_ASSETS_VERSION}.js",

@@ -24,7 +24,7 @@ from math import exp
 from random import Random
 from typing import NamedTuple
 
-from services.alerting.domain.festival import spring_festival
+from shared.festival import spring_festival
 from services.alerting.domain.history import POWER, TAX, Closure, Entity, History, Month, shift
 from shared.reference import TOWNSHIPS
 

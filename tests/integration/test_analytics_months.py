@@ -119,3 +119,44 @@ async def test_unknown_filters_and_periods_are_refused_in_chinese(api):
         detail = reply.json()["detail"]
         assert (reply.status_code, detail["code"]) == (422, code), (path, params, reply.text)
         assert any("\u4e00" <= ch <= "\u9fff" for ch in detail["message"]), detail
+
+
+async def test_power_trend_compares_the_festival_month_with_last_years_festival_month(api, platform):
+    """The Spring Festival fell in January 2025 and in February 2026: February 2026 is compared with
+    January 2025 (同比（春节对齐）), per day, and the 用电景气 index counts who is below last year."""
+    township = townships_of("445224")[9]
+    slower = _entity(township, "3311", "惠来县恒泰五金制品有限公司")
+    busier = _entity(township, "3311", "惠来县广达机械制造有限公司")
+    newcomer = _entity(township, "3311", "惠来县新源塑料制品有限公司")
+    await api.submit_all("market_regulation", "registration", [slower, busier, newcomer])
+    await registered(platform, slower["uscc"], busier["uscc"], newcomer["uscc"])
+    await api.submit_all("power_supply", "power_usage", [
+        power_row(slower, "2025-01", 3100.0), power_row(slower, "2025-02", 2900.0), power_row(slower, "2026-02", 2240.0),
+        power_row(busier, "2025-01", 310.0), power_row(busier, "2025-02", 280.0), power_row(busier, "2026-02", 560.0),
+        power_row(newcomer, "2026-02", 1000.0)])
+
+    async def trend():
+        reply = await api.as_supervisor("analytics", "/v1/power-trend", params={
+            "from": "2026-01", "to": "2026-02", "group": "industry", "area": township})
+        assert reply.status_code == 200, reply.text
+        body = reply.json()
+        series = {s["key"]: s for s in body["series"]}
+        if "C" not in series or series["C"]["points"][-1]["entities"] < 3:
+            return None
+        return body, {p["period"]: p for p in series["C"]["points"]}
+
+    body, points = await eventually(trend, what="February 2026's power in 用电趋势")
+    february = points["2026-02"]
+    assert (february["base_period"], february["kwh"], february["entities"]) == ("2025-01", 3800.0, 3)
+    # calendar YoY against February 2025 (3,180) looks like growth; against last year's festival
+    # month the township's use is measured fairly: per day 3800/28 against 3410/31
+    assert february["kwh_yoy_pct"] == 19.5
+    assert february["kwh_yoy_aligned_pct"] == 11.4
+    assert (february["kwh_daily"], february["kwh_daily_yoy_pct"]) == (135.7, 23.4)
+    # 用电景气: the slower plant uses 80 a day against 100, the busier 20 against 10; the newcomer has no base
+    assert (february["entities_compared"], february["entities_below"], february["below_share_pct"]) == (2, 1, 50.0)
+    assert points["2026-01"]["base_period"] == "2025-02" and points["2026-01"]["kwh"] is None
+    # the area's index is the groups' months summed: here one 门类
+    index = {p["period"]: p for p in body["index"]}
+    assert (index["2026-02"]["entities_compared"], index["2026-02"]["below_share_pct"]) == (2, 50.0)
+    assert body["area"] == township

@@ -168,7 +168,12 @@ async def test_a_supervisor_reads_industries_and_the_power_trend(platform, brows
 
     await page.goto(f"{base}/power-trend?from=2026-01&to={MONTH}")
     await _drawn(page, "trend-chart")
+    await _drawn(page, "climate-chart")
     await expect(page.locator(f'#series tr[data-key="{HOME}"]')).to_contain_text("55,000")
+    # November's average daily use of 榕城区's entities (52,000 + 3,000 + 8,000 over 30 days); no
+    # November 2025 to compare with, so the index says so rather than a number
+    await expect(page.locator("#climate")).to_contain_text("2,100")
+    await expect(page.locator("#climate .bp-kpi").nth(1)).to_contain_text("—")
     await supervisor.photograph("dashboard-power-trend-desktop")
     await _done(supervisor)
 
@@ -191,6 +196,7 @@ async def test_a_township_officer_on_a_phone_sees_only_his_township(platform, br
 
     await page.goto(f"{base}/power-trend?from=2026-01&to={MONTH}")
     await _drawn(page, "trend-chart")
+    await _drawn(page, "climate-chart")
     await expect(page.locator('#series tr[data-key="C"]')).to_contain_text("52,000")
     await _fits_the_screen(page)
     await officer.photograph("dashboard-power-trend-phone")
@@ -461,6 +467,8 @@ async def test_a_township_officer_reads_prints_and_downloads_his_monthly_report(
     await expect(page.locator(f'#visits tr[data-uscc="{idle["uscc"]}"]')).to_contain_text("长期停业")
     await expect(page.locator(f'tr[data-uscc="{beside["uscc"]}"]')).to_have_count(0)
     await _fits_the_screen(page)
+    # the page's tab is far along the strip of tabs: the strip has scrolled it into view
+    await expect(page.locator('.bp-nav [aria-current="page"]')).to_be_in_viewport(ratio=1)
     await officer.photograph("dashboard-report-phone")
     await page.locator(f'#pillars tr[data-uscc="{plant["uscc"]}"] a').click()  # a 梁柱企业: its panorama
     await expect(page.get_by_role("heading", name=plant["name"])).to_be_visible()

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from services.alerting.domain.catalogue import CATALOGUE, alert_id, depends_on, judge, judge_all
-from services.alerting.domain.festival import festival_month
+from shared.festival import festival_month
 from services.alerting.domain.history import (
     EMPTY_POPULATION,
     OPEN,

@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from services.alerting.domain.festival import festival_month, spring_festival, touched_by_festival, year_on_year_base
+from shared.festival import festival_month, spring_festival, touched_by_festival, year_on_year_base
 from services.alerting.domain.history import (
     Entity,
     History,

@@ -1,10 +1,10 @@
 """The monthly read model's arithmetic on hand-made data: as known at month end, 门类, changes,
-shares, movers, the 产业运行监控 rows and the power trend."""
+shares, movers and the 产业运行监控 rows (the power trend: test_analytics_power.py)."""
 
 from datetime import datetime, timedelta
 
 from services.analytics.domain.changes import change_pct, movers, share_pct, total
-from services.analytics.domain.industries import Cell, section_rows, trend
+from services.analytics.domain.industries import Cell, section_rows
 from services.analytics.domain.months import BEIJING, known_at_month_end, month_end_cutoff, months_between, section, shift
 
 
@@ -76,10 +76,3 @@ def test_section_rows_give_changes_and_shares_of_the_area():
     assert (c.kwh_share_pct, c.tax_share_pct) == (75.0, 60.0)
     assert (f.kwh_mom_pct, f.tax_mom_pct, f.tax_share_pct) == (0.0, None, 40.0)
     assert (unknown.section_name, unknown.entities, unknown.kwh, unknown.kwh_share_pct) == ("行业不详", 0, None, None)
-
-
-def test_trend_gives_each_month_its_year_on_year_change():
-    cells = {"2025-01": Cell(1, 100.0), "2025-02": Cell(1, 0.0), "2026-01": Cell(2, 150.0), "2026-02": Cell(2, 80.0)}
-    points = trend(cells, "2026-01", "2026-03")
-    assert [(p.period, p.entities, p.kwh, p.kwh_yoy_pct) for p in points] == [
-        ("2026-01", 2, 150.0, 50.0), ("2026-02", 2, 80.0, None), ("2026-03", 0, None, None)]

@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, NonNegativeFloat, NonNegative
 
 from shared.reference import department_name
 
-from services.alerting.domain.festival import touched_by_festival, year_on_year_base
+from shared.festival import touched_by_festival, year_on_year_base
 from services.alerting.domain.history import (
     EMPTY_POPULATION,
     INACTIVE_STATUSES,

@@ -21,7 +21,7 @@ from shared.service import Service
 from shared.service.http import Paged, error_responses
 from shared.working_days import LOCAL_TZ
 
-from services.analytics.domain import changes, industries
+from services.analytics.domain import changes, industries, power
 from services.analytics.domain.months import MONTH_PATTERN, SECTION_NAMES, UNKNOWN_SECTION, months_between, shift
 from services.analytics.storage import repository
 
@@ -103,9 +103,17 @@ class Industries(BaseModel):
 
 class TrendPoint(BaseModel):
     period: str
+    base_period: str = Field(description="the month a year before it is compared with, aligned to the Spring Festival "
+                                         "(January/February: festival month with last year's festival month, the other with the other)")
     entities: int
     kwh: float | None
-    kwh_yoy_pct: float | None
+    kwh_yoy_pct: float | None = Field(description="against the same calendar month a year before")
+    kwh_yoy_aligned_pct: float | None = Field(description="同比（春节对齐）: against `base_period`")
+    kwh_daily: float | None = Field(description="average daily use (kWh / days in the month)")
+    kwh_daily_yoy_pct: float | None = Field(description="用电景气: average daily use against `base_period`'s")
+    entities_compared: int = Field(description="entities with power in the month and in `base_period`")
+    entities_below: int = Field(description="of them, those whose average daily use was below `base_period`'s")
+    below_share_pct: float | None = Field(description="用电景气: entities_below as a share of entities_compared")
     entities_url: str
 
 
@@ -120,7 +128,9 @@ class PowerTrend(BaseModel):
     basis: Basis
     first: str
     last: str
+    area: str = Field(description="the township or division prefix answered; empty for the city")
     series: list[TrendSeries]
+    index: list[TrendPoint] = Field(description="用电景气 of the whole area answered, month by month (the series summed)")
 
 
 class EntityMonth(BaseModel):
@@ -228,11 +238,15 @@ async def read_power_trend(
     if len(months_between(first, last)) > MAX_TREND_MONTHS:
         raise _refuse("period_range_too_long", f"一次最多查询 {MAX_TREND_MONTHS} 个月")
     prefix = area_prefix(principal, area)
+    months = months_between(first, last)
+    bases = [(p, power.aligned_base(p), float(power.days_in(p)), float(power.days_in(power.aligned_base(p)))) for p in months]
     async with service.sessions() as session:
-        found = await repository.power_by_group(session, prefix, shift(first, -12), last, group, basis)
-    by_key: dict[str, dict[str, industries.Cell]] = {}
+        found = await repository.power_by_group(session, prefix, power.first_needed(first), last, group, basis)
+        compared = await repository.power_below_by_group(session, prefix, bases, group, basis)
+    counts = {(r["key"], r["period"]): (r["compared"], r["below"]) for r in compared}
+    by_key: dict[str, dict[str, power.Month]] = {}
     for r in found:
-        by_key.setdefault(r["key"], {})[r["period"]] = industries.Cell(r["entities"], r["kwh"])
+        by_key.setdefault(r["key"], {})[r["period"]] = power.Month(r["entities"], r["kwh"], *counts.get((r["key"], r["period"]), (0, 0)))
     series = []
     for key in sorted(by_key):
         if group is TrendGroup.TOWNSHIP:
@@ -240,11 +254,20 @@ async def read_power_trend(
             filters = {"area": key}
         else:
             name, filters = industries.section_name(key), {"area": area, "industry": key}
-        points = [TrendPoint(**p.__dict__, entities_url=drill(entities_path, **filters, period=p.period))
-                  for p in industries.trend(by_key[key], first, last)]
+        points = [_trend_point(p, drill(entities_path, **filters, period=p.period)) for p in power.trend(by_key[key], first, last)]
         if any(p.kwh is not None for p in points):
             series.append(TrendSeries(key=key, name=name, points=points))
-    return PowerTrend(group=group, basis=basis, first=first, last=last, series=series)
+    index = [_trend_point(p, drill(entities_path, area=area, period=p.period))
+             for p in power.trend(power.combine(by_key.values()), first, last)]
+    return PowerTrend(group=group, basis=basis, first=first, last=last, area=prefix, series=series, index=index)
+
+
+def _trend_point(p: power.Point, entities_url: str) -> TrendPoint:
+    return TrendPoint(
+        period=p.period, base_period=p.base_period, entities=p.entities, kwh=p.kwh, kwh_yoy_pct=p.kwh_yoy_pct,
+        kwh_yoy_aligned_pct=p.kwh_yoy_aligned_pct, kwh_daily=p.kwh_daily, kwh_daily_yoy_pct=p.kwh_daily_yoy_pct,
+        entities_compared=p.compared, entities_below=p.below, below_share_pct=p.below_share_pct, entities_url=entities_url,
+    )
 
 
 async def read_entities(
@@ -286,7 +309,9 @@ def router(service: Service) -> APIRouter:
         area: AreaFilter = None, basis: BasisParam = Basis.RESTATED,
     ) -> PowerTrend:
         """用电趋势分析: monthly power of the caller's area per township or per 门类, each month with
-        its year-on-year change (calendar months)."""
+        its year-on-year change by calendar month and aligned to the Spring Festival (同比（春节对齐）),
+        its average daily use, and the 用电景气 index (average daily use year on year, the share of
+        entities below last year's aligned month) per series and, in `index`, for the whole area."""
         return await read_power_trend(service, principal, request.url_for("list_entities").path, first, last, group, area, basis)
 
     @api.get("/entities", response_model=list[EntityMonth], name="list_entities",

@@ -28,7 +28,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from services.analytics.domain.changes import change_pct, share_pct
-from services.analytics.domain.months import SECTION_NAMES, UNKNOWN_SECTION, UNKNOWN_SECTION_NAME, months_between, shift
+from services.analytics.domain.months import SECTION_NAMES, UNKNOWN_SECTION, UNKNOWN_SECTION_NAME, shift
 
 
 @dataclass(frozen=True)
@@ -87,25 +87,6 @@ def _sum(cells: Iterable[Cell]) -> Cell:
     kwh = [c.kwh for c in cells if c.kwh is not None]
     tax = [c.tax for c in cells if c.tax is not None]
     return Cell(sum(c.entities for c in cells), sum(kwh) if kwh else None, sum(tax) if tax else None)
-
-
-@dataclass(frozen=True)
-class TrendPoint:
-    period: str
-    entities: int
-    kwh: float | None
-    kwh_yoy_pct: float | None  # against the same calendar month a year before
-
-
-def trend(cells: Mapping[str, Cell], first: str, last: str) -> list[TrendPoint]:
-    """One group's monthly power from `first` to `last`, each month with its YoY change. `cells`
-    must hold the months a year before `first` too. (Aligning January and February to the Spring
-    Festival is a later slice: these are calendar-month changes.)"""
-    points = []
-    for p in months_between(first, last):
-        now, was = cells.get(p, EMPTY), cells.get(shift(p, -12), EMPTY)
-        points.append(TrendPoint(p, now.entities, now.kwh, change_pct(now.kwh, was.kwh)))
-    return points
 
 
 def largest(totals: Mapping[str, float | None], n: int) -> list[str]:

@@ -2,7 +2,7 @@
 /v1/industries, /v1/power-trend, /v1/entities, /v1/entities/{uscc}, /v1/supervision, /v1/alerts,
 /v1/locked-entities, /v1/tax-anomalies, /v1/pillars, /v1/report, /v1/comparison), for leaders at desks and
 township heads on phones. Every figure links to the entity list behind it, every entity to its
-panorama; every page links to its data as JSON. Charts are drawn by static/dashboard-3.js from the
+panorama; every page links to its data as JSON. Charts are drawn by static/dashboard-4.js from the
 data the page carries in <script type="application/json" id="dashboard-data">."""
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ from services.analytics.domain.industries import largest
 from services.analytics.domain.months import SECTION_NAMES, UNKNOWN_SECTION, UNKNOWN_SECTION_NAME
 
 HERE = Path(__file__).parent
-SCRIPT = "dashboard-3.js"  # the versions in the names: raised whenever the file changes
+SCRIPT = "dashboard-4.js"  # the versions in the names: raised whenever the file changes
 STYLE = "dashboard-2.css"
 REPORT_STYLE = "report-1.css"  # the monthly report's screen and print (A4) layout
 PAGE_SIZE = 50
@@ -170,7 +170,9 @@ def router(service: Service) -> APIRouter:
         drawn = set(largest(totals, CHART_SERIES))
         data = {"chart": "trend", "months": [p.period for p in found.series[0].points] if found.series else [],
                 "series": [{"name": s.name, "kwh": [p.kwh for p in s.points], "urls": [p.entities_url for p in s.points]}
-                           for s in found.series if s.key in drawn]}
+                           for s in found.series if s.key in drawn],
+                "climate": [{"period": p.period, "daily_yoy": p.kwh_daily_yoy_pct, "below_share": p.below_share_pct,
+                             "url": p.entities_url} for p in found.index]}
         return render(request, "power_trend.html", principal, "power_trend", data, found=found, area=area or "",
                       area_name=_area_name(area_prefix(principal, area)), bases=BASES, drawn=len(drawn),
                       groups={TrendGroup.TOWNSHIP: "按乡镇（街道）", TrendGroup.INDUSTRY: "按行业门类"})

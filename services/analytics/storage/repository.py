@@ -355,6 +355,34 @@ async def power_by_group(session: AsyncSession, prefix: str, first: str, last: s
     return (await session.execute(query)).mappings().all()
 
 
+async def power_below_by_group(
+    session: AsyncSession, prefix: str, bases: Sequence[tuple[str, str, float, float]], group: str, basis: str
+) -> list:
+    """用电景气 per group (township or 门类) × month: entities of the area with power in the month and
+    in its festival-aligned base month (`bases`: month, base month, their days), and how many of
+    them used less per day than in the base — domain/power.py's `below_last_year`, counted here.
+    The group and area are the month's; the base month is the entity's own, wherever it was then."""
+    if not bases:
+        return []
+    now, was = entity_months.alias("now"), entity_months.alias("was")
+    kwh_now, kwh_was = (t.c.kwh_reported if basis == "reported" else t.c.kwh for t in (now, was))
+    pairs = sa.values(
+        sa.column("period", sa.Text), sa.column("base", sa.Text), sa.column("days", sa.Float), sa.column("base_days", sa.Float),
+        name="pairs",
+    ).data(list(bases))
+    key = now.c.township_code if group == "township" else sa.func.coalesce(now.c.industry_section, "unknown")
+    below = kwh_now / pairs.c.days < kwh_was / pairs.c.base_days
+    query = (
+        sa.select(key.label("key"), pairs.c.period, sa.func.count().label("compared"), sa.func.count().filter(below).label("below"))
+        .select_from(pairs)
+        .join(now, now.c.period == pairs.c.period)
+        .join(was, sa.and_(was.c.uscc == now.c.uscc, was.c.period == pairs.c.base))
+        .where(kwh_now.isnot(None), kwh_was.isnot(None), _in_area(now.c.township_code, prefix))
+        .group_by(key, pairs.c.period)
+    )
+    return (await session.execute(query)).mappings().all()
+
+
 async def pillar_candidates(session: AsyncSession, prefix: str, period: str, before: str, basis: str, n: int) -> list:
     """The area's `n` largest taxpayers and `n` largest power users of `period` (梁柱企业,
     domain/report.py), each with its tax and power in `period` and in `before`."""

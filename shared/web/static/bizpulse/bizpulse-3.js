@@ -44,5 +44,23 @@ window.bizpulse = (function () {
     box.scrollIntoView({ block: "nearest" });
   }
 
+  /* On a phone the page tabs are a strip that scrolls sideways: bring the current page's tab into
+     view (the tenth tab is off the screen otherwise) and say whether more tabs lie either side. */
+  function fitNav() {
+    const nav = document.querySelector(".bp-nav");
+    if (!nav) return;
+    const hint = () => {
+      nav.classList.toggle("bp-nav--more-left", nav.scrollLeft > 4);
+      nav.classList.toggle("bp-nav--more-right", nav.scrollLeft + nav.clientWidth < nav.scrollWidth - 4);
+    };
+    const current = nav.querySelector('[aria-current="page"]');
+    if (current) nav.scrollLeft = current.offsetLeft - (nav.clientWidth - current.offsetWidth) / 2;
+    hint();
+    nav.addEventListener("scroll", hint, { passive: true });
+    window.addEventListener("resize", hint);
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", fitNav);
+  else fitNav();
+
   return { api, showError, ApiError, root };
 })();

@@ -7,7 +7,10 @@ festival month is compared with last year's festival month and the other of Janu
 the other; month on month, a month the festival's shutdown touches is not judged at all: its
 previous month is the wrong base, and the year-on-year comparison still watches it.
 
-The dates are data (rules/spring_festival.csv, lunar new year's day, checked against the lunar
+Shared because alerting judges with it (domain/catalogue.py) and analytics shows power year on
+year with it (用电趋势, 用电景气): one definition of "the same month last year".
+
+The dates are data (spring_festival.csv, lunar new year's day, checked against the lunar
 calendar): the `chinesecalendar` package only knows the years whose official holidays are
 published, and backtests and next year's rules need more.
 """
@@ -19,9 +22,9 @@ from datetime import date, timedelta
 from functools import cache, lru_cache
 from pathlib import Path
 
-from services.alerting.domain.history import month_of, shift
+from shared.periods import shift
 
-FESTIVAL_DATES = Path(__file__).resolve().parent.parent / "rules" / "spring_festival.csv"
+FESTIVAL_DATES = Path(__file__).with_name("spring_festival.csv")
 
 
 @cache
@@ -39,7 +42,8 @@ def spring_festival(year: int) -> date:
 
 
 def festival_month(year: int) -> str:
-    return month_of(spring_festival(year))
+    festival = spring_festival(year)
+    return f"{festival.year:04d}-{festival.month:02d}"
 
 
 @lru_cache(maxsize=4096)

@@ -96,6 +96,22 @@
         data: s.kwh.map((v, i) => ({ value: v, url: s.urls[i] })),
       })),
     });
+    /* 用电景气: average daily use YoY (bars, festival-aligned) and the share of entities below last year (line) */
+    const pct = (v) => (v === null || v === undefined ? "无数据" : `${fmt(v, 1)}%`);
+    draw("climate-chart", {
+      tooltip: { trigger: "axis", confine: true, valueFormatter: pct },
+      legend: { bottom: 0 },
+      grid: { left: 8, right: 16, top: 32, bottom: 32, containLabel: true },
+      xAxis: { type: "category", data: data.climate.map((p) => (narrow() ? p.period.slice(2) : p.period)) },
+      yAxis: [{ type: "value", name: "日均同比 %" }, { type: "value", name: "低于上年 %", min: 0, max: 100 }],
+      series: [
+        { name: "日均用电同比", type: "bar", barMaxWidth: 36,
+          data: data.climate.map((p) => ({ value: p.daily_yoy, url: p.url,
+            itemStyle: { color: p.daily_yoy !== null && p.daily_yoy < 0 ? RED : BLUE } })) },
+        { name: "低于上年同期的主体占比", type: "line", yAxisIndex: 1, connectNulls: false, symbolSize: 6, itemStyle: { color: "#e08a00" },
+          data: data.climate.map((p) => ({ value: p.below_share, url: p.url })) },
+      ],
+    });
   }
 
   function entity() {
