@@ -97,9 +97,12 @@ def test_compose_runs_each_service_on_its_settings_port(name):
 
 @pytest.mark.parametrize("name", [*SERVICES, "init"])
 def test_compose_sets_only_real_settings(name):
+    from deploy.readers import PASSWORD_ENV
+
     fields = (settings_class(name) if name in SERVICES else ServiceSettings).model_fields
     env = compose()[name]["environment"]
-    unknown = [k for k in env if k.startswith("BIZPULSE_") and k.removeprefix("BIZPULSE_").lower() not in fields]
+    own = {PASSWORD_ENV} if name == "init" else set()  # deploy.readers' own variable
+    unknown = [k for k in env if k.startswith("BIZPULSE_") and k.removeprefix("BIZPULSE_").lower() not in fields and k not in own]
     assert not unknown, f"{name}: not settings fields (pydantic-settings would ignore them): {unknown}"
 
 
@@ -429,8 +432,17 @@ def promql_labels(expr: str) -> list[tuple[str | None, str]]:
     return matched + grouped
 
 
-def dashboards() -> dict[str, dict]:
+def all_dashboards() -> dict[str, dict]:
     return {p.name: json.loads(p.read_text()) for p in sorted((GRAFANA / "dashboards").glob("*.json"))}
+
+
+def dashboards() -> dict[str, dict]:
+    """The Prometheus dashboards (PromQL checked against the metrics the services export)."""
+    return {name: d for name, d in all_dashboards().items() if name != "bizpulse-business.json"}
+
+
+def datasource_uids() -> set[str]:
+    return {ds["uid"] for f in sorted((GRAFANA / "provisioning" / "datasources").glob("*.yml")) for ds in _yaml(f)["datasources"]}
 
 
 def queries(dashboard: dict) -> list[str]:
@@ -470,11 +482,10 @@ def test_dashboard_is_well_formed(name):
     assert re.fullmatch(r"label_values\(\w+, ?(service|app_name)\)", variables["service"]["definition"])
 
 
-@pytest.mark.parametrize("name", dashboards())
+@pytest.mark.parametrize("name", all_dashboards())
 def test_dashboard_datasources_are_provisioned(name):
-    datasources = _yaml(GRAFANA / "provisioning" / "datasources" / "prometheus.yml")["datasources"]
-    provisioned = {ds["uid"] for ds in datasources}
-    dashboard = dashboards()[name]
+    provisioned = datasource_uids()
+    dashboard = all_dashboards()[name]
     refs = [p["datasource"] for p in dashboard["panels"] if "datasource" in p]
     refs += [t["datasource"] for p in dashboard["panels"] for t in p.get("targets", []) if "datasource" in t]
     refs += [v["datasource"] for v in dashboard["templating"]["list"] if "datasource" in v]
@@ -488,5 +499,27 @@ def test_grafana_loads_the_dashboards_folder_and_reaches_prometheus():
     assert mounts["./deploy/grafana/provisioning"] == "/etc/grafana/provisioning"
 
     (datasource,) = _yaml(GRAFANA / "provisioning" / "datasources" / "prometheus.yml")["datasources"]
+    assert datasource["uid"] in datasource_uids()
     prometheus_port = compose()["prometheus"]["ports"][0].split(":")[-1]
     assert datasource["url"] == f"http://prometheus:{prometheus_port}"
+
+
+def test_the_business_dashboard_is_generated_and_reads_analytics_as_its_reader():
+    from deploy import business_dashboard, readers
+
+    assert (GRAFANA / "dashboards" / "bizpulse-business.json").read_text(encoding="utf-8") == business_dashboard.render(), \
+        "stale: run python -m deploy.business_dashboard"
+    (analytics,) = _yaml(GRAFANA / "provisioning" / "datasources" / "analytics.yml")["datasources"]
+    assert (analytics["user"], analytics["jsonData"]["database"]) == (readers.ROLE, "bizpulse")
+    assert analytics["url"] == f"postgres:5432" and "postgres" in compose()["grafana"]["depends_on"]
+    # the password comes from the environment compose requires, never from the file
+    assert analytics["secureJsonData"]["password"] == "$BIZPULSE_GRAFANA_DB_PASSWORD"
+    assert compose()["grafana"]["environment"]["BIZPULSE_GRAFANA_DB_PASSWORD"].startswith("${BIZPULSE_GRAFANA_DB_PASSWORD:?")
+    assert "python -m deploy.readers" in compose()["init"]["command"][-1]
+    # no anonymous viewer of business figures
+    assert compose()["grafana"]["environment"]["GF_AUTH_ANONYMOUS_ENABLED"] == "false"
+    board = business_dashboard.dashboard()
+    sql = [t["rawSql"] for p in board["panels"] for t in p["targets"]]
+    assert sql and all(re.search(r"\banalytics\.\w+", q) for q in sql)
+    assert not any(re.search(r"\b(feedback|ingest|matcher|alerting)\.", q) for q in sql)
+    assert "'榕城区'" in business_dashboard.COUNTY
