@@ -75,9 +75,9 @@ async def rebuild(spec: ServiceSpec) -> int:
         print(f"错误[consumer_running]：{spec.name} 服务的消费者仍在运行（消费组 {group} 有 {len(description.members)} 个成员）。"
               f"请先停止该服务的所有实例，再重建（刚被强行终止的实例要等会话超时后才离开消费组）。")
         return 2
-    partitions = await asyncio.to_thread(_partitions, admin, topics)
-    start = await _offsets(admin, partitions, OffsetSpec.earliest())
-    end = await _offsets(admin, partitions, OffsetSpec.latest())
+    replayed = await asyncio.to_thread(partitions, admin, topics)
+    start = await offsets(admin, replayed, OffsetSpec.earliest())
+    end = await offsets(admin, replayed, OffsetSpec.latest())
     request = ConsumerGroupTopicPartitions(group, [TopicPartition(t, p, o) for (t, p), o in start.items()])
     await asyncio.wrap_future(admin.alter_consumer_group_offsets([request])[group])
     await _empty(service)
@@ -85,7 +85,7 @@ async def rebuild(spec: ServiceSpec) -> int:
     started = time.monotonic()
     await service.broker.start()
     try:
-        while not _finished(current := progress(start, end, await _committed(admin, group))):
+        while not _finished(current := progress(start, end, await committed(admin, group))):
             print("  " + ", ".join(f"{t.topic} {t.done}/{t.total}" for t in current), flush=True)
             await asyncio.sleep(PROGRESS_SECONDS)
     finally:
@@ -99,17 +99,17 @@ def _finished(topics: list[TopicProgress]) -> bool:
     return all(t.done == t.total for t in topics)
 
 
-def _partitions(admin: AdminClient, topics: list[str]) -> list[TopicPartition]:
+def partitions(admin: AdminClient, topics: list[str]) -> list[TopicPartition]:
     metadata = admin.list_topics(timeout=30).topics
     return [TopicPartition(t, p) for t in topics for p in sorted(metadata[t].partitions)]
 
 
-async def _offsets(admin: AdminClient, partitions: list[TopicPartition], spec: OffsetSpec) -> dict[tuple[str, int], int]:
-    futures = admin.list_offsets({tp: spec for tp in partitions})
+async def offsets(admin: AdminClient, of: list[TopicPartition], spec: OffsetSpec) -> dict[tuple[str, int], int]:
+    futures = admin.list_offsets({tp: spec for tp in of})
     return {(tp.topic, tp.partition): (await asyncio.wrap_future(f)).offset for tp, f in futures.items()}
 
 
-async def _committed(admin: AdminClient, group: str) -> dict[tuple[str, int], int]:
+async def committed(admin: AdminClient, group: str) -> dict[tuple[str, int], int]:
     listed = await asyncio.wrap_future(admin.list_consumer_group_offsets([ConsumerGroupTopicPartitions(group)])[group])
     return {(tp.topic, tp.partition): tp.offset for tp in listed.topic_partitions if tp.offset >= 0}
 
