@@ -165,9 +165,9 @@ def entities_with_power(township: str, n: int, name: str, account: str) -> tuple
     return registrations, power
 
 
-def applied(metrics: dict, service: str, topic: str) -> float:
-    """How many events of `topic` the service applied (a redelivered one counts as a duplicate, not here)."""
-    labels = (("outcome", "applied"), ("service", service), ("topic", topic))
+def applied(metrics: dict, service: str, topic: str, outcome: str = "applied") -> float:
+    """How many events of `topic` the service handled with `outcome`: "applied", or "duplicate" (redelivered, skipped)."""
+    labels = (("outcome", outcome), ("service", service), ("topic", topic))
     return metrics.get(("bizpulse_events_handled_total", labels), 0)
 
 
