@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import sys
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -67,21 +68,32 @@ def summary(topics: list[TopicProgress], seconds: float) -> str:
 
 async def rebuild(spec: ServiceSpec) -> int:
     service = Service(spec)
-    topics = sorted({s.topic for s in spec.subscriptions(service)})
-    group = consumer_group(spec.name)
-    admin = AdminClient(spec.settings.kafka_connection().librdkafka())
+    try:
+        return await _rebuild(service)
+    finally:
+        await service.engine.dispose()
+
+
+async def _rebuild(service: Service) -> int:
+    name = service.name
+    topics = sorted({s.topic for s in service.spec.subscriptions(service)})
+    group = consumer_group(name)
+    admin = AdminClient(service.settings.kafka_connection().librdkafka())
     description = await asyncio.wrap_future(admin.describe_consumer_groups([group])[group])
     if description.members:
-        print(f"错误[consumer_running]：{spec.name} 服务的消费者仍在运行（消费组 {group} 有 {len(description.members)} 个成员）。"
-              f"请先停止该服务的所有实例，再重建（刚被强行终止的实例要等会话超时后才离开消费组）。")
+        print(f"错误[consumer_running]：{name} 服务的消费者仍在运行（消费组 {group} 有 {len(description.members)} 个成员）。"
+              f"请先停止该服务的所有实例，再重建（刚被强行终止的实例要等会话超时后才离开消费组）。", file=sys.stderr)
         return 2
     replayed = await asyncio.to_thread(partitions, admin, topics)
     start = await offsets(admin, replayed, OffsetSpec.earliest())
     end = await offsets(admin, replayed, OffsetSpec.latest())
+    if deleted := sorted({topic for (topic, _), first in start.items() if first > 0}):
+        print(f"警告[events_deleted]：{', '.join(deleted)} 的早期事件已被 Kafka 按保留期删除，重建的数据不完整"
+              f"（这些主题应为 retention.ms=-1，见 shared/topics.py 与 python -m deploy.topics）。", file=sys.stderr)
     request = ConsumerGroupTopicPartitions(group, [TopicPartition(t, p, o) for (t, p), o in start.items()])
     await asyncio.wrap_future(admin.alter_consumer_group_offsets([request])[group])
     await _empty(service)
-    print(f"{spec.name}: tables emptied; replaying {', '.join(topics)} up to the end offsets taken at start", flush=True)
+    print(f"{name}: tables emptied; replaying {', '.join(topics)} up to the end offsets taken at start", flush=True)
     started = time.monotonic()
     await service.broker.start()
     try:
@@ -90,7 +102,6 @@ async def rebuild(spec: ServiceSpec) -> int:
             await asyncio.sleep(PROGRESS_SECONDS)
     finally:
         await service.broker.stop()
-        await service.engine.dispose()
     print(summary(current, time.monotonic() - started), flush=True)
     return 0
 
