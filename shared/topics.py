@@ -45,6 +45,12 @@ CONSUMED = (
     RECORD_IMPORTED, RECORD_MATCHED, MATCH_FAILED, ANOMALY_DETECTED, FEEDBACK_SUBMITTED, SUBMISSION_ASSESSED, CORRECTIONS,
 )
 
+# These flow topics are the platform's record: analytics rebuilds its read models by replaying them from the
+# beginning (`python -m services.analytics rebuild`), which is only honest if none of their events was deleted.
+# So they keep everything (desensitised events only; docs/scaling.md counts the disk); the intake topics keep
+# their short retention, dead letters, results and the alert topics the broker's default.
+FLOW_CONFIG: Mapping[str, str] = MappingProxyType({"retention.ms": "-1"})
+
 
 def township_alerts(township_code: str) -> str:
     """The topic a township's own systems read: its anomalies and its unmatched records."""
@@ -98,7 +104,7 @@ def all_topics(
     """Every topic to create before the services start (the broker does not auto-create)."""
     intakes = [intake(d) for d in sorted(set(departments))]
     raw = raw_intake_config(intake_retention)
-    specs = [TopicSpec(t, HOT_PARTITIONS) for t in CONSUMED] + [TopicSpec(t, INTAKE_PARTITIONS, raw) for t in intakes]
+    specs = [TopicSpec(t, HOT_PARTITIONS, FLOW_CONFIG) for t in CONSUMED] + [TopicSpec(t, INTAKE_PARTITIONS, raw) for t in intakes]
     specs += [TopicSpec(dead_letter(t), DEAD_LETTER_PARTITIONS) for t in CONSUMED]
     specs += [TopicSpec(dead_letter(t), DEAD_LETTER_PARTITIONS, raw) for t in intakes]
     specs += [TopicSpec(intake_results(d), INTAKE_RESULT_PARTITIONS) for d in sorted(set(departments))]

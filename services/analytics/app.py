@@ -13,7 +13,7 @@ from shared.contracts import (
     SubmissionAssessed,
 )
 from shared.messaging.consumer import Subscription, envelope
-from shared.service import ServiceSpec
+from shared.service import ServiceSpec, rebuild
 from shared.web import login
 
 from services.analytics import handlers
@@ -40,4 +40,5 @@ def build() -> ServiceSpec:
         ],
         routers=lambda service: [routes.router(service), analyses.router(service), panorama.router(service), supervision.router(service),
                                  report.router(service), comparison.router(service), login.router(home="/overview"), pages.router(service)],
+        commands={"rebuild": rebuild.command(build)},  # its tables again from the topics (shared/service/rebuild.py)
     )

@@ -165,9 +165,9 @@ def entities_with_power(township: str, n: int, name: str, account: str) -> tuple
     return registrations, power
 
 
-def applied(metrics: dict, service: str, topic: str) -> float:
-    """How many events of `topic` the service applied (a redelivered one counts as a duplicate, not here)."""
-    labels = (("outcome", "applied"), ("service", service), ("topic", topic))
+def applied(metrics: dict, service: str, topic: str, outcome: str = "applied") -> float:
+    """How many events of `topic` the service handled with `outcome`: "applied", or "duplicate" (redelivered, skipped)."""
+    labels = (("outcome", outcome), ("service", service), ("topic", topic))
     return metrics.get(("bizpulse_events_handled_total", labels), 0)
 
 
@@ -215,14 +215,15 @@ async def db_execute(platform: LocalPlatform, sql: str, **params) -> None:
         await engine.dispose()
 
 
-async def operator_command(platform: LocalPlatform, service: str, *args: str) -> str:
-    """Run `python -m services.<service> <args>` as an operator would, against this platform; its output."""
+async def operator_command(platform: LocalPlatform, service: str, *args: str, returncode: int = 0) -> str:
+    """Run `python -m services.<service> <args>` as an operator would, against this platform; its output
+    (the command must exit with `returncode`)."""
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", f"services.{service}", *args, cwd=REPO_ROOT, env={**os.environ, **platform.service_env(service)},
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
     )
     output = (await process.communicate())[0].decode()
-    assert process.returncode == 0, output
+    assert process.returncode == returncode, output
     return output
 
 
