@@ -36,10 +36,10 @@ from services.analytics.domain.industries import section_name
 from services.analytics.domain.months import MONTH_PATTERN
 from services.analytics.storage import repository
 
-SERIES_MONTHS = (12, 24)
+ENTITY_TYPE_CODES = "|".join([*sorted(ENTITY_TYPE_NAMES), UNKNOWN_ENTITY_TYPE])
 EntityTypeFilter = Annotated[
     str | None,
-    Query(pattern=f"^({'|'.join(sorted(ENTITY_TYPE_NAMES))}|{UNKNOWN_ENTITY_TYPE})$",
+    Query(pattern=f"^({ENTITY_TYPE_CODES})$",
           description="市场主体类型: the USCC's first two characters (shared/reference/entity_types.csv), or `unknown`"),
 ]
 OptionalMonth = Annotated[str | None, Query(pattern=MONTH_PATTERN, description="a month, e.g. 2026-10; the latest complete month if none")]
@@ -49,11 +49,13 @@ class RegistrationEvent(enum.StrEnum):
     ACTIVE = "active"  # active at the month's end
     NEW = "new"  # founded in the month
     ENDED = "ended"  # deregistered or revoked in the month
+    NEW_OR_ENDED = "new_or_ended"  # the entities behind a net growth
     DEREGISTERED = "deregistered"
     REVOKED = "revoked"
 
 
 EVENT_ZH = {RegistrationEvent.ACTIVE: "月末存续", RegistrationEvent.NEW: "当月成立", RegistrationEvent.ENDED: "当月注销、吊销",
+            RegistrationEvent.NEW_OR_ENDED: "当月成立或注销、吊销",
             RegistrationEvent.DEREGISTERED: "当月注销", RegistrationEvent.REVOKED: "当月吊销"}
 
 
@@ -72,6 +74,7 @@ class Figures(BaseModel):
     ended_url: str
     deregistered_url: str
     revoked_url: str
+    net_growth_url: str = Field(description="the entities founded or ended in the month")
 
 
 class GroupFigures(Figures):
@@ -135,6 +138,7 @@ def _figures(count: domain.Count, registrations_path: str, filters: dict, period
         deregistered=flow.deregistered, revoked=flow.revoked, ended=flow.ended, net_growth=flow.net,
         active_url=url("active"), active_year_before_url=url("active", shift(period, -12)), new_url=url("new"),
         ended_url=url("ended"), deregistered_url=url("deregistered"), revoked_url=url("revoked"),
+        net_growth_url=url("new_or_ended"),
     )
 
 

@@ -604,6 +604,7 @@ def _registration_events(first_day: date, next_first_day: date) -> dict[str, sa.
     within = lambda column: sa.and_(column >= first_day, column < next_first_day)  # noqa: E731
     return {"active": _active_at(next_first_day - timedelta(days=1)), "new": within(e.established_on),
             "ended": sa.and_(e.status != "active", within(e.ended_on)),
+            "new_or_ended": sa.or_(within(e.established_on), sa.and_(e.status != "active", within(e.ended_on))),
             "deregistered": sa.and_(e.status == "deregistered", within(e.ended_on)),
             "revoked": sa.and_(e.status == "revoked", within(e.ended_on))}
 
@@ -625,7 +626,7 @@ async def registration_counts(
     events = _registration_events(first_day, next_first_day)
     query = (
         sa.select(e.township_code, e.entity_type, section_key.label("section"),
-                  *(sa.func.count().filter(where).label(name) for name, where in events.items() if name != "ended"),
+                  *(sa.func.count().filter(where).label(name) for name, where in events.items() if name in ("active", "new", "deregistered", "revoked")),
                   sa.func.count().filter(_active_at(year_before)).label("active_year_before"))
         .where(*_registrations_where(prefix, entity_type, section))
         .group_by(e.township_code, e.entity_type, section_key)
@@ -642,7 +643,7 @@ async def registration_flows(
     where = _registrations_where(prefix, entity_type, section)
     opening = (await session.execute(
         sa.select(sa.func.count()).where(*where, _active_at(first_day - timedelta(days=1))))).scalar_one()
-    month = lambda column: sa.func.to_char(column, "YYYY-MM")  # noqa: E731
+    month = lambda column: sa.func.to_char(column, sa.literal_column("'YYYY-MM'"))  # noqa: E731 (a literal: GROUP BY repeats it)
     founded = (sa.select(month(e.established_on).label("period"), sa.literal("new").label("event"), sa.func.count().label("n"))
                .where(*where, e.established_on >= first_day, e.established_on < next_first_day)
                .group_by(month(e.established_on)))
