@@ -45,7 +45,9 @@ EntityTypeFilter = Annotated[
 OptionalMonth = Annotated[str | None, Query(pattern=MONTH_PATTERN, description="a month, e.g. 2026-10; the latest complete month if none")]
 
 
-class RegistrationEvent(enum.StrEnum):
+class ListedEvent(enum.StrEnum):
+    """Which registrations of a month a list (and a count) is of."""
+
     ACTIVE = "active"  # active at the month's end
     NEW = "new"  # founded in the month
     ENDED = "ended"  # deregistered or revoked in the month
@@ -54,9 +56,9 @@ class RegistrationEvent(enum.StrEnum):
     REVOKED = "revoked"
 
 
-EVENT_ZH = {RegistrationEvent.ACTIVE: "月末存续", RegistrationEvent.NEW: "当月成立", RegistrationEvent.ENDED: "当月注销、吊销",
-            RegistrationEvent.NEW_OR_ENDED: "当月成立或注销、吊销",
-            RegistrationEvent.DEREGISTERED: "当月注销", RegistrationEvent.REVOKED: "当月吊销"}
+EVENT_ZH = {ListedEvent.ACTIVE: "月末存续", ListedEvent.NEW: "当月成立", ListedEvent.ENDED: "当月注销、吊销",
+            ListedEvent.NEW_OR_ENDED: "当月成立或注销、吊销",
+            ListedEvent.DEREGISTERED: "当月注销", ListedEvent.REVOKED: "当月吊销"}
 
 
 class Figures(BaseModel):
@@ -192,7 +194,7 @@ async def read_development(
 
 
 async def read_registrations(
-    service: Service, principal: Principal, panorama_path: str, event: RegistrationEvent, month: str | None,
+    service: Service, principal: Principal, panorama_path: str, event: ListedEvent, month: str | None,
     area: str | None, entity_type: str | None, industry: str | None, limit: int, offset: int,
 ) -> list[RegisteredEntity]:
     """登记名录 as the caller may see it (the API's and the page's); each entity links to `panorama_path`/{uscc}."""
@@ -240,8 +242,8 @@ def router(service: Service) -> APIRouter:
              dependencies=[known_filters("event", "month", "area", "entity_type", "industry")])
     async def list_registrations(
         request: Request, principal: Reader, page: Paged,
-        event: Annotated[RegistrationEvent, Query(description="active at the month's end, or founded / ended / deregistered / revoked in it")]
-        = RegistrationEvent.ACTIVE,
+        event: Annotated[ListedEvent, Query(description="active at the month's end, or founded / ended / deregistered / revoked in it")]
+        = ListedEvent.ACTIVE,
         month: OptionalMonth = None, area: AreaFilter = None, entity_type: EntityTypeFilter = None, industry: IndustryFilter = None,
     ) -> list[RegisteredEntity]:
         """登记名录: the registered entities behind a count of /v1/development — of the caller's area

@@ -41,10 +41,6 @@ def month_end(period: str) -> date:
     return month_start(shift(period, 1)) - timedelta(days=1)
 
 
-def month_of(day: date) -> str:
-    return f"{day.year:04d}-{day.month:02d}"
-
-
 @dataclass(frozen=True)
 class Registration:
     """An entity as its registration stands now (what analytics.entities keeps)."""

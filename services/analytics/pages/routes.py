@@ -33,7 +33,7 @@ from services.analytics.api.analyses import (
     read_power_trend,
 )
 from services.analytics.api.comparison import read_comparison
-from services.analytics.api.development import ENTITY_TYPE_CODES, EVENT_ZH, RegistrationEvent, latest_month, read_development, read_registrations
+from services.analytics.api.development import ENTITY_TYPE_CODES, EVENT_ZH, ListedEvent, latest_month, read_development, read_registrations
 from services.analytics.api.panorama import EntityCode, read_entity
 from services.analytics.api.report import read_pillars, read_report
 from services.analytics.api.routes import read_overview, read_timeliness
@@ -342,7 +342,7 @@ def router(service: Service) -> APIRouter:
 
     @web.get("/registrations", name="registrations_page")
     async def registrations_page(
-        request: Request, principal: Person, event: RegistrationEvent = RegistrationEvent.ACTIVE, month: OptionalMonth = None,
+        request: Request, principal: Person, event: ListedEvent = ListedEvent.ACTIVE, month: OptionalMonth = None,
         area: PageArea = None, entity_type: PageEntityType = None, industry: PageIndustry = None, offset: PageOffset = 0,
     ) -> HTMLResponse:
         area, entity_type, industry = area or None, entity_type or None, industry or None

@@ -14,9 +14,10 @@
     animation: false,
     tooltip: { trigger: "axis", confine: true, valueFormatter: (v) => `${fmt(v)} 户` },
     legend: { data: ["当月成立", "当月注销、吊销", "月末存续"], top: 0 },
-    grid: { left: 8, right: 8, top: 40, bottom: 8, containLabel: true },
+    grid: { left: 8, right: 8, top: narrow() ? 56 : 40, bottom: 8, containLabel: true },
     xAxis: { type: "category", data: data.months.map((m) => (narrow() ? m.slice(2) : m)) },
-    yAxis: [{ type: "value", name: "户", minInterval: 1 }, { type: "value", name: "存续", minInterval: 1, scale: true, splitLine: { show: false } }],
+    /* the bars count a month's entities, the line all those of the area: each its own scale */
+    yAxis: [{ type: "value", minInterval: 1 }, { type: "value", minInterval: 1, scale: true, splitLine: { show: false } }],
     series: [
       { name: "当月成立", type: "bar", barMaxWidth: 24, itemStyle: { color: "#2e7d32" }, data: data.new },
       { name: "当月注销、吊销", type: "bar", barMaxWidth: 24, itemStyle: { color: "#c62828" }, data: data.ended },
