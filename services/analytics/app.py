@@ -17,7 +17,7 @@ from shared.service import ServiceSpec, rebuild
 from shared.web import login
 
 from services.analytics import handlers
-from services.analytics.api import analyses, comparison, panorama, report, routes, supervision
+from services.analytics.api import analyses, comparison, development, panorama, report, routes, supervision
 from services.analytics.pages import routes as pages
 from services.analytics.settings import AnalyticsSettings
 from services.analytics.storage.tables import metadata
@@ -39,6 +39,7 @@ def build() -> ServiceSpec:
             Subscription(topics.SUBMISSION_ASSESSED, envelope(SubmissionAssessed), handlers.on_submission_assessed),
         ],
         routers=lambda service: [routes.router(service), analyses.router(service), panorama.router(service), supervision.router(service),
-                                 report.router(service), comparison.router(service), login.router(home="/overview"), pages.router(service)],
+                                 report.router(service), comparison.router(service), development.router(service),
+                                 login.router(home="/overview"), pages.router(service)],
         commands={"rebuild": rebuild.command(build)},  # its tables again from the topics (shared/service/rebuild.py)
     )

@@ -17,7 +17,7 @@ from shared.auth import Principal, Role, forbidden
 from shared.contracts import DispositionEffect
 from shared.periods import shift
 from shared.records import KINDS
-from shared.reference import DEPARTMENT_NAMES, DIVISIONS, TOWNSHIPS
+from shared.reference import DEPARTMENT_NAMES, DIVISIONS, ENTITY_TYPE_NAMES, TOWNSHIPS, UNKNOWN_ENTITY_TYPE, entity_type_name
 from shared.service import Service
 from shared.web.pages import Pages, page_principal
 
@@ -33,6 +33,7 @@ from services.analytics.api.analyses import (
     read_power_trend,
 )
 from services.analytics.api.comparison import read_comparison
+from services.analytics.api.development import ENTITY_TYPE_CODES, EVENT_ZH, ListedEvent, latest_month, read_development, read_registrations
 from services.analytics.api.panorama import EntityCode, read_entity
 from services.analytics.api.report import read_pillars, read_report
 from services.analytics.api.routes import read_overview, read_timeliness
@@ -60,6 +61,9 @@ PageFrom = Annotated[str | None, Query(alias="from", pattern=MAYBE_MONTH)]
 PageTo = Annotated[str | None, Query(alias="to", pattern=MAYBE_MONTH)]
 PageOffset = Annotated[int, Query(ge=0, le=100_000)]
 PageTownship = Annotated[str | None, Query(pattern=r"^([0-9]{9})?$")]
+PageEntityType = Annotated[str | None, Query(pattern=f"^({ENTITY_TYPE_CODES})?$")]
+SeriesMonths = Annotated[int, Query(ge=12, le=24, multiple_of=12)]
+DEVELOPMENT_SCRIPT = "development-1.js"  # 企业发展's chart, on that page only
 TIMELINESS_ROWS = 12  # the departments' newest submissions 经济管理监管分析 shows supervisors
 
 
@@ -88,8 +92,9 @@ def router(service: Service) -> APIRouter:
     pages = Pages(HERE / "templates")
     web = APIRouter(include_in_schema=False)
 
-    def render(request: Request, name: str, principal: Principal, page: str, data: Any = None, **context) -> HTMLResponse:
-        return pages.render(request, name, script=f"/dashboard/{SCRIPT}", style=f"/dashboard/{STYLE}", page=page, data=data,
+    def render(request: Request, name: str, principal: Principal, page: str, data: Any = None, script: str = SCRIPT,
+               **context) -> HTMLResponse:
+        return pages.render(request, name, script=f"/dashboard/{script}", style=f"/dashboard/{STYLE}", page=page, data=data,
                             areas=areas_of(principal), townships=TOWNSHIPS, **context)
 
     def entities_path(request: Request) -> str:
@@ -315,6 +320,46 @@ def router(service: Service) -> APIRouter:
     rule_lists_page("/locked-entities", "locked_page", "get_locked_entities", alert_domain.LOCKED_RULES, "长期停业和亏损企业锁定分析", "各乡镇（街道）锁定主体数")
     rule_lists_page("/tax-anomalies", "tax_page", "get_tax_anomalies", alert_domain.TAX_RULES, "异常纳税行为预警", "各乡镇（街道）异常纳税主体数")
 
+    # ---- 区域企业发展概况 (#1) and 登记名录, the registrations behind its counts ----
+    serve(DEVELOPMENT_SCRIPT, "text/javascript")
+
+    def registrations_path(request: Request) -> str:
+        return request.url_for("registrations_page").path
+
+    @web.get("/development", name="development_page")
+    async def development_page(
+        request: Request, principal: Person, period: OptionalMonth = None, months: SeriesMonths = TREND_MONTHS,
+        area: PageArea = None, entity_type: PageEntityType = None, industry: PageIndustry = None,
+    ) -> HTMLResponse:
+        area, entity_type, industry = area or None, entity_type or None, industry or None
+        found = await read_development(service, principal, registrations_path(request), period or None, months, area, entity_type, industry)
+        data = {"chart": "development", "months": [p.period for p in found.series],
+                "new": [{"value": p.new, "url": p.new_url} for p in found.series],
+                "ended": [{"value": p.deregistered + p.revoked, "url": p.ended_url} for p in found.series],
+                "active": [{"value": p.active, "url": p.active_url} for p in found.series]}
+        return render(request, "development.html", principal, "development", data, script=DEVELOPMENT_SCRIPT, found=found,
+                      area=area or "", area_name=_area_name(found.area), months=months, entity_types=ENTITY_TYPES, sections=SECTIONS,
+                      json_url=drill(request.url_for("get_development").path, period=found.period, months=str(months), area=area,
+                                     entity_type=entity_type, industry=industry))
+
+    @web.get("/registrations", name="registrations_page")
+    async def registrations_page(
+        request: Request, principal: Person, event: ListedEvent = ListedEvent.ACTIVE, month: OptionalMonth = None,
+        area: PageArea = None, entity_type: PageEntityType = None, industry: PageIndustry = None, offset: PageOffset = 0,
+    ) -> HTMLResponse:
+        area, entity_type, industry = area or None, entity_type or None, industry or None
+        month = month or latest_month()
+        rows = await read_registrations(service, principal, entities_path(request), event, month, area, entity_type, industry,
+                                        PAGE_SIZE, offset)
+        query = {"event": event.value, "month": month, "area": area, "entity_type": entity_type, "industry": industry}
+        return render(request, "registrations.html", principal, "development", None, rows=rows, event=event.value,
+                      events={e.value: label for e, label in EVENT_ZH.items()},
+                      month=month, area=area or "", area_name=_area_name(area_prefix(principal, area)),
+                      entity_type=entity_type or "", entity_types=ENTITY_TYPES, industry=industry or "", sections=SECTIONS,
+                      back_url=drill(request.url_for("development_page").path, period=month, area=area, entity_type=entity_type,
+                                     industry=industry),
+                      **_paging(request, "registrations_page", "list_registrations", query, offset, len(rows)))
+
     return web
 
 
@@ -334,6 +379,7 @@ SHARES = {"linked": "已关联", "unlinked": "未关联", "pending": "待匹配"
 SUBMISSION_ZH = {"on_time": "按时", "late": "逾期报送", "missing": "未报送", "pending": "未到截止日"}
 BASES = {Basis.RESTATED: "现值（含更正和补报）", Basis.REPORTED: "月末口径（当月末已知）"}
 SECTIONS = [(s, f"{s} {name}") for s, name in sorted(SECTION_NAMES.items())] + [(UNKNOWN_SECTION, UNKNOWN_SECTION_NAME)]
+ENTITY_TYPES = [(code, f"{code} {name}") for code, name in sorted(ENTITY_TYPE_NAMES.items())] + [(UNKNOWN_ENTITY_TYPE, entity_type_name(UNKNOWN_ENTITY_TYPE))]
 
 
 def _area_name(prefix: str) -> str:

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Sequence
-from datetime import date
+from datetime import date, timedelta
 from operator import itemgetter
 
 import sqlalchemy as sa
@@ -301,11 +301,10 @@ def _measures(basis: str) -> tuple[sa.ColumnElement, sa.ColumnElement]:
     return (m.kwh_reported, m.tax_reported) if basis == "reported" else (m.kwh, m.tax)
 
 
-def _in_section(section: str | None) -> sa.ColumnElement:
-    m = entity_months.c
+def _in_section(section: str | None, column: sa.ColumnElement = entity_months.c.industry_section) -> sa.ColumnElement:
     if section is None:
         return sa.true()
-    return m.industry_section.is_(None) if section == "unknown" else m.industry_section == section
+    return column.is_(None) if section == "unknown" else column == section
 
 
 async def figures_by_section(session: AsyncSession, prefix: str, periods: Sequence[str], basis: str) -> list:
@@ -588,3 +587,83 @@ async def comparison_counts(
         .where(_in_area(r.township_code, prefix), r.kind.in_(list(kinds)), sa.or_(r.period == period, r.period.is_(None)))
         .group_by(r.township_code, r.kind, r.match_rank))).all()
     return registered, [tuple(row) for row in with_figures], [tuple(row) for row in counted]
+
+
+# ---- 区域企业发展概况 (#1): registrations by month (domain/development.py says what is counted) ----
+
+def _active_at(day: date) -> sa.ColumnElement:
+    """domain/development.active_at in SQL: established by `day` (or undated), not ended by it."""
+    e = entities.c
+    return sa.and_(sa.or_(e.established_on.is_(None), e.established_on <= day),
+                   sa.or_(e.status == "active", e.ended_on > day))
+
+
+def _registration_events(first_day: date, next_first_day: date) -> dict[str, sa.ColumnElement]:
+    """Which entities each count of a month is of: active at its end, founded, ended (deregistered or revoked) in it."""
+    e = entities.c
+    within = lambda column: sa.and_(column >= first_day, column < next_first_day)  # noqa: E731
+    return {"active": _active_at(next_first_day - timedelta(days=1)), "new": within(e.established_on),
+            "ended": sa.and_(e.status != "active", within(e.ended_on)),
+            "new_or_ended": sa.or_(within(e.established_on), sa.and_(e.status != "active", within(e.ended_on))),
+            "deregistered": sa.and_(e.status == "deregistered", within(e.ended_on)),
+            "revoked": sa.and_(e.status == "revoked", within(e.ended_on))}
+
+
+def _registrations_where(prefix: str, entity_type: str | None, section: str | None) -> list[sa.ColumnElement]:
+    e = entities.c
+    return [_in_area(e.township_code, prefix), _in_section(section, e.industry_section),
+            e.entity_type == entity_type if entity_type else sa.true()]
+
+
+async def registration_counts(
+    session: AsyncSession, prefix: str, entity_type: str | None, section: str | None,
+    first_day: date, next_first_day: date, year_before: date,
+) -> list:
+    """Per township × entity type × 门类 of the area (filtered): active at the month's end and at
+    `year_before`, founded, deregistered and revoked in the month. One pass over the area's entities."""
+    e = entities.c
+    section_key = sa.func.coalesce(e.industry_section, "unknown")
+    events = _registration_events(first_day, next_first_day)
+    query = (
+        sa.select(e.township_code, e.entity_type, section_key.label("section"),
+                  *(sa.func.count().filter(where).label(name) for name, where in events.items() if name in ("active", "new", "deregistered", "revoked")),
+                  sa.func.count().filter(_active_at(year_before)).label("active_year_before"))
+        .where(*_registrations_where(prefix, entity_type, section))
+        .group_by(e.township_code, e.entity_type, section_key)
+    )
+    return (await session.execute(query)).mappings().all()
+
+
+async def registration_flows(
+    session: AsyncSession, prefix: str, entity_type: str | None, section: str | None, first_day: date, next_first_day: date,
+) -> tuple[int, list]:
+    """The area's entities (filtered) active the day before `first_day`, and per month from `first_day`
+    up to `next_first_day`: (month, event, count) for the founded, deregistered and revoked."""
+    e = entities.c
+    where = _registrations_where(prefix, entity_type, section)
+    opening = (await session.execute(
+        sa.select(sa.func.count()).where(*where, _active_at(first_day - timedelta(days=1))))).scalar_one()
+    month = lambda column: sa.func.to_char(column, sa.literal_column("'YYYY-MM'"))  # noqa: E731 (a literal: GROUP BY repeats it)
+    founded = (sa.select(month(e.established_on).label("period"), sa.literal("new").label("event"), sa.func.count().label("n"))
+               .where(*where, e.established_on >= first_day, e.established_on < next_first_day)
+               .group_by(month(e.established_on)))
+    ended = (sa.select(month(e.ended_on), e.status, sa.func.count())
+             .where(*where, e.status != "active", e.ended_on >= first_day, e.ended_on < next_first_day)
+             .group_by(month(e.ended_on), e.status))
+    return opening, [tuple(row) for row in await session.execute(sa.union_all(founded, ended))]
+
+
+async def list_registrations(
+    session: AsyncSession, prefix: str, entity_type: str | None, section: str | None, event: str,
+    first_day: date, next_first_day: date, limit: int, offset: int,
+) -> list:
+    """The entities behind a count of registration_counts: `event` of the month, newest founded first."""
+    e = entities.c
+    query = (
+        sa.select(entities)
+        .where(*_registrations_where(prefix, entity_type, section), _registration_events(first_day, next_first_day)[event])
+        .order_by(e.established_on.desc().nulls_last(), e.entity_key)
+        .limit(limit)
+        .offset(offset)
+    )
+    return (await session.execute(query)).mappings().all()
