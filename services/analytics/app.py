@@ -17,17 +17,20 @@ from shared.service import ServiceSpec
 from shared.web import login
 
 from services.analytics import handlers
-from services.analytics.api import analyses, comparison, panorama, report, routes, supervision
+from services.analytics.api import analyses, comparison, panorama, pivot, report, routes, supervision
+from services.analytics.domain.size_bands import load_size_bands
 from services.analytics.pages import routes as pages
 from services.analytics.settings import AnalyticsSettings
 from services.analytics.storage.tables import metadata
 
 
 def build() -> ServiceSpec:
+    settings = AnalyticsSettings()
+    load_size_bands(settings.size_bands)  # SizeBandsError: file, line and reason
     return ServiceSpec(
         name="analytics",
         description="分析与应用：区域概况、预警处置等看板数据",
-        settings=AnalyticsSettings(),
+        settings=settings,
         metadata=metadata,
         subscriptions=lambda _: [
             Subscription(topics.RECORD_IMPORTED, envelope(RecordImported), handlers.on_record_imported),
@@ -39,5 +42,5 @@ def build() -> ServiceSpec:
             Subscription(topics.SUBMISSION_ASSESSED, envelope(SubmissionAssessed), handlers.on_submission_assessed),
         ],
         routers=lambda service: [routes.router(service), analyses.router(service), panorama.router(service), supervision.router(service),
-                                 report.router(service), comparison.router(service), login.router(home="/overview"), pages.router(service)],
+                                 report.router(service), comparison.router(service), pivot.router(service), login.router(home="/overview"), pages.router(service)],
     )
