@@ -83,3 +83,13 @@ def test_the_cell_count_is_known_before_the_query_from_the_area_and_months():
     assert p.cell_count(p.Dimension.TOWNSHIP, p.Dimension.PERIOD, "", "2024-01", "2026-12", BANDS) > p.MAX_CELLS
     assert p.cell_count(p.Dimension.COUNTY, None, "", "2026-01", "2026-12", BANDS) == 5
     assert p.cell_count(p.Dimension.SIZE_BAND, p.Dimension.PERIOD, HOME, "2026-01", "2026-12", BANDS) == 4 * 12
+
+
+def test_analytics_refuses_to_start_with_a_broken_band_file(tmp_path, monkeypatch):
+    from services.analytics import app
+
+    broken = tmp_path / "size_bands.csv"
+    broken.write_text("code,name,lower_wan\nmicro,小,0\nsmall,中,100\nmedium,较大,50\n", encoding="utf-8")
+    monkeypatch.setenv("BIZPULSE_SIZE_BANDS", str(broken))
+    with pytest.raises(SizeBandsError, match=r"size_bands.csv:4: lower_wan: 下限 50 应大于上一档的下限 100"):
+        app.build()

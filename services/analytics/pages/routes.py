@@ -349,7 +349,7 @@ def router(service: Service) -> APIRouter:
                  "from": q.first, "to": q.last, "area": q.area, "industry": q.industry, "entity_type": q.entity_type,
                  "size_band": q.size_band, "basis": q.basis.value if q.basis is not Basis.RESTATED else None}
         drawn = found.rows[:CHART_PIVOT_ROWS]
-        data = {"chart": "pivot", "measure": found.measure_zh, "money": q.measure is Measure.TAX,
+        data = {"chart": "pivot", "money": q.measure is Measure.TAX,
                 "rows": [r.label for r in drawn],
                 "series": [{"name": c.label, "values": [{"value": r.cells[j].value, "url": r.cells[j].entities_url} for r in drawn]}
                            for j, c in enumerate(found.columns)]}

@@ -464,15 +464,18 @@ async def pivot_cells(
     the scope's entity-months, so an entity counted in several cells is counted once in their total."""
     m = entity_months.c
     kwh, tax = _measures(basis)
+    keys = [_dimension(rows, bands).label("r")] + ([_dimension(columns, bands).label("c")] if columns else [])
     keyed = (
-        sa.select(m.uscc, kwh.label("kwh"), tax.label("tax"), _dimension(rows, bands).label("r"),
-                  (_dimension(columns, bands) if columns else sa.null()).label("c"))
+        sa.select(m.uscc, kwh.label("kwh"), tax.label("tax"), *keys)
         .select_from(_ENTITY_MONTHS).where(*_entity_months_in(scope, bands)).subquery()
     )
     k = keyed.c
     value = {"entities": sa.func.count(sa.distinct(k.uscc)), "kwh": sa.func.sum(k.kwh), "tax": sa.func.sum(k.tax)}[measure]
-    sets = [sa.tuple_(k.r, k.c), sa.tuple_(k.r), sa.tuple_(k.c), sa.text("()")] if columns else [sa.tuple_(k.r), sa.text("()")]
-    query = sa.select(k.r, k.c, value).group_by(sa.func.grouping_sets(*sets))
+    if columns:
+        column, sets = k.c, [sa.tuple_(k.r, k.c), sa.tuple_(k.r), sa.tuple_(k.c), sa.text("()")]
+    else:
+        column, sets = sa.null(), [sa.tuple_(k.r), sa.text("()")]
+    query = sa.select(k.r, column, value).group_by(sa.func.grouping_sets(*sets))
     return [tuple(row) for row in await session.execute(query)]
 
 

@@ -20,7 +20,7 @@
     tooltip: { trigger: "axis", axisPointer: { type: "shadow" }, confine: true, valueFormatter: fmt },
     legend: stacked ? { top: 0, type: "scroll", itemWidth: 14 } : undefined,
     grid: { left: 8, right: 24, top: stacked ? (narrow() ? 64 : 36) : 8, bottom: 8, containLabel: true },
-    xAxis: { type: "value", name: narrow() ? "" : data.measure, axisLabel: { hideOverlap: true } },
+    xAxis: { type: "value", minInterval: data.money ? 0 : 1, axisLabel: { hideOverlap: true } },
     yAxis: { type: "category", data: names, axisLabel: { width: narrow() ? 84 : 180, overflow: "truncate" } },
     series: data.series.map((s) => ({
       name: s.name, type: "bar", stack: "pivot", barMaxWidth: 18,
