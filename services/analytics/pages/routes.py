@@ -353,7 +353,8 @@ def router(service: Service) -> APIRouter:
                 "rows": [r.label for r in drawn],
                 "series": [{"name": c.label, "values": [{"value": r.cells[j].value, "url": r.cells[j].entities_url} for r in drawn]}
                            for j, c in enumerate(found.columns)]}
-        return render(request, "pivot.html", principal, "pivot", data, found=found, q=q, area=area or "", bases=BASES,
+        return render(request, "pivot.html", principal, "pivot", data, found=found, q=q, area=area or "",
+                      basis_choices=[(b.value, label) for b, label in BASES.items()],
                       dimensions=[(d.value, zh) for d, zh in pivot_domain.DIMENSION_ZH.items()],
                       measures=[(m.value, zh) for m, zh in pivot_domain.MEASURE_ZH.items()], sections=SECTIONS,
                       entity_types=ENTITY_TYPE_CHOICES, size_bands=_band_choices(service), charted=len(drawn),
