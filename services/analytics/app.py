@@ -17,17 +17,20 @@ from shared.service import ServiceSpec, rebuild
 from shared.web import login
 
 from services.analytics import handlers
-from services.analytics.api import analyses, comparison, development, panorama, report, routes, supervision
+from services.analytics.api import analyses, comparison, development, panorama, pivot, report, routes, supervision
+from services.analytics.domain.size_bands import load_size_bands
 from services.analytics.pages import routes as pages
 from services.analytics.settings import AnalyticsSettings
 from services.analytics.storage.tables import metadata
 
 
 def build() -> ServiceSpec:
+    settings = AnalyticsSettings()
+    load_size_bands(settings.size_bands)  # SizeBandsError: file, line and reason
     return ServiceSpec(
         name="analytics",
         description="分析与应用：区域概况、预警处置等看板数据",
-        settings=AnalyticsSettings(),
+        settings=settings,
         metadata=metadata,
         subscriptions=lambda _: [
             Subscription(topics.RECORD_IMPORTED, envelope(RecordImported), handlers.on_record_imported),
@@ -40,6 +43,6 @@ def build() -> ServiceSpec:
         ],
         routers=lambda service: [routes.router(service), analyses.router(service), panorama.router(service), supervision.router(service),
                                  report.router(service), comparison.router(service), development.router(service),
-                                 login.router(home="/overview"), pages.router(service)],
+                                 pivot.router(service), login.router(home="/overview"), pages.router(service)],
         commands={"rebuild": rebuild.command(build)},  # its tables again from the topics (shared/service/rebuild.py)
     )

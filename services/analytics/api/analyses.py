@@ -16,13 +16,15 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from pydantic import BaseModel, Field
 
 from shared.auth import Principal, Role, require_role
-from shared.reference import DIVISIONS, TOWNSHIPS
+from shared.reference import DIVISIONS, ENTITY_TYPE_NAMES, TOWNSHIPS, UNKNOWN_ENTITY_TYPE
 from shared.service import Service
 from shared.service.http import Paged, error_responses
 from shared.working_days import LOCAL_TZ
 
 from services.analytics.domain import changes, industries, power
 from services.analytics.domain.months import MONTH_PATTERN, SECTION_NAMES, UNKNOWN_SECTION, months_between, shift
+from services.analytics.domain.pivot import ENTITY_TYPES, Scope
+from services.analytics.domain.size_bands import SizeBands, load_size_bands
 from services.analytics.storage import repository
 
 MAX_TREND_MONTHS = 36
@@ -52,6 +54,15 @@ AreaFilter = Annotated[
 ]
 IndustryFilter = Annotated[
     str | None, Query(pattern=r"^([A-T]|unknown)$", description="GB/T 4754 门类 letter, or `unknown` (no industry registered)")
+]
+ENTITY_TYPE_CODES = "|".join([*sorted(ENTITY_TYPE_NAMES), UNKNOWN_ENTITY_TYPE])
+EntityTypeFilter = Annotated[
+    str | None,
+    Query(pattern=f"^({ENTITY_TYPE_CODES})$",
+          description="市场主体类型: the USCC's first two characters (shared/reference/entity_types.csv), or `unknown`"),
+]
+SizeBandFilter = Annotated[
+    str | None, Query(pattern=r"^[a-z][a-z0-9_]{0,31}$", description="规模档 by 注册资本 (services/analytics/rules/size_bands.csv), or `undeclared`")
 ]
 Reader = Annotated[Principal, Depends(require_role(Role.TOWNSHIP, Role.SUPERVISOR))]
 BasisParam = Annotated[Basis, Query(description="restated: as the figures stand now; reported: as known at month end")]
@@ -141,6 +152,7 @@ class EntityMonth(BaseModel):
     industry: str
     industry_code: str | None
     period: str
+    to: str | None = Field(default=None, description="the last month summed, when the list asked for a range")
     kwh: float | None
     tax: float | None
     kwh_reported: float | None = Field(description="as known at month end")
@@ -187,6 +199,16 @@ def _check_month(period: str) -> None:
         raise _refuse("unknown_period", f"所属期 {period} 超出可查询范围（2000-01 至 2099-12）")
 
 
+def check_months(first: str, last: str) -> None:
+    """A range of months an analysis may answer: in order, at most MAX_TREND_MONTHS."""
+    _check_month(first)
+    _check_month(last)
+    if last < first:
+        raise _refuse("period_range_invalid", "结束月份不能早于开始月份")
+    if len(months_between(first, last)) > MAX_TREND_MONTHS:
+        raise _refuse("period_range_too_long", f"一次最多查询 {MAX_TREND_MONTHS} 个月")
+
+
 def this_month() -> str:
     return datetime.now(UTC).astimezone(LOCAL_TZ).strftime("%Y-%m")
 
@@ -231,12 +253,7 @@ async def read_power_trend(
     first: str, last: str, group: TrendGroup, area: str | None, basis: Basis,
 ) -> PowerTrend:
     """用电趋势 as the caller may see it (the API's and the page's); each month drills to `entities_path`."""
-    _check_month(first)
-    _check_month(last)
-    if last < first:
-        raise _refuse("period_range_invalid", "结束月份不能早于开始月份")
-    if len(months_between(first, last)) > MAX_TREND_MONTHS:
-        raise _refuse("period_range_too_long", f"一次最多查询 {MAX_TREND_MONTHS} 个月")
+    check_months(first, last)
     prefix = area_prefix(principal, area)
     months = months_between(first, last)
     bases = [(p, power.aligned_base(p), float(power.days_in(p)), float(power.days_in(power.aligned_base(p)))) for p in months]
@@ -270,19 +287,36 @@ def _trend_point(p: power.Point, entities_url: str) -> TrendPoint:
     )
 
 
+def size_bands(service: Service) -> SizeBands:
+    """The city's 规模档 (setting `size_bands`; checked when the service starts)."""
+    return load_size_bands(service.settings.size_bands)
+
+
+def entity_scope(
+    service: Service, prefix: str, first: str, last: str, industry: str | None, entity_type: str | None, size_band: str | None,
+) -> Scope:
+    """The entity-months a list or a pivot reads; 422 for a type or band the reference does not know."""
+    if entity_type is not None and entity_type not in ENTITY_TYPES:
+        raise _refuse("unknown_entity_type", f"没有代码为 {entity_type} 的主体类型（可用：{'、'.join(ENTITY_TYPES)}）")
+    if size_band is not None and size_band not in size_bands(service).codes:
+        raise _refuse("unknown_size_band", f"没有代码为 {size_band} 的规模档（可用：{'、'.join(size_bands(service).codes)}）")
+    return Scope(prefix, first, last, industry, entity_type, size_band)
+
+
 async def read_entities(
     service: Service, principal: Principal, period: str, area: str | None, industry: str | None,
-    order: EntityOrder, limit: int, offset: int,
+    order: EntityOrder, limit: int, offset: int, to: str | None = None, entity_type: str | None = None, size_band: str | None = None,
 ) -> list[EntityMonth]:
-    """The entity list as the caller may see it (the API's and the page's)."""
-    _check_month(period)
-    prefix = area_prefix(principal, area)
+    """The entity list as the caller may see it (the API's and the page's): with `to`, each entity's
+    figures summed over the months from `period` to `to`."""
+    check_months(period, to or period)
+    scope = entity_scope(service, area_prefix(principal, area), period, to or period, industry, entity_type, size_band)
     async with service.sessions() as session:
-        rows = await repository.list_entity_months(session, prefix, period, industry, order, limit, offset)
+        rows = await repository.list_entity_months(session, scope, order, limit, offset, size_bands(service))
     return [EntityMonth(
         uscc=r["uscc"], name=r["entity_name"], township_code=r["township_code"],
         township_name=TOWNSHIPS[r["township_code"]].name if r["township_code"] in TOWNSHIPS else "",
-        industry=r["industry_section"] or UNKNOWN_SECTION, industry_code=r["industry_code"], period=period,
+        industry=r["industry_section"] or UNKNOWN_SECTION, industry_code=r["industry_code"], period=period, to=to,
         kwh=r["kwh"], tax=r["tax"], kwh_reported=r["kwh_reported"], tax_reported=r["tax_reported"],
         restated=(r["kwh"], r["tax"]) != (r["kwh_reported"], r["tax_reported"]),
     ) for r in rows]
@@ -315,15 +349,18 @@ def router(service: Service) -> APIRouter:
         return await read_power_trend(service, principal, request.url_for("list_entities").path, first, last, group, area, basis)
 
     @api.get("/entities", response_model=list[EntityMonth], name="list_entities",
-             dependencies=[known_filters("period", "area", "industry", "order")])
+             dependencies=[known_filters("period", "to", "area", "industry", "entity_type", "size_band", "order")])
     async def list_entities(
         principal: Reader, page: Paged, period: Month,
         area: AreaFilter = None, industry: IndustryFilter = None,
         order: Annotated[EntityOrder, Query(description="largest first by tax or by power")] = EntityOrder.TAX,
+        to: Annotated[str | None, Query(pattern=MONTH_PATTERN, description="the last month of a range from `period` (figures summed)")] = None,
+        entity_type: EntityTypeFilter = None, size_band: SizeBandFilter = None,
     ) -> list[EntityMonth]:
-        """The entities behind a figure: those of the caller's area (narrowed by `area`, `industry`)
-        with power or tax in `period`, each with the month's figures restated and as known at month end."""
-        return await read_entities(service, principal, period, area, industry, order, page.limit, page.offset)
+        """The entities behind a figure: those of the caller's area (narrowed by `area`, `industry`,
+        `entity_type`, `size_band`) with power or tax in `period` (or any month from `period` to `to`),
+        each with the figures restated and as known at month end."""
+        return await read_entities(service, principal, period, area, industry, order, page.limit, page.offset, to, entity_type, size_band)
 
     return api
 

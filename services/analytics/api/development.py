@@ -17,12 +17,13 @@ from pydantic import BaseModel, Field
 
 from shared.auth import Principal
 from shared.periods import shift
-from shared.reference import DIVISIONS, ENTITY_TYPE_NAMES, TOWNSHIPS, UNKNOWN_ENTITY_TYPE, entity_type_name
+from shared.reference import DIVISIONS, TOWNSHIPS, entity_type_name
 from shared.service import Service
 from shared.service.http import Paged, error_responses
 
 from services.analytics.api.analyses import (
     AreaFilter,
+    EntityTypeFilter,
     IndustryFilter,
     Reader,
     _check_month,
@@ -36,12 +37,6 @@ from services.analytics.domain.industries import section_name
 from services.analytics.domain.months import MONTH_PATTERN
 from services.analytics.storage import repository
 
-ENTITY_TYPE_CODES = "|".join([*sorted(ENTITY_TYPE_NAMES), UNKNOWN_ENTITY_TYPE])
-EntityTypeFilter = Annotated[
-    str | None,
-    Query(pattern=f"^({ENTITY_TYPE_CODES})$",
-          description="市场主体类型: the USCC's first two characters (shared/reference/entity_types.csv), or `unknown`"),
-]
 OptionalMonth = Annotated[str | None, Query(pattern=MONTH_PATTERN, description="a month, e.g. 2026-10; the latest complete month if none")]
 
 

@@ -1,6 +1,6 @@
 """The dashboard (数据看板): server-rendered pages over the same reads as the JSON API (/v1/overview,
 /v1/industries, /v1/power-trend, /v1/entities, /v1/entities/{uscc}, /v1/supervision, /v1/alerts,
-/v1/locked-entities, /v1/tax-anomalies, /v1/pillars, /v1/report, /v1/comparison), for leaders at desks and
+/v1/locked-entities, /v1/tax-anomalies, /v1/pillars, /v1/report, /v1/comparison, /v1/pivot), for leaders at desks and
 township heads on phones. Every figure links to the entity list behind it, every entity to its
 panorama; every page links to its data as JSON. Charts are drawn by static/dashboard-4.js from the
 data the page carries in <script type="application/json" id="dashboard-data">."""
@@ -17,11 +17,12 @@ from shared.auth import Principal, Role, forbidden
 from shared.contracts import DispositionEffect
 from shared.periods import shift
 from shared.records import KINDS
-from shared.reference import DEPARTMENT_NAMES, DIVISIONS, ENTITY_TYPE_NAMES, TOWNSHIPS, UNKNOWN_ENTITY_TYPE, entity_type_name
+from shared.reference import DEPARTMENT_NAMES, DIVISIONS, TOWNSHIPS, entity_type_name
 from shared.service import Service
 from shared.web.pages import Pages, page_principal
 
 from services.analytics.api.analyses import (
+    ENTITY_TYPE_CODES,
     Basis,
     EntityOrder,
     TrendGroup,
@@ -31,16 +32,20 @@ from services.analytics.api.analyses import (
     read_entities,
     read_industries,
     read_power_trend,
+    size_bands,
 )
 from services.analytics.api.comparison import read_comparison
-from services.analytics.api.development import ENTITY_TYPE_CODES, EVENT_ZH, ListedEvent, latest_month, read_development, read_registrations
+from services.analytics.api.development import EVENT_ZH, ListedEvent, latest_month, read_development, read_registrations
 from services.analytics.api.panorama import EntityCode, read_entity
+from services.analytics.api.pivot import PivotQuery, read_pivot
 from services.analytics.api.report import read_pillars, read_report
 from services.analytics.api.routes import read_overview, read_timeliness
 from services.analytics.api.supervision import AlertState, read_alerts, read_rule_lists, read_supervision
 from services.analytics.domain import alerts as alert_domain
+from services.analytics.domain import pivot as pivot_domain
 from services.analytics.domain import regions
 from services.analytics.domain.industries import largest
+from services.analytics.domain.pivot import Dimension, Measure
 from services.analytics.domain.months import SECTION_NAMES, UNKNOWN_SECTION, UNKNOWN_SECTION_NAME
 
 HERE = Path(__file__).parent
@@ -50,6 +55,9 @@ REPORT_STYLE = "report-1.css"  # the monthly report's screen and print (A4) layo
 PAGE_SIZE = 50
 TREND_MONTHS = 12
 CHART_TOWNSHIPS = 20  # bars the ranking draws (the table lists every township)
+CHART_PIVOT_ROWS = 30  # rows 多维分析's chart draws (the table has every row)
+PIVOT_SCRIPT = "pivot-1.js"  # 多维分析's chart and table layout, loaded by its page alone
+PIVOT_STYLE = "pivot-1.css"
 CHART_SERIES = 10  # lines a trend chart draws (the table lists every series)
 # a form's empty choice ("全部", a cleared month) is no filter: the same filters as the API's, or empty
 MAYBE_MONTH = r"^([0-9]{4}-(0[1-9]|1[0-2]))?$"
@@ -60,6 +68,8 @@ PageRule = Annotated[str | None, Query(pattern=r"^([a-z_]{1,64})?$")]
 PageFrom = Annotated[str | None, Query(alias="from", pattern=MAYBE_MONTH)]
 PageTo = Annotated[str | None, Query(alias="to", pattern=MAYBE_MONTH)]
 PageOffset = Annotated[int, Query(ge=0, le=100_000)]
+PageSizeBand = Annotated[str | None, Query(pattern=r"^([a-z][a-z0-9_]{0,31})?$")]
+PageDimension = Annotated[str | None, Query(pattern=r"^(county|township|industry|entity_type|size_band|period)?$")]
 PageTownship = Annotated[str | None, Query(pattern=r"^([0-9]{9})?$")]
 PageEntityType = Annotated[str | None, Query(pattern=f"^({ENTITY_TYPE_CODES})?$")]
 SeriesMonths = Annotated[int, Query(ge=12, le=24, multiple_of=12)]
@@ -203,14 +213,19 @@ def router(service: Service) -> APIRouter:
         request: Request, principal: Person, period: OptionalMonth = None, area: PageArea = None,
         industry: PageIndustry = None, order: EntityOrder = EntityOrder.TAX,
         offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
+        to: OptionalMonth = None, entity_type: PageEntityType = None, size_band: PageSizeBand = None,
     ) -> HTMLResponse:
-        area, industry = area or None, industry or None
+        area, industry, entity_type, size_band = area or None, industry or None, entity_type or None, size_band or None
         period = period or await read_default_period(service, principal)
-        rows = await read_entities(service, principal, period, area, industry, order, PAGE_SIZE, offset)
-        query = {"period": period, "area": area, "industry": industry, "order": order.value}
+        to = to if to and to != period else None
+        rows = await read_entities(service, principal, period, area, industry, order, PAGE_SIZE, offset, to, entity_type, size_band)
+        query = {"period": period, "to": to, "area": area, "industry": industry, "entity_type": entity_type,
+                 "size_band": size_band, "order": order.value}
         return render(request, "entities.html", principal, "entities", None, rows=rows, period=period, area=area or "",
                       area_name=_area_name(area_prefix(principal, area)), industry=industry or "", order=order,
-                      sections=SECTIONS, offset=offset, page_size=PAGE_SIZE,
+                      sections=SECTIONS, offset=offset, page_size=PAGE_SIZE, to=to or "",
+                      entity_type=entity_type or "", entity_types=ENTITY_TYPE_CHOICES,
+                      size_band=size_band or "", size_bands=_band_choices(service),
                       json_url=drill(request.url_for("list_entities").path, **query),
                       next_url=drill(entities_path(request), **query, offset=str(offset + PAGE_SIZE)) if len(rows) == PAGE_SIZE else None,
                       previous_url=drill(entities_path(request), **query, offset=str(max(0, offset - PAGE_SIZE))) if offset else None)
@@ -338,7 +353,7 @@ def router(service: Service) -> APIRouter:
                 "ended": [{"value": p.deregistered + p.revoked, "url": p.ended_url} for p in found.series],
                 "active": [{"value": p.active, "url": p.active_url} for p in found.series]}
         return render(request, "development.html", principal, "development", data, script=DEVELOPMENT_SCRIPT, found=found,
-                      area=area or "", area_name=_area_name(found.area), months=months, entity_types=ENTITY_TYPES, sections=SECTIONS,
+                      area=area or "", area_name=_area_name(found.area), months=months, entity_types=ENTITY_TYPE_CHOICES, sections=SECTIONS,
                       json_url=drill(request.url_for("get_development").path, period=found.period, months=str(months), area=area,
                                      entity_type=entity_type, industry=industry))
 
@@ -355,12 +370,53 @@ def router(service: Service) -> APIRouter:
         return render(request, "registrations.html", principal, "development", None, rows=rows, event=event.value,
                       events={e.value: label for e, label in EVENT_ZH.items()},
                       month=month, area=area or "", area_name=_area_name(area_prefix(principal, area)),
-                      entity_type=entity_type or "", entity_types=ENTITY_TYPES, industry=industry or "", sections=SECTIONS,
+                      entity_type=entity_type or "", entity_types=ENTITY_TYPE_CHOICES, industry=industry or "", sections=SECTIONS,
                       back_url=drill(request.url_for("development_page").path, period=month, area=area, entity_type=entity_type,
                                      industry=industry),
                       **_paging(request, "registrations_page", "list_registrations", query, offset, len(rows)))
 
+    serve(PIVOT_SCRIPT, "text/javascript")
+    serve(PIVOT_STYLE, "text/css")
+
+    @web.get("/pivot", name="pivot_page")
+    async def pivot_page(
+        request: Request, principal: Person, rows: PageDimension = None, columns: PageDimension = None,
+        measure: Measure = Measure.ENTITIES, first: PageFrom = None, last: PageTo = None, area: PageArea = None,
+        industry: PageIndustry = None, entity_type: PageEntityType = None, size_band: PageSizeBand = None,
+        basis: Basis = Basis.RESTATED,
+    ) -> HTMLResponse:
+        """企业信息多维分析: the form (a plain GET, so the address is shareable), the table and the chart."""
+        last = last or await read_default_period(service, principal)
+        q = PivotQuery(
+            rows=Dimension(rows) if rows else (Dimension.INDUSTRY if principal.role is Role.TOWNSHIP else Dimension.TOWNSHIP),
+            first=first or last, last=last, columns=Dimension(columns) if columns else None, measure=measure,
+            area=area or None, industry=industry or None, entity_type=entity_type or None, size_band=size_band or None, basis=basis)
+        found = await read_pivot(service, principal, entities_path(request), q)
+        query = {"rows": q.rows.value, "columns": q.columns.value if q.columns else None, "measure": q.measure.value,
+                 "from": q.first, "to": q.last, "area": q.area, "industry": q.industry, "entity_type": q.entity_type,
+                 "size_band": q.size_band, "basis": q.basis.value if q.basis is not Basis.RESTATED else None}
+        drawn = found.rows[:CHART_PIVOT_ROWS]
+        data = {"chart": "pivot", "money": q.measure is Measure.TAX,
+                "rows": [r.label for r in drawn],
+                "series": [{"name": c.label, "values": [{"value": r.cells[j].value, "url": r.cells[j].entities_url} for r in drawn]}
+                           for j, c in enumerate(found.columns)]}
+        return render(request, "pivot.html", principal, "pivot", data, script=PIVOT_SCRIPT, found=found, q=q, area=area or "",
+                      basis_choices=[(b.value, label) for b, label in BASES.items()],
+                      dimensions=[(d.value, zh) for d, zh in pivot_domain.DIMENSION_ZH.items()],
+                      measures=[(m.value, zh) for m, zh in pivot_domain.MEASURE_ZH.items()], sections=SECTIONS,
+                      entity_types=ENTITY_TYPE_CHOICES, size_bands=_band_choices(service), charted=len(drawn),
+                      pivot_style=f"/dashboard/{PIVOT_STYLE}",
+                      json_url=drill(request.url_for("get_pivot").path, **query),
+                      xlsx_url=drill(request.url_for("get_pivot_xlsx").path, **query),
+                      csv_url=drill(request.url_for("get_pivot_csv").path, **query))
+
     return web
+
+
+def _band_choices(service: Service) -> list[tuple[str, str]]:
+    """规模档 as a form offers them (the city's file, then 未申报)."""
+    bands = size_bands(service)
+    return [(code, bands.name(code)) for code in bands.codes]
 
 
 def _paging(request: Request, page: str, api: str, query: dict, offset: int, shown: int) -> dict:
@@ -378,8 +434,8 @@ RULES = [("", "全部规则")] + [(rule, alert_domain.rule_label(rule)) for rule
 SHARES = {"linked": "已关联", "unlinked": "未关联", "pending": "待匹配"}  # 公共信息对比分析's stacks, per department
 SUBMISSION_ZH = {"on_time": "按时", "late": "逾期报送", "missing": "未报送", "pending": "未到截止日"}
 BASES = {Basis.RESTATED: "现值（含更正和补报）", Basis.REPORTED: "月末口径（当月末已知）"}
+ENTITY_TYPE_CHOICES = [(code, entity_type_name(code)) for code in pivot_domain.ENTITY_TYPES]
 SECTIONS = [(s, f"{s} {name}") for s, name in sorted(SECTION_NAMES.items())] + [(UNKNOWN_SECTION, UNKNOWN_SECTION_NAME)]
-ENTITY_TYPES = [(code, f"{code} {name}") for code, name in sorted(ENTITY_TYPE_NAMES.items())] + [(UNKNOWN_ENTITY_TYPE, entity_type_name(UNKNOWN_ENTITY_TYPE))]
 
 
 def _area_name(prefix: str) -> str:

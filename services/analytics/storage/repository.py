@@ -8,6 +8,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared.reference import UNKNOWN_ENTITY_TYPE
+
 from services.analytics.domain.overview import (
     ALERT_ACKNOWLEDGED,
     ALERT_OPEN,
@@ -16,6 +18,9 @@ from services.analytics.domain.overview import (
     MATCH_OK,
     TownshipFigures,
 )
+from services.analytics.domain.months import UNKNOWN_SECTION
+from services.analytics.domain.pivot import Scope
+from services.analytics.domain.size_bands import UNDECLARED, SizeBands
 from services.analytics.storage.tables import alerts, entities, entity_months, figure_records, records, submissions
 
 
@@ -425,23 +430,80 @@ async def registrations_in(session: AsyncSession, prefix: str, first_day: date, 
     return dict((await session.execute(query)).mappings().one())
 
 
-async def list_entity_months(
-    session: AsyncSession, prefix: str, period: str, section: str | None, order: str, limit: int, offset: int
-) -> list:
-    """The entities with figures for `period` in the area (and 门类), largest first by `order`."""
+def _size_band(bands: SizeBands) -> sa.ColumnElement:
+    """The entity's 规模档 (domain/size_bands.py: SizeBands.band_of) in SQL; 未申报 without a registration."""
+    capital = entities.c.registered_capital
+    higher = [(capital >= b.lower, b.code) for b in reversed(bands.bands[1:])]
+    return sa.case((capital.is_(None), UNDECLARED), *higher, else_=bands.bands[0].code)
+
+
+def _dimension(dimension: str, bands: SizeBands) -> sa.ColumnElement:
+    """An entity-month's value of a pivot dimension (domain/pivot.py), over entity_months ⟕ entities."""
     m, e = entity_months.c, entities.c
-    sort = {"kwh": m.kwh, "tax": m.tax}[order]
+    return {
+        "county": sa.func.substr(m.township_code, 1, 6), "township": m.township_code,
+        "industry": sa.func.coalesce(m.industry_section, UNKNOWN_SECTION),
+        "entity_type": sa.func.coalesce(e.entity_type, UNKNOWN_ENTITY_TYPE), "size_band": _size_band(bands), "period": m.period,
+    }[dimension]
+
+
+def _entity_months_in(scope: Scope, bands: SizeBands) -> list[sa.ColumnElement]:
+    """The entity-months of the scope with a figure (restated or as reported): those an entity list
+    shows and a pivot counts, the same rows for both."""
+    m = entity_months.c
+    where = [m.period >= scope.first, m.period <= scope.last, _in_area(m.township_code, scope.prefix), _in_section(scope.industry),
+             sa.or_(m.kwh.isnot(None), m.tax.isnot(None), m.kwh_reported.isnot(None), m.tax_reported.isnot(None))]
+    if scope.entity_type:
+        where.append(_dimension("entity_type", bands) == scope.entity_type)
+    if scope.size_band:
+        where.append(_size_band(bands) == scope.size_band)
+    return where
+
+
+_ENTITY_MONTHS = entity_months.outerjoin(entities, entities.c.entity_key == entity_months.c.uscc)
+
+
+async def list_entity_months(session: AsyncSession, scope: Scope, order: str, limit: int, offset: int, bands: SizeBands) -> list:
+    """The entities with figures in the scope's months (one row each, its figures summed over them),
+    largest first by `order`."""
+    m, e = entity_months.c, entities.c
+    total = lambda column: sa.func.sum(column).label(column.name)  # noqa: E731
+    sort = {"kwh": sa.func.sum(m.kwh), "tax": sa.func.sum(m.tax)}[order]
     query = (
-        sa.select(m.uscc, m.entity_name, m.township_code, m.industry_section, e.industry_code,
-                  m.kwh, m.tax, m.kwh_reported, m.tax_reported)
-        .select_from(entity_months.outerjoin(entities, e.entity_key == m.uscc))
-        .where(m.period == period, _in_area(m.township_code, prefix), _in_section(section),
-               sa.or_(m.kwh.isnot(None), m.tax.isnot(None), m.kwh_reported.isnot(None), m.tax_reported.isnot(None)))
+        sa.select(m.uscc, sa.func.max(m.entity_name).label("entity_name"), sa.func.max(m.township_code).label("township_code"),
+                  sa.func.max(m.industry_section).label("industry_section"), sa.func.max(e.industry_code).label("industry_code"),
+                  total(m.kwh), total(m.tax), total(m.kwh_reported), total(m.tax_reported))
+        .select_from(_ENTITY_MONTHS)
+        .where(*_entity_months_in(scope, bands))
+        .group_by(m.uscc)
         .order_by(sort.desc().nulls_last(), m.uscc)
         .limit(limit)
         .offset(offset)
     )
     return (await session.execute(query)).mappings().all()
+
+
+async def pivot_cells(
+    session: AsyncSession, scope: Scope, rows: str, columns: str | None, measure: str, basis: str, bands: SizeBands,
+) -> list[tuple]:
+    """企业信息多维分析 (domain/pivot.py): (row key, column key, value) of every cell and, with None for
+    the key summed over, every row's, column's and the grand total — one aggregate (GROUPING SETS) over
+    the scope's entity-months, so an entity counted in several cells is counted once in their total."""
+    m = entity_months.c
+    kwh, tax = _measures(basis)
+    keys = [_dimension(rows, bands).label("r")] + ([_dimension(columns, bands).label("c")] if columns else [])
+    keyed = (
+        sa.select(m.uscc, kwh.label("kwh"), tax.label("tax"), *keys)
+        .select_from(_ENTITY_MONTHS).where(*_entity_months_in(scope, bands)).subquery()
+    )
+    k = keyed.c
+    value = {"entities": sa.func.count(sa.distinct(k.uscc)), "kwh": sa.func.sum(k.kwh), "tax": sa.func.sum(k.tax)}[measure]
+    if columns:
+        column, sets = k.c, [sa.tuple_(k.r, k.c), sa.tuple_(k.r), sa.tuple_(k.c), sa.text("()")]
+    else:
+        column, sets = sa.null(), [sa.tuple_(k.r), sa.text("()")]
+    query = sa.select(k.r, column, value).group_by(sa.func.grouping_sets(*sets))
+    return [tuple(row) for row in await session.execute(query)]
 
 
 async def latest_period(session: AsyncSession, prefix: str, not_after: str) -> str | None:

@@ -1,0 +1,179 @@
+"""企业信息多维分析 (#4) over records posted to ingest as departments do: the pivot counts them by
+township, 规模档, 主体类型 and month; every cell's entity list is exactly the entities it counts; the
+workbook and the CSV carry the pivot's numbers; a township reads its own township only (another's
+pivot and exports are 404); a misspelt filter is refused. In a real browser: the county supervisor
+at a desk drills from a cell of the chart's table to its entities, the township officer reads it on a
+phone without the page scrolling sideways (the table scrolls in its own box)."""
+
+import csv
+import io
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from openpyxl import load_workbook
+from playwright.async_api import expect
+
+from shared import uscc as codes
+from tests.integration.harness import Api, eventually, new_uscc, power_row, registered, tax_row
+from tests.integration.test_dashboard_pages import DESKTOP, HOME, NEIGHBOUR, PHONE, _done, _drawn, _entity, _fits_the_screen, _person
+
+pytestmark = pytest.mark.integration
+
+BEFORE, MONTH = "2025-08", "2025-09"  # months no other test posts figures for: the counts are these entities'
+COUNTY = HOME[:6]
+
+
+def _sole_trader(township: str, industry: str) -> dict:
+    """An 个体工商户 (a USCC of category 92)."""
+    code = new_uscc(township[:6])
+    return {**_entity(township, industry, "商行"), "uscc": codes.build("9", "2", code[2:8], code[8:16])}
+
+
+@pytest.fixture(scope="module")
+async def city(platform):
+    """In 榕华街道: a plant (企业, 注册资本 800 万元 → 500万至5000万元, 制造业) with power and tax in
+    both months, a shop (个体工商户, 50 万元, 批发和零售业) with tax in September, a workshop (企业,
+    no capital declared, 制造业) with power in August only; in 新兴街道 a mill (企业, 2 亿元) in September."""
+    api = Api(platform)
+    try:
+        plant = {**_entity(HOME, "3311", "五金制品"), "registered_capital": "800"}
+        shop = {**_sole_trader(HOME, "5212"), "registered_capital": "50"}
+        workshop = _entity(HOME, "3311", "加工坊")
+        mill = {**_entity(NEIGHBOUR, "3311", "机械制造"), "registered_capital": "20000"}
+        await api.submit_all("market_regulation", "registration", [plant, shop, workshop, mill])
+        await registered(platform, plant["uscc"], shop["uscc"], workshop["uscc"], mill["uscc"])
+        await api.submit_all("tax", "tax_payment", [
+            tax_row(plant, BEFORE, "1000.00"), tax_row(plant, MONTH, "1500.00"), tax_row(shop, MONTH, "200.00"),
+            tax_row(mill, MONTH, "900.00")])
+        await api.submit_all("power_supply", "power_usage", [
+            power_row(plant, BEFORE, 30000.0), power_row(plant, MONTH, 36000.0), power_row(workshop, BEFORE, 4000.0),
+            power_row(mill, MONTH, 8000.0)])
+
+        async def arrived():
+            reply = await api.as_supervisor("analytics", "/v1/pivot", params={
+                "rows": "township", "measure": "tax", "from": BEFORE, "to": MONTH, "area": COUNTY})
+            assert reply.status_code == 200, reply.text
+            return reply.json()["total"] == 3600.0 and reply.json()
+
+        await eventually(arrived, what="the four entities' figures in the pivot")
+        return {"plant": plant, "shop": shop, "workshop": workshop, "mill": mill}
+    finally:
+        await api.client.aclose()
+
+
+async def _pivot(api, **params) -> dict:
+    reply = await api.as_supervisor("analytics", "/v1/pivot", params={"from": BEFORE, "to": MONTH, "area": COUNTY, **params})
+    assert reply.status_code == 200, reply.text
+    return reply.json()
+
+
+async def _listed(api, url: str) -> set[str]:
+    """The entities an entity_url lists (the API's own list)."""
+    reply = await api.as_supervisor("analytics", url)
+    assert reply.status_code == 200, reply.text
+    return {r["uscc"] for r in reply.json()}
+
+
+async def test_imported_records_are_counted_by_township_and_size_band_and_each_cell_lists_its_entities(api, city):
+    plant, shop, workshop, mill = (city[k]["uscc"] for k in ("plant", "shop", "workshop", "mill"))
+    found = await _pivot(api, rows="township", columns="size_band")
+    assert [(r["key"], r["label"]) for r in found["rows"]] == [(HOME, "榕华街道"), (NEIGHBOUR, "新兴街道")]
+    assert [(c["key"], c["label"]) for c in found["columns"]] == [
+        ("micro", "100万元以下"), ("medium", "500万至5000万元"), ("huge", "1亿元及以上"), ("undeclared", "未申报")]
+    assert [[c["value"] for c in r["cells"]] for r in found["rows"]] == [[1, 1, None, 1], [None, None, 1, None]]
+    assert ([r["total"] for r in found["rows"]], [c["total"] for c in found["columns"]], found["total"]) == ([3, 1], [1, 1, 1, 1], 4)
+    expected = {(HOME, "micro"): {shop}, (HOME, "medium"): {plant}, (HOME, "undeclared"): {workshop}, (NEIGHBOUR, "huge"): {mill}}
+    for r in found["rows"]:
+        for c, cell in zip(found["columns"], r["cells"], strict=True):
+            assert await _listed(api, cell["entities_url"]) == expected.get((r["key"], c["key"]), set()), cell
+        assert len(await _listed(api, r["entities_url"])) == r["total"]
+    for c in found["columns"]:
+        assert len(await _listed(api, c["entities_url"])) == c["total"]
+    assert await _listed(api, found["entities_url"]) == {plant, shop, workshop, mill}
+
+    by_month = await _pivot(api, rows="entity_type", columns="period", measure="kwh")
+    assert [(r["key"], r["label"], [c["value"] for c in r["cells"]], r["total"]) for r in by_month["rows"]] == [
+        ("91", "企业", [34000.0, 44000.0], 78000.0), ("92", "个体工商户", [None, None], None)]  # the shop: tax, no power
+    row = by_month["rows"][0]
+    august = parse_qs(urlsplit(row["cells"][0]["entities_url"]).query)
+    assert (august["period"], august["entity_type"]) == ([BEFORE], ["91"]) and "to" not in august
+    assert await _listed(api, row["cells"][0]["entities_url"]) == {plant, workshop}
+    people = await _pivot(api, rows="industry", entity_type="92", measure="tax")
+    assert [(r["label"], r["total"]) for r in people["rows"]] == [("F 批发和零售业", 200.0)]
+
+
+async def test_the_workbook_and_the_csv_carry_the_pivots_numbers(api, city):
+    params = {"rows": "township", "columns": "period", "measure": "tax", "from": BEFORE, "to": MONTH, "area": COUNTY}
+    found = (await api.as_supervisor("analytics", "/v1/pivot", params=params)).json()
+    lines = [[r["label"], *(c["value"] for c in r["cells"]), r["total"]] for r in found["rows"]]
+    lines.append(["合计", *(c["total"] for c in found["columns"]), found["total"]])
+
+    xlsx = await api.as_supervisor("analytics", "/v1/pivot.xlsx", params=params)
+    assert xlsx.status_code == 200 and "attachment" in xlsx.headers["content-disposition"]
+    sheet = load_workbook(io.BytesIO(xlsx.content)).active
+    assert "榕城区" in sheet["A1"].value and "纳税额（元）" in sheet["A1"].value and f"{BEFORE} 至 {MONTH}" in sheet["A1"].value
+    assert [c.value for c in sheet[2]] == ["乡镇（街道）", BEFORE, MONTH, "合计"]
+    assert sheet.freeze_panes == "A3"
+    assert [[c.value for c in row] for row in sheet.iter_rows(min_row=3)] == lines
+    assert sheet["D3"].number_format == "#,##0.00" and isinstance(sheet["D3"].value, int | float)
+
+    text = await api.as_supervisor("analytics", "/v1/pivot.csv", params=params)
+    assert text.status_code == 200 and text.content.startswith("\ufeff".encode())
+    title, headers, *rows = list(csv.reader(io.StringIO(text.content.decode("utf-8-sig"))))
+    assert "企业信息多维分析" in title[0] and headers == ["乡镇（街道）", BEFORE, MONTH, "合计"]
+    assert [[r[0], *(float(v) if v else None for v in r[1:])] for r in rows] == lines
+
+
+async def test_a_township_reads_only_its_own_township_and_misspelt_filters_are_refused(api, city):
+    mine = await api.as_township(HOME, "GET", "analytics", "/v1/pivot", params={"rows": "township", "from": BEFORE, "to": MONTH})
+    assert mine.status_code == 200 and [r["key"] for r in mine.json()["rows"]] == [HOME] and mine.json()["total"] == 3
+    for path in ("/v1/pivot", "/v1/pivot.xlsx", "/v1/pivot.csv"):
+        theirs = await api.as_township(HOME, "GET", "analytics", path, params={"rows": "township", "from": MONTH, "to": MONTH, "area": NEIGHBOUR})
+        assert theirs.status_code == 404, path
+    refusals = {
+        "unknown_filter": {"rows": "township", "from": MONTH, "to": MONTH, "township": HOME},
+        "unknown_entity_type": {"rows": "township", "from": MONTH, "to": MONTH, "entity_type": "99"},
+        "unknown_size_band": {"rows": "township", "from": MONTH, "to": MONTH, "size_band": "giant"},
+        "same_dimension": {"rows": "township", "columns": "township", "from": MONTH, "to": MONTH},
+        "too_many_cells": {"rows": "township", "columns": "period", "from": "2023-10", "to": MONTH},
+    }
+    for code, params in refusals.items():
+        reply = await api.as_supervisor("analytics", "/v1/pivot", params=params)
+        assert reply.status_code == 422 and reply.json()["detail"]["code"] == code, (code, reply.text)
+    assert "不支持的筛选条件：township" in (await api.as_supervisor("analytics", "/v1/pivot", params=refusals["unknown_filter"])).text
+    listed = await api.as_supervisor("analytics", "/v1/entities", params={"period": MONTH, "size_band": "giant"})
+    assert listed.status_code == 422
+
+
+async def test_a_supervisor_drills_from_a_cell_and_a_township_officer_reads_it_on_a_phone(platform, browser, city):
+    supervisor, page, base = await _person(browser, platform, "chenjing", **DESKTOP)
+    await page.goto(f"{base}/pivot?rows=township&columns=size_band&from={BEFORE}&to={MONTH}")
+    await expect(page.get_by_role("heading", name=f"企业信息多维分析 · 榕城区 · {BEFORE} 至 {MONTH}")).to_be_visible()
+    await _drawn(page, "pivot-chart")
+    await expect(page.locator("#pivot-totals td[data-column=total]")).to_have_text("4")
+    await supervisor.photograph("dashboard-pivot-desktop")
+    await page.locator(f'#pivot tr[data-key="{HOME}"] td[data-column="medium"] a').click()
+    await expect(page.get_by_role("heading", name=f"企业名录 · 榕城区榕华街道 · {BEFORE} 至 {MONTH}")).to_be_visible()
+    await expect(page.locator("#entities tbody tr")).to_have_count(1)
+    await expect(page.locator(f'#entities tr[data-uscc="{city["plant"]["uscc"]}"]')).to_contain_text("2,500.00")  # both months' tax
+    await page.goto(f"{base}/pivot")  # the form's own defaults: the newest month, by township
+    await page.select_option("select[name=columns]", "entity_type")
+    await page.select_option("select[name=measure]", "kwh")
+    await page.fill("input[name=from]", BEFORE)
+    await page.fill("input[name=to]", MONTH)
+    await page.get_by_role("button", name="查看").click()
+    await expect(page).to_have_url(f"{base}/pivot?rows=township&columns=entity_type&measure=kwh&from={BEFORE}&to={MONTH}"
+                                   "&area=&industry=&entity_type=&size_band=&basis=restated")
+    await expect(page.locator(f'#pivot tr[data-key="{HOME}"] td[data-column="91"]')).to_have_text("70,000")
+    await _done(supervisor)
+
+    officer, page, base = await _person(browser, platform, "zhangwei", **PHONE)
+    await page.goto(f"{base}/pivot?rows=industry&columns=period&measure=tax&from={BEFORE}&to={MONTH}")
+    await expect(page.locator("#pivot tbody tr")).to_have_count(2)  # 制造业, 批发和零售业 of his township only
+    await expect(page.locator('#pivot tr[data-key="C"] td[data-column="total"]')).to_have_text("2,500.00")
+    await _drawn(page, "pivot-chart")
+    await _fits_the_screen(page)
+    await officer.photograph("dashboard-pivot-phone")
+    answer = await page.goto(f"{base}/pivot?rows=township&area={NEIGHBOUR}")
+    assert answer.status == 404
+    await _done(officer)
