@@ -28,6 +28,7 @@ from services.analytics.api.analyses import (
     Reader,
     _check_month,
     area_prefix,
+    check_entity_type,
     drill,
     known_filters,
     this_month,
@@ -146,6 +147,7 @@ async def read_development(
     """区域企业发展概况 as the caller may see it (the API's and the page's); counts drill to `registrations_path`."""
     period = period or latest_month()
     _check_month(period)
+    check_entity_type(entity_type)
     prefix = area_prefix(principal, area)
     first = shift(period, 1 - months)
     async with service.sessions() as session:
@@ -195,6 +197,7 @@ async def read_registrations(
     """登记名录 as the caller may see it (the API's and the page's); each entity links to `panorama_path`/{uscc}."""
     month = month or latest_month()
     _check_month(month)
+    check_entity_type(entity_type)
     prefix = area_prefix(principal, area)
     end = domain.month_end(month)
     async with service.sessions() as session:

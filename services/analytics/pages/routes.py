@@ -22,7 +22,6 @@ from shared.service import Service
 from shared.web.pages import Pages, page_principal
 
 from services.analytics.api.analyses import (
-    ENTITY_TYPE_CODES,
     Basis,
     EntityOrder,
     TrendGroup,
@@ -71,7 +70,7 @@ PageOffset = Annotated[int, Query(ge=0, le=100_000)]
 PageSizeBand = Annotated[str | None, Query(pattern=r"^([a-z][a-z0-9_]{0,31})?$")]
 PageDimension = Annotated[str | None, Query(pattern=r"^(county|township|industry|entity_type|size_band|period)?$")]
 PageTownship = Annotated[str | None, Query(pattern=r"^([0-9]{9})?$")]
-PageEntityType = Annotated[str | None, Query(pattern=f"^({ENTITY_TYPE_CODES})?$")]
+PageEntityType = Annotated[str | None, Query(pattern=r"^([0-9]{2}|unknown)?$")]
 SeriesMonths = Annotated[int, Query(ge=12, le=24, multiple_of=12)]
 DEVELOPMENT_SCRIPT = "development-1.js"  # 企业发展's chart, on that page only
 TIMELINESS_ROWS = 12  # the departments' newest submissions 经济管理监管分析 shows supervisors
