@@ -20,6 +20,8 @@ from tests.integration.test_dashboard_pages import DESKTOP, HOME, NEIGHBOUR, PHO
 pytestmark = pytest.mark.integration
 
 BEFORE, MONTH = "2025-08", "2025-09"  # months no other test posts figures for: the counts are these entities'
+ALERTED = "2025-06"  # the month of this module's alert (its entity's figures stay out of the months above)
+ONLY_ALERTED = {"from": ALERTED, "to": ALERTED}
 COUNTY = HOME[:6]
 
 
@@ -162,17 +164,29 @@ async def test_registered_entities_are_counted_at_each_months_end_and_each_cell_
     assert [await _listed(api, r["entities_url"]) for r in bands["rows"]] == [{old}, {new}, {beside}]  # 登记名录's size_band
 
 
-async def test_alerts_are_counted_in_their_month_and_each_cell_lists_its_alerts(api, platform, city):
-    _, name = await raise_alert(api, platform, HOME, MONTH)
+@pytest.fixture(scope="module")
+async def alerted(platform):
+    """A 用电无税 alert of ALERTED for a new 企业 of 榕华街道 in 制造业 without a declared capital,
+    once the pivot counts it: the entity's name."""
+    api = Api(platform)
+    try:
+        _, name = await raise_alert(api, platform, HOME, ALERTED)
 
-    async def counted():
-        found = await _pivot(api, rows="township", columns="size_band", measure="alerts", **{"from": MONTH})
-        return next((a for a in await _alerts(api, found["entities_url"]) if a["entity_name"] == name), None) and found
+        async def counted():
+            found = await _pivot(api, rows="township", measure="alerts", **ONLY_ALERTED)
+            return any(a["entity_name"] == name for a in await _alerts(api, found["entities_url"]))
 
-    found = await eventually(counted, what="the alert in the pivot")
+        await eventually(counted, what="the alert in the pivot")
+        return name
+    finally:
+        await api.client.aclose()
+
+
+async def test_alerts_are_counted_in_their_month_and_each_cell_lists_its_alerts(api, alerted):
+    found = await _pivot(api, rows="township", columns="size_band", measure="alerts", **ONLY_ALERTED)
     every = await _alerts(api, found["entities_url"])
-    raised = next(a for a in every if a["entity_name"] == name)
-    assert len(every) == found["total"] and all(a["state"] != "withdrawn" and a["month"] == MONTH for a in every)
+    raised = next(a for a in every if a["entity_name"] == alerted)
+    assert len(every) == found["total"] and all(a["state"] != "withdrawn" and a["month"] == ALERTED for a in every)
     for r in found["rows"]:  # each cell lists exactly the alerts it counts: of its township and band, together all of them
         assert r["total"] == sum(c["value"] or 0 for c in r["cells"])  # alerts add up
         for cell in r["cells"]:
@@ -182,9 +196,9 @@ async def test_alerts_are_counted_in_their_month_and_each_cell_lists_its_alerts(
     undeclared = home["cells"][[c["key"] for c in found["columns"]].index("undeclared")]
     assert raised["alert_id"] in {a["alert_id"] for a in await _alerts(api, undeclared["entities_url"])}
     assert parse_qs(urlsplit(undeclared["entities_url"]).query) == {
-        "from": [MONTH], "to": [MONTH], "area": [HOME], "size_band": ["undeclared"]}
+        "from": [ALERTED], "to": [ALERTED], "area": [HOME], "size_band": ["undeclared"]}
     # by 门类 and type too (the alert's entity: 企业, 制造业), through /v1/alerts' industry and entity_type
-    narrowed = await _pivot(api, rows="industry", measure="alerts", entity_type="91", **{"from": MONTH})
+    narrowed = await _pivot(api, rows="industry", measure="alerts", entity_type="91", **ONLY_ALERTED)
     manufacturing = next(r for r in narrowed["rows"] if r["key"] == "C")
     listed = await _alerts(api, manufacturing["entities_url"])
     assert len(listed) == manufacturing["total"] and raised["alert_id"] in {a["alert_id"] for a in listed}
@@ -200,7 +214,7 @@ async def test_the_exports_carry_the_registered_and_alert_measures(api, registry
     assert "预警数" in title[0] and headers[0] == "乡镇（街道）"
 
 
-async def test_a_supervisor_drills_from_registered_to_the_registrations_and_from_alerts_to_the_alerts(platform, browser, registry):
+async def test_a_supervisor_drills_from_registered_to_registrations_and_from_alerts_to_alerts(platform, browser, registry, alerted):
     supervisor, page, base = await _person(browser, platform, "chenjing", **DESKTOP)
     await page.goto(f"{base}/pivot?rows=township&columns=period&measure=registered&from={BEFORE}&to={MONTH}&entity_type=93&industry=A")
     await expect(page.locator("select[name=measure]")).to_have_value("registered")
@@ -212,7 +226,7 @@ async def test_a_supervisor_drills_from_registered_to_the_registrations_and_from
     await expect(page.locator("#registrations tbody tr")).to_have_count(2)
     for key in ("old", "gone"):
         await expect(page.locator(f'#registrations tr[data-uscc="{registry[key]}"]')).to_be_visible()
-    await page.goto(f"{base}/pivot?rows=township&measure=alerts&from={BEFORE}&to={MONTH}")
+    await page.goto(f"{base}/pivot?rows=township&measure=alerts&from={ALERTED}&to={ALERTED}")
     await expect(page.locator("#pivot-note")).to_contain_text("不含已撤销")
     total = await page.locator("#pivot-totals td").first.inner_text()
     await page.locator("#pivot-totals td a").first.click()
