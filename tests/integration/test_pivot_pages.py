@@ -221,6 +221,7 @@ async def test_a_supervisor_drills_from_registered_to_registrations_and_from_ale
     await expect(page.locator("#pivot-note")).to_contain_text("各月末登记存续")
     await _drawn(page, "pivot-chart")
     await expect(page.locator(f'#pivot tr[data-key="{HOME}"] td[data-column="total"]')).to_have_text("2")
+    await supervisor.photograph("dashboard-pivot-registered-desktop")
     await page.locator(f'#pivot tr[data-key="{HOME}"] td[data-column="{BEFORE}"] a').click()
     await expect(page.get_by_role("heading", name=f"登记名录 · 榕城区榕华街道 · {BEFORE} 月末存续")).to_be_visible()
     await expect(page.locator("#registrations tbody tr")).to_have_count(2)

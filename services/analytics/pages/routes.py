@@ -55,7 +55,7 @@ PAGE_SIZE = 50
 TREND_MONTHS = 12
 CHART_TOWNSHIPS = 20  # bars the ranking draws (the table lists every township)
 CHART_PIVOT_ROWS = 30  # rows 多维分析's chart draws (the table has every row)
-PIVOT_SCRIPT = "pivot-1.js"  # 多维分析's chart and table layout, loaded by its page alone
+PIVOT_SCRIPT = "pivot-2.js"  # 多维分析's chart and table layout, loaded by its page alone
 PIVOT_STYLE = "pivot-1.css"
 CHART_SERIES = 10  # lines a trend chart draws (the table lists every series)
 # a form's empty choice ("全部", a cleared month) is no filter: the same filters as the API's, or empty
@@ -405,6 +405,7 @@ def router(service: Service) -> APIRouter:
                  "size_band": q.size_band, "basis": q.basis.value if q.basis is not Basis.RESTATED else None}
         drawn = found.rows[:CHART_PIVOT_ROWS]
         data = {"chart": "pivot", "money": q.measure is Measure.TAX,
+                "stack": not (q.measure is Measure.REGISTERED and q.columns is Dimension.PERIOD),  # months' ends do not add up
                 "rows": [r.label for r in drawn],
                 "series": [{"name": c.label, "values": [{"value": r.cells[j].value, "url": r.cells[j].entities_url} for r in drawn]}
                            for j, c in enumerate(found.columns)]}
