@@ -207,7 +207,7 @@ async def test_alerts_are_counted_in_their_month_and_each_cell_lists_its_alerts(
 async def test_the_exports_carry_the_registered_and_alert_measures(api, registry):
     params = {"rows": "township", "measure": "registered", "from": BEFORE, "to": MONTH, "area": COUNTY, **COOPERATIVES}
     sheet = load_workbook(io.BytesIO((await api.as_supervisor("analytics", "/v1/pivot.xlsx", params=params)).content)).active
-    assert "登记在业主体数" in sheet["A1"].value
+    assert f"登记在业主体数（{MONTH} 月末）" in sheet["A1"].value
     assert [[c.value for c in row] for row in sheet.iter_rows(min_row=3)] == [["榕华街道", 2], ["新兴街道", 1], ["合计", 3]]
     text = await api.as_supervisor("analytics", "/v1/pivot.csv", params={**params, "measure": "alerts"})
     title, headers, *_ = list(csv.reader(io.StringIO(text.content.decode("utf-8-sig"))))

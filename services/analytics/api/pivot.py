@@ -162,7 +162,9 @@ def title(found: Pivot) -> str:
     """What an export is of: area, months, measure, dimensions, filters and basis."""
     months = found.first if found.first == found.last else f"{found.first} 至 {found.last}"
     by = found.rows_dimension_zh + (f" × {found.columns_dimension_zh}" if found.columns_dimension_zh else "")
-    return (f"企业信息多维分析 · {found.area_name} · {months} · {found.measure_zh} · 按{by} · "
+    at_end = found.measure is Measure.REGISTERED and not domain.by_month(found.rows_dimension, found.columns_dimension)
+    measure = found.measure_zh + (f"（{found.last} 月末）" if at_end else "")
+    return (f"企业信息多维分析 · {found.area_name} · {months} · {measure} · 按{by} · "
             f"筛选：{found.filters_zh} · {BASIS_ZH[found.basis]}")
 
 
