@@ -227,20 +227,20 @@ async def operator_command(platform: LocalPlatform, service: str, *args: str, re
     return output
 
 
-async def raise_alert(api: Api, platform: LocalPlatform, township: str) -> tuple[str, str]:
-    """A 用电无税 alert for a new entity of `township` (registered, a zero tax declaration, then power),
-    once it is on the township's worklist: its case id and the entity's name."""
+async def raise_alert(api: Api, platform: LocalPlatform, township: str, period: str = "2026-10") -> tuple[str, str]:
+    """A 用电无税 alert of `period` for a new entity of `township` (registered, a zero tax declaration,
+    then power), once it is on the township's worklist: its case id and the entity's name."""
     division = township[:6]
     code = new_uscc(division)
     name = f"揭阳{uuid.uuid4().hex[:4]}五金制品有限公司"
     await api.submit("market_regulation", "registration", [
         {"uscc": code, "name": name, "township_code": township, "industry_code": "3311"}])
     await api.submit("tax", "tax_payment", [{"taxpayer_id": code, "uscc": code, "taxpayer_name": name,
-                                            "township_code": township, "period": "2026-10", "amount": "0.00"}])
+                                            "township_code": township, "period": period, "amount": "0.00"}])
     facts = "select count(*) from alerting.facts where uscc = :code"
     await eventually(lambda: db_scalar(platform, facts, code=code), what="the zero declaration in alerting")
     await api.submit("power_supply", "power_usage", [{"power_account": f"P{code[-10:]}", "uscc": code, "account_name": name,
-                                                      "township_code": township, "period": "2026-10", "kwh": 25000.0}])
+                                                      "township_code": township, "period": period, "kwh": 25000.0}])
 
     async def listed():
         reply = await api.as_township(township, "GET", "feedback", "/v1/cases", params={"kind": "alert"})

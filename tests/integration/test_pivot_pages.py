@@ -14,19 +14,21 @@ from openpyxl import load_workbook
 from playwright.async_api import expect
 
 from shared import uscc as codes
-from tests.integration.harness import Api, eventually, new_uscc, power_row, registered, tax_row
+from tests.integration.harness import Api, eventually, new_uscc, power_row, raise_alert, registered, tax_row
 from tests.integration.test_dashboard_pages import DESKTOP, HOME, NEIGHBOUR, PHONE, _done, _drawn, _entity, _fits_the_screen, _person
 
 pytestmark = pytest.mark.integration
 
 BEFORE, MONTH = "2025-08", "2025-09"  # months no other test posts figures for: the counts are these entities'
+ALERTED = "2025-06"  # the month of this module's alert (its entity's figures stay out of the months above)
+ONLY_ALERTED = {"from": ALERTED, "to": ALERTED}
 COUNTY = HOME[:6]
 
 
-def _sole_trader(township: str, industry: str) -> dict:
-    """An 个体工商户 (a USCC of category 92)."""
+def _of_type(township: str, industry: str, category: str, kind: str = "商行") -> dict:
+    """An entity of the USCC category 9`category`: 2 个体工商户, 3 农民专业合作社."""
     code = new_uscc(township[:6])
-    return {**_entity(township, industry, "商行"), "uscc": codes.build("9", "2", code[2:8], code[8:16])}
+    return {**_entity(township, industry, kind), "uscc": codes.build("9", category, code[2:8], code[8:16])}
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +39,7 @@ async def city(platform):
     api = Api(platform)
     try:
         plant = {**_entity(HOME, "3311", "五金制品"), "registered_capital": "800"}
-        shop = {**_sole_trader(HOME, "5212"), "registered_capital": "50"}
+        shop = {**_of_type(HOME, "5212", "2"), "registered_capital": "50"}
         workshop = _entity(HOME, "3311", "加工坊")
         mill = {**_entity(NEIGHBOUR, "3311", "机械制造"), "registered_capital": "20000"}
         await api.submit_all("market_regulation", "registration", [plant, shop, workshop, mill])
@@ -63,6 +65,13 @@ async def city(platform):
 
 async def _pivot(api, **params) -> dict:
     reply = await api.as_supervisor("analytics", "/v1/pivot", params={"from": BEFORE, "to": MONTH, "area": COUNTY, **params})
+    assert reply.status_code == 200, reply.text
+    return reply.json()
+
+
+async def _alerts(api, url: str) -> list[dict]:
+    """The alerts an alert list's address lists (all of them: the largest page)."""
+    reply = await api.as_supervisor("analytics", f"{url}&limit=500")
     assert reply.status_code == 200, reply.text
     return reply.json()
 
@@ -100,6 +109,131 @@ async def test_imported_records_are_counted_by_township_and_size_band_and_each_c
     assert await _listed(api, row["cells"][0]["entities_url"]) == {plant, workshop}
     people = await _pivot(api, rows="industry", entity_type="92", measure="tax")
     assert [(r["label"], r["total"]) for r in people["rows"]] == [("F 批发和零售业", 200.0)]
+
+
+def _cooperative(township: str, established_on: str, capital: str | None) -> dict:
+    """A 农民专业合作社 in 农业 (门类 A): no other test registers one, so a pivot filtered to them counts these alone."""
+    entity = {**_of_type(township, "0111", "3", "种植专业合作社"), "established_on": established_on, "event_date": established_on}
+    return {**entity, "registered_capital": capital} if capital else entity
+
+
+COOPERATIVES = {"entity_type": "93", "industry": "A"}
+
+
+@pytest.fixture(scope="module")
+async def registry(platform):
+    """农民专业合作社 of 榕华街道: one founded long before (50 万元), one founded in September (800 万元),
+    one deregistered on 15 September (50 万元); one of 新兴街道 founded this year (no capital)."""
+    api = Api(platform)
+    try:
+        found = {"old": _cooperative(HOME, "2024-05-01", "50"), "new": _cooperative(HOME, f"{MONTH}-10", "800"),
+                 "gone": _cooperative(HOME, "2024-01-01", "50"), "beside": _cooperative(NEIGHBOUR, "2025-01-01", None)}
+        await api.submit_all("market_regulation", "registration", list(found.values()))
+        await api.submit_all("market_regulation", "registration", [
+            {**found["gone"], "status": "注销", "event": "注销", "event_date": f"{MONTH}-15"}])
+
+        async def ended():
+            reply = await api.as_supervisor("analytics", "/v1/registrations", params={"event": "ended", "month": MONTH, **COOPERATIVES})
+            return {r["uscc"] for r in reply.json()} == {found["gone"]["uscc"]}
+
+        await eventually(ended, what="the cooperatives' registrations in analytics")
+        return {k: e["uscc"] for k, e in found.items()}
+    finally:
+        await api.client.aclose()
+
+
+async def test_registered_entities_are_counted_at_each_months_end_and_each_cell_lists_its_registrations(api, registry):
+    old, new, gone, beside = (registry[k] for k in ("old", "new", "gone", "beside"))
+    found = await _pivot(api, rows="township", columns="period", measure="registered", **COOPERATIVES)
+    assert (found["measure_zh"], "各月末" in found["note_zh"]) == ("登记在业主体数", True)
+    assert [(r["key"], [c["value"] for c in r["cells"]], r["total"]) for r in found["rows"]] == [
+        (HOME, [2, 2], 2), (NEIGHBOUR, [1, 1], 1)]  # a total across months: September's end, not the sum
+    assert ([c["total"] for c in found["columns"]], found["total"]) == ([3, 3], 3)
+    home = found["rows"][0]
+    assert await _listed(api, home["cells"][0]["entities_url"]) == {old, gone}  # August's end: the deregistered one still
+    assert await _listed(api, home["cells"][1]["entities_url"]) == {old, new}
+    assert await _listed(api, home["entities_url"]) == {old, new}
+    assert await _listed(api, found["columns"][0]["entities_url"]) == {old, gone, beside}
+    assert await _listed(api, found["entities_url"]) == {old, new, beside}
+    assert parse_qs(urlsplit(home["cells"][0]["entities_url"]).query) == {
+        "event": ["active"], "month": [BEFORE], "area": [HOME], "industry": ["A"], "entity_type": ["93"]}
+
+    bands = await _pivot(api, rows="size_band", measure="registered", **COOPERATIVES)  # no 月份: at the range's last month's end
+    assert f"{MONTH} 月末" in bands["note_zh"]
+    assert [(r["key"], r["total"]) for r in bands["rows"]] == [("micro", 1), ("medium", 1), ("undeclared", 1)]
+    assert [await _listed(api, r["entities_url"]) for r in bands["rows"]] == [{old}, {new}, {beside}]  # 登记名录's size_band
+
+
+@pytest.fixture(scope="module")
+async def alerted(platform):
+    """A 用电无税 alert of ALERTED for a new 企业 of 榕华街道 in 制造业 without a declared capital,
+    once the pivot counts it: the entity's name."""
+    api = Api(platform)
+    try:
+        _, name = await raise_alert(api, platform, HOME, ALERTED)
+
+        async def counted():
+            found = await _pivot(api, rows="township", measure="alerts", **ONLY_ALERTED)
+            return any(a["entity_name"] == name for a in await _alerts(api, found["entities_url"]))
+
+        await eventually(counted, what="the alert in the pivot")
+        return name
+    finally:
+        await api.client.aclose()
+
+
+async def test_alerts_are_counted_in_their_month_and_each_cell_lists_its_alerts(api, alerted):
+    found = await _pivot(api, rows="township", columns="size_band", measure="alerts", **ONLY_ALERTED)
+    every = await _alerts(api, found["entities_url"])
+    raised = next(a for a in every if a["entity_name"] == alerted)
+    assert len(every) == found["total"] and all(a["state"] != "withdrawn" and a["month"] == ALERTED for a in every)
+    for r in found["rows"]:  # each cell lists exactly the alerts it counts: of its township and band, together all of them
+        assert r["total"] == sum(c["value"] or 0 for c in r["cells"])  # alerts add up
+        for cell in r["cells"]:
+            listed = await _alerts(api, cell["entities_url"])
+            assert len(listed) == (cell["value"] or 0) and {a["township_code"] for a in listed} <= {r["key"]}, cell
+    home = next(r for r in found["rows"] if r["key"] == HOME)
+    undeclared = home["cells"][[c["key"] for c in found["columns"]].index("undeclared")]
+    assert raised["alert_id"] in {a["alert_id"] for a in await _alerts(api, undeclared["entities_url"])}
+    assert parse_qs(urlsplit(undeclared["entities_url"]).query) == {
+        "from": [ALERTED], "to": [ALERTED], "area": [HOME], "size_band": ["undeclared"]}
+    # by 门类 and type too (the alert's entity: 企业, 制造业), through /v1/alerts' industry and entity_type
+    narrowed = await _pivot(api, rows="industry", measure="alerts", entity_type="91", **ONLY_ALERTED)
+    manufacturing = next(r for r in narrowed["rows"] if r["key"] == "C")
+    listed = await _alerts(api, manufacturing["entities_url"])
+    assert len(listed) == manufacturing["total"] and raised["alert_id"] in {a["alert_id"] for a in listed}
+
+
+async def test_the_exports_carry_the_registered_and_alert_measures(api, registry):
+    params = {"rows": "township", "measure": "registered", "from": BEFORE, "to": MONTH, "area": COUNTY, **COOPERATIVES}
+    sheet = load_workbook(io.BytesIO((await api.as_supervisor("analytics", "/v1/pivot.xlsx", params=params)).content)).active
+    assert f"登记在业主体数（{MONTH} 月末）" in sheet["A1"].value
+    assert [[c.value for c in row] for row in sheet.iter_rows(min_row=3)] == [["榕华街道", 2], ["新兴街道", 1], ["合计", 3]]
+    text = await api.as_supervisor("analytics", "/v1/pivot.csv", params={**params, "measure": "alerts"})
+    title, headers, *_ = list(csv.reader(io.StringIO(text.content.decode("utf-8-sig"))))
+    assert "预警数" in title[0] and headers[0] == "乡镇（街道）"
+
+
+async def test_a_supervisor_drills_from_registered_to_registrations_and_from_alerts_to_alerts(platform, browser, registry, alerted):
+    supervisor, page, base = await _person(browser, platform, "chenjing", **DESKTOP)
+    await page.goto(f"{base}/pivot?rows=township&columns=period&measure=registered&from={BEFORE}&to={MONTH}&entity_type=93&industry=A")
+    await expect(page.locator("select[name=measure]")).to_have_value("registered")
+    await expect(page.locator("#pivot-note")).to_contain_text("各月末登记存续")
+    await _drawn(page, "pivot-chart")
+    await expect(page.locator(f'#pivot tr[data-key="{HOME}"] td[data-column="total"]')).to_have_text("2")
+    await supervisor.photograph("dashboard-pivot-registered-desktop")
+    await page.locator(f'#pivot tr[data-key="{HOME}"] td[data-column="{BEFORE}"] a').click()
+    await expect(page.get_by_role("heading", name=f"登记名录 · 榕城区榕华街道 · {BEFORE} 月末存续")).to_be_visible()
+    await expect(page.locator("#registrations tbody tr")).to_have_count(2)
+    for key in ("old", "gone"):
+        await expect(page.locator(f'#registrations tr[data-uscc="{registry[key]}"]')).to_be_visible()
+    await page.goto(f"{base}/pivot?rows=township&measure=alerts&from={ALERTED}&to={ALERTED}")
+    await expect(page.locator("#pivot-note")).to_contain_text("不含已撤销")
+    total = await page.locator("#pivot-totals td").first.inner_text()
+    await page.locator("#pivot-totals td a").first.click()
+    await expect(page.get_by_role("heading", name="预警清单 · 榕城区")).to_be_visible()
+    await expect(page.locator("#alerts tbody tr")).to_have_count(int(total))
+    await _done(supervisor)
 
 
 async def test_the_workbook_and_the_csv_carry_the_pivots_numbers(api, city):

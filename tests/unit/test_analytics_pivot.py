@@ -79,6 +79,44 @@ def test_each_dimension_drills_with_the_entity_lists_own_filter():
     assert p.drill_filters(p.Dimension.ENTITY_TYPE, "91") == {"entity_type": "91"}
 
 
+def test_registered_and_alerts_drill_to_their_own_lists_with_their_own_month_filters():
+    assert p.drill_filters(p.Dimension.PERIOD, "2026-11", p.Measure.REGISTERED) == {"month": "2026-11"}
+    assert p.drill_filters(p.Dimension.PERIOD, "2026-11", p.Measure.ALERTS) == {"from": "2026-11", "to": "2026-11"}
+    assert p.drill_filters(p.Dimension.SIZE_BAND, "micro", p.Measure.ALERTS) == {"size_band": "micro"}
+    # a total over a range: registered at the last month's end, alerts of the range, entities with figures in any month
+    assert p.drill_range(p.Measure.REGISTERED, "2026-09", "2026-11") == {"event": "active", "month": "2026-11"}
+    assert p.drill_range(p.Measure.ALERTS, "2026-09", "2026-11") == {"from": "2026-09", "to": "2026-11"}
+    assert p.drill_range(p.Measure.KWH, "2026-09", "2026-11") == {"period": "2026-09", "to": "2026-11"}
+    assert (p.LISTING.get(p.Measure.REGISTERED), p.LISTING.get(p.Measure.ALERTS), p.LISTING.get(p.Measure.TAX)) == (
+        p.Listing.REGISTRATIONS, p.Listing.ALERTS, None)
+
+
+def test_registered_is_counted_at_each_months_end_by_month_else_at_the_last_months_end():
+    assert p.counted_months(p.Measure.REGISTERED, p.Dimension.TOWNSHIP, p.Dimension.PERIOD, "2026-09", "2026-11") == [
+        "2026-09", "2026-10", "2026-11"]
+    assert p.counted_months(p.Measure.REGISTERED, p.Dimension.TOWNSHIP, None, "2026-09", "2026-11") == ["2026-11"]
+    assert p.counted_months(p.Measure.ALERTS, p.Dimension.PERIOD, None, "2026-09", "2026-11") == []
+    assert "2026-11 月末" in p.note(p.Measure.REGISTERED, p.Dimension.TOWNSHIP, None, "2026-09", "2026-11")
+    assert "各月末" in p.note(p.Measure.REGISTERED, p.Dimension.TOWNSHIP, p.Dimension.PERIOD, "2026-09", "2026-11")
+
+
+def test_a_registered_total_over_months_is_the_last_months_count_not_their_sum():
+    by_columns = [  # townships × months as the aggregate sums them: the totals over months are sums of stocks
+        (HOME, "2026-10", 3), (HOME, "2026-11", 4), (NEIGHBOUR, "2026-10", 2),
+        (HOME, None, 7), (NEIGHBOUR, None, 2), (None, "2026-10", 5), (None, "2026-11", 4), (None, None, 11)]
+    assert p.at_month_end(by_columns, p.Dimension.TOWNSHIP, p.Dimension.PERIOD, "2026-11") == [
+        (HOME, "2026-10", 3), (HOME, "2026-11", 4), (NEIGHBOUR, "2026-10", 2),
+        (HOME, None, 4), (NEIGHBOUR, None, None), (None, "2026-10", 5), (None, "2026-11", 4), (None, None, 4)]
+    by_rows = [("2026-10", "C", 3), ("2026-11", "C", 4), ("2026-11", "G", 1),
+               ("2026-10", None, 3), ("2026-11", None, 5), (None, "C", 7), (None, "G", 1), (None, None, 8)]
+    assert p.at_month_end(by_rows, p.Dimension.PERIOD, p.Dimension.INDUSTRY, "2026-11")[-3:] == [
+        (None, "C", 4), (None, "G", 1), (None, None, 5)]
+    alone = [("2026-10", None, 3), ("2026-11", None, 5), (None, None, 8)]
+    assert p.at_month_end(alone, p.Dimension.PERIOD, None, "2026-11")[-1] == (None, None, 5)
+    unchanged = [(HOME, None, 3), (None, None, 3)]  # one month's end: every total is a sum
+    assert p.at_month_end(unchanged, p.Dimension.TOWNSHIP, None, "2026-11") == unchanged
+
+
 def test_the_cell_count_is_known_before_the_query_from_the_area_and_months():
     assert p.cell_count(p.Dimension.TOWNSHIP, p.Dimension.PERIOD, "", "2024-01", "2026-12", BANDS) > p.MAX_CELLS
     assert p.cell_count(p.Dimension.COUNTY, None, "", "2026-01", "2026-12", BANDS) == 5

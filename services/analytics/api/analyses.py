@@ -295,14 +295,19 @@ def check_entity_type(entity_type: str | None) -> None:
         raise _refuse("unknown_entity_type", f"没有代码为 {entity_type} 的主体类型（可用：{'、'.join(ENTITY_TYPES)}）")
 
 
+def check_size_band(service: Service, size_band: str | None) -> str | None:
+    """422 for a 规模档 the city's file does not have; the band otherwise."""
+    if size_band is not None and size_band not in size_bands(service).codes:
+        raise _refuse("unknown_size_band", f"没有代码为 {size_band} 的规模档（可用：{'、'.join(size_bands(service).codes)}）")
+    return size_band
+
+
 def entity_scope(
     service: Service, prefix: str, first: str, last: str, industry: str | None, entity_type: str | None, size_band: str | None,
 ) -> Scope:
     """The entity-months a list or a pivot reads; 422 for a type or band the reference does not know."""
     check_entity_type(entity_type)
-    if size_band is not None and size_band not in size_bands(service).codes:
-        raise _refuse("unknown_size_band", f"没有代码为 {size_band} 的规模档（可用：{'、'.join(size_bands(service).codes)}）")
-    return Scope(prefix, first, last, industry, entity_type, size_band)
+    return Scope(prefix, first, last, industry, entity_type, check_size_band(service, size_band))
 
 
 async def read_entities(

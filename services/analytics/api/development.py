@@ -26,11 +26,14 @@ from services.analytics.api.analyses import (
     EntityTypeFilter,
     IndustryFilter,
     Reader,
+    SizeBandFilter,
     _check_month,
     area_prefix,
     check_entity_type,
+    check_size_band,
     drill,
     known_filters,
+    size_bands,
     this_month,
 )
 from services.analytics.domain import development as domain
@@ -192,7 +195,7 @@ async def read_development(
 
 async def read_registrations(
     service: Service, principal: Principal, panorama_path: str, event: ListedEvent, month: str | None,
-    area: str | None, entity_type: str | None, industry: str | None, limit: int, offset: int,
+    area: str | None, entity_type: str | None, industry: str | None, limit: int, offset: int, size_band: str | None = None,
 ) -> list[RegisteredEntity]:
     """登记名录 as the caller may see it (the API's and the page's); each entity links to `panorama_path`/{uscc}."""
     month = month or latest_month()
@@ -200,9 +203,10 @@ async def read_registrations(
     check_entity_type(entity_type)
     prefix = area_prefix(principal, area)
     end = domain.month_end(month)
+    in_band = (size_bands(service), check_size_band(service, size_band)) if size_band else None
     async with service.sessions() as session:
         found = await repository.list_registrations(session, prefix, entity_type, industry, event.value, domain.month_start(month),
-                                                    domain.month_start(shift(month, 1)), limit, offset)
+                                                    domain.month_start(shift(month, 1)), limit, offset, in_band)
     listed = []
     for r in found:
         standing = domain.standing_at(domain.Registration(r["established_on"], r["status"], r["ended_on"]), end)
@@ -237,16 +241,18 @@ def router(service: Service) -> APIRouter:
                                       area, entity_type, industry)
 
     @api.get("/registrations", response_model=list[RegisteredEntity], name="list_registrations",
-             dependencies=[known_filters("event", "month", "area", "entity_type", "industry")])
+             dependencies=[known_filters("event", "month", "area", "entity_type", "industry", "size_band")])
     async def list_registrations(
         request: Request, principal: Reader, page: Paged,
         event: Annotated[ListedEvent, Query(description="active at the month's end, or founded / ended / deregistered / revoked in it")]
         = ListedEvent.ACTIVE,
         month: OptionalMonth = None, area: AreaFilter = None, entity_type: EntityTypeFilter = None, industry: IndustryFilter = None,
+        size_band: SizeBandFilter = None,
     ) -> list[RegisteredEntity]:
-        """登记名录: the registered entities behind a count of /v1/development — of the caller's area
-        (narrowed by `area`, `entity_type`, `industry`), those of `event` in `month`, newest founded first."""
+        """登记名录: the registered entities behind a count of /v1/development (or of 企业信息多维分析's
+        登记在业主体) — of the caller's area (narrowed by `area`, `entity_type`, `industry`, `size_band`),
+        those of `event` in `month`, newest founded first."""
         return await read_registrations(service, principal, request.url_for("list_entities").path, event, month,
-                                        area, entity_type, industry, page.limit, page.offset)
+                                        area, entity_type, industry, page.limit, page.offset, size_band)
 
     return api

@@ -3,14 +3,16 @@ columns by an optional second, one measure, the months from `from` to `to` — a
 workbook and as CSV (domain/pivot.py says what is counted and how the totals are).
 
 Scope by construction, as the other analyses: the caller's area, narrowed by `area` (another area is
-404, its export too). Every cell and total carries the entity list behind it (`entities_url`): the
-same area, months and filters, narrowed to the cell's row and column.
+404, its export too). Every cell and total carries the list behind it (`entities_url`): the entity
+list, the registration list (登记在业主体) or the alert list (预警), of the same area, months and
+filters, narrowed to the cell's row and column.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Annotated
 from urllib.parse import quote
@@ -41,24 +43,25 @@ from services.analytics.api.analyses import (
     size_bands,
 )
 from services.analytics.domain import pivot as domain
+from services.analytics.domain.development import month_end
 from services.analytics.domain.months import MONTH_PATTERN
 from services.analytics.domain.pivot import Dimension, Measure
 from services.analytics.storage import repository
 
 FILTERS = ("rows", "columns", "measure", "from", "to", "area", "industry", "entity_type", "size_band", "basis")
 BASIS_ZH = {Basis.RESTATED: "现值", Basis.REPORTED: "月末口径"}
-_FORMATS = {Measure.ENTITIES: COUNT, Measure.KWH: AMOUNT, Measure.TAX: MONEY}
+_FORMATS = {Measure.ENTITIES: COUNT, Measure.KWH: AMOUNT, Measure.TAX: MONEY, Measure.REGISTERED: COUNT, Measure.ALERTS: COUNT}
 
 
 class PivotCell(BaseModel):
-    value: float | None = Field(description="none: no entity with a figure there")
-    entities_url: str = Field(description="the entity list behind the figure")
+    value: float | None = Field(description="none: nothing counted there")
+    entities_url: str = Field(description="the list behind the figure: entities (with figures), registrations or alerts")
 
 
 class PivotHeader(BaseModel):
     key: str = Field(description="the dimension's value (a code, a 门类 letter, a month)")
     label: str
-    total: float | None = Field(description="across the other dimension (entities: each counted once)")
+    total: float | None = Field(description="across the other dimension (entities: each counted once; registered across months: the last month's)")
     entities_url: str
 
 
@@ -73,6 +76,7 @@ class Pivot(BaseModel):
     columns_dimension_zh: str | None
     measure: Measure
     measure_zh: str
+    note_zh: str = Field(description="what the figures count (registered: at which months' end)")
     basis: Basis
     first: str
     last: str
@@ -93,7 +97,9 @@ class PivotQuery:
     first: Annotated[str, Query(alias="from", pattern=MONTH_PATTERN, description="first month, e.g. 2026-01")]
     last: Annotated[str, Query(alias="to", pattern=MONTH_PATTERN, description="last month (at most 36 months)")]
     columns: Annotated[Dimension | None, Query(description="the columns' dimension (none: one column of totals)")] = None
-    measure: Annotated[Measure, Query(description="entities with a figure, their kWh or their tax")] = Measure.ENTITIES
+    measure: Annotated[Measure, Query(
+        description="entities with a figure, their kWh or their tax; entities registered and active at the month's end "
+                    "(each month's by period, else the last month's); alerts counted in the months")] = Measure.ENTITIES
     area: AreaFilter = None
     industry: IndustryFilter = None
     entity_type: EntityTypeFilter = None
@@ -101,8 +107,9 @@ class PivotQuery:
     basis: BasisParam = Basis.RESTATED
 
 
-async def read_pivot(service: Service, principal: Principal, entities_path: str, q: PivotQuery) -> Pivot:
-    """The pivot as the caller may see it (the API's, the exports' and the page's); figures drill to `entities_path`."""
+async def read_pivot(service: Service, principal: Principal, paths: Mapping[domain.Listing, str], q: PivotQuery) -> Pivot:
+    """The pivot as the caller may see it (the API's, the exports' and the page's); figures drill to
+    the path of their measure's list in `paths`."""
     check_months(q.first, q.last)
     if q.rows == q.columns:
         raise _refuse("same_dimension", "行和列不能是同一个维度")
@@ -112,25 +119,33 @@ async def read_pivot(service: Service, principal: Principal, entities_path: str,
     if cells > domain.MAX_CELLS:
         raise _refuse("too_many_cells", f"行 × 列最多 {domain.MAX_CELLS} 个单元格，当前选择可能有 {cells} 个：请缩小区域或月份范围，或换一个维度")
     async with service.sessions() as session:
-        found = await repository.pivot_cells(session, scope, q.rows, q.columns, q.measure, q.basis, bands)
+        found = await repository.pivot_cells(
+            session, scope, q.rows, q.columns, q.measure, q.basis, bands,
+            [(m, month_end(m)) for m in domain.counted_months(q.measure, q.rows, q.columns, q.first, q.last)])
+    if q.measure is Measure.REGISTERED:
+        found = domain.at_month_end(found, q.rows, q.columns, q.last)
     table = domain.table(found, q.rows, q.columns, scope.prefix, q.first, q.last, bands)
     base = {"area": q.area, "industry": q.industry, "entity_type": q.entity_type, "size_band": q.size_band,
-            "period": q.first, "to": q.last}
+            **domain.drill_range(q.measure, q.first, q.last)}
+    listing = paths[domain.LISTING.get(q.measure, domain.Listing.ENTITIES)]
 
     def url(*picked: tuple[Dimension | None, str]) -> str:
         filters = dict(base)
         for dimension, key in picked:
             if dimension is not None and key != domain.ALL:
-                narrower = domain.drill_filters(dimension, key)
+                narrower = domain.drill_filters(dimension, key, q.measure)
                 if len(filters["area"] or "") > len(narrower.get("area", "")):
                     narrower.pop("area", None)  # a county's cell within a township asked for: the township's list
                 filters.update(narrower)
-        return drill(entities_path, **{**filters, "to": None if filters["to"] == filters["period"] else filters["to"]})
+        if filters.get("to") == filters.get("period"):
+            filters["to"] = None  # the entity list of one month
+        return drill(listing, **filters)
 
     return Pivot(
         rows_dimension=q.rows, rows_dimension_zh=domain.DIMENSION_ZH[q.rows],
         columns_dimension=q.columns, columns_dimension_zh=domain.DIMENSION_ZH[q.columns] if q.columns else None,
-        measure=q.measure, measure_zh=domain.MEASURE_ZH[q.measure], basis=q.basis, first=q.first, last=q.last,
+        measure=q.measure, measure_zh=domain.MEASURE_ZH[q.measure],
+        note_zh=domain.note(q.measure, q.rows, q.columns, q.first, q.last), basis=q.basis, first=q.first, last=q.last,
         area=scope.prefix, area_name=domain.area_name(scope.prefix),
         filters_zh=domain.filters_zh(q.industry, q.entity_type, q.size_band, bands),
         columns=[PivotHeader(key=c.key, label=c.label, total=total, entities_url=url((q.columns, c.key)))
@@ -147,7 +162,9 @@ def title(found: Pivot) -> str:
     """What an export is of: area, months, measure, dimensions, filters and basis."""
     months = found.first if found.first == found.last else f"{found.first} 至 {found.last}"
     by = found.rows_dimension_zh + (f" × {found.columns_dimension_zh}" if found.columns_dimension_zh else "")
-    return (f"企业信息多维分析 · {found.area_name} · {months} · {found.measure_zh} · 按{by} · "
+    at_end = found.measure is Measure.REGISTERED and not domain.by_month(found.rows_dimension, found.columns_dimension)
+    measure = found.measure_zh + (f"（{found.last} 月末）" if at_end else "")
+    return (f"企业信息多维分析 · {found.area_name} · {months} · {measure} · 按{by} · "
             f"筛选：{found.filters_zh} · {BASIS_ZH[found.basis]}")
 
 
@@ -193,29 +210,30 @@ Asked = Annotated[PivotQuery, Depends()]
 def router(service: Service) -> APIRouter:
     api = APIRouter(prefix="/v1", tags=["analyses"], responses=error_responses(401, 403, 404, 422, 503))
 
-    def entities_path(request: Request) -> str:
-        return request.url_for("list_entities").path
+    def paths(request: Request) -> dict[domain.Listing, str]:
+        return {listing: request.url_for(f"list_{listing.value}").path for listing in domain.Listing}
 
     @api.get("/pivot", response_model=Pivot, name="get_pivot", dependencies=[known_filters(*FILTERS)])
     async def get_pivot(request: Request, principal: Reader, q: Asked) -> Pivot:
         """企业信息多维分析: the caller's area's entities with a figure, their power or their tax over the
-        months from `from` to `to`, by county, township, 门类, entity type, 规模档 (注册资本) or month in
-        rows and optionally columns, filtered by each; with row, column and grand totals and, for every
-        cell and total, the entity list behind it. At most 2000 cells (422 beyond)."""
-        return await read_pivot(service, principal, entities_path(request), q)
+        months from `from` to `to` — or its registered entities active at the months' end, or its alerts
+        of the months — by county, township, 门类, entity type, 规模档 (注册资本) or month in rows and
+        optionally columns, filtered by each; with row, column and grand totals and, for every cell and
+        total, the list behind it (entities, 登记名录 or alerts). At most 2000 cells (422 beyond)."""
+        return await read_pivot(service, principal, paths(request), q)
 
     @api.get("/pivot.xlsx", name="get_pivot_xlsx", dependencies=[known_filters(*FILTERS)],
              responses={200: {"content": {XLSX: {}}, "description": "the pivot as a workbook"}})
     async def get_pivot_xlsx(request: Request, principal: Reader, q: Asked) -> Response:
         """The pivot as an .xlsx workbook: a title line with the filters, Chinese headers, figures as numbers."""
-        found = await read_pivot(service, principal, entities_path(request), q)
+        found = await read_pivot(service, principal, paths(request), q)
         return Response(workbook(found), media_type=XLSX, headers=_file_name(found, "xlsx"))
 
     @api.get("/pivot.csv", name="get_pivot_csv", dependencies=[known_filters(*FILTERS)],
              responses={200: {"content": {"text/csv": {}}, "description": "the pivot as CSV (UTF-8 with BOM)"}})
     async def get_pivot_csv(request: Request, principal: Reader, q: Asked) -> Response:
         """The pivot as CSV (UTF-8 with a BOM, so Excel opens the Chinese): the title line, headers, a line per row, 合计."""
-        found = await read_pivot(service, principal, entities_path(request), q)
+        found = await read_pivot(service, principal, paths(request), q)
         return Response(comma_separated(found), media_type="text/csv; charset=utf-8", headers=_file_name(found, "csv"))
 
     return api

@@ -24,7 +24,21 @@ from shared.reference import TOWNSHIPS
 from shared.service import Service
 from shared.service.http import Paged, error_responses
 
-from services.analytics.api.analyses import AreaFilter, Reader, _check_month, _refuse, area_prefix, drill, known_filters
+from services.analytics.api.analyses import (
+    AreaFilter,
+    EntityTypeFilter,
+    IndustryFilter,
+    Reader,
+    SizeBandFilter,
+    _check_month,
+    _refuse,
+    area_prefix,
+    check_entity_type,
+    check_size_band,
+    drill,
+    known_filters,
+    size_bands,
+)
 from services.analytics.domain import alerts as domain
 from services.analytics.domain.months import MONTH_PATTERN, months_between
 from services.analytics.storage import repository
@@ -229,16 +243,21 @@ def _entity_url(panorama_path: str, uscc: str | None) -> str | None:
 async def read_alerts(
     service: Service, principal: Principal, panorama_path: str, first: str | None, last: str | None,
     area: str | None, rule: str | None, state: AlertState | None, limit: int, offset: int,
-    effect: DispositionEffect | None = None,
+    effect: DispositionEffect | None = None, industry: str | None = None, entity_type: str | None = None,
+    size_band: str | None = None,
 ) -> list[AlertItem]:
-    """The alerts behind a count as the caller may see them (the API's and the page's)."""
+    """The alerts behind a count as the caller may see them (the API's and the page's); `industry`,
+    `entity_type`, `size_band`: of entities of those (企业信息多维分析's alert counts)."""
     _check_range(first, last)
     _check_rule(rule)
     prefix = area_prefix(principal, area)
+    check_entity_type(entity_type)
+    of_entities = ((size_bands(service), industry, entity_type, check_size_band(service, size_band))
+                   if industry or entity_type or size_band else None)
     async with service.sessions() as session:
         rows = await repository.list_alerts(session, prefix, first, last, [rule] if rule else [],
                                             state.value if state else None, limit, offset,
-                                            effect=effect.value if effect else None)
+                                            effect=effect.value if effect else None, of_entities=of_entities)
     return [AlertItem(
         alert_id=str(r["alert_id"]), rule=r["rule"], rule_zh=domain.rule_label(r["rule"]), severity=r["severity"],
         uscc=r["uscc"], entity_name=r["entity_name"], township_code=r["township_code"], township_name=_township(r["township_code"])[0],
@@ -297,15 +316,17 @@ def router(service: Service) -> APIRouter:
         return await read_supervision(service, principal, paths(request)[1], first, last, area, rule)
 
     @api.get("/alerts", response_model=list[AlertItem], name="list_alerts",
-             dependencies=[known_filters("from", "to", "area", "rule", "state", "effect")])
+             dependencies=[known_filters("from", "to", "area", "rule", "state", "effect", "industry", "entity_type", "size_band")])
     async def list_alerts(
         request: Request, principal: Reader, page: Paged,
         first: FromMonth = None, last: ToMonth = None, area: AreaFilter = None, rule: RuleFilter = None, state: StateFilter = None,
-        effect: EffectFilter = None,
+        effect: EffectFilter = None, industry: IndustryFilter = None, entity_type: EntityTypeFilter = None,
+        size_band: SizeBandFilter = None,
     ) -> list[AlertItem]:
-        """The alerts behind a count of 经济管理监管分析, newest month first, each with its handling and its entity's panorama."""
+        """The alerts behind a count of 经济管理监管分析 (or of 企业信息多维分析's 预警, narrowed by its
+        entity's 门类, type and 规模档), newest month first, each with its handling and its entity's panorama."""
         return await read_alerts(service, principal, paths(request)[0], first, last, area, rule, state, page.limit, page.offset,
-                                 effect)
+                                 effect, industry, entity_type, size_band)
 
     @api.get("/locked-entities", response_model=RuleLists, dependencies=[known_filters("from", "to", "area")])
     async def get_locked_entities(

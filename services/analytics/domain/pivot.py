@@ -4,7 +4,14 @@ optional second — of one measure, with row, column and grand totals.
 Dimensions: 县区, 乡镇（街道）, 行业门类, 市场主体类型, 规模档 (domain/size_bands.py), 月份. Each
 entity-month has exactly one value of each, so a cell's entities are a part of its row's and its
 column's. Measures: the entities with a figure (counted once however many months of the range
-they have figures in: a total is not the sum of its cells), their power and their tax (sums).
+they have figures in: a total is not the sum of its cells), their power and their tax (sums); the
+entities registered and active at a month's end (登记在业主体, domain/development.py's rule: a stock,
+so with 月份 a dimension each month's end, else the last month's, and a total over months is the last
+month's, not their sum); the alerts counted in the months (预警, not withdrawn, as 经济管理监管分析
+counts them: in their township, by their entity's 门类, type and 规模档; sums).
+
+Each measure drills to the list behind it: the entity list (with figures), the registration list
+(登记名录, active at the month's end) or the alert list.
 
 The database answers the cells and every total in one aggregate (GROUPING SETS); this module
 puts them in order, names them in Chinese and says which filters each cell's entity list takes.
@@ -37,11 +44,25 @@ class Measure(enum.StrEnum):
     ENTITIES = "entities"
     KWH = "kwh"
     TAX = "tax"
+    REGISTERED = "registered"
+    ALERTS = "alerts"
+
+
+class Listing(enum.StrEnum):
+    """The list a measure's figures drill to."""
+
+    ENTITIES = "entities"  # /v1/entities: the entities with figures
+    REGISTRATIONS = "registrations"  # /v1/registrations: 登记名录
+    ALERTS = "alerts"  # /v1/alerts
+
+
+LISTING = {Measure.REGISTERED: Listing.REGISTRATIONS, Measure.ALERTS: Listing.ALERTS}  # the others: ENTITIES
 
 
 DIMENSION_ZH = {Dimension.COUNTY: "县（市、区）", Dimension.TOWNSHIP: "乡镇（街道）", Dimension.INDUSTRY: "行业门类",
                 Dimension.ENTITY_TYPE: "主体类型", Dimension.SIZE_BAND: "规模档（注册资本）", Dimension.PERIOD: "月份"}
-MEASURE_ZH = {Measure.ENTITIES: "有数据主体数", Measure.KWH: "用电量（千瓦时）", Measure.TAX: "纳税额（元）"}
+MEASURE_ZH = {Measure.ENTITIES: "有数据主体数", Measure.KWH: "用电量（千瓦时）", Measure.TAX: "纳税额（元）",
+              Measure.REGISTERED: "登记在业主体数", Measure.ALERTS: "预警数"}
 ENTITY_TYPES = [*ENTITY_TYPE_NAMES, UNKNOWN_ENTITY_TYPE]
 INDUSTRIES = [*sorted(SECTION_NAMES), UNKNOWN_SECTION]
 
@@ -87,12 +108,60 @@ def filters_zh(industry: str | None, entity_type: str | None, size_band: str | N
     return "、".join(picked) or "无"
 
 
-def drill_filters(dimension: Dimension, key: str) -> dict[str, str]:
-    """The entity list's filter that picks a dimension's value (a month: that month alone)."""
+def by_month(rows: Dimension, columns: Dimension | None) -> bool:
+    return Dimension.PERIOD in (rows, columns)
+
+
+def counted_months(measure: Measure, rows: Dimension, columns: Dimension | None, first: str, last: str) -> list[str]:
+    """The months at whose end 登记在业主体 is counted: each month by 月份, else the range's last."""
+    if measure is not Measure.REGISTERED:
+        return []
+    return months_between(first, last) if by_month(rows, columns) else [last]
+
+
+def note(measure: Measure, rows: Dimension, columns: Dimension | None, first: str, last: str) -> str:
+    """What the figures count, in words (the page and the API say it under the title)."""
+    if measure is Measure.REGISTERED:
+        when = "各月末" if by_month(rows, columns) else f"{last} 月末"
+        return (f"登记在业主体：{when}登记存续（已成立、未注销或吊销）的主体，与区域企业发展概况同一口径；"
+                f"{'跨月份的合计为最后一个月末的数，不是各月之和；' if by_month(rows, columns) else ''}不分用电、纳税口径。")
+    if measure is Measure.ALERTS:
+        return "预警：计入所选月份的预警（不含已撤销），按预警所属乡镇（街道）及其主体的门类、类型、规模档；不分用电、纳税口径。"
+    if measure is Measure.ENTITIES:
+        return "有数据主体：所选月份有用电或纳税数据的主体，合计中每个主体只计一次（不是各格之和）。"
+    return f"{MEASURE_ZH[measure]}：所选月份{'' if first == last else '之'}和。"
+
+
+def at_month_end(found: Iterable[tuple[str | None, str | None, float | None]], rows: Dimension, columns: Dimension | None,
+                 last: str) -> list[tuple[str | None, str | None, float | None]]:
+    """登记在业主体 by 月份: a total over the months is the count at the last month's end (a stock is
+    not summed over time); the aggregate's totals over the other dimension are sums and stand."""
+    found = list(found)
+    if not by_month(rows, columns):
+        return found
+    by = {(r, c): v for r, c, v in found}
+    if rows is Dimension.PERIOD:
+        return [(r, c, by.get((last, c)) if r is None else v) for r, c, v in found]
+    return [(r, c, by.get((r, last)) if c is None else v) for r, c, v in found]
+
+
+def drill_range(measure: Measure, first: str, last: str) -> dict[str, str]:
+    """The months of the list behind a total: the entities with figures in any month of the range,
+    the registrations active at its last month's end, the alerts counted in it."""
+    listing = LISTING.get(measure, Listing.ENTITIES)
+    if listing is Listing.REGISTRATIONS:
+        return {"event": "active", "month": last}
+    if listing is Listing.ALERTS:
+        return {"from": first, "to": last}
+    return {"period": first, "to": last}
+
+
+def drill_filters(dimension: Dimension, key: str, measure: Measure = Measure.ENTITIES) -> dict[str, str]:
+    """The list's filter that picks a dimension's value (a month: that month alone)."""
     if dimension in (Dimension.COUNTY, Dimension.TOWNSHIP):
         return {"area": key}
     if dimension is Dimension.PERIOD:
-        return {"period": key, "to": key}
+        return {k: key for k in drill_range(measure, key, key) if k != "event"}
     return {dimension.value: key}
 
 

@@ -44,7 +44,7 @@ from services.analytics.domain import alerts as alert_domain
 from services.analytics.domain import pivot as pivot_domain
 from services.analytics.domain import regions
 from services.analytics.domain.industries import largest
-from services.analytics.domain.pivot import Dimension, Measure
+from services.analytics.domain.pivot import Dimension, Listing, Measure
 from services.analytics.domain.months import SECTION_NAMES, UNKNOWN_SECTION, UNKNOWN_SECTION_NAME
 
 HERE = Path(__file__).parent
@@ -55,7 +55,7 @@ PAGE_SIZE = 50
 TREND_MONTHS = 12
 CHART_TOWNSHIPS = 20  # bars the ranking draws (the table lists every township)
 CHART_PIVOT_ROWS = 30  # rows 多维分析's chart draws (the table has every row)
-PIVOT_SCRIPT = "pivot-1.js"  # 多维分析's chart and table layout, loaded by its page alone
+PIVOT_SCRIPT = "pivot-2.js"  # 多维分析's chart and table layout, loaded by its page alone
 PIVOT_STYLE = "pivot-1.css"
 CHART_SERIES = 10  # lines a trend chart draws (the table lists every series)
 # a form's empty choice ("全部", a cleared month) is no filter: the same filters as the API's, or empty
@@ -266,17 +266,21 @@ def router(service: Service) -> APIRouter:
     async def alerts_page(
         request: Request, principal: Person, first: PageFrom = None, last: PageTo = None, area: PageArea = None,
         rule: PageRule = None, state: AlertState | None = None, effect: DispositionEffect | None = None, offset: PageOffset = 0,
+        industry: PageIndustry = None, entity_type: PageEntityType = None, size_band: PageSizeBand = None,
     ) -> HTMLResponse:
         area, rule = area or None, rule or None
+        of = {"industry": industry or None, "entity_type": entity_type or None, "size_band": size_band or None}  # 多维分析's drill
         rows = await read_alerts(service, principal, entities_path(request), first or None, last or None, area, rule, state,
-                                 PAGE_SIZE, offset, effect)
+                                 PAGE_SIZE, offset, effect, **of)
         query = {"from": first, "to": last, "area": area, "rule": rule, "state": state.value if state else None,
-                 "effect": effect.value if effect else None}
+                 "effect": effect.value if effect else None, **of}
         return render(request, "alerts.html", principal, "supervision", None, rows=rows, area=area or "",
                       area_name=_area_name(area_prefix(principal, area)), first=first or "", last=last or "", rule=rule or "",
                       state=state.value if state else "", rules=RULES, states=alert_domain.STATE_ZH,
                       effect=effect.value if effect else "", effect_name=alert_domain.effect_name(effect.value) if effect else "",
-                      back_url=drill(request.url_for("supervision_page").path, **{**query, "state": None, "effect": None}),
+                      of=of, of_zh=pivot_domain.filters_zh(*of.values(), size_bands(service)) if any(of.values()) else "",
+                      back_url=drill(request.url_for("supervision_page").path,
+                                     **{**query, "state": None, "effect": None, **dict.fromkeys(of)}),
                       **_paging(request, "alerts_page", "list_alerts", query, offset, len(rows)))
 
     def rule_lists_page(path: str, name: str, api: str, rules: tuple[str, ...], title: str, chart_title: str) -> None:
@@ -360,16 +364,19 @@ def router(service: Service) -> APIRouter:
     async def registrations_page(
         request: Request, principal: Person, event: ListedEvent = ListedEvent.ACTIVE, month: OptionalMonth = None,
         area: PageArea = None, entity_type: PageEntityType = None, industry: PageIndustry = None, offset: PageOffset = 0,
+        size_band: PageSizeBand = None,
     ) -> HTMLResponse:
-        area, entity_type, industry = area or None, entity_type or None, industry or None
+        area, entity_type, industry, size_band = area or None, entity_type or None, industry or None, size_band or None
         month = month or latest_month()
         rows = await read_registrations(service, principal, entities_path(request), event, month, area, entity_type, industry,
-                                        PAGE_SIZE, offset)
-        query = {"event": event.value, "month": month, "area": area, "entity_type": entity_type, "industry": industry}
+                                        PAGE_SIZE, offset, size_band)
+        query = {"event": event.value, "month": month, "area": area, "entity_type": entity_type, "industry": industry,
+                 "size_band": size_band}
         return render(request, "registrations.html", principal, "development", None, rows=rows, event=event.value,
                       events={e.value: label for e, label in EVENT_ZH.items()},
                       month=month, area=area or "", area_name=_area_name(area_prefix(principal, area)),
                       entity_type=entity_type or "", entity_types=ENTITY_TYPE_CHOICES, industry=industry or "", sections=SECTIONS,
+                      size_band=size_band or "", size_bands=_band_choices(service),
                       back_url=drill(request.url_for("development_page").path, period=month, area=area, entity_type=entity_type,
                                      industry=industry),
                       **_paging(request, "registrations_page", "list_registrations", query, offset, len(rows)))
@@ -390,12 +397,15 @@ def router(service: Service) -> APIRouter:
             rows=Dimension(rows) if rows else (Dimension.INDUSTRY if principal.role is Role.TOWNSHIP else Dimension.TOWNSHIP),
             first=first or last, last=last, columns=Dimension(columns) if columns else None, measure=measure,
             area=area or None, industry=industry or None, entity_type=entity_type or None, size_band=size_band or None, basis=basis)
-        found = await read_pivot(service, principal, entities_path(request), q)
+        found = await read_pivot(service, principal, {
+            Listing.ENTITIES: entities_path(request), Listing.REGISTRATIONS: registrations_path(request),
+            Listing.ALERTS: alerts_path(request)}, q)
         query = {"rows": q.rows.value, "columns": q.columns.value if q.columns else None, "measure": q.measure.value,
                  "from": q.first, "to": q.last, "area": q.area, "industry": q.industry, "entity_type": q.entity_type,
                  "size_band": q.size_band, "basis": q.basis.value if q.basis is not Basis.RESTATED else None}
         drawn = found.rows[:CHART_PIVOT_ROWS]
         data = {"chart": "pivot", "money": q.measure is Measure.TAX,
+                "stack": not (q.measure is Measure.REGISTERED and q.columns is Dimension.PERIOD),  # months' ends do not add up
                 "rows": [r.label for r in drawn],
                 "series": [{"name": c.label, "values": [{"value": r.cells[j].value, "url": r.cells[j].entities_url} for r in drawn]}
                            for j, c in enumerate(found.columns)]}

@@ -437,27 +437,39 @@ def _size_band(bands: SizeBands) -> sa.ColumnElement:
     return sa.case((capital.is_(None), UNDECLARED), *higher, else_=bands.bands[0].code)
 
 
-def _dimension(dimension: str, bands: SizeBands) -> sa.ColumnElement:
-    """An entity-month's value of a pivot dimension (domain/pivot.py), over entity_months ⟕ entities."""
-    m, e = entity_months.c, entities.c
+def _dimension(
+    dimension: str, bands: SizeBands, township: sa.ColumnElement = entity_months.c.township_code,
+    section: sa.ColumnElement = entity_months.c.industry_section, period: sa.ColumnElement = entity_months.c.period,
+) -> sa.ColumnElement:
+    """A row's value of a pivot dimension (domain/pivot.py), over entity_months ⟕ entities (or, given
+    their township, 门类 and month columns, over another table joined to entities)."""
+    e = entities.c
     return {
-        "county": sa.func.substr(m.township_code, 1, 6), "township": m.township_code,
-        "industry": sa.func.coalesce(m.industry_section, UNKNOWN_SECTION),
-        "entity_type": sa.func.coalesce(e.entity_type, UNKNOWN_ENTITY_TYPE), "size_band": _size_band(bands), "period": m.period,
+        "county": sa.func.substr(township, 1, 6), "township": township,
+        "industry": sa.func.coalesce(section, UNKNOWN_SECTION),
+        "entity_type": sa.func.coalesce(e.entity_type, UNKNOWN_ENTITY_TYPE), "size_band": _size_band(bands), "period": period,
     }[dimension]
+
+
+def _entity_filters(
+    bands: SizeBands, industry: str | None, entity_type: str | None, size_band: str | None, section: sa.ColumnElement,
+) -> list[sa.ColumnElement]:
+    """The pivot's filters on the entity (门类 as `section` says it, type and 规模档 as entities does)."""
+    where = [_in_section(industry, section)]
+    if entity_type:
+        where.append(_dimension("entity_type", bands) == entity_type)
+    if size_band:
+        where.append(_size_band(bands) == size_band)
+    return where
 
 
 def _entity_months_in(scope: Scope, bands: SizeBands) -> list[sa.ColumnElement]:
     """The entity-months of the scope with a figure (restated or as reported): those an entity list
     shows and a pivot counts, the same rows for both."""
     m = entity_months.c
-    where = [m.period >= scope.first, m.period <= scope.last, _in_area(m.township_code, scope.prefix), _in_section(scope.industry),
-             sa.or_(m.kwh.isnot(None), m.tax.isnot(None), m.kwh_reported.isnot(None), m.tax_reported.isnot(None))]
-    if scope.entity_type:
-        where.append(_dimension("entity_type", bands) == scope.entity_type)
-    if scope.size_band:
-        where.append(_size_band(bands) == scope.size_band)
-    return where
+    return [m.period >= scope.first, m.period <= scope.last, _in_area(m.township_code, scope.prefix),
+            sa.or_(m.kwh.isnot(None), m.tax.isnot(None), m.kwh_reported.isnot(None), m.tax_reported.isnot(None)),
+            *_entity_filters(bands, scope.industry, scope.entity_type, scope.size_band, m.industry_section)]
 
 
 _ENTITY_MONTHS = entity_months.outerjoin(entities, entities.c.entity_key == entity_months.c.uscc)
@@ -485,19 +497,42 @@ async def list_entity_months(session: AsyncSession, scope: Scope, order: str, li
 
 async def pivot_cells(
     session: AsyncSession, scope: Scope, rows: str, columns: str | None, measure: str, basis: str, bands: SizeBands,
+    month_ends: Sequence[tuple[str, date]] = (),
 ) -> list[tuple]:
     """企业信息多维分析 (domain/pivot.py): (row key, column key, value) of every cell and, with None for
-    the key summed over, every row's, column's and the grand total — one aggregate (GROUPING SETS) over
-    the scope's entity-months, so an entity counted in several cells is counted once in their total."""
-    m = entity_months.c
-    kwh, tax = _measures(basis)
-    keys = [_dimension(rows, bands).label("r")] + ([_dimension(columns, bands).label("c")] if columns else [])
-    keyed = (
-        sa.select(m.uscc, kwh.label("kwh"), tax.label("tax"), *keys)
-        .select_from(_ENTITY_MONTHS).where(*_entity_months_in(scope, bands)).subquery()
-    )
+    the key summed over, every row's, column's and the grand total — one aggregate (GROUPING SETS), so
+    an entity counted in several cells is counted once in their total. Over the scope's entity-months
+    (entities, kwh, tax); its registrations active at each of `month_ends` (period, last day: registered;
+    a total over months is their sum, domain/pivot.py takes the last month's instead); its alerts
+    counted in its months, not withdrawn (alerts; an alert's area is its township, its 门类, type and
+    规模档 its entity's)."""
+    e = entities.c
+    if measure == "registered":
+        ends = sa.values(sa.column("period", sa.Text), sa.column("day", sa.Date), name="month_ends").data(list(month_ends))
+        columns_of = dict(township=e.township_code, section=e.industry_section, period=ends.c.period)
+        source = entities.join(ends, _active_at(sa.cast(ends.c.day, sa.Date)))
+        where = [_in_area(e.township_code, scope.prefix),
+                 *_entity_filters(bands, scope.industry, scope.entity_type, scope.size_band, e.industry_section)]
+        counted = [e.entity_key.label("uscc")]
+    elif measure == "alerts":
+        a = alerts.c
+        columns_of = dict(township=a.township_code, section=e.industry_section, period=a.month)
+        source = alerts.outerjoin(entities, e.entity_key == a.uscc)
+        where = [*_alerts_where(scope.prefix, scope.first, scope.last, []), a.withdrawn_at.is_(None),
+                 *_entity_filters(bands, scope.industry, scope.entity_type, scope.size_band, e.industry_section)]
+        counted = [a.uscc]
+    else:
+        m = entity_months.c
+        kwh, tax = _measures(basis)
+        columns_of, source, where = {}, _ENTITY_MONTHS, _entity_months_in(scope, bands)
+        counted = [m.uscc, kwh.label("kwh"), tax.label("tax")]
+    keys = [_dimension(rows, bands, **columns_of).label("r")] + ([_dimension(columns, bands, **columns_of).label("c")] if columns else [])
+    keyed = sa.select(*counted, *keys).select_from(source).where(*where).subquery()
     k = keyed.c
-    value = {"entities": sa.func.count(sa.distinct(k.uscc)), "kwh": sa.func.sum(k.kwh), "tax": sa.func.sum(k.tax)}[measure]
+    if measure in ("kwh", "tax"):
+        value = sa.func.sum(k[measure])
+    else:  # an entity with figures once however many months; a registration once per month's end; each alert
+        value = sa.func.count(sa.distinct(k.uscc)) if measure == "entities" else sa.func.count()
     if columns:
         column, sets = k.c, [sa.tuple_(k.r, k.c), sa.tuple_(k.r), sa.tuple_(k.c), sa.text("()")]
     else:
@@ -603,25 +638,32 @@ async def alert_tallies(
 async def list_alerts(
     session: AsyncSession, prefix: str, first: str | None, last: str | None, rules: Sequence[str],
     state: str | None, limit: int, offset: int, per_entity: bool = False, effect: str | None = None,
+    of_entities: tuple[SizeBands, str | None, str | None, str | None] | None = None,
 ) -> list:
     """The alerts behind a count, newest month first; `per_entity`: one row per entity and rule (its
-    newest alert, with `alerts` the number of its alerts of that rule), as the lists of #8 and #9 show them."""
+    newest alert, with `alerts` the number of its alerts of that rule), as the lists of #8 and #9 show them;
+    `of_entities` (the 规模档, a 门类, a type, a 规模档 code): only those whose entity (alerts ⟕ entities)
+    passes the pivot's filters, as its alert count applies them."""
     a = alerts.c
     where = [*_alerts_where(prefix, first, last, rules), _state_filter(state)]
     if effect:
         where.append(a.effect == effect)
+    source = alerts
+    if of_entities:
+        source = alerts.outerjoin(entities, entities.c.entity_key == a.uscc)
+        where += _entity_filters(*of_entities, entities.c.industry_section)
     if per_entity:
         where.append(a.withdrawn_at.is_(None))
         ranked = (
             sa.select(alerts, sa.func.count().over(partition_by=(a.rule, a.uscc)).label("alerts"),
                       sa.func.row_number().over(partition_by=(a.rule, a.uscc), order_by=(a.month.desc().nulls_last(), a.alert_id)).label("n"))
-            .where(*where)
+            .select_from(source).where(*where)
             .subquery()
         )
         query = sa.select(ranked).where(ranked.c.n == 1).order_by(
             ranked.c.rule, ranked.c.month.desc().nulls_last(), ranked.c.township_code, ranked.c.uscc)
     else:
-        query = sa.select(alerts, sa.literal(1).label("alerts")).where(*where).order_by(
+        query = sa.select(alerts, sa.literal(1).label("alerts")).select_from(source).where(*where).order_by(
             a.month.desc().nulls_last(), a.rule, a.township_code, a.uscc, a.alert_id)
     return (await session.execute(query.limit(limit).offset(offset))).mappings().all()
 
@@ -653,8 +695,9 @@ async def comparison_counts(
 
 # ---- 区域企业发展概况 (#1): registrations by month (domain/development.py says what is counted) ----
 
-def _active_at(day: date) -> sa.ColumnElement:
-    """domain/development.active_at in SQL: established by `day` (or undated), not ended by it."""
+def _active_at(day: date | sa.ColumnElement) -> sa.ColumnElement:
+    """domain/development.active_at in SQL: established by `day` (or undated), not ended by it
+    (`day` a date, or a column of them: the pivot's month ends)."""
     e = entities.c
     return sa.and_(sa.or_(e.established_on.is_(None), e.established_on <= day),
                    sa.or_(e.status == "active", e.ended_on > day))
@@ -717,13 +760,15 @@ async def registration_flows(
 
 async def list_registrations(
     session: AsyncSession, prefix: str, entity_type: str | None, section: str | None, event: str,
-    first_day: date, next_first_day: date, limit: int, offset: int,
+    first_day: date, next_first_day: date, limit: int, offset: int, in_band: tuple[SizeBands, str] | None = None,
 ) -> list:
-    """The entities behind a count of registration_counts: `event` of the month, newest founded first."""
+    """The entities behind a count of registration_counts (or of the pivot's registered, `in_band`: of
+    that 规模档): `event` of the month, newest founded first."""
     e = entities.c
     query = (
         sa.select(entities)
-        .where(*_registrations_where(prefix, entity_type, section), _registration_events(first_day, next_first_day)[event])
+        .where(*_registrations_where(prefix, entity_type, section), _registration_events(first_day, next_first_day)[event],
+               _size_band(in_band[0]) == in_band[1] if in_band else sa.true())
         .order_by(e.established_on.desc().nulls_last(), e.entity_key)
         .limit(limit)
         .offset(offset)

@@ -1,6 +1,7 @@
 /* 企业信息多维分析's chart: a stacked bar per row of the pivot, a stack per column, drawn from the
    data the page carries (<script type="application/json" id="dashboard-data">); clicking a piece
-   opens the entity list behind that cell, as the table's figures do. */
+   opens the list behind that cell, as the table's figures do. A count at each month's end
+   (登记在业主体 by 月份, data.stack false) is not stacked: the months' bars stand side by side. */
 "use strict";
 (function () {
   const source = document.getElementById("dashboard-data");
@@ -13,7 +14,8 @@
     : Number(v).toLocaleString("zh-CN", { maximumFractionDigits: digits, minimumFractionDigits: digits }));
   const names = data.rows.slice().reverse(); // the first row at the top
   const stacked = data.series.length > 1;
-  element.style.height = `${Math.max(200, names.length * 28 + (stacked ? (narrow() ? 110 : 70) : 40))}px`;
+  const band = data.stack ? 28 : 10 * data.series.length + 18; // a row's height: one bar, or one per month
+  element.style.height = `${Math.max(200, names.length * band + (stacked ? (narrow() ? 110 : 70) : 40))}px`;
   const chart = echarts.init(element);
   chart.setOption({
     animation: false,
@@ -23,7 +25,7 @@
     xAxis: { type: "value", minInterval: data.money ? 0 : 1, axisLabel: { hideOverlap: true } },
     yAxis: { type: "category", data: names, axisLabel: { width: narrow() ? 84 : 180, overflow: "truncate" } },
     series: data.series.map((s) => ({
-      name: s.name, type: "bar", stack: "pivot", barMaxWidth: 18,
+      name: s.name, type: "bar", stack: data.stack ? "pivot" : undefined, barMaxWidth: 18,
       data: s.values.slice().reverse().map((v) => ({ value: v.value, url: v.url })),
     })),
   });
