@@ -18,7 +18,7 @@ def test_a_verdict_is_a_link_state_and_the_filter_asks_for_that_verdict(rank, li
 
 def test_every_state_says_what_the_township_can_do_and_an_unlinked_record_points_to_the_workbench():
     assert set(r.ACTION_ZH) == set(r.Link) == set(r.LINK_ZH)
-    assert "工作台" in r.ACTION_ZH[r.Link.UNLINKED] and "未匹配" in r.ACTION_ZH[r.Link.UNLINKED]
+    assert "工作台" in r.ACTION_ZH[r.Link.UNLINKED] and "待核实记录" in r.ACTION_ZH[r.Link.UNLINKED]
     assert r.identification_zh(r.Link.LINKED) is None  # its entity says who it is
-    assert "未匹配" in r.identification_zh(r.Link.UNLINKED)
+    assert "待核实记录" in r.identification_zh(r.Link.UNLINKED)
     assert r.identification_zh(r.Link.PENDING) == "尚待匹配核查"

@@ -44,7 +44,7 @@ class DepartmentRecord(BaseModel):
     entity_url: str | None = Field(description="the linked entity's panorama")
     identification_zh: str | None = Field(
         description="who an unlinked or pending record is of: analytics keeps no 户号, 纳税人识别号 or name "
-                    "(feedback's 未匹配 case, opened by match-failed, shows them)")
+                    "(feedback's 待核实记录 case, opened by match-failed, shows them)")
 
 
 def check_department(department: str | None, kind: str | None) -> None:
@@ -94,7 +94,7 @@ def router(service: Service) -> APIRouter:
         """部门记录: the department records of the caller's area (narrowed by `area`) that
         /v1/comparison counts for `period` — the month's records and the registers' — of `department`,
         `kind` and `link` state, by township, department and kind. An unlinked record (the matcher found no
-        entity) is one the township verifies in its workbench's 未匹配 cases."""
+        entity) is one the township verifies in its workbench (事项: 待核实记录)."""
         return await read_records(service, principal, request.url_for("list_entities").path, period, department, kind, link,
                                   area, page.limit, page.offset)
 
