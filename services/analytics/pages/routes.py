@@ -199,17 +199,19 @@ def router(service: Service) -> APIRouter:
     async def comparison_page(request: Request, principal: Person, period: OptionalMonth = None, area: PageArea = None) -> HTMLResponse:
         area = area or None
         period = period or await read_default_period(service, principal)
-        found = await read_comparison(service, principal, entities_path(request), request.url_for("records_page").path, period, area)
+        records_path = request.url_for("records_page").path
+        found = await read_comparison(service, principal, entities_path(request), records_path, period, area)
         # the townships with records, the lowest coverage first (the table lists every township)
         drawn = [t for t in found.townships if t.coverage_pct is not None][:CHART_TOWNSHIPS]
         data = {"chart": "comparison", "townships": [f"{t.township_name}{'（覆盖低）' if t.low_coverage else ''}" for t in drawn],
                 "series": [{"department": d.department_zh, "share": share, "name": f"{d.department_zh}{label}",
-                            "values": [{"value": getattr(t.departments[i], f"{share}_pct"), "url": getattr(t.departments[i], SHARE_URLS[share]),
+                            "values": [{"value": getattr(t.departments[i], f"{share}_pct"),
+                                        "url": getattr(t.departments[i], SHARE_URLS[share]),
                                         "count": getattr(t.departments[i], share)} for t in drawn]}
                            for i, d in enumerate(found.totals.departments) for share, label in SHARES.items()]}
         return render(request, "comparison.html", principal, "comparison", data, found=found, area=area or "",
                       area_name=_area_name(found.area), period=period, charted=len(drawn),
-                      records_url=drill(request.url_for("records_page").path, period=period, area=area),
+                      records_url=drill(records_path, period=period, area=area),
                       json_url=drill(request.url_for("get_comparison").path, period=period, area=area))
 
     @web.get("/entities", name="entities_page")
