@@ -8,7 +8,7 @@ from services.analytics.domain.overview import MATCH_FAILED, MATCH_OK, MATCH_PEN
 
 
 @pytest.mark.parametrize(("rank", "link", "zh"), [
-    (MATCH_PENDING, r.Link.PENDING, "待匹配"), (MATCH_FAILED, r.Link.UNLINKED, "未关联"), (MATCH_OK, r.Link.LINKED, "已关联"),
+    (MATCH_PENDING, r.LinkState.PENDING, "待匹配"), (MATCH_FAILED, r.LinkState.UNLINKED, "未关联"), (MATCH_OK, r.LinkState.LINKED, "已关联"),
 ])
 def test_a_verdict_is_a_link_state_and_the_filter_asks_for_that_verdict(rank, link, zh):
     assert r.link_of(rank) is link
@@ -17,8 +17,8 @@ def test_a_verdict_is_a_link_state_and_the_filter_asks_for_that_verdict(rank, li
 
 
 def test_every_state_says_what_the_township_can_do_and_an_unlinked_record_points_to_the_workbench():
-    assert set(r.ACTION_ZH) == set(r.Link) == set(r.LINK_ZH)
-    assert "工作台" in r.ACTION_ZH[r.Link.UNLINKED] and "待核实记录" in r.ACTION_ZH[r.Link.UNLINKED]
-    assert r.identification_zh(r.Link.LINKED) is None  # its entity says who it is
-    assert "待核实记录" in r.identification_zh(r.Link.UNLINKED)
-    assert r.identification_zh(r.Link.PENDING) == "尚待匹配核查"
+    assert set(r.ACTION_ZH) == set(r.LinkState) == set(r.LINK_ZH)
+    assert "工作台" in r.ACTION_ZH[r.LinkState.UNLINKED] and "待核实记录" in r.ACTION_ZH[r.LinkState.UNLINKED]
+    assert r.identification_zh(r.LinkState.LINKED) is None  # its entity says who it is
+    assert "待核实记录" in r.identification_zh(r.LinkState.UNLINKED)
+    assert r.identification_zh(r.LinkState.PENDING) == "尚待匹配核查"

@@ -25,7 +25,7 @@ from services.analytics.domain import records as domain
 from services.analytics.storage import repository
 
 KindFilter = Annotated[str | None, Query(pattern=r"^[a-z][a-z0-9_]{0,63}$", description="record kind, e.g. tax_payment or power_account")]
-LinkFilter = Annotated[domain.Link | None, Query(description="linked (已关联), unlinked (未关联: match-failed) or pending (待匹配)")]
+LinkFilter = Annotated[domain.LinkState | None, Query(description="linked (已关联), unlinked (未关联: match-failed) or pending (待匹配)")]
 
 
 class DepartmentRecord(BaseModel):
@@ -38,7 +38,7 @@ class DepartmentRecord(BaseModel):
     version: int = Field(description="1, +1 per correction")
     township_code: str
     township_name: str
-    link: domain.Link
+    link: domain.LinkState
     link_zh: str = Field(description="已关联 / 未关联 / 待匹配")
     uscc: str | None = Field(description="the entity it is linked to (or the USCC the department sent)")
     entity_url: str | None = Field(description="the linked entity's panorama")
@@ -57,7 +57,7 @@ def check_department(department: str | None, kind: str | None) -> None:
 
 async def read_records(
     service: Service, principal: Principal, panorama_path: str, period: str, department: str | None, kind: str | None,
-    link: domain.Link | None, area: str | None, limit: int, offset: int,
+    link: domain.LinkState | None, area: str | None, limit: int, offset: int,
 ) -> list[DepartmentRecord]:
     """部门记录 as the caller may see it (the API's and the page's); linked ones link to `panorama_path`/{uscc}."""
     _check_month(period)
@@ -76,7 +76,7 @@ async def read_records(
             kind=r["kind"], kind_zh=kind.title_zh if kind else r["kind"], period=r["period"], version=r["version"],
             township_code=r["township_code"], township_name=township.name if township else "",
             link=state, link_zh=domain.LINK_ZH[state], uscc=r["uscc"],
-            entity_url=f"{panorama_path}/{r['uscc']}" if state is domain.Link.LINKED and r["uscc"] else None,
+            entity_url=f"{panorama_path}/{r['uscc']}" if state is domain.LinkState.LINKED and r["uscc"] else None,
             identification_zh=domain.identification_zh(state),
         ))
     return listed

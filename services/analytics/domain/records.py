@@ -17,31 +17,31 @@ import enum
 from services.analytics.domain.overview import MATCH_FAILED, MATCH_OK, MATCH_PENDING
 
 
-class Link(enum.StrEnum):
+class LinkState(enum.StrEnum):
     LINKED = "linked"
     UNLINKED = "unlinked"
     PENDING = "pending"
 
 
-LINK_RANKS = {Link.LINKED: MATCH_OK, Link.UNLINKED: MATCH_FAILED, Link.PENDING: MATCH_PENDING}
-LINK_ZH = {Link.LINKED: "已关联", Link.UNLINKED: "未关联", Link.PENDING: "待匹配"}
+LINK_RANKS = {LinkState.LINKED: MATCH_OK, LinkState.UNLINKED: MATCH_FAILED, LinkState.PENDING: MATCH_PENDING}
+LINK_ZH = {LinkState.LINKED: "已关联", LinkState.UNLINKED: "未关联", LinkState.PENDING: "待匹配"}
 
 # what a township can do about a record in each state (the page's explanation and each row's hint)
 ACTION_ZH = {
-    Link.LINKED: "已关联到主体，其数据计入该主体的企业全景。",
-    Link.UNLINKED: "匹配核查未找到对应主体（户号、纳税人识别号、名称均未对上）：请在工作台「事项」的待核实记录中按部门、期间找到它，"
+    LinkState.LINKED: "已关联到主体，其数据计入该主体的企业全景。",
+    LinkState.UNLINKED: "匹配核查未找到对应主体（户号、纳税人识别号、名称均未对上）：请在工作台「事项」的待核实记录中按部门、期间找到它，"
                    "现场核实后关联主体、认定无商事登记、分户或认定非同一主体。核实前，辖区主体“无税”“无电”的数字不可尽信。",
-    Link.PENDING: "记录已导入，匹配核查尚未判定（通常几分钟内完成）；长时间待匹配请联系平台运维。",
+    LinkState.PENDING: "记录已导入，匹配核查尚未判定（通常几分钟内完成）；长时间待匹配请联系平台运维。",
 }
 
 
-def link_of(match_rank: int) -> Link:
+def link_of(match_rank: int) -> LinkState:
     """The link state of a record whose verdict is `match_rank`."""
     return next(link for link, rank in LINK_RANKS.items() if rank == match_rank)
 
 
-def identification_zh(link: Link) -> str | None:
+def identification_zh(link: LinkState) -> str | None:
     """What the list can say about who an unlinked or pending record is of (analytics keeps no name or account)."""
-    if link is Link.LINKED:
+    if link is LinkState.LINKED:
         return None
-    return "户号、纳税人识别号和名称不在分析库中：见工作台的待核实记录" if link is Link.UNLINKED else "尚待匹配核查"
+    return "户号、纳税人识别号和名称不在分析库中：见工作台的待核实记录" if link is LinkState.UNLINKED else "尚待匹配核查"

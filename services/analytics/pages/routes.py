@@ -426,7 +426,7 @@ def router(service: Service) -> APIRouter:
         area, department, kind = area or None, department or None, kind or None
         period = period or await read_default_period(service, principal)
         rows = await read_records(service, principal, entities_path(request), period, department, kind,
-                                  records_domain.Link(link) if link else None, area, PAGE_SIZE, offset)
+                                  records_domain.LinkState(link) if link else None, area, PAGE_SIZE, offset)
         query = {"period": period, "department": department, "kind": kind, "link": link or None, "area": area}
         return render(request, "records.html", principal, "comparison", None, rows=rows, period=period, area=area or "",
                       area_name=_area_name(area_prefix(principal, area)), department=department or "", kind=kind or "", link=link or "",
