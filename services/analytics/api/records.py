@@ -24,8 +24,12 @@ from services.analytics.api.analyses import AreaFilter, Month, Reader, _check_mo
 from services.analytics.domain import records as domain
 from services.analytics.storage import repository
 
-KindFilter = Annotated[str | None, Query(pattern=r"^[a-z][a-z0-9_]{0,63}$", description="record kind, e.g. tax_payment or power_account")]
-LinkFilter = Annotated[domain.LinkState | None, Query(description="linked (已关联), unlinked (未关联: match-failed) or pending (待匹配)")]
+KindFilter = Annotated[
+    str | None, Query(pattern=r"^[a-z][a-z0-9_]{0,63}$", description="record kind, e.g. tax_payment or power_account")
+]
+LinkFilter = Annotated[
+    domain.LinkState | None, Query(description="linked (已关联), unlinked (未关联: match-failed) or pending (待匹配)")
+]
 
 
 class DepartmentRecord(BaseModel):
