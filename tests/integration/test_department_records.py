@@ -63,7 +63,7 @@ async def test_the_unlinked_count_drills_to_exactly_the_unlinked_record(api, pos
     assert "待核实记录" in record["identification_zh"]  # analytics keeps no account or name: the workbench's case has them
     department = await listed(power["unlinked_url"])  # the month's and the register's: every record the count counts
     assert len(department) == power["unlinked"] and record in department
-    (linked,) = await listed(tax["kinds"][0]["unlinked_url"].replace("link=unlinked", "link=linked"))
+    (linked,) = await listed(f"/v1/records?period={MONTH}&area={HOME}&kind=tax_payment&link=linked")
     assert (linked["link_zh"], linked["uscc"], linked["entity_url"]) == ("已关联", entity["uscc"], f"/v1/entities/{entity['uscc']}")
 
 
