@@ -17,7 +17,7 @@ from shared.service import ServiceSpec, rebuild
 from shared.web import login
 
 from services.analytics import handlers
-from services.analytics.api import analyses, comparison, development, panorama, pivot, report, routes, supervision
+from services.analytics.api import analyses, comparison, development, panorama, pivot, records, report, routes, supervision
 from services.analytics.domain.size_bands import load_size_bands
 from services.analytics.pages import routes as pages
 from services.analytics.settings import AnalyticsSettings
@@ -43,6 +43,6 @@ def build() -> ServiceSpec:
         ],
         routers=lambda service: [routes.router(service), analyses.router(service), panorama.router(service), supervision.router(service),
                                  report.router(service), comparison.router(service), development.router(service),
-                                 pivot.router(service), login.router(home="/overview"), pages.router(service)],
+                                 pivot.router(service), records.router(service), login.router(home="/overview"), pages.router(service)],
         commands={"rebuild": rebuild.command(build)},  # its tables again from the topics (shared/service/rebuild.py)
     )

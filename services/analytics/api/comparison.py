@@ -4,12 +4,15 @@ records how many are linked, unlinked (the matcher failed) and pending — with 
 coverage is too low for their "no tax" figures to be trusted flagged (domain/comparison.py).
 
 Scope by construction, as the other analyses: the caller's area, narrowed by `area` (another area
-is 404). Each entity count carries the entity list behind it (`*_url`, with the same filters).
+is 404). Each entity count carries the entity list behind it (`*_url`, with the same filters), each
+unlinked and pending count the department records behind it (/v1/records, api/records.py).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
+from functools import partial
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
@@ -35,6 +38,8 @@ class KindLinks(BaseModel):
     linked_pct: float | None
     unlinked_pct: float | None
     pending_pct: float | None
+    unlinked_url: str = Field(description="the unlinked records behind `unlinked` (/v1/records)")
+    pending_url: str = Field(description="the pending records behind `pending` (/v1/records)")
 
 
 class DepartmentLinks(KindLinks):
@@ -74,19 +79,22 @@ class Comparison(BaseModel):
     low_coverage_townships: int
 
 
-def _links(kind: str, zh: str, links: domain.Links) -> dict:
-    return dict(kind=kind, kind_zh=zh, linked=links.linked, unlinked=links.unlinked, pending=links.pending,
-                total=links.total, **links.shares())
+def _links(kind: str, zh: str, links: domain.Links, records_url: Callable[..., str]) -> dict:
+    """A kind's or a department's counts; `records_url(link=…)`: the records behind one of them."""
+    return dict(kind=kind, kind_zh=zh, linked=links.linked, unlinked=links.unlinked, pending=links.pending, total=links.total,
+                **links.shares(), unlinked_url=records_url(link="unlinked"), pending_url=records_url(link="pending"))
 
 
-def _compared(row: domain.TownshipComparison, threshold: float, entities_path: str, filters: dict) -> dict:
+def _compared(row: domain.TownshipComparison, threshold: float, entities_path: str, records_path: str, filters: dict) -> dict:
     orders = {"tax": "tax", "power_supply": "kwh"}
+    records = partial(drill, records_path, **filters)  # the records behind a count: records(department=, kind=, link=)
     return dict(
         registered=row.registered, with_tax=row.with_tax, with_power=row.with_power,
         with_tax_pct=domain.entity_pct(row.with_tax, row.registered), with_power_pct=domain.entity_pct(row.with_power, row.registered),
         departments=[DepartmentLinks(
-            **_links(dept, domain.DEPARTMENT_ZH[dept], row.department(dept)), department_zh=domain.DEPARTMENT_ZH[dept],
-            kinds=[KindLinks(**_links(k, domain.KIND_ZH[k], row.kinds[k])) for k in kinds],
+            **_links(dept, domain.DEPARTMENT_ZH[dept], row.department(dept), partial(records, department=dept)),
+            department_zh=domain.DEPARTMENT_ZH[dept],
+            kinds=[KindLinks(**_links(k, domain.KIND_ZH[k], row.kinds[k], partial(records, department=dept, kind=k))) for k in kinds],
             entities_url=drill(entities_path, **filters, order=orders[dept]),
         ) for dept, kinds in domain.DEPARTMENTS.items()],
         coverage_pct=row.coverage_pct, low_coverage=domain.low_coverage(row.coverage_pct, threshold),
@@ -99,8 +107,11 @@ def _month_end(period: str) -> date:
     return date.fromisoformat(f"{shift(period, 1)}-01") - timedelta(days=1)
 
 
-async def read_comparison(service: Service, principal: Principal, entities_path: str, period: str, area: str | None) -> Comparison:
-    """公共信息对比分析 as the caller may see it (the API's and the page's); counts drill to `entities_path`."""
+async def read_comparison(
+    service: Service, principal: Principal, entities_path: str, records_path: str, period: str, area: str | None,
+) -> Comparison:
+    """公共信息对比分析 as the caller may see it (the API's and the page's); entity counts drill to
+    `entities_path`, record counts to `records_path`."""
     _check_month(period)
     prefix = area_prefix(principal, area)
     threshold = service.settings.comparison_low_coverage_pct
@@ -110,12 +121,12 @@ async def read_comparison(service: Service, principal: Principal, entities_path:
     rows, totals = domain.comparison(registered, with_figures, records, prefix)
     townships = [TownshipCompared(
         township_code=code, township_name=TOWNSHIPS[code].name, division_name=TOWNSHIPS[code].division_name,
-        **_compared(row, threshold, entities_path, {"area": code, "period": period}),
+        **_compared(row, threshold, entities_path, records_path, {"area": code, "period": period}),
     ) for code, row in rows.items()]
     townships.sort(key=lambda t: (t.coverage_pct is None, t.coverage_pct or 0.0, t.township_code))
     return Comparison(
         period=period, area=prefix, threshold_pct=threshold, townships=townships,
-        totals=Compared(**_compared(totals, threshold, entities_path, {"area": area, "period": period})),
+        totals=Compared(**_compared(totals, threshold, entities_path, records_path, {"area": area, "period": period})),
         low_coverage_townships=sum(t.low_coverage for t in townships),
     )
 
@@ -129,6 +140,7 @@ def router(service: Service) -> APIRouter:
         with tax and with power in `period`, and of the tax and power records (the month's and the
         registers) the linked, unlinked and pending shares; townships whose linked share is below
         the threshold are flagged — there, an entity "without tax" may have its tax in an unlinked record."""
-        return await read_comparison(service, principal, request.url_for("list_entities").path, period, area)
+        return await read_comparison(service, principal, request.url_for("list_entities").path,
+                                     request.url_for("list_records").path, period, area)
 
     return api

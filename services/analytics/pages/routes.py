@@ -1,6 +1,6 @@
 """The dashboard (数据看板): server-rendered pages over the same reads as the JSON API (/v1/overview,
 /v1/industries, /v1/power-trend, /v1/entities, /v1/entities/{uscc}, /v1/supervision, /v1/alerts,
-/v1/locked-entities, /v1/tax-anomalies, /v1/pillars, /v1/report, /v1/comparison, /v1/pivot), for leaders at desks and
+/v1/locked-entities, /v1/tax-anomalies, /v1/pillars, /v1/report, /v1/comparison, /v1/records, /v1/pivot), for leaders at desks and
 township heads on phones. Every figure links to the entity list behind it, every entity to its
 panorama; every page links to its data as JSON. Charts are drawn by static/dashboard-4.js from the
 data the page carries in <script type="application/json" id="dashboard-data">."""
@@ -17,7 +17,7 @@ from shared.auth import Principal, Role, forbidden
 from shared.contracts import DispositionEffect
 from shared.periods import shift
 from shared.records import KINDS
-from shared.reference import DEPARTMENT_NAMES, DIVISIONS, TOWNSHIPS, entity_type_name
+from shared.reference import DEPARTMENT_NAMES, DIVISIONS, TOWNSHIPS, department_name, entity_type_name
 from shared.service import Service
 from shared.web.pages import Pages, page_principal
 
@@ -37,12 +37,14 @@ from services.analytics.api.comparison import read_comparison
 from services.analytics.api.development import EVENT_ZH, ListedEvent, latest_month, read_development, read_registrations
 from services.analytics.api.panorama import EntityCode, read_entity
 from services.analytics.api.pivot import PivotQuery, read_pivot
+from services.analytics.api.records import read_records
 from services.analytics.api.report import read_pillars, read_report
 from services.analytics.api.routes import read_overview, read_timeliness
 from services.analytics.api.supervision import AlertState, read_alerts, read_rule_lists, read_supervision
 from services.analytics.domain import alerts as alert_domain
 from services.analytics.domain import pivot as pivot_domain
 from services.analytics.domain import regions
+from services.analytics.domain import records as records_domain
 from services.analytics.domain.industries import largest
 from services.analytics.domain.pivot import Dimension, Listing, Measure
 from services.analytics.domain.months import SECTION_NAMES, UNKNOWN_SECTION, UNKNOWN_SECTION_NAME
@@ -72,6 +74,8 @@ PageDimension = Annotated[str | None, Query(pattern=r"^(county|township|industry
 PageTownship = Annotated[str | None, Query(pattern=r"^([0-9]{9})?$")]
 PageEntityType = Annotated[str | None, Query(pattern=r"^([0-9]{2}|unknown)?$")]
 SeriesMonths = Annotated[int, Query(ge=12, le=24, multiple_of=12)]
+PageCode = Annotated[str | None, Query(pattern=r"^([a-z][a-z0-9_]{0,63})?$")]  # a department's or a record kind's
+PageLink = Annotated[str | None, Query(pattern=r"^(linked|unlinked|pending)?$")]
 DEVELOPMENT_SCRIPT = "development-1.js"  # 企业发展's chart, on that page only
 TIMELINESS_ROWS = 12  # the departments' newest submissions 经济管理监管分析 shows supervisors
 
@@ -195,16 +199,19 @@ def router(service: Service) -> APIRouter:
     async def comparison_page(request: Request, principal: Person, period: OptionalMonth = None, area: PageArea = None) -> HTMLResponse:
         area = area or None
         period = period or await read_default_period(service, principal)
-        found = await read_comparison(service, principal, entities_path(request), period, area)
+        records_path = request.url_for("records_page").path
+        found = await read_comparison(service, principal, entities_path(request), records_path, period, area)
         # the townships with records, the lowest coverage first (the table lists every township)
         drawn = [t for t in found.townships if t.coverage_pct is not None][:CHART_TOWNSHIPS]
         data = {"chart": "comparison", "townships": [f"{t.township_name}{'（覆盖低）' if t.low_coverage else ''}" for t in drawn],
                 "series": [{"department": d.department_zh, "share": share, "name": f"{d.department_zh}{label}",
-                            "values": [{"value": getattr(t.departments[i], f"{share}_pct"), "url": t.departments[i].entities_url,
+                            "values": [{"value": getattr(t.departments[i], f"{share}_pct"),
+                                        "url": getattr(t.departments[i], SHARE_URLS[share]),
                                         "count": getattr(t.departments[i], share)} for t in drawn]}
                            for i, d in enumerate(found.totals.departments) for share, label in SHARES.items()]}
         return render(request, "comparison.html", principal, "comparison", data, found=found, area=area or "",
                       area_name=_area_name(found.area), period=period, charted=len(drawn),
+                      records_url=drill(records_path, period=period, area=area),
                       json_url=drill(request.url_for("get_comparison").path, period=period, area=area))
 
     @web.get("/entities", name="entities_page")
@@ -419,6 +426,27 @@ def router(service: Service) -> APIRouter:
                       xlsx_url=drill(request.url_for("get_pivot_xlsx").path, **query),
                       csv_url=drill(request.url_for("get_pivot_csv").path, **query))
 
+    # ---- 部门记录 (#13): the records behind 公共信息对比分析's linked, unlinked and pending counts ----
+    @web.get("/records", name="records_page")
+    async def records_page(
+        request: Request, principal: Person, period: OptionalMonth = None, department: PageCode = None, kind: PageCode = None,
+        link: PageLink = None, area: PageArea = None, offset: PageOffset = 0,
+    ) -> HTMLResponse:
+        """部门记录: the form (a plain GET), the explanation of the link states, the list."""
+        area, department, kind = area or None, department or None, kind or None
+        period = period or await read_default_period(service, principal)
+        rows = await read_records(service, principal, entities_path(request), period, department, kind,
+                                  records_domain.LinkState(link) if link else None, area, PAGE_SIZE, offset)
+        query = {"period": period, "department": department, "kind": kind, "link": link or None, "area": area}
+        return render(request, "records.html", principal, "comparison", None, rows=rows, period=period, area=area or "",
+                      area_name=_area_name(area_prefix(principal, area)), department=department or "", kind=kind or "", link=link or "",
+                      departments=[("", "全部")] + list(DEPARTMENT_NAMES.items()),
+                      kinds=[("", "全部")] + [(code, f"{department_name(k.department)} {k.title_zh}") for code, k in KINDS.items()],
+                      links=[("", "全部")] + [(k.value, zh) for k, zh in records_domain.LINK_ZH.items()],
+                      actions={records_domain.LINK_ZH[k]: text for k, text in records_domain.ACTION_ZH.items()},
+                      back_url=drill(request.url_for("comparison_page").path, period=period, area=area),
+                      **_paging(request, "records_page", "list_records", query, offset, len(rows)))
+
     return web
 
 
@@ -441,6 +469,7 @@ def _paging(request: Request, page: str, api: str, query: dict, offset: int, sho
 
 RULES = [("", "全部规则")] + [(rule, alert_domain.rule_label(rule)) for rule in alert_domain.RULE_IDS]
 SHARES = {"linked": "已关联", "unlinked": "未关联", "pending": "待匹配"}  # 公共信息对比分析's stacks, per department
+SHARE_URLS = {"linked": "entities_url", "unlinked": "unlinked_url", "pending": "pending_url"}  # where each stack drills
 SUBMISSION_ZH = {"on_time": "按时", "late": "逾期报送", "missing": "未报送", "pending": "未到截止日"}
 BASES = {Basis.RESTATED: "现值（含更正和补报）", Basis.REPORTED: "月末口径（当月末已知）"}
 ENTITY_TYPE_CHOICES = [(code, entity_type_name(code)) for code in pivot_domain.ENTITY_TYPES]

@@ -774,3 +774,23 @@ async def list_registrations(
         .offset(offset)
     )
     return (await session.execute(query)).mappings().all()
+
+
+# ---- 部门记录 (#13): the records behind 公共信息对比分析's counts ----
+
+async def list_records(
+    session: AsyncSession, prefix: str, period: str, department: str | None, kind: str | None, match_rank: int | None,
+    limit: int, offset: int,
+) -> list:
+    """The area's department records comparison_counts counts for `period` (the month's and the
+    registers, without a period), of `department`, `kind` and verdict `match_rank` when given."""
+    r = records.c
+    query = sa.select(records).where(_in_area(r.township_code, prefix), sa.or_(r.period == period, r.period.is_(None)))
+    if department is not None:
+        query = query.where(r.department == department)
+    if kind is not None:
+        query = query.where(r.kind == kind)
+    if match_rank is not None:
+        query = query.where(r.match_rank == match_rank)
+    query = query.order_by(r.township_code, r.department, r.kind, r.record_id).limit(limit).offset(offset)
+    return (await session.execute(query)).mappings().all()
