@@ -21,7 +21,17 @@ from services.analytics.domain.overview import (
 from services.analytics.domain.months import UNKNOWN_SECTION
 from services.analytics.domain.pivot import Scope
 from services.analytics.domain.size_bands import UNDECLARED, SizeBands
-from services.analytics.storage.tables import alerts, entities, entity_months, figure_records, records, submissions
+from services.analytics.storage.tables import (
+    AREA_MONTH_COUNTS,
+    AREA_MONTH_SUMS,
+    alerts,
+    area_months,
+    entities,
+    entity_months,
+    figure_records,
+    records,
+    submissions,
+)
 
 
 def _latest(rows: Sequence[dict], key: Callable[[dict], Hashable], version: str) -> list[dict]:
@@ -213,9 +223,56 @@ _SUPERSEDE = sa.text(
     " RETURNING f.uscc, f.period"
 )
 
+# What a change to entity-months does to the township × 门类 × month rollup (tables.area_months):
+# the changed rows' new figures are added to their group, their old ones (PostgreSQL 18's
+# RETURNING old.*; none for a new row) taken from theirs. One statement with the change itself.
+_ROW_FIGURES = ("kwh", "tax", "kwh_reported", "tax_reported")
+_CHANGED = ", ".join(
+    ["old.township_code AS old_township", "coalesce(old.industry_section, 'unknown') AS old_section",
+     "new.township_code AS new_township", "coalesce(new.industry_section, 'unknown') AS new_section", "new.period"]
+    + [f"{age}.{c} AS {age}_{c}" for age in ("old", "new") for c in _ROW_FIGURES])
+
+
+def _side(age: str, sign: int) -> str:
+    return (f"SELECT period, {age}_township AS township_code, {age}_section AS section, {sign} AS sign, "
+            + ", ".join(f"{age}_{c} AS {c}" for c in _ROW_FIGURES) + f" FROM changed WHERE {age}_township IS NOT NULL")
+
+
+def _with_rollup(change: str) -> sa.TextClause:
+    """`change` (an INSERT or UPDATE of entity_months, without RETURNING) and the rollup's deltas."""
+    counts = {
+        "entities": "kwh IS NOT NULL OR tax IS NOT NULL", "entities_reported": "kwh_reported IS NOT NULL OR tax_reported IS NOT NULL",
+        **{f"{c}_entities": f"{c} IS NOT NULL" for c in ("kwh", "tax")},
+        **{f"{c}_entities_reported": f"{c}_reported IS NOT NULL" for c in ("kwh", "tax")},
+    }
+    columns = [*AREA_MONTH_COUNTS, *AREA_MONTH_SUMS]
+    deltas = [f"sum(sign * ({counts[c]})::int) AS {c}" for c in AREA_MONTH_COUNTS]
+    deltas += [f"sum(sign * coalesce({c}::numeric, 0)) AS {c}" for c in AREA_MONTH_SUMS]
+    return sa.text(
+        f"WITH changed AS ({change} RETURNING {_CHANGED}),"
+        f" sides AS ({_side('new', 1)} UNION ALL {_side('old', -1)})"
+        f" INSERT INTO analytics.area_months AS a (period, township_code, section, {', '.join(columns)})"
+        f" SELECT period, township_code, section, {', '.join(deltas)} FROM sides"
+        " GROUP BY period, township_code, section ORDER BY period, township_code, section"
+        " ON CONFLICT (period, township_code, section) DO UPDATE SET "
+        + ", ".join(f"{c} = a.{c} + excluded.{c}" for c in columns)
+    )
+
+
+# The rollup from scratch (a bulk load, as bench_dashboard's, bypasses the consumers' deltas).
+REFILL_AREA_MONTHS = """
+    INSERT INTO analytics.area_months
+    SELECT period, township_code, coalesce(industry_section, 'unknown'),
+           count(*) FILTER (WHERE kwh IS NOT NULL OR tax IS NOT NULL),
+           count(*) FILTER (WHERE kwh_reported IS NOT NULL OR tax_reported IS NOT NULL),
+           count(kwh), count(kwh_reported), count(tax), count(tax_reported),
+           coalesce(sum(kwh::numeric), 0), coalesce(sum(kwh_reported::numeric), 0),
+           coalesce(sum(tax::numeric), 0), coalesce(sum(tax_reported::numeric), 0)
+    FROM analytics.entity_months GROUP BY 1, 2, 3"""
+
 # Recomputes the touched entity-months from their records (idempotent, whatever was redelivered).
 # Township, 门类 and name come from the registration when analytics has it, else from the link.
-_RECOMPUTE = sa.text("""
+_RECOMPUTE = _with_rollup("""
 INSERT INTO analytics.entity_months AS m
   (uscc, period, township_code, industry_section, entity_name, kwh, tax, kwh_reported, tax_reported)
 SELECT t.uscc, t.period, coalesce(e.township_code, t.township_code), e.industry_section, coalesce(e.name, t.entity_name),
@@ -233,7 +290,7 @@ ON CONFLICT (uscc, period) DO UPDATE SET
   entity_name = CASE WHEN excluded.entity_name <> '' THEN excluded.entity_name ELSE m.entity_name END
 """)
 
-_FOLLOW_REGISTRATIONS = sa.text(
+_FOLLOW_REGISTRATIONS = _with_rollup(
     "UPDATE analytics.entity_months AS m"
     " SET township_code = e.township_code, industry_section = e.industry_section, entity_name = e.name"
     " FROM analytics.entities AS e"
@@ -312,17 +369,31 @@ def _in_section(section: str | None, column: sa.ColumnElement = entity_months.c.
     return column.is_(None) if section == "unknown" else column == section
 
 
+def _rollup(basis: str) -> dict[str, sa.ColumnElement]:
+    """The rollup's sums for a basis, summed over the rows selected: a sum is null where no entity gave one."""
+    a, suffix = area_months.c, "_reported" if basis == "reported" else ""
+
+    def total(measure: str) -> sa.ColumnElement:
+        return sa.case((sa.func.sum(a[f"{measure}_entities{suffix}"]) > 0, sa.cast(sa.func.sum(a[f"{measure}{suffix}"]), sa.Float)))
+
+    return {"entities": sa.func.sum(a[f"entities{suffix}"]), "kwh_entities": sa.func.sum(a[f"kwh_entities{suffix}"]),
+            "kwh": total("kwh"), "tax": total("tax")}
+
+
+def _any_entity() -> sa.ColumnElement:
+    """A group is answered while an entity-month is in it by either basis (one that moved away leaves zeros)."""
+    return sa.func.sum(area_months.c.entities) + sa.func.sum(area_months.c.entities_reported) > 0
+
+
 async def figures_by_section(session: AsyncSession, prefix: str, periods: Sequence[str], basis: str) -> list:
-    """Per 门类 × month (one of `periods`) in the area: entities with data, total kWh, total tax.
-    Indexed SQL over entity_months (see domain/industries.py for why it is not a stored rollup)."""
-    m = entity_months.c
-    kwh, tax = _measures(basis)
-    section = sa.func.coalesce(m.industry_section, "unknown")
+    """Per 门类 × month (one of `periods`) in the area: entities with data, total kWh, total tax —
+    from the township × 门类 × month rollup (tables.area_months), a few thousand rows city-wide."""
+    a, figures = area_months.c, _rollup(basis)
     query = (
-        sa.select(section.label("section"), m.period, sa.func.count().filter(sa.or_(kwh.isnot(None), tax.isnot(None))).label("entities"),
-                  sa.func.sum(kwh).label("kwh"), sa.func.sum(tax).label("tax"))
-        .where(m.period.in_(list(periods)), _in_area(m.township_code, prefix))
-        .group_by(section, m.period)
+        sa.select(a.section, a.period, figures["entities"].label("entities"), figures["kwh"].label("kwh"), figures["tax"].label("tax"))
+        .where(a.period.in_(list(periods)), _in_area(a.township_code, prefix))
+        .group_by(a.section, a.period)
+        .having(_any_entity())
     )
     return (await session.execute(query)).mappings().all()
 
@@ -347,14 +418,14 @@ async def mover_candidates(
 
 
 async def power_by_group(session: AsyncSession, prefix: str, first: str, last: str, group: str, basis: str) -> list:
-    """kWh and entities with power per group (township or 门类) × month from `first` to `last`."""
-    m = entity_months.c
-    kwh, _ = _measures(basis)
-    key = m.township_code if group == "township" else sa.func.coalesce(m.industry_section, "unknown")
+    """kWh and entities with power per group (township or 门类) × month from `first` to `last` (from the rollup)."""
+    a, figures = area_months.c, _rollup(basis)
+    key = a.township_code if group == "township" else a.section
     query = (
-        sa.select(key.label("key"), m.period, sa.func.count().filter(kwh.isnot(None)).label("entities"), sa.func.sum(kwh).label("kwh"))
-        .where(m.period >= first, m.period <= last, _in_area(m.township_code, prefix))
-        .group_by(key, m.period)
+        sa.select(key.label("key"), a.period, figures["kwh_entities"].label("entities"), figures["kwh"].label("kwh"))
+        .where(a.period >= first, a.period <= last, _in_area(a.township_code, prefix))
+        .group_by(key, a.period)
+        .having(_any_entity())
     )
     return (await session.execute(query)).mappings().all()
 
