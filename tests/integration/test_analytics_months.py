@@ -163,9 +163,9 @@ async def test_power_trend_compares_the_festival_month_with_last_years_festival_
     assert body["area"] == township
 
 
-async def test_the_township_industry_month_rollup_is_the_sum_of_its_entity_months(api, platform):
-    """area_months is kept by deltas; after imports, a correction and a registration that moves an
-    entity to another township and 门类, every group equals the sum of its entity-months."""
+async def test_the_rollups_are_the_sums_of_what_they_count(api, platform):
+    """area_months and record_counts are kept by deltas; after imports, a correction and a registration
+    that moves an entity to another township and 门类, every group equals what it sums."""
     township, elsewhere = townships_of("445224")[10:12]
     mover = _entity(township, "3311", "惠来县金帆五金制品有限公司")
     await api.submit_all("market_regulation", "registration", [mover])
@@ -198,6 +198,12 @@ async def test_the_township_industry_month_rollup_is_the_sum_of_its_entity_month
                   IS DISTINCT FROM (a.entities, a.entities_reported, a.kwh_entities, a.tax_entities, a.kwh, a.tax, a.kwh_reported)
               AND NOT (t.period IS NULL AND a.entities = 0 AND a.entities_reported = 0)""")
         assert [dict(r) for r in differences] == []
+        counted = await conn.fetch("""
+            SELECT * FROM (SELECT township_code, kind, coalesce(period, '') AS period, match_rank, count(*) AS records
+                           FROM analytics.records GROUP BY 1, 2, 3, 4) t
+            FULL JOIN analytics.record_counts c USING (township_code, kind, period, match_rank)
+            WHERE t.records IS DISTINCT FROM c.records AND NOT (t.records IS NULL AND c.records = 0)""")
+        assert [dict(r) for r in counted] == []
         left = await conn.fetchrow("SELECT * FROM analytics.area_months WHERE period = $1 AND township_code = $2 AND section = 'C'",
                                    OPEN, township)
         assert (left["entities"], left["kwh"]) == (0, 0)  # the entity took its figures with it

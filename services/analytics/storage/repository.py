@@ -29,6 +29,7 @@ from services.analytics.storage.tables import (
     entities,
     entity_months,
     figure_records,
+    record_counts,
     records,
     submissions,
 )
@@ -82,29 +83,50 @@ async def upsert_records(session: AsyncSession, rows: Sequence[dict]) -> None:
                 **current, "match_rank": max(row["match_rank"], current["match_rank"]),
                 "uscc": (row["uscc"] or current["uscc"]) if proves_more else (current["uscc"] or row["uscc"]),
             }
-    stmt = insert(records)
-    t, new = records.c, stmt.excluded
-    newer, same = new.version > t.version, new.version == t.version
-    await session.execute(
-        stmt.on_conflict_do_update(
-            index_elements=[t.record_id],
-            set_={
-                "version": sa.func.greatest(t.version, new.version),
-                "township_code": sa.case((newer, new.township_code), else_=t.township_code),
-                "period": sa.case((newer, new.period), else_=t.period),
-                "match_rank": sa.case(
-                    (newer, new.match_rank), (same, sa.func.greatest(t.match_rank, new.match_rank)), else_=t.match_rank
-                ),
-                "uscc": sa.case(
-                    (newer, new.uscc),
-                    (same & (new.match_rank > t.match_rank), sa.func.coalesce(new.uscc, t.uscc)),
-                    (same, sa.func.coalesce(t.uscc, new.uscc)),
-                    else_=t.uscc,
-                ),
-            },
-        ),
-        list(merged.values()),
-    )
+    rows = sorted(merged.values(), key=itemgetter("record_id"))  # one lock order for concurrent batches
+    await session.execute(_UPSERT_RECORDS, {
+        "record_ids": [r["record_id"] for r in rows], "departments": [r["department"] for r in rows],
+        "kinds": [r["kind"] for r in rows], "townships": [r["township_code"] for r in rows],
+        "periods": [r["period"] for r in rows], "usccs": [r["uscc"] for r in rows],
+        "versions": [r["version"] for r in rows], "ranks": [r["match_rank"] for r in rows],
+    })
+
+
+# The record upsert and its deltas to record_counts (as `_with_rollup` does for entity-months).
+_UPSERT_RECORDS = sa.text("""
+WITH changed AS (
+  INSERT INTO analytics.records AS t (record_id, department, kind, township_code, period, uscc, version, match_rank)
+  SELECT * FROM unnest(CAST(:record_ids AS uuid[]), CAST(:departments AS text[]), CAST(:kinds AS text[]),
+                       CAST(:townships AS text[]), CAST(:periods AS text[]), CAST(:usccs AS text[]),
+                       CAST(:versions AS integer[]), CAST(:ranks AS smallint[]))
+  ON CONFLICT (record_id) DO UPDATE SET
+    version = greatest(t.version, excluded.version),
+    township_code = CASE WHEN excluded.version > t.version THEN excluded.township_code ELSE t.township_code END,
+    period = CASE WHEN excluded.version > t.version THEN excluded.period ELSE t.period END,
+    match_rank = CASE WHEN excluded.version > t.version THEN excluded.match_rank
+                      WHEN excluded.version = t.version THEN greatest(t.match_rank, excluded.match_rank)
+                      ELSE t.match_rank END,
+    uscc = CASE WHEN excluded.version > t.version THEN excluded.uscc
+                WHEN excluded.version = t.version AND excluded.match_rank > t.match_rank THEN coalesce(excluded.uscc, t.uscc)
+                WHEN excluded.version = t.version THEN coalesce(t.uscc, excluded.uscc)
+                ELSE t.uscc END
+  RETURNING old.township_code AS old_township, old.kind AS old_kind, old.period AS old_period, old.match_rank AS old_rank,
+            new.township_code AS new_township, new.kind AS new_kind, new.period AS new_period, new.match_rank AS new_rank
+), sides AS (
+  SELECT new_township AS township_code, new_kind AS kind, coalesce(new_period, '') AS period, new_rank AS match_rank, 1 AS n
+  FROM changed
+  UNION ALL
+  SELECT old_township, old_kind, coalesce(old_period, ''), old_rank, -1 FROM changed WHERE old_township IS NOT NULL
+)
+INSERT INTO analytics.record_counts AS c (township_code, kind, period, match_rank, records)
+SELECT township_code, kind, period, match_rank, sum(n) FROM sides
+GROUP BY township_code, kind, period, match_rank ORDER BY township_code, kind, period, match_rank
+ON CONFLICT (township_code, kind, period, match_rank) DO UPDATE SET records = c.records + excluded.records
+""")
+
+REFILL_RECORD_COUNTS = """
+    INSERT INTO analytics.record_counts
+    SELECT township_code, kind, coalesce(period, ''), match_rank, count(*) FROM analytics.records GROUP BY 1, 2, 3, 4"""
 
 
 async def upsert_alerts(session: AsyncSession, rows: Sequence[dict]) -> None:
@@ -152,15 +174,12 @@ async def figures_by_township(session: AsyncSession, township_prefix: str) -> di
     ):
         fig(code).entities = n
     count_rank = lambda col, rank: sa.func.count().filter(col == rank)  # noqa: E731
+    c = record_counts.c
+    with_rank = lambda rank: sa.func.coalesce(sa.func.sum(c.records).filter(c.match_rank == rank), 0)  # noqa: E731
     for code, total, matched, failed in await session.execute(
-        sa.select(
-            records.c.township_code,
-            sa.func.count(),
-            count_rank(records.c.match_rank, MATCH_OK),
-            count_rank(records.c.match_rank, MATCH_FAILED),
-        )
-        .where(records.c.kind != "registration", in_scope(records.c.township_code))
-        .group_by(records.c.township_code)
+        sa.select(c.township_code, sa.func.sum(c.records), with_rank(MATCH_OK), with_rank(MATCH_FAILED))
+        .where(c.kind != "registration", in_scope(c.township_code))
+        .group_by(c.township_code)
     ):
         f = fig(code)
         f.records, f.matched_records, f.unmatched_records = total, matched, failed
@@ -705,7 +724,7 @@ async def comparison_counts(
     """Per township of the area: the entities registered at `month_end` (established by then, not
     ended by then); the entities with tax and with power in `period`; the records of `kinds` by
     match_rank (monthly kinds: of `period`; registers, without a period: all current ones)."""
-    e, m, r = entities.c, entity_months.c, records.c
+    e, m, c = entities.c, entity_months.c, record_counts.c
     exists = sa.and_(
         sa.or_(e.established_on.is_(None), e.established_on <= month_end),
         sa.or_(e.status == "active", e.ended_on > month_end),
@@ -716,9 +735,10 @@ async def comparison_counts(
         sa.select(m.township_code, sa.func.count().filter(m.tax.isnot(None)), sa.func.count().filter(m.kwh.isnot(None)))
         .where(m.period == period, _in_area(m.township_code, prefix)).group_by(m.township_code))).all()
     counted = (await session.execute(
-        sa.select(r.township_code, r.kind, r.match_rank, sa.func.count())
-        .where(_in_area(r.township_code, prefix), r.kind.in_(list(kinds)), sa.or_(r.period == period, r.period.is_(None)))
-        .group_by(r.township_code, r.kind, r.match_rank))).all()
+        sa.select(c.township_code, c.kind, c.match_rank, sa.func.sum(c.records))
+        .where(_in_area(c.township_code, prefix), c.kind.in_(list(kinds)), c.period.in_([period, ""]))
+        .group_by(c.township_code, c.kind, c.match_rank)
+        .having(sa.func.sum(c.records) > 0))).all()
     return registered, [tuple(row) for row in with_figures], [tuple(row) for row in counted]
 
 

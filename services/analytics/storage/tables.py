@@ -144,3 +144,16 @@ area_months = sa.Table(
     *(sa.Column(c, sa.Integer, nullable=False, server_default="0") for c in AREA_MONTH_COUNTS),
     *(sa.Column(c, sa.Numeric, nullable=False, server_default="0") for c in AREA_MONTH_SUMS),
 )
+
+# Department records counted per township × kind × period ("" for a register's) × link rank
+# (migration 0011): 区域概况 and 公共信息对比分析 read these few thousand rows, not every record. Kept
+# by deltas in the statement that upserts records (storage/repository.py `upsert_records`).
+record_counts = sa.Table(
+    "record_counts",
+    metadata,
+    sa.Column("township_code", sa.Text, primary_key=True),
+    sa.Column("kind", sa.Text, primary_key=True),
+    sa.Column("period", sa.Text, primary_key=True),
+    sa.Column("match_rank", sa.SmallInteger, primary_key=True),
+    sa.Column("records", sa.Integer, nullable=False, server_default="0"),
+)
