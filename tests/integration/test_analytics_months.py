@@ -5,6 +5,7 @@ its own township."""
 
 from urllib.parse import parse_qs, urlsplit
 
+import asyncpg
 import pytest
 
 from tests.integration.harness import eventually, new_uscc, power_row, registered, tax_row, townships_of
@@ -160,3 +161,51 @@ async def test_power_trend_compares_the_festival_month_with_last_years_festival_
     index = {p["period"]: p for p in body["index"]}
     assert (index["2026-02"]["entities_compared"], index["2026-02"]["below_share_pct"]) == (2, 50.0)
     assert body["area"] == township
+
+
+async def test_the_rollups_are_the_sums_of_what_they_count(api, platform):
+    """area_months and record_counts are kept by deltas; after imports, a correction and a registration
+    that moves an entity to another township and 门类, every group equals what it sums."""
+    township, elsewhere = townships_of("445224")[10:12]
+    mover = _entity(township, "3311", "惠来县金帆五金制品有限公司")
+    await api.submit_all("market_regulation", "registration", [mover])
+    await registered(platform, mover["uscc"])
+    await api.submit_all("power_supply", "power_usage", [power_row(mover, OPEN, 900.0), power_row(mover, LATE, 700.0)])
+    await api.submit_all("tax", "tax_payment", [tax_row(mover, OPEN, "120.50")])
+    await api.submit_all("power_supply", "power_usage", [power_row(mover, OPEN, 950.0)])  # a correction
+    await api.submit_all("market_regulation", "registration", [  # a 变更: another township and 门类
+        {**mover, "township_code": elsewhere, "industry_code": "5212", "event": "变更"}])
+
+    async def moved():
+        reply = await api.as_supervisor("analytics", "/v1/entities", params={"period": OPEN, "area": elsewhere})
+        rows = [r for r in reply.json() if r["uscc"] == mover["uscc"]]
+        return rows if rows and rows[0]["kwh"] == 950.0 and rows[0]["industry"] == "F" else None
+
+    await eventually(moved, what="the entity's months in its new township and 门类")
+    conn = await asyncpg.connect(platform.database_url.replace("+asyncpg", "", 1))
+    try:
+        differences = await conn.fetch("""
+            WITH truth AS (
+                SELECT period, township_code, coalesce(industry_section, 'unknown') AS section,
+                       count(*) FILTER (WHERE kwh IS NOT NULL OR tax IS NOT NULL) AS entities,
+                       count(*) FILTER (WHERE kwh_reported IS NOT NULL OR tax_reported IS NOT NULL) AS entities_reported,
+                       count(kwh) AS kwh_entities, count(tax) AS tax_entities,
+                       coalesce(sum(kwh::numeric), 0) AS kwh, coalesce(sum(tax::numeric), 0) AS tax,
+                       coalesce(sum(kwh_reported::numeric), 0) AS kwh_reported
+                FROM analytics.entity_months GROUP BY 1, 2, 3)
+            SELECT * FROM truth t FULL JOIN analytics.area_months a USING (period, township_code, section)
+            WHERE (t.entities, t.entities_reported, t.kwh_entities, t.tax_entities, t.kwh, t.tax, t.kwh_reported)
+                  IS DISTINCT FROM (a.entities, a.entities_reported, a.kwh_entities, a.tax_entities, a.kwh, a.tax, a.kwh_reported)
+              AND NOT (t.period IS NULL AND a.entities = 0 AND a.entities_reported = 0)""")
+        assert [dict(r) for r in differences] == []
+        counted = await conn.fetch("""
+            SELECT * FROM (SELECT township_code, kind, coalesce(period, '') AS period, match_rank, count(*) AS records
+                           FROM analytics.records GROUP BY 1, 2, 3, 4) t
+            FULL JOIN analytics.record_counts c USING (township_code, kind, period, match_rank)
+            WHERE t.records IS DISTINCT FROM c.records AND NOT (t.records IS NULL AND c.records = 0)""")
+        assert [dict(r) for r in counted] == []
+        left = await conn.fetchrow("SELECT * FROM analytics.area_months WHERE period = $1 AND township_code = $2 AND section = 'C'",
+                                   OPEN, township)
+        assert (left["entities"], left["kwh"]) == (0, 0)  # the entity took its figures with it
+    finally:
+        await conn.close()

@@ -1,25 +1,14 @@
 """产业运行监控 (#2) and 用电趋势分析 (#6): rows of figures per 门类 or township and month, with
 their month-on-month and year-on-year changes and their share of the area.
 
-Where the rollups come from: computed on request by indexed SQL over `entity_months` (one row per
-entity × month, township and 门类 copied onto it, index (period, township_code)), not yet kept as a
-stored township × 门类 × month table. Measured locally (50,000 entities × 12 months = 600,000 rows,
-PostgreSQL 18 from the embedded wheel, medians of 20 calls):
-
-| query | township | county | city |
-|---|---|---|---|
-| 产业运行监控, three months by 门类 | 2 ms | | 54 ms |
-| its movers (one measure) | 2 ms | | 116 ms |
-| 用电趋势, 24 months read, by 门类 / by township | | 111 ms | 253 ms |
-| entity list, one page | 7 ms | | 73 ms |
-
-Fast enough for townships and counties, the people who open it most, and one source of truth (no
-second table to keep in step when an entity changes township or industry). Not fast enough
-city-wide: the city's trend (253 ms) and 产业运行监控 with both movers lists (~290 ms) miss issue 13's
-200 ms, and they grow with entities × months. The next step is a stored rollup per township × 门类 ×
-month, recomputed per batch for the groups a batch touches (and for both groups when an entity
-moves), which the city queries then read in a few hundred rows; movers need a per-month rank.
-The consumers' write path costs ~90 µs per figure (batches of 500).
+Where the rollups come from: the township × 门类 × month table `area_months`, kept by deltas in the
+statement that changes entity-months (storage/repository.py `_with_rollup`; migration 0010), so a
+city-wide month is a few hundred rows whatever the number of entities. Measured before it
+(50,000 entities × 12 months, medians of 20 calls), the sums over `entity_months` took 54 ms
+city-wide for 产业运行监控's three months and 253 ms for a 24-month 用电趋势 and grow with entities ×
+months; docs/benchmarks/dashboard.md has the figures at 600,000 entities × 36 months. The movers
+and the 用电景气 index's share below last year still read entity-months (they rank or compare
+entities), and remain the slow part city-wide.
 """
 
 from __future__ import annotations

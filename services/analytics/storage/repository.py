@@ -21,7 +21,18 @@ from services.analytics.domain.overview import (
 from services.analytics.domain.months import UNKNOWN_SECTION
 from services.analytics.domain.pivot import Scope
 from services.analytics.domain.size_bands import UNDECLARED, SizeBands
-from services.analytics.storage.tables import alerts, entities, entity_months, figure_records, records, submissions
+from services.analytics.storage.tables import (
+    AREA_MONTH_COUNTS,
+    AREA_MONTH_SUMS,
+    alerts,
+    area_months,
+    entities,
+    entity_months,
+    figure_records,
+    record_counts,
+    records,
+    submissions,
+)
 
 
 def _latest(rows: Sequence[dict], key: Callable[[dict], Hashable], version: str) -> list[dict]:
@@ -72,29 +83,50 @@ async def upsert_records(session: AsyncSession, rows: Sequence[dict]) -> None:
                 **current, "match_rank": max(row["match_rank"], current["match_rank"]),
                 "uscc": (row["uscc"] or current["uscc"]) if proves_more else (current["uscc"] or row["uscc"]),
             }
-    stmt = insert(records)
-    t, new = records.c, stmt.excluded
-    newer, same = new.version > t.version, new.version == t.version
-    await session.execute(
-        stmt.on_conflict_do_update(
-            index_elements=[t.record_id],
-            set_={
-                "version": sa.func.greatest(t.version, new.version),
-                "township_code": sa.case((newer, new.township_code), else_=t.township_code),
-                "period": sa.case((newer, new.period), else_=t.period),
-                "match_rank": sa.case(
-                    (newer, new.match_rank), (same, sa.func.greatest(t.match_rank, new.match_rank)), else_=t.match_rank
-                ),
-                "uscc": sa.case(
-                    (newer, new.uscc),
-                    (same & (new.match_rank > t.match_rank), sa.func.coalesce(new.uscc, t.uscc)),
-                    (same, sa.func.coalesce(t.uscc, new.uscc)),
-                    else_=t.uscc,
-                ),
-            },
-        ),
-        list(merged.values()),
-    )
+    rows = sorted(merged.values(), key=itemgetter("record_id"))  # one lock order for concurrent batches
+    await session.execute(_UPSERT_RECORDS, {
+        "record_ids": [r["record_id"] for r in rows], "departments": [r["department"] for r in rows],
+        "kinds": [r["kind"] for r in rows], "townships": [r["township_code"] for r in rows],
+        "periods": [r["period"] for r in rows], "usccs": [r["uscc"] for r in rows],
+        "versions": [r["version"] for r in rows], "ranks": [r["match_rank"] for r in rows],
+    })
+
+
+# The record upsert and its deltas to record_counts (as `_with_rollup` does for entity-months).
+_UPSERT_RECORDS = sa.text("""
+WITH changed AS (
+  INSERT INTO analytics.records AS t (record_id, department, kind, township_code, period, uscc, version, match_rank)
+  SELECT * FROM unnest(CAST(:record_ids AS uuid[]), CAST(:departments AS text[]), CAST(:kinds AS text[]),
+                       CAST(:townships AS text[]), CAST(:periods AS text[]), CAST(:usccs AS text[]),
+                       CAST(:versions AS integer[]), CAST(:ranks AS smallint[]))
+  ON CONFLICT (record_id) DO UPDATE SET
+    version = greatest(t.version, excluded.version),
+    township_code = CASE WHEN excluded.version > t.version THEN excluded.township_code ELSE t.township_code END,
+    period = CASE WHEN excluded.version > t.version THEN excluded.period ELSE t.period END,
+    match_rank = CASE WHEN excluded.version > t.version THEN excluded.match_rank
+                      WHEN excluded.version = t.version THEN greatest(t.match_rank, excluded.match_rank)
+                      ELSE t.match_rank END,
+    uscc = CASE WHEN excluded.version > t.version THEN excluded.uscc
+                WHEN excluded.version = t.version AND excluded.match_rank > t.match_rank THEN coalesce(excluded.uscc, t.uscc)
+                WHEN excluded.version = t.version THEN coalesce(t.uscc, excluded.uscc)
+                ELSE t.uscc END
+  RETURNING old.township_code AS old_township, old.kind AS old_kind, old.period AS old_period, old.match_rank AS old_rank,
+            new.township_code AS new_township, new.kind AS new_kind, new.period AS new_period, new.match_rank AS new_rank
+), sides AS (
+  SELECT new_township AS township_code, new_kind AS kind, coalesce(new_period, '') AS period, new_rank AS match_rank, 1 AS n
+  FROM changed
+  UNION ALL
+  SELECT old_township, old_kind, coalesce(old_period, ''), old_rank, -1 FROM changed WHERE old_township IS NOT NULL
+)
+INSERT INTO analytics.record_counts AS c (township_code, kind, period, match_rank, records)
+SELECT township_code, kind, period, match_rank, sum(n) FROM sides
+GROUP BY township_code, kind, period, match_rank ORDER BY township_code, kind, period, match_rank
+ON CONFLICT (township_code, kind, period, match_rank) DO UPDATE SET records = c.records + excluded.records
+""")
+
+REFILL_RECORD_COUNTS = """
+    INSERT INTO analytics.record_counts
+    SELECT township_code, kind, coalesce(period, ''), match_rank, count(*) FROM analytics.records GROUP BY 1, 2, 3, 4"""
 
 
 async def upsert_alerts(session: AsyncSession, rows: Sequence[dict]) -> None:
@@ -142,15 +174,12 @@ async def figures_by_township(session: AsyncSession, township_prefix: str) -> di
     ):
         fig(code).entities = n
     count_rank = lambda col, rank: sa.func.count().filter(col == rank)  # noqa: E731
+    c = record_counts.c
+    with_rank = lambda rank: sa.func.coalesce(sa.func.sum(c.records).filter(c.match_rank == rank), 0)  # noqa: E731
     for code, total, matched, failed in await session.execute(
-        sa.select(
-            records.c.township_code,
-            sa.func.count(),
-            count_rank(records.c.match_rank, MATCH_OK),
-            count_rank(records.c.match_rank, MATCH_FAILED),
-        )
-        .where(records.c.kind != "registration", in_scope(records.c.township_code))
-        .group_by(records.c.township_code)
+        sa.select(c.township_code, sa.func.sum(c.records), with_rank(MATCH_OK), with_rank(MATCH_FAILED))
+        .where(c.kind != "registration", in_scope(c.township_code))
+        .group_by(c.township_code)
     ):
         f = fig(code)
         f.records, f.matched_records, f.unmatched_records = total, matched, failed
@@ -213,9 +242,56 @@ _SUPERSEDE = sa.text(
     " RETURNING f.uscc, f.period"
 )
 
+# What a change to entity-months does to the township × 门类 × month rollup (tables.area_months):
+# the changed rows' new figures are added to their group, their old ones (PostgreSQL 18's
+# RETURNING old.*; none for a new row) taken from theirs. One statement with the change itself.
+_ROW_FIGURES = ("kwh", "tax", "kwh_reported", "tax_reported")
+_CHANGED = ", ".join(
+    ["old.township_code AS old_township", "coalesce(old.industry_section, 'unknown') AS old_section",
+     "new.township_code AS new_township", "coalesce(new.industry_section, 'unknown') AS new_section", "new.period"]
+    + [f"{age}.{c} AS {age}_{c}" for age in ("old", "new") for c in _ROW_FIGURES])
+
+
+def _side(age: str, sign: int) -> str:
+    return (f"SELECT period, {age}_township AS township_code, {age}_section AS section, {sign} AS sign, "
+            + ", ".join(f"{age}_{c} AS {c}" for c in _ROW_FIGURES) + f" FROM changed WHERE {age}_township IS NOT NULL")
+
+
+def _with_rollup(change: str) -> sa.TextClause:
+    """`change` (an INSERT or UPDATE of entity_months, without RETURNING) and the rollup's deltas."""
+    counts = {
+        "entities": "kwh IS NOT NULL OR tax IS NOT NULL", "entities_reported": "kwh_reported IS NOT NULL OR tax_reported IS NOT NULL",
+        **{f"{c}_entities": f"{c} IS NOT NULL" for c in ("kwh", "tax")},
+        **{f"{c}_entities_reported": f"{c}_reported IS NOT NULL" for c in ("kwh", "tax")},
+    }
+    columns = [*AREA_MONTH_COUNTS, *AREA_MONTH_SUMS]
+    deltas = [f"sum(sign * ({counts[c]})::int) AS {c}" for c in AREA_MONTH_COUNTS]
+    deltas += [f"sum(sign * coalesce({c}::numeric, 0)) AS {c}" for c in AREA_MONTH_SUMS]
+    return sa.text(
+        f"WITH changed AS ({change} RETURNING {_CHANGED}),"
+        f" sides AS ({_side('new', 1)} UNION ALL {_side('old', -1)})"
+        f" INSERT INTO analytics.area_months AS a (period, township_code, section, {', '.join(columns)})"
+        f" SELECT period, township_code, section, {', '.join(deltas)} FROM sides"
+        " GROUP BY period, township_code, section ORDER BY period, township_code, section"
+        " ON CONFLICT (period, township_code, section) DO UPDATE SET "
+        + ", ".join(f"{c} = a.{c} + excluded.{c}" for c in columns)
+    )
+
+
+# The rollup from scratch (a bulk load, as bench_dashboard's, bypasses the consumers' deltas).
+REFILL_AREA_MONTHS = """
+    INSERT INTO analytics.area_months
+    SELECT period, township_code, coalesce(industry_section, 'unknown'),
+           count(*) FILTER (WHERE kwh IS NOT NULL OR tax IS NOT NULL),
+           count(*) FILTER (WHERE kwh_reported IS NOT NULL OR tax_reported IS NOT NULL),
+           count(kwh), count(kwh_reported), count(tax), count(tax_reported),
+           coalesce(sum(kwh::numeric), 0), coalesce(sum(kwh_reported::numeric), 0),
+           coalesce(sum(tax::numeric), 0), coalesce(sum(tax_reported::numeric), 0)
+    FROM analytics.entity_months GROUP BY 1, 2, 3"""
+
 # Recomputes the touched entity-months from their records (idempotent, whatever was redelivered).
 # Township, 门类 and name come from the registration when analytics has it, else from the link.
-_RECOMPUTE = sa.text("""
+_RECOMPUTE = _with_rollup("""
 INSERT INTO analytics.entity_months AS m
   (uscc, period, township_code, industry_section, entity_name, kwh, tax, kwh_reported, tax_reported)
 SELECT t.uscc, t.period, coalesce(e.township_code, t.township_code), e.industry_section, coalesce(e.name, t.entity_name),
@@ -233,7 +309,7 @@ ON CONFLICT (uscc, period) DO UPDATE SET
   entity_name = CASE WHEN excluded.entity_name <> '' THEN excluded.entity_name ELSE m.entity_name END
 """)
 
-_FOLLOW_REGISTRATIONS = sa.text(
+_FOLLOW_REGISTRATIONS = _with_rollup(
     "UPDATE analytics.entity_months AS m"
     " SET township_code = e.township_code, industry_section = e.industry_section, entity_name = e.name"
     " FROM analytics.entities AS e"
@@ -312,17 +388,31 @@ def _in_section(section: str | None, column: sa.ColumnElement = entity_months.c.
     return column.is_(None) if section == "unknown" else column == section
 
 
+def _rollup(basis: str) -> dict[str, sa.ColumnElement]:
+    """The rollup's sums for a basis, summed over the rows selected: a sum is null where no entity gave one."""
+    a, suffix = area_months.c, "_reported" if basis == "reported" else ""
+
+    def total(measure: str) -> sa.ColumnElement:
+        return sa.case((sa.func.sum(a[f"{measure}_entities{suffix}"]) > 0, sa.cast(sa.func.sum(a[f"{measure}{suffix}"]), sa.Float)))
+
+    return {"entities": sa.func.sum(a[f"entities{suffix}"]), "kwh_entities": sa.func.sum(a[f"kwh_entities{suffix}"]),
+            "kwh": total("kwh"), "tax": total("tax")}
+
+
+def _any_entity() -> sa.ColumnElement:
+    """A group is answered while an entity-month is in it by either basis (one that moved away leaves zeros)."""
+    return sa.func.sum(area_months.c.entities) + sa.func.sum(area_months.c.entities_reported) > 0
+
+
 async def figures_by_section(session: AsyncSession, prefix: str, periods: Sequence[str], basis: str) -> list:
-    """Per 门类 × month (one of `periods`) in the area: entities with data, total kWh, total tax.
-    Indexed SQL over entity_months (see domain/industries.py for why it is not a stored rollup)."""
-    m = entity_months.c
-    kwh, tax = _measures(basis)
-    section = sa.func.coalesce(m.industry_section, "unknown")
+    """Per 门类 × month (one of `periods`) in the area: entities with data, total kWh, total tax —
+    from the township × 门类 × month rollup (tables.area_months), a few thousand rows city-wide."""
+    a, figures = area_months.c, _rollup(basis)
     query = (
-        sa.select(section.label("section"), m.period, sa.func.count().filter(sa.or_(kwh.isnot(None), tax.isnot(None))).label("entities"),
-                  sa.func.sum(kwh).label("kwh"), sa.func.sum(tax).label("tax"))
-        .where(m.period.in_(list(periods)), _in_area(m.township_code, prefix))
-        .group_by(section, m.period)
+        sa.select(a.section, a.period, figures["entities"].label("entities"), figures["kwh"].label("kwh"), figures["tax"].label("tax"))
+        .where(a.period.in_(list(periods)), _in_area(a.township_code, prefix))
+        .group_by(a.section, a.period)
+        .having(_any_entity())
     )
     return (await session.execute(query)).mappings().all()
 
@@ -347,14 +437,14 @@ async def mover_candidates(
 
 
 async def power_by_group(session: AsyncSession, prefix: str, first: str, last: str, group: str, basis: str) -> list:
-    """kWh and entities with power per group (township or 门类) × month from `first` to `last`."""
-    m = entity_months.c
-    kwh, _ = _measures(basis)
-    key = m.township_code if group == "township" else sa.func.coalesce(m.industry_section, "unknown")
+    """kWh and entities with power per group (township or 门类) × month from `first` to `last` (from the rollup)."""
+    a, figures = area_months.c, _rollup(basis)
+    key = a.township_code if group == "township" else a.section
     query = (
-        sa.select(key.label("key"), m.period, sa.func.count().filter(kwh.isnot(None)).label("entities"), sa.func.sum(kwh).label("kwh"))
-        .where(m.period >= first, m.period <= last, _in_area(m.township_code, prefix))
-        .group_by(key, m.period)
+        sa.select(key.label("key"), a.period, figures["kwh_entities"].label("entities"), figures["kwh"].label("kwh"))
+        .where(a.period >= first, a.period <= last, _in_area(a.township_code, prefix))
+        .group_by(key, a.period)
+        .having(_any_entity())
     )
     return (await session.execute(query)).mappings().all()
 
@@ -676,7 +766,7 @@ async def comparison_counts(
     """Per township of the area: the entities registered at `month_end` (established by then, not
     ended by then); the entities with tax and with power in `period`; the records of `kinds` by
     match_rank (monthly kinds: of `period`; registers, without a period: all current ones)."""
-    e, m, r = entities.c, entity_months.c, records.c
+    e, m, c = entities.c, entity_months.c, record_counts.c
     exists = sa.and_(
         sa.or_(e.established_on.is_(None), e.established_on <= month_end),
         sa.or_(e.status == "active", e.ended_on > month_end),
@@ -687,9 +777,10 @@ async def comparison_counts(
         sa.select(m.township_code, sa.func.count().filter(m.tax.isnot(None)), sa.func.count().filter(m.kwh.isnot(None)))
         .where(m.period == period, _in_area(m.township_code, prefix)).group_by(m.township_code))).all()
     counted = (await session.execute(
-        sa.select(r.township_code, r.kind, r.match_rank, sa.func.count())
-        .where(_in_area(r.township_code, prefix), r.kind.in_(list(kinds)), sa.or_(r.period == period, r.period.is_(None)))
-        .group_by(r.township_code, r.kind, r.match_rank))).all()
+        sa.select(c.township_code, c.kind, c.match_rank, sa.func.sum(c.records))
+        .where(_in_area(c.township_code, prefix), c.kind.in_(list(kinds)), c.period.in_([period, ""]))
+        .group_by(c.township_code, c.kind, c.match_rank)
+        .having(sa.func.sum(c.records) > 0))).all()
     return registered, [tuple(row) for row in with_figures], [tuple(row) for row in counted]
 
 

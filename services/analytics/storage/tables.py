@@ -127,3 +127,33 @@ entity_months = sa.Table(
     sa.Column("tax_reported", sa.Float, nullable=True),
     sa.Index("entity_months_by_period_township", "period", "township_code"),
 )
+
+# The township × 门类 × month rollup of entity_months (migration 0010): what 产业运行监控 and 用电趋势
+# sum city- and county-wide. Kept by deltas in the statement that changes entity-months (each
+# change adds its new figures to its group and takes its old ones from the old group: row locks
+# serialise concurrent batches, a redelivered event changes nothing). Sums are exact decimals (no
+# drift from adding and taking away); a sum is meaningful only where its count is above zero.
+AREA_MONTH_COUNTS = ("entities", "entities_reported", "kwh_entities", "kwh_entities_reported", "tax_entities", "tax_entities_reported")
+AREA_MONTH_SUMS = ("kwh", "kwh_reported", "tax", "tax_reported")
+area_months = sa.Table(
+    "area_months",
+    metadata,
+    sa.Column("period", sa.Text, primary_key=True),
+    sa.Column("township_code", sa.Text, primary_key=True),
+    sa.Column("section", sa.Text, primary_key=True),  # 门类 letter or "unknown"
+    *(sa.Column(c, sa.Integer, nullable=False, server_default="0") for c in AREA_MONTH_COUNTS),
+    *(sa.Column(c, sa.Numeric, nullable=False, server_default="0") for c in AREA_MONTH_SUMS),
+)
+
+# Department records counted per township × kind × period ("" for a register's) × link rank
+# (migration 0011): 区域概况 and 公共信息对比分析 read these few thousand rows, not every record. Kept
+# by deltas in the statement that upserts records (storage/repository.py `upsert_records`).
+record_counts = sa.Table(
+    "record_counts",
+    metadata,
+    sa.Column("township_code", sa.Text, primary_key=True),
+    sa.Column("kind", sa.Text, primary_key=True),
+    sa.Column("period", sa.Text, primary_key=True),
+    sa.Column("match_rank", sa.SmallInteger, primary_key=True),
+    sa.Column("records", sa.Integer, nullable=False, server_default="0"),
+)
