@@ -128,7 +128,7 @@ async def test_raw_intake_topics_keep_messages_briefly_and_an_older_topic_is_bro
     configs = _topic_configs(admin, [*raw, topics.RECORD_IMPORTED])
     for name in raw:
         assert (configs[name]["retention.ms"], configs[name]["segment.ms"]) == (three_days, one_hour), name
-    assert configs[topics.RECORD_IMPORTED]["retention.ms"] == str(7 * 24 * 3600 * 1000)  # the broker's week
+    assert configs[topics.RECORD_IMPORTED]["retention.ms"] == "-1"  # a flow topic keeps every event (analytics rebuilds from it)
 
     # a topic created before the retention was chosen keeps the broker's week until deploy.topics runs again
     week = ConfigEntry("retention.ms", str(7 * 24 * 3600 * 1000), incremental_operation=AlterConfigOpType.SET)
