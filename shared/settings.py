@@ -61,6 +61,10 @@ class ServiceSettings(BaseSettings):
         default=30, description="keep processed event ids this long; must exceed the topics' retention (7 days)"
     )
     inbox_prune_seconds: float = 3600
+    read_cache_entries: int = Field(
+        default=256, ge=0, description="answers a read-model service keeps until its data changes (0: none; shared/service/read_cache.py)"
+    )
+    read_cache_seconds: float = Field(default=600, gt=0, description="and at most this long")
 
     @model_validator(mode="after")
     def _kafka_connection_is_complete(self) -> ServiceSettings:

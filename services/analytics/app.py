@@ -44,5 +44,6 @@ def build() -> ServiceSpec:
         routers=lambda service: [routes.router(service), analyses.router(service), panorama.router(service), supervision.router(service),
                                  report.router(service), comparison.router(service), development.router(service),
                                  pivot.router(service), records.router(service), login.router(home="/overview"), pages.router(service)],
+        cache_reads=True,  # the read_cache.cached answers, until the next batch
         commands={"rebuild": rebuild.command(build)},  # its tables again from the topics (shared/service/rebuild.py)
     )

@@ -101,6 +101,7 @@ class EventConsumer:
         batch_timeout_ms: int,
         max_attempts: int,
         retry_backoff: float,
+        after_commit: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self._service = service
         self._subs: Mapping[str, Subscription] = {s.topic: s for s in subscriptions}
@@ -113,6 +114,7 @@ class EventConsumer:
         )
         self._broker = broker
         self._relay = relay
+        self._after_commit = after_commit
         self._max_attempts = max_attempts
         self._backoff = retry_backoff
         broker.subscriber(
@@ -204,6 +206,11 @@ class EventConsumer:
             for topic, events in by_topic.items():
                 await self._subs[topic].handler(events, uow)
             await uow.flush()
+        if by_topic and self._after_commit:
+            try:
+                await self._after_commit()
+            except Exception:  # the batch is committed: never apply it again for this (read_cache's max_age)
+                log.warning("after-commit hook of %s failed", self._service, exc_info=True)
         for topic in {i.record.topic for i in batch}:
             applied = len(by_topic.get(topic, ()))
             EVENTS_HANDLED.labels(self._service, topic, "applied").inc(applied)

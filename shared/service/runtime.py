@@ -37,6 +37,7 @@ from shared.messaging.outbox import OutboxDeadLetters, OutboxRelay
 from shared.messaging.producer import OutboxProducer
 from shared.observability import configure_logging
 from shared.service import http
+from shared.service.read_cache import ReadCache
 from shared.settings import ServiceSettings
 from shared.web import serve_docs, serve_static
 
@@ -73,6 +74,9 @@ class ServiceSpec:
     # service-specific subcommands (`python -m services.<name> <command> …`): each takes the arguments
     # after its name and returns the exit code
     commands: Mapping[str, Callable[[list[str]], int]] = field(default_factory=dict)
+    # answers of the read_cache.cached reads kept until a batch changes the read models (needs the
+    # schema's read_model_version sequence)
+    cache_reads: bool = False
 
 
 class Service:
@@ -107,6 +111,10 @@ class Service:
             batch_size=settings.outbox_batch_size,
             idle_poll_seconds=settings.outbox_idle_poll_seconds,
         )
+        self.read_cache = ReadCache(
+            service=spec.name, schema=spec.metadata.schema, sessions=self.sessions,
+            entries=settings.read_cache_entries, max_age=settings.read_cache_seconds,
+        ) if spec.cache_reads else None
         subscriptions = spec.subscriptions(self)
         if subscriptions:
             EventConsumer(
@@ -121,6 +129,7 @@ class Service:
                 batch_timeout_ms=settings.consumer_batch_timeout_ms,
                 max_attempts=settings.handler_max_attempts,
                 retry_backoff=settings.retry_backoff_seconds,
+                after_commit=self.read_cache.changed if self.read_cache else None,
             )
         for pub in spec.publications:
             self.broker.publisher(pub.topic, schema=pub.event, description=pub.description, title=f"{pub.topic}:{pub.event.type_name()}:publish")

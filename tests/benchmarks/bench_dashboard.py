@@ -2,7 +2,7 @@
 under 8 concurrent clients.
 
     .venv/bin/python -m tests.benchmarks.bench_dashboard [--entities 600000] [--months 36] [--clients 8]
-        [--requests 40] [--last 2026-11]
+        [--requests 40] [--last 2026-11] [--no-cache]
 
 Starts its own broker and database (deploy/local/platform.py) and only the analytics service (the
 others are on no request's path). The read models are loaded directly with COPY — what the analytics
@@ -15,7 +15,10 @@ time and rate are printed per table.
 
 Then `--clients` concurrent clients (one HTTP connection each) call every endpoint with realistic
 filters — the city, a county, a township; the latest month, a year's range — as the leaders'
-supervisor key and townships' keys, `--requests` times each in a shuffled order. Per endpoint: p50 /
+supervisor key and townships' keys, `--requests` times each in a shuffled order, each call's filters
+drawn anew (so a township's call is mostly the first of its kind, the city's and a county's mostly not:
+analytics keeps answers until its data changes, shared/service/read_cache.py; the hits, misses and
+joined calls are counted; `--no-cache` measures every call computed). Per endpoint: p50 /
 p95 / p99 / max latency in ms (from the call, queueing on the 8 connections included), answers by
 status; CPU µs per request of analytics and PostgreSQL; table sizes and the processes' memory.
 Targets (issue 13): p95 < 200 ms for every endpoint, the panorama < 100 ms, a township's monthly report < 2 s.
@@ -27,6 +30,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import random
 import statistics
 import tempfile
@@ -39,6 +43,7 @@ from pathlib import Path
 import asyncpg
 import httpx
 import psutil
+from prometheus_client.parser import text_string_to_metric_families
 
 from deploy.local.platform import LocalPlatform
 from shared import uscc
@@ -199,9 +204,9 @@ def _submissions(months: list[str]) -> Iterator[tuple]:
             yield (department, kind, m, deadline, "on_time", now, now)
 
 
-def _requests(city: City, months: list[str]) -> dict[str, list[tuple[str | None, str, dict]]]:
-    """Endpoint → calls (township key or None for the supervisor, path, params), drawn to look like people's use."""
-    r = random.Random(5)
+def _requests(city: City, months: list[str], r: random.Random) -> dict[str, list[tuple[str | None, str, dict]]]:
+    """Endpoint → calls (township key or None for the supervisor, path, params), drawn to look like people's use:
+    each draw another area (city, county or any township), so most township-level calls are the first of their kind."""
     last, year_ago = months[-1], months[max(0, len(months) - 12)]
     counties = sorted(DIVISIONS)
     townships = sorted(TOWNSHIPS)
@@ -243,12 +248,13 @@ def _requests(city: City, months: list[str]) -> dict[str, list[tuple[str | None,
     }
 
 
-async def hammer(platform: LocalPlatform, city: City, months: list[str], clients: int, requests: int) -> dict:
+async def hammer(platform: LocalPlatform, city: City, months: list[str], clients: int, requests: int, seed: int) -> dict:
     calls = []
+    r = random.Random(seed)
     for i in range(requests):
-        for endpoint, options in _requests(city, months).items():
+        for endpoint, options in _requests(city, months, r).items():
             calls.append((endpoint, options[i % len(options)]))
-    random.Random(6).shuffle(calls)
+    r.shuffle(calls)
     queue: asyncio.Queue = asyncio.Queue()
     for call in calls:
         queue.put_nowait(call)
@@ -271,6 +277,7 @@ async def hammer(platform: LocalPlatform, city: City, months: list[str], clients
                     print(f"  {endpoint} {path} {params}: {reply.status_code} {reply.text[:200]}", flush=True)
 
     pids = _pids(platform)
+    cache_before = await _cache_reads(platform)
     cpu_before = _cpu_seconds(pids)
     psutil.cpu_percent(None)
     began = time.perf_counter()
@@ -284,9 +291,19 @@ async def hammer(platform: LocalPlatform, city: City, months: list[str], clients
         q = statistics.quantiles(ms, n=100, method="inclusive") if len(ms) > 1 else ms * 99
         result[endpoint] = {"n": len(ms), "p50_ms": round(q[49]), "p95_ms": round(q[94]), "p99_ms": round(q[98]),
                             "max_ms": round(max(ms)), "statuses": statuses[endpoint]}
+    cache = {k: v - cache_before.get(k, 0) for k, v in (await _cache_reads(platform)).items()}
     return {"requests": n, "seconds": round(wall, 1), "requests_per_second": round(n / wall, 1), "machine_busy_percent": busy,
+            "read_cache": cache,
             "cpu_us_per_request": {g: round((cpu[g] - cpu_before.get(g, 0)) / n * 1e6) for g in cpu},
             "endpoints": result}
+
+
+async def _cache_reads(platform: LocalPlatform) -> dict[str, float]:
+    """analytics' cached reads so far by outcome (hit, miss, joined); each call makes one or more."""
+    async with httpx.AsyncClient() as http:
+        text = (await http.get(f"{platform.url('analytics')}/metrics/")).text
+    return {s.labels["outcome"]: s.value for family in text_string_to_metric_families(text) for s in family.samples
+            if s.name == "bizpulse_read_cache_total"}
 
 
 def _pids(platform: LocalPlatform) -> dict[str, list[int]]:
@@ -326,7 +343,10 @@ def main() -> None:
     parser.add_argument("--last", default="2026-11")
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--requests", type=int, default=40, help="calls of each endpoint")
+    parser.add_argument("--no-cache", action="store_true", help="analytics without its read cache: every call computed")
     args = parser.parse_args()
+    if args.no_cache:
+        os.environ["BIZPULSE_READ_CACHE_ENTRIES"] = "0"
     months = _months(args.last, args.months)
     with tempfile.TemporaryDirectory(prefix="bench-dashboard-") as run_dir:
         platform = LocalPlatform.on_free_ports(Path(run_dir))
@@ -338,9 +358,11 @@ def main() -> None:
                   flush=True)
             loaded = asyncio.run(load(platform, city, months))
             platform.start_services(("analytics",))
-            asyncio.run(hammer(platform, city, months, args.clients, 2))  # warm: connections, plans, caches
-            measured = asyncio.run(hammer(platform, city, months, args.clients, args.requests))
-            report = {"entities": args.entities, "months": args.months, "clients": args.clients, "loaded": loaded,
+            # warm: connections, plans, PostgreSQL's buffers; other draws than the measured calls
+            asyncio.run(hammer(platform, city, months, args.clients, 2, seed=5))
+            measured = asyncio.run(hammer(platform, city, months, args.clients, args.requests, seed=6))
+            report = {"entities": args.entities, "months": args.months, "clients": args.clients, "read_cache": not args.no_cache,
+                      "loaded": loaded,
                       **measured, "table_sizes": asyncio.run(sizes(platform)), "memory": memory(platform)}
         finally:
             platform.stop()

@@ -20,6 +20,7 @@ from shared.reference import DIVISIONS, TOWNSHIPS
 from shared.service import Service
 from shared.service.http import Paged, error_responses
 from shared.working_days import LOCAL_TZ
+from shared.service.read_cache import cached
 
 from services.analytics.domain import changes, industries, power
 from services.analytics.domain.months import MONTH_PATTERN, SECTION_NAMES, UNKNOWN_SECTION, months_between, shift
@@ -210,6 +211,7 @@ def this_month() -> str:
     return datetime.now(UTC).astimezone(LOCAL_TZ).strftime("%Y-%m")
 
 
+@cached
 async def read_default_period(service: Service, principal: Principal) -> str:
     """The month a page opens on: the newest with figures in the caller's area, else last month."""
     today = this_month()
@@ -218,6 +220,7 @@ async def read_default_period(service: Service, principal: Principal) -> str:
     return found or shift(today, -1)
 
 
+@cached
 async def read_industries(
     service: Service, principal: Principal, entities_path: str, period: str, area: str | None, basis: Basis
 ) -> Industries:
@@ -245,6 +248,7 @@ async def read_industries(
     )
 
 
+@cached
 async def read_power_trend(
     service: Service, principal: Principal, entities_path: str,
     first: str, last: str, group: TrendGroup, area: str | None, basis: Basis,
@@ -310,6 +314,7 @@ def entity_scope(
     return Scope(prefix, first, last, industry, entity_type, check_size_band(service, size_band))
 
 
+@cached
 async def read_entities(
     service: Service, principal: Principal, period: str, area: str | None, industry: str | None,
     order: EntityOrder, limit: int, offset: int, to: str | None = None, entity_type: str | None = None, size_band: str | None = None,

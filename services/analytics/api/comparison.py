@@ -22,6 +22,7 @@ from shared.periods import shift
 from shared.reference import TOWNSHIPS
 from shared.service import Service
 from shared.service.http import error_responses
+from shared.service.read_cache import cached
 
 from services.analytics.api.analyses import AreaFilter, Month, Reader, _check_month, area_prefix, drill, known_filters
 from services.analytics.domain import comparison as domain
@@ -107,6 +108,7 @@ def _month_end(period: str) -> date:
     return date.fromisoformat(f"{shift(period, 1)}-01") - timedelta(days=1)
 
 
+@cached
 async def read_comparison(
     service: Service, principal: Principal, entities_path: str, records_path: str, period: str, area: str | None,
 ) -> Comparison:

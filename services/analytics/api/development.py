@@ -20,6 +20,7 @@ from shared.periods import shift
 from shared.reference import DIVISIONS, TOWNSHIPS, entity_type_name
 from shared.service import Service
 from shared.service.http import Paged, error_responses
+from shared.service.read_cache import cached
 
 from services.analytics.api.analyses import (
     AreaFilter,
@@ -143,6 +144,7 @@ def _figures(count: domain.Count, registrations_path: str, filters: dict, period
     )
 
 
+@cached
 async def read_development(
     service: Service, principal: Principal, registrations_path: str, period: str | None, months: int,
     area: str | None, entity_type: str | None, industry: str | None,
@@ -193,6 +195,7 @@ async def read_development(
     )
 
 
+@cached
 async def read_registrations(
     service: Service, principal: Principal, panorama_path: str, event: ListedEvent, month: str | None,
     area: str | None, entity_type: str | None, industry: str | None, limit: int, offset: int, size_band: str | None = None,

@@ -25,6 +25,7 @@ from shared.records import KINDS
 from shared.reference import TOWNSHIPS, department_name
 from shared.service import Service
 from shared.service.http import error_responses
+from shared.service.read_cache import cached
 
 from services.analytics.api.analyses import Reader
 from services.analytics.domain.industries import section_name
@@ -110,6 +111,7 @@ def _link(rank: int) -> str:
     return {MATCH_OK: "linked", MATCH_FAILED: "unlinked"}.get(rank, "pending")
 
 
+@cached
 async def read_entity(service: Service, principal: Principal, uscc: str) -> Panorama:
     """One entity as the caller may see it (the API's and the panorama page's)."""
     async with service.sessions() as session:

@@ -25,6 +25,7 @@ from shared.auth import Principal
 from shared.service import Service
 from shared.service.http import error_responses
 from shared.workbooks import AMOUNT, COUNT, MONEY, TEXT, XLSX, Column, new_workbook, saved, write_sheet
+from shared.service.read_cache import cached
 
 from services.analytics.api.analyses import (
     AreaFilter,
@@ -107,6 +108,7 @@ class PivotQuery:
     basis: BasisParam = Basis.RESTATED
 
 
+@cached
 async def read_pivot(service: Service, principal: Principal, paths: Mapping[domain.Listing, str], q: PivotQuery) -> Pivot:
     """The pivot as the caller may see it (the API's, the exports' and the page's); figures drill to
     the path of their measure's list in `paths`."""
@@ -204,6 +206,15 @@ def comma_separated(found: Pivot) -> bytes:
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
+@cached
+async def read_pivot_file(
+    service: Service, principal: Principal, paths: Mapping[domain.Listing, str], q: PivotQuery, form: str
+) -> tuple[dict[str, str], bytes]:
+    """The pivot as a file (`form`: xlsx or csv), with its Content-Disposition header."""
+    found = await read_pivot(service, principal, paths, q)
+    return _file_name(found, form), workbook(found) if form == "xlsx" else comma_separated(found)
+
+
 Asked = Annotated[PivotQuery, Depends()]
 
 
@@ -226,14 +237,14 @@ def router(service: Service) -> APIRouter:
              responses={200: {"content": {XLSX: {}}, "description": "the pivot as a workbook"}})
     async def get_pivot_xlsx(request: Request, principal: Reader, q: Asked) -> Response:
         """The pivot as an .xlsx workbook: a title line with the filters, Chinese headers, figures as numbers."""
-        found = await read_pivot(service, principal, paths(request), q)
-        return Response(workbook(found), media_type=XLSX, headers=_file_name(found, "xlsx"))
+        headers, content = await read_pivot_file(service, principal, paths(request), q, "xlsx")
+        return Response(content, media_type=XLSX, headers=headers)
 
     @api.get("/pivot.csv", name="get_pivot_csv", dependencies=[known_filters(*FILTERS)],
              responses={200: {"content": {"text/csv": {}}, "description": "the pivot as CSV (UTF-8 with BOM)"}})
     async def get_pivot_csv(request: Request, principal: Reader, q: Asked) -> Response:
         """The pivot as CSV (UTF-8 with a BOM, so Excel opens the Chinese): the title line, headers, a line per row, 合计."""
-        found = await read_pivot(service, principal, paths(request), q)
-        return Response(comma_separated(found), media_type="text/csv; charset=utf-8", headers=_file_name(found, "csv"))
+        headers, content = await read_pivot_file(service, principal, paths(request), q, "csv")
+        return Response(content, media_type="text/csv; charset=utf-8", headers=headers)
 
     return api

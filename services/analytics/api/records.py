@@ -19,6 +19,7 @@ from shared.records import KINDS
 from shared.reference import DEPARTMENT_NAMES, TOWNSHIPS, department_name
 from shared.service import Service
 from shared.service.http import DepartmentFilter, Paged, error_responses
+from shared.service.read_cache import cached
 
 from services.analytics.api.analyses import AreaFilter, Month, Reader, _check_month, _refuse, area_prefix, known_filters
 from services.analytics.domain import records as domain
@@ -59,6 +60,7 @@ def check_department(department: str | None, kind: str | None) -> None:
         raise _refuse("unknown_kind", f"没有代码为 {kind} 的记录类别（可用：{'、'.join(KINDS)}）")
 
 
+@cached
 async def read_records(
     service: Service, principal: Principal, panorama_path: str, period: str, department: str | None, kind: str | None,
     link: domain.LinkState | None, area: str | None, limit: int, offset: int,

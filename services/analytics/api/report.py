@@ -24,6 +24,7 @@ from shared.reference import TOWNSHIPS
 from shared.service import Service
 from shared.service.http import error_responses
 from shared.workbooks import XLSX
+from shared.service.read_cache import cached
 
 from services.analytics.api.analyses import (
     AreaFilter,
@@ -138,6 +139,7 @@ def _entity_url(panorama_path: str, uscc: str) -> str:
     return f"{panorama_path}/{uscc}"
 
 
+@cached
 async def read_pillars(
     service: Service, principal: Principal, entities_path: str, period: str, area: str | None, basis: Basis,
 ) -> Pillars:
@@ -155,12 +157,18 @@ async def read_pillars(
     )
 
 
+def report_links(request: Request) -> tuple[str, str, str]:
+    """Where a report is also found: its printable page, its JSON and its workbook."""
+    return tuple(request.url_for(name).path for name in ("report_page", "get_report", "get_report_xlsx"))
+
+
+@cached
 async def read_report(
-    service: Service, principal: Principal, request: Request, paths: tuple[str, str], township: str | None,
+    service: Service, principal: Principal, links: tuple[str, str, str], paths: tuple[str, str], township: str | None,
     period: str | None, basis: Basis,
 ) -> TownshipReport:
     """The month's report of one township; `paths`: the entity list (and panorama) and the alert list
-    its figures drill to (the API's or the pages')."""
+    its figures drill to (the API's or the pages'); `links`: report_links."""
     code = report_township(principal, township)
     period = period or await read_default_period(service, principal)
     _check_month(period)
@@ -203,15 +211,18 @@ async def read_report(
         alerts=alerts, pending_alerts=pending, suspended=suspended, pillars=pillars,
         visits=[Visit(uscc=v.uscc, name=v.name, reasons=[r.text for r in v.reasons], reason_kinds=[r.kind for r in v.reasons],
                       entity_url=_entity_url(entities_path, v.uscc)) for v in visits],
-        page_url=drill(request.url_for("report_page").path, **query), json_url=drill(request.url_for("get_report").path, **query),
-        xlsx_url=drill(request.url_for("get_report_xlsx").path, **query),
+        page_url=drill(links[0], **query), json_url=drill(links[1], **query), xlsx_url=drill(links[2], **query),
     )
 
 
-def workbook_response(report: TownshipReport) -> Response:
-    name = f"乡镇月度数据分析报告-{report.period}-{report.township_code}.xlsx"
-    return Response(report_workbook(report), media_type=XLSX, headers={
-        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}"})
+@cached
+async def read_report_workbook(
+    service: Service, principal: Principal, links: tuple[str, str, str], paths: tuple[str, str], township: str | None,
+    period: str | None, basis: Basis,
+) -> tuple[str, bytes]:
+    """The report as a workbook, with its file name."""
+    report = await read_report(service, principal, links, paths, township, period, basis)
+    return f"乡镇月度数据分析报告-{report.period}-{report.township_code}.xlsx", report_workbook(report)
 
 
 def router(service: Service) -> APIRouter:
@@ -229,7 +240,7 @@ def router(service: Service) -> APIRouter:
         """乡镇月度数据分析报告: one township's month — figures with MoM and YoY, registrations and linked
         shares, industries and biggest movers, the month's alerts and their handling, alerts not yet
         办结, long-term suspension, 梁柱企业 and the entities to visit, each with the list or panorama behind it."""
-        return await read_report(service, principal, request, paths(request), township, period, basis)
+        return await read_report(service, principal, report_links(request), paths(request), township, period, basis)
 
     @api.get("/report.xlsx", name="get_report_xlsx", dependencies=[known_filters("township", "period", "basis")],
              responses={200: {"content": {XLSX: {}}, "description": "the report as a workbook"}})
@@ -239,7 +250,8 @@ def router(service: Service) -> APIRouter:
         basis: BasisParam = Basis.RESTATED,
     ) -> Response:
         """The month's township report as an .xlsx workbook (概况, 行业, 预警处置, 待走访主体, 梁柱企业, 待办结预警)."""
-        return workbook_response(await read_report(service, principal, request, paths(request), township, period, basis))
+        name, content = await read_report_workbook(service, principal, report_links(request), paths(request), township, period, basis)
+        return Response(content, media_type=XLSX, headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}"})
 
     @api.get("/pillars", response_model=Pillars, name="get_pillars", dependencies=[known_filters("period", "area", "basis")])
     async def get_pillars(

@@ -23,6 +23,7 @@ from shared.contracts.rules import RULE_NAMES_ZH
 from shared.reference import TOWNSHIPS
 from shared.service import Service
 from shared.service.http import Paged, error_responses
+from shared.service.read_cache import cached
 
 from services.analytics.api.analyses import (
     AreaFilter,
@@ -206,6 +207,7 @@ def _handling(row, alerts_path: str, filters: dict) -> dict:
 _EMPTY = dict(open=0, acknowledged=0, resolved=0, withdrawn=0, overdue=0, hours_to_acknowledge=None, hours_to_resolve=None)
 
 
+@cached
 async def read_supervision(
     service: Service, principal: Principal, alerts_path: str, first: str, last: str, area: str | None, rule: str | None,
 ) -> Supervision:
@@ -240,6 +242,7 @@ def _entity_url(panorama_path: str, uscc: str | None) -> str | None:
     return f"{panorama_path}/{uscc}" if uscc else None
 
 
+@cached
 async def read_alerts(
     service: Service, principal: Principal, panorama_path: str, first: str | None, last: str | None,
     area: str | None, rule: str | None, state: AlertState | None, limit: int, offset: int,
@@ -268,6 +271,7 @@ async def read_alerts(
     ) for r in rows]
 
 
+@cached
 async def read_rule_lists(
     service: Service, principal: Principal, paths: tuple[str, str], rules: tuple[str, ...],
     first: str | None, last: str | None, area: str | None, limit: int, offset: int,

@@ -38,7 +38,7 @@ from services.analytics.api.development import EVENT_ZH, ListedEvent, latest_mon
 from services.analytics.api.panorama import EntityCode, read_entity
 from services.analytics.api.pivot import PivotQuery, read_pivot
 from services.analytics.api.records import read_records
-from services.analytics.api.report import read_pillars, read_report
+from services.analytics.api.report import read_pillars, read_report, report_links
 from services.analytics.api.routes import read_overview, read_timeliness
 from services.analytics.api.supervision import AlertState, read_alerts, read_rule_lists, read_supervision
 from services.analytics.domain import alerts as alert_domain
@@ -338,7 +338,7 @@ def router(service: Service) -> APIRouter:
         if not township and principal.role is not Role.TOWNSHIP:
             period = period or await read_default_period(service, principal)
             return render(request, "report.html", principal, "report", None, report=None, period=period, **context)
-        found = await read_report(service, principal, request, (entities_path(request), alerts_path(request)), township or None,
+        found = await read_report(service, principal, report_links(request), (entities_path(request), alerts_path(request)), township or None,
                                   period or None, basis)
         return render(request, "report.html", principal, "report", None, report=found, **context)
 

@@ -8,6 +8,8 @@ from shared.db.messaging_tables import messaging_tables, outbox_dead_letters_tab
 metadata = sa.MetaData(schema="analytics")
 outbox, processed_events = messaging_tables(metadata)
 outbox_dead_letters = outbox_dead_letters_table(metadata)
+# advanced after every committed batch: the cached answers' validity (shared/service/read_cache.py)
+read_model_version = sa.Sequence("read_model_version", metadata=metadata)
 
 entities = sa.Table(
     "entities",

@@ -1,0 +1,134 @@
+"""The read cache (shared/service/read_cache.py): answers kept while the read models are unchanged,
+shared by callers of one scope only, computed once however many ask at the same moment."""
+
+import asyncio
+import dataclasses
+
+import pytest
+
+from shared.auth import Person, Principal, Role
+from shared.service.read_cache import ReadCache, cached
+
+
+class _Cache(ReadCache):
+    """The cache with its version in memory instead of the schema's sequence (the sequence itself is
+    exercised by the integration tests, whose every read follows the data it just sent)."""
+
+    def __init__(self, entries: int = 8, max_age: float = 600) -> None:
+        super().__init__(service="test", schema="test", sessions=None, entries=entries, max_age=max_age)
+        self.current = 1
+
+    async def version(self) -> int:
+        return self.current
+
+    async def changed(self) -> None:
+        self.current += 1
+
+
+class _Service:
+    def __init__(self, cache: ReadCache | None) -> None:
+        self.read_cache = cache
+        self.computed: list[tuple] = []
+
+
+@cached
+async def read_figure(service: _Service, principal: Principal, period: str, pause: float = 0.0) -> dict:
+    service.computed.append((principal.code, period))
+    await asyncio.sleep(pause)
+    if period == "bad":
+        raise ValueError("no such month")
+    return {"township": principal.code, "period": period, "n": len(service.computed)}
+
+
+TOWNSHIP = Principal(Role.TOWNSHIP, "445281101")
+OTHER = Principal(Role.TOWNSHIP, "445281102")
+
+
+async def test_an_answer_is_kept_until_the_read_models_change():
+    service = _Service(cache := _Cache())
+    first = await read_figure(service, TOWNSHIP, "2026-10")
+    assert await read_figure(service, TOWNSHIP, "2026-10") == first
+    assert len(service.computed) == 1
+    await cache.changed()
+    assert (await read_figure(service, TOWNSHIP, "2026-10"))["n"] == 2
+
+
+@dataclasses.dataclass
+class _Query:
+    rows: str
+    periods: list[str]
+
+
+@cached
+async def read_pivot(service: _Service, principal: Principal, q: _Query, paths: dict[str, str]) -> list:
+    service.computed.append((principal.code, q.rows))
+    return [q.rows, *q.periods]
+
+
+async def test_a_query_object_and_a_mapping_are_keyed_by_their_content():
+    service = _Service(_Cache())
+    await read_pivot(service, TOWNSHIP, _Query("industry", ["2026-10"]), {"entities": "/v1/entities"})
+    await read_pivot(service, TOWNSHIP, _Query("industry", ["2026-10"]), {"entities": "/v1/entities"})
+    assert len(service.computed) == 1
+    assert await read_pivot(service, TOWNSHIP, _Query("industry", ["2026-11"]), {"entities": "/v1/entities"}) == ["industry", "2026-11"]
+    await read_pivot(service, TOWNSHIP, _Query("industry", ["2026-11"]), {"entities": "/entities"})
+    assert len(service.computed) == 3
+
+
+async def test_callers_of_one_scope_share_answers_and_other_scopes_never_do():
+    service = _Service(_Cache())
+    officer = Principal(Role.TOWNSHIP, "445281101", Person("zhangsan", "张三"))
+    colleague = Principal(Role.TOWNSHIP, "445281101", Person("lisi", "李四"))
+    assert (await read_figure(service, officer, "2026-10"))["township"] == "445281101"
+    await read_figure(service, colleague, "2026-10")
+    assert len(service.computed) == 1
+    assert (await read_figure(service, OTHER, "2026-10"))["township"] == "445281102"
+    assert (await read_figure(service, TOWNSHIP, "2026-09"))["period"] == "2026-09"
+    assert service.computed == [("445281101", "2026-10"), ("445281102", "2026-10"), ("445281101", "2026-09")]
+
+
+async def test_identical_calls_at_the_same_moment_are_computed_once():
+    service = _Service(_Cache())
+    answers = await asyncio.gather(*(read_figure(service, TOWNSHIP, "2026-10", pause=0.05) for _ in range(8)))
+    assert len(service.computed) == 1 and all(a is answers[0] for a in answers)
+
+
+async def test_an_error_reaches_every_waiting_caller_and_is_not_kept():
+    service = _Service(_Cache())
+    results = await asyncio.gather(*(read_figure(service, TOWNSHIP, "bad", pause=0.05) for _ in range(3)), return_exceptions=True)
+    assert all(isinstance(r, ValueError) for r in results) and len(service.computed) == 1
+    with pytest.raises(ValueError):
+        await read_figure(service, TOWNSHIP, "bad")
+    assert len(service.computed) == 2
+
+
+async def test_a_caller_that_goes_away_does_not_leave_the_others_without_an_answer():
+    service = _Service(_Cache())
+    first = asyncio.create_task(read_figure(service, TOWNSHIP, "2026-10", pause=0.2))
+    await asyncio.sleep(0.01)
+    second = asyncio.create_task(read_figure(service, TOWNSHIP, "2026-10", pause=0.01))
+    await asyncio.sleep(0.01)
+    first.cancel()
+    assert (await second)["period"] == "2026-10"
+    assert len(service.computed) == 2
+
+
+async def test_the_least_recently_used_answers_go_first_and_none_outlives_max_age():
+    service = _Service(_Cache(entries=2))
+    for period in ("2026-08", "2026-09", "2026-08", "2026-10"):
+        await read_figure(service, TOWNSHIP, period)
+    await read_figure(service, TOWNSHIP, "2026-08")  # kept: used more recently than 2026-09
+    await read_figure(service, TOWNSHIP, "2026-09")  # gone
+    assert [p for _, p in service.computed] == ["2026-08", "2026-09", "2026-10", "2026-09"]
+    aged = _Service(_Cache(max_age=0.05))
+    await read_figure(aged, TOWNSHIP, "2026-10")
+    await asyncio.sleep(0.06)
+    await read_figure(aged, TOWNSHIP, "2026-10")
+    assert len(aged.computed) == 2
+
+
+async def test_without_a_cache_or_with_none_allowed_every_call_is_computed():
+    for service in (_Service(None), _Service(_Cache(entries=0))):
+        await read_figure(service, TOWNSHIP, "2026-10")
+        await read_figure(service, TOWNSHIP, "2026-10")
+        assert len(service.computed) == 2
