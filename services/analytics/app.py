@@ -21,7 +21,7 @@ from services.analytics.api import analyses, comparison, development, panorama, 
 from services.analytics.domain.size_bands import load_size_bands
 from services.analytics.pages import routes as pages
 from services.analytics.settings import AnalyticsSettings
-from services.analytics.storage.tables import metadata
+from services.analytics.storage.tables import READ_FAMILIES, metadata
 
 
 def build() -> ServiceSpec:
@@ -44,6 +44,6 @@ def build() -> ServiceSpec:
         routers=lambda service: [routes.router(service), analyses.router(service), panorama.router(service), supervision.router(service),
                                  report.router(service), comparison.router(service), development.router(service),
                                  pivot.router(service), records.router(service), login.router(home="/overview"), pages.router(service)],
-        cache_reads=True,  # the read_cache.cached answers, until the next batch
+        read_families=READ_FAMILIES,  # the read_cache.cached answers, kept until a batch writes what they read
         commands={"rebuild": rebuild.command(build)},  # its tables again from the topics (shared/service/rebuild.py)
     )

@@ -16,7 +16,7 @@ from shared.contracts import (
     SubmissionAssessed,
 )
 from shared.messaging.outbox import UnitOfWork
-from shared.records import KINDS
+from shared.records import KINDS, record_name
 from shared.reference import entity_type
 from shared.records.kinds import RegistrationEvent, RegistrationStatus
 
@@ -43,6 +43,8 @@ def _record_row(record: ImportedRecord, match_rank: int, uscc: str | None = None
         "uscc": uscc or record.uscc,
         "version": record.version,
         "match_rank": match_rank,
+        "source_key": record.source_key,
+        "record_name": record_name(record.data) or None,
     }
 
 

@@ -101,7 +101,7 @@ class EventConsumer:
         batch_timeout_ms: int,
         max_attempts: int,
         retry_backoff: float,
-        after_commit: Callable[[], Awaitable[None]] | None = None,
+        after_commit: Callable[[set[str]], Awaitable[None]] | None = None,  # the topics of what a batch applied
     ) -> None:
         self._service = service
         self._subs: Mapping[str, Subscription] = {s.topic: s for s in subscriptions}
@@ -208,7 +208,7 @@ class EventConsumer:
             await uow.flush()
         if by_topic and self._after_commit:
             try:
-                await self._after_commit()
+                await self._after_commit(set(by_topic))
             except Exception:  # the batch is committed: never apply it again for this (read_cache's max_age)
                 log.warning("after-commit hook of %s failed", self._service, exc_info=True)
         for topic in {i.record.topic for i in batch}:

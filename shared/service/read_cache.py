@@ -1,14 +1,16 @@
-"""Answers of read-model queries, kept until the read models change (Superset's and Metabase's query
-cache, with exact invalidation instead of a guessed timeout).
+"""Answers of read-model queries, kept until the data they read changes (Superset's and Metabase's
+query cache, with exact invalidation instead of a guessed timeout).
 
-A read model changes only when the service's consumer commits a batch. After each such commit the
-consumer advances a PostgreSQL sequence (`<schema>.read_model_version`, non-transactional, so no
-lock between concurrent batches); a cached answer is served only while the sequence still has the
-value it was computed under. The sequence is advanced *after* the commit: an answer computed while a
-batch was committing is stored under the older value and so is recomputed on the next call, never
-kept stale. Every instance of the service reads the same sequence, so one instance's batch
-invalidates every instance's answers; `max_age` bounds what a lost advance (a crash between commit
-and advance) could leave behind.
+A service's tables fall into *families* by the topics that write them (analytics: `figures` from the
+record topics, `alerts` from the alert and feedback topics, `timeliness` from submission-assessed).
+After each committed batch the consumer advances one PostgreSQL sequence per family it wrote
+(`<schema>.read_version_<family>`: non-transactional, so no lock between concurrent batches). A kept
+answer is served only while the sequences of the families its reading declared still have the values
+it was computed under: a township acknowledging an alert does not throw away 产业运行监控. The
+sequences are advanced *after* the commit, so an answer computed while a batch was committing is kept
+under the older values and recomputed on the next call, never kept stale. Every instance of the
+service reads the same sequences; `max_age` bounds what a lost advance (a crash between commit and
+advance) could leave behind.
 
 Identical calls that arrive while the first is being computed wait for it (single flight): eight
 leaders opening the month's board at nine o'clock cost one query, not eight. The key is the reading
@@ -23,7 +25,7 @@ import dataclasses
 import functools
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Hashable, Mapping
+from collections.abc import Awaitable, Callable, Hashable, Iterable, Mapping
 from enum import Enum
 from typing import Any, ParamSpec, TypeVar
 
@@ -41,35 +43,56 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 
-def sequence_name(schema: str) -> str:
-    return f"{schema}.read_model_version"
+def sequence_name(schema: str, family: str) -> str:
+    return f"{schema}.read_version_{family}"
 
 
 class ReadCache:
-    def __init__(self, *, service: str, schema: str, sessions: async_sessionmaker, entries: int, max_age: float) -> None:
+    def __init__(
+        self, *, service: str, schema: str, families: Mapping[str, str], sessions: async_sessionmaker | None,
+        entries: int, max_age: float,
+    ) -> None:
+        """`families`: topic → the family of tables its handler writes."""
         self._service = service
+        self._schema = schema
+        self._families = dict(families)
+        self._all = tuple(sorted(set(families.values())))
         self._sessions = sessions
-        self._sequence = sequence_name(schema)
         self._entries = entries
         self._max_age = max_age
-        self._answers: OrderedDict[Hashable, tuple[int, float, Any]] = OrderedDict()
+        self._answers: OrderedDict[Hashable, tuple[tuple, float, Any]] = OrderedDict()
         self._computing: dict[Hashable, asyncio.Future] = {}
 
     @property
     def enabled(self) -> bool:
         return self._entries > 0
 
-    async def changed(self) -> None:
-        """The read models changed (a batch committed): every answer computed before is out of date."""
+    def families_of(self, topics: Iterable[str]) -> tuple[str, ...]:
+        """The families a batch of these topics wrote (all of them for a topic without one)."""
+        found = {self._families.get(t) for t in topics}
+        return self._all if None in found else tuple(sorted(found))
+
+    def declared(self, reads: tuple[str, ...] | None) -> tuple[str, ...]:
+        if reads is None:
+            return self._all
+        if unknown := set(reads) - set(self._all):
+            raise ValueError(f"{self._service} has no read-model family {sorted(unknown)} (families: {self._all})")
+        return reads
+
+    async def changed(self, topics: Iterable[str]) -> None:
+        """A batch of `topics` committed: answers read from the families it wrote are out of date."""
+        advances = ", ".join(f"nextval('{sequence_name(self._schema, f)}')" for f in self.families_of(topics))
         async with self._sessions() as session, session.begin():
-            await session.execute(sa.text(f"SELECT nextval('{self._sequence}')"))
+            await session.execute(sa.text(f"SELECT {advances}"))
 
-    async def version(self) -> int:
+    async def version(self, families: tuple[str, ...]) -> tuple:
+        values = ", ".join(f"(SELECT last_value FROM {sequence_name(self._schema, f)})" for f in families)
         async with self._sessions() as session:
-            return await session.scalar(sa.text(f"SELECT last_value FROM {self._sequence}"))
+            return tuple((await session.execute(sa.text(f"SELECT {values}"))).one())
 
-    async def get(self, key: Hashable, compute: Callable[[], Awaitable[T]]) -> T:
-        version = await self.version()
+    async def get(self, key: Hashable, reads: tuple[str, ...] | None, compute: Callable[[], Awaitable[T]]) -> T:
+        """`compute()`'s answer, kept under `key` while the families it `reads` (None: all) are unchanged."""
+        version = await self.version(self.declared(reads))
         full_key = (version, key)
         kept = self._answers.get(key)
         if kept is not None and kept[0] == version and time.monotonic() - kept[1] < self._max_age:
@@ -125,8 +148,13 @@ def _frozen(value: Any) -> Hashable:
     raise TypeError(f"cannot key a cached read on {type(value).__name__}")
 
 
-def cached(read: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[T]]:
-    """Serve `read(service, …)` from its service's ReadCache, when the service has one."""
+def cached(
+    read: Callable[P, Awaitable[T]] | None = None, *, reads: tuple[str, ...] | None = None
+) -> Callable[P, Awaitable[T]] | Callable[[Callable[P, Awaitable[T]]], Callable[P, Awaitable[T]]]:
+    """Serve `read(service, …)` from its service's ReadCache, when the service has one. `reads`: the
+    families of tables the reading reads (default: all) — declare only what every path of it reads."""
+    if read is None:
+        return functools.partial(cached, reads=reads)
     name = f"{read.__module__}.{read.__qualname__}"
 
     @functools.wraps(read)
@@ -135,6 +163,7 @@ def cached(read: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[T]]:
         if cache is None or not cache.enabled:
             return await read(*args, **kwargs)
         key = (name, tuple(_frozen(a) for a in args[1:]), tuple(sorted((k, _frozen(v)) for k, v in kwargs.items())))
-        return await cache.get(key, lambda: read(*args, **kwargs))
+        return await cache.get(key, reads, lambda: read(*args, **kwargs))
 
+    wrapper.reads = reads  # checked against the service's families by its tests
     return wrapper

@@ -74,9 +74,9 @@ class ServiceSpec:
     # service-specific subcommands (`python -m services.<name> <command> …`): each takes the arguments
     # after its name and returns the exit code
     commands: Mapping[str, Callable[[list[str]], int]] = field(default_factory=dict)
-    # answers of the read_cache.cached reads kept until a batch changes the read models (needs the
-    # schema's read_model_version sequence)
-    cache_reads: bool = False
+    # topic → the family of tables its handler writes: answers of the read_cache.cached reads are kept
+    # until a batch writes a family they read (needs the schema's read_version_<family> sequences)
+    read_families: Mapping[str, str] = field(default_factory=dict)
 
 
 class Service:
@@ -112,9 +112,9 @@ class Service:
             idle_poll_seconds=settings.outbox_idle_poll_seconds,
         )
         self.read_cache = ReadCache(
-            service=spec.name, schema=spec.metadata.schema, sessions=self.sessions,
+            service=spec.name, schema=spec.metadata.schema, families=spec.read_families, sessions=self.sessions,
             entries=settings.read_cache_entries, max_age=settings.read_cache_seconds,
-        ) if spec.cache_reads else None
+        ) if spec.read_families else None
         subscriptions = spec.subscriptions(self)
         if subscriptions:
             EventConsumer(

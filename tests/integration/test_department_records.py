@@ -20,7 +20,8 @@ MONTH = "2026-07"
 
 @pytest.fixture(scope="module")
 async def posted(platform):
-    """The entity, its linked tax record's amount, and the unlinked power record of 榕华街道 in July."""
+    """The entity, the comparison's row once its tax record is linked and the power record unlinked, and
+    that unlinked power record (榕华街道, July)."""
     api = Api(platform)
     try:
         entity = _entity(HOME, "3311", "模具")
@@ -37,13 +38,13 @@ async def posted(platform):
             tax, power = row["departments"]
             return row if tax["kinds"][0]["linked"] == 1 and power["kinds"][0]["unlinked"] == 1 else None
 
-        return entity, await eventually(judged, what="July's tax record linked and its power record unlinked")
+        return entity, await eventually(judged, what="July's tax record linked and its power record unlinked"), stray
     finally:
         await api.client.aclose()
 
 
 async def test_the_unlinked_count_drills_to_exactly_the_unlinked_record(api, posted):
-    entity, row = posted
+    entity, row, stray = posted
     tax, power = row["departments"]
     usage = power["kinds"][0]
     assert usage["kind"] == "power_usage"
@@ -60,7 +61,8 @@ async def test_the_unlinked_count_drills_to_exactly_the_unlinked_record(api, pos
     assert (record["department"], record["department_name"], record["kind"], record["period"], record["township_code"]) == (
         "power_supply", "供电", "power_usage", MONTH, HOME)
     assert (record["link"], record["link_zh"], record["uscc"], record["entity_url"]) == ("unlinked", "未关联", None, None)
-    assert "待核实记录" in record["identification_zh"]  # analytics keeps no account or name: the workbench's case has them
+    # who it is of, so the township can find the meter: its 户号 and 户名 as the power company sent them
+    assert (record["source_key"], record["name"], record["identification_zh"]) == (stray["power_account"], stray["account_name"], None)
     department = await listed(power["unlinked_url"])  # the month's and the register's: every record the count counts
     assert len(department) == power["unlinked"] and record in department
     (linked,) = await listed(f"/v1/records?period={MONTH}&area={HOME}&kind=tax_payment&link=linked")
@@ -83,7 +85,7 @@ async def test_a_township_lists_its_own_records_and_unknown_filters_are_refused(
 
 
 async def test_a_supervisor_drills_from_the_comparison_to_the_records_and_a_panorama(platform, browser, posted):
-    entity, _ = posted
+    entity, _, stray = posted
     supervisor, page, base = await _person(browser, platform, "chenjing", **DESKTOP)
     await page.goto(f"{base}/comparison?period={MONTH}")
     await page.locator(f'#townships tr[data-township="{HOME}"] td[data-label="供电未关联"] a').click()
@@ -91,6 +93,8 @@ async def test_a_supervisor_drills_from_the_comparison_to_the_records_and_a_pano
     rows = page.locator("#records tbody tr")
     await expect(rows).to_have_count(1)
     await expect(rows.first.locator('td[data-label="关联状态"]')).to_have_text("未关联")
+    await expect(rows.first.locator('td[data-label="户号 / 识别号"]')).to_have_text(stray["power_account"])
+    await expect(rows.first.locator('td[data-label="名称"]')).to_have_text(stray["account_name"])
     await expect(page.locator("#explanation")).to_contain_text("工作台")
     await supervisor.photograph("dashboard-records-desktop")
     await page.locator('select[name="department"]').select_option("tax")

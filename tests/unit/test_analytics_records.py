@@ -19,6 +19,9 @@ def test_a_verdict_is_a_link_state_and_the_filter_asks_for_that_verdict(rank, li
 def test_every_state_says_what_the_township_can_do_and_an_unlinked_record_points_to_the_workbench():
     assert set(r.ACTION_ZH) == set(r.LinkState) == set(r.LINK_ZH)
     assert "工作台" in r.ACTION_ZH[r.LinkState.UNLINKED] and "待核实记录" in r.ACTION_ZH[r.LinkState.UNLINKED]
-    assert r.identification_zh(r.LinkState.LINKED) is None  # its entity says who it is
-    assert "待核实记录" in r.identification_zh(r.LinkState.UNLINKED)
-    assert r.identification_zh(r.LinkState.PENDING) == "尚待匹配核查"
+    assert r.identification_zh(r.LinkState.LINKED, None) is None  # its entity says who it is
+    for link in (r.LinkState.UNLINKED, r.LinkState.PENDING):  # the row shows its 户号 and name
+        assert r.identification_zh(link, "0412345678") is None
+    # kept before analytics stored keys: where to find who it is
+    assert "待核实记录" in r.identification_zh(r.LinkState.UNLINKED, None)
+    assert r.identification_zh(r.LinkState.PENDING, None) == "尚待匹配核查"

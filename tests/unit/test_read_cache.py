@@ -11,18 +11,20 @@ from shared.service.read_cache import ReadCache, cached
 
 
 class _Cache(ReadCache):
-    """The cache with its version in memory instead of the schema's sequence (the sequence itself is
-    exercised by the integration tests, whose every read follows the data it just sent)."""
+    """The cache with its versions in memory instead of the schema's sequences (the sequences
+    themselves are exercised by the integration tests, whose every read follows the data it just sent)."""
 
     def __init__(self, entries: int = 8, max_age: float = 600) -> None:
-        super().__init__(service="test", schema="test", sessions=None, entries=entries, max_age=max_age)
-        self.current = 1
+        super().__init__(service="test", schema="test", families={"records": "figures", "alerts": "alerts"},
+                         sessions=None, entries=entries, max_age=max_age)
+        self.current = {"figures": 1, "alerts": 1}
 
-    async def version(self) -> int:
-        return self.current
+    async def version(self, families: tuple[str, ...]) -> tuple:
+        return tuple(self.current[f] for f in families)
 
-    async def changed(self) -> None:
-        self.current += 1
+    async def changed(self, topics) -> None:
+        for family in self.families_of(topics):
+            self.current[family] += 1
 
 
 class _Service:
@@ -49,8 +51,37 @@ async def test_an_answer_is_kept_until_the_read_models_change():
     first = await read_figure(service, TOWNSHIP, "2026-10")
     assert await read_figure(service, TOWNSHIP, "2026-10") == first
     assert len(service.computed) == 1
-    await cache.changed()
+    await cache.changed({"records"})
     assert (await read_figure(service, TOWNSHIP, "2026-10"))["n"] == 2
+
+
+@cached(reads=("figures",))
+async def read_power(service: _Service, principal: Principal, period: str) -> dict:
+    service.computed.append((principal.code, period))
+    return {"period": period, "n": len(service.computed)}
+
+
+async def test_an_answer_outlives_changes_to_what_it_does_not_read():
+    service = _Service(cache := _Cache())
+    await read_power(service, TOWNSHIP, "2026-10")
+    await cache.changed({"alerts"})  # a township acknowledged an alert: the power figures stand
+    await read_power(service, TOWNSHIP, "2026-10")
+    assert len(service.computed) == 1
+    await cache.changed({"records", "alerts"})
+    await read_power(service, TOWNSHIP, "2026-10")
+    assert len(service.computed) == 2
+    await cache.changed({"a-topic-without-a-family"})  # unknown: every family is out of date
+    await read_power(service, TOWNSHIP, "2026-10")
+    assert len(service.computed) == 3
+
+
+async def test_a_reading_that_declares_an_unknown_family_is_refused():
+    @cached(reads=("figuers",))
+    async def misspelt(service: _Service, principal: Principal) -> int:
+        return 1
+
+    with pytest.raises(ValueError, match="figuers"):
+        await misspelt(_Service(_Cache()), TOWNSHIP)
 
 
 @dataclasses.dataclass
@@ -132,3 +163,25 @@ async def test_without_a_cache_or_with_none_allowed_every_call_is_computed():
         await read_figure(service, TOWNSHIP, "2026-10")
         await read_figure(service, TOWNSHIP, "2026-10")
         assert len(service.computed) == 2
+
+
+def test_analytics_readings_declare_only_families_its_topics_write_and_what_their_tables_need():
+    """Every cached reading of analytics declares families the service has; those reading alerts say so."""
+    import importlib
+    import pkgutil
+
+    import services.analytics.api as api
+    from services.analytics.storage.tables import ALERTS, READ_FAMILIES
+
+    readings = {}
+    for module in pkgutil.iter_modules(api.__path__):
+        loaded = importlib.import_module(f"{api.__name__}.{module.name}")
+        readings.update({f"{module.name}.{n}": f for n, f in vars(loaded).items()
+                         if hasattr(f, "reads") and getattr(f, "__module__", "") == loaded.__name__})
+    assert len(readings) >= 19  # every analysis, list and export
+    for name, reading in readings.items():
+        assert reading.reads is None or set(reading.reads) <= set(READ_FAMILIES.values()), name
+    # the readings whose queries touch the alerts table (storage/repository.py) must not miss its changes
+    for name in ("supervision.read_supervision", "supervision.read_alerts", "supervision.read_rule_lists", "routes.read_overview",
+                 "panorama.read_entity", "pivot.read_pivot", "report.read_report"):
+        assert ALERTS in readings[name].reads, name

@@ -27,6 +27,7 @@ from services.analytics.domain.months import MONTH_PATTERN, SECTION_NAMES, UNKNO
 from services.analytics.domain.pivot import ENTITY_TYPES, Scope
 from services.analytics.domain.size_bands import SizeBands, load_size_bands
 from services.analytics.storage import repository
+from services.analytics.storage.tables import FIGURES
 
 MAX_TREND_MONTHS = 36
 MOVERS = 10
@@ -211,7 +212,7 @@ def this_month() -> str:
     return datetime.now(UTC).astimezone(LOCAL_TZ).strftime("%Y-%m")
 
 
-@cached
+@cached(reads=(FIGURES,))
 async def read_default_period(service: Service, principal: Principal) -> str:
     """The month a page opens on: the newest with figures in the caller's area, else last month."""
     today = this_month()
@@ -220,7 +221,7 @@ async def read_default_period(service: Service, principal: Principal) -> str:
     return found or shift(today, -1)
 
 
-@cached
+@cached(reads=(FIGURES,))
 async def read_industries(
     service: Service, principal: Principal, entities_path: str, period: str, area: str | None, basis: Basis
 ) -> Industries:
@@ -248,7 +249,7 @@ async def read_industries(
     )
 
 
-@cached
+@cached(reads=(FIGURES,))
 async def read_power_trend(
     service: Service, principal: Principal, entities_path: str,
     first: str, last: str, group: TrendGroup, area: str | None, basis: Basis,
@@ -314,7 +315,7 @@ def entity_scope(
     return Scope(prefix, first, last, industry, entity_type, check_size_band(service, size_band))
 
 
-@cached
+@cached(reads=(FIGURES,))
 async def read_entities(
     service: Service, principal: Principal, period: str, area: str | None, industry: str | None,
     order: EntityOrder, limit: int, offset: int, to: str | None = None, entity_type: str | None = None, size_band: str | None = None,

@@ -27,6 +27,7 @@ from shared.service.read_cache import cached
 from services.analytics.api.analyses import AreaFilter, Month, Reader, _check_month, area_prefix, drill, known_filters
 from services.analytics.domain import comparison as domain
 from services.analytics.storage import repository
+from services.analytics.storage.tables import FIGURES
 
 
 class KindLinks(BaseModel):
@@ -108,7 +109,7 @@ def _month_end(period: str) -> date:
     return date.fromisoformat(f"{shift(period, 1)}-01") - timedelta(days=1)
 
 
-@cached
+@cached(reads=(FIGURES,))
 async def read_comparison(
     service: Service, principal: Principal, entities_path: str, records_path: str, period: str, area: str | None,
 ) -> Comparison:

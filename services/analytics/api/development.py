@@ -41,6 +41,7 @@ from services.analytics.domain import development as domain
 from services.analytics.domain.industries import section_name
 from services.analytics.domain.months import MONTH_PATTERN
 from services.analytics.storage import repository
+from services.analytics.storage.tables import FIGURES
 
 OptionalMonth = Annotated[str | None, Query(pattern=MONTH_PATTERN, description="a month, e.g. 2026-10; the latest complete month if none")]
 
@@ -144,7 +145,7 @@ def _figures(count: domain.Count, registrations_path: str, filters: dict, period
     )
 
 
-@cached
+@cached(reads=(FIGURES,))
 async def read_development(
     service: Service, principal: Principal, registrations_path: str, period: str | None, months: int,
     area: str | None, entity_type: str | None, industry: str | None,
@@ -195,7 +196,7 @@ async def read_development(
     )
 
 
-@cached
+@cached(reads=(FIGURES,))
 async def read_registrations(
     service: Service, principal: Principal, panorama_path: str, event: ListedEvent, month: str | None,
     area: str | None, entity_type: str | None, industry: str | None, limit: int, offset: int, size_band: str | None = None,

@@ -32,6 +32,7 @@ from services.analytics.domain.industries import section_name
 from services.analytics.domain.months import UNKNOWN_SECTION
 from services.analytics.domain.overview import ALERT_ACKNOWLEDGED, ALERT_RESOLVED, MATCH_FAILED, MATCH_OK
 from services.analytics.storage import repository
+from services.analytics.storage.tables import ALERTS, FIGURES
 
 MAX_RECORDS = 500
 USCC_PATTERN = r"^[0-9A-HJ-NPQRTUWXY]{18}$"
@@ -111,7 +112,7 @@ def _link(rank: int) -> str:
     return {MATCH_OK: "linked", MATCH_FAILED: "unlinked"}.get(rank, "pending")
 
 
-@cached
+@cached(reads=(FIGURES, ALERTS))
 async def read_entity(service: Service, principal: Principal, uscc: str) -> Panorama:
     """One entity as the caller may see it (the API's and the panorama page's)."""
     async with service.sessions() as session:

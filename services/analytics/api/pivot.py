@@ -48,6 +48,7 @@ from services.analytics.domain.development import month_end
 from services.analytics.domain.months import MONTH_PATTERN
 from services.analytics.domain.pivot import Dimension, Measure
 from services.analytics.storage import repository
+from services.analytics.storage.tables import ALERTS, FIGURES
 
 FILTERS = ("rows", "columns", "measure", "from", "to", "area", "industry", "entity_type", "size_band", "basis")
 BASIS_ZH = {Basis.RESTATED: "现值", Basis.REPORTED: "月末口径"}
@@ -108,7 +109,7 @@ class PivotQuery:
     basis: BasisParam = Basis.RESTATED
 
 
-@cached
+@cached(reads=(FIGURES, ALERTS))
 async def read_pivot(service: Service, principal: Principal, paths: Mapping[domain.Listing, str], q: PivotQuery) -> Pivot:
     """The pivot as the caller may see it (the API's, the exports' and the page's); figures drill to
     the path of their measure's list in `paths`."""
@@ -206,7 +207,7 @@ def comma_separated(found: Pivot) -> bytes:
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
-@cached
+@cached(reads=(FIGURES, ALERTS))
 async def read_pivot_file(
     service: Service, principal: Principal, paths: Mapping[domain.Listing, str], q: PivotQuery, form: str
 ) -> tuple[dict[str, str], bytes]:

@@ -24,6 +24,7 @@ from shared.service.read_cache import cached
 from services.analytics.api.analyses import AreaFilter, Month, Reader, _check_month, _refuse, area_prefix, known_filters
 from services.analytics.domain import records as domain
 from services.analytics.storage import repository
+from services.analytics.storage.tables import FIGURES
 
 KindFilter = Annotated[
     str | None, Query(pattern=r"^[a-z][a-z0-9_]{0,63}$", description="record kind, e.g. tax_payment or power_account")
@@ -47,9 +48,11 @@ class DepartmentRecord(BaseModel):
     link_zh: str = Field(description="已关联 / 未关联 / 待匹配")
     uscc: str | None = Field(description="the entity it is linked to (or the USCC the department sent)")
     entity_url: str | None = Field(description="the linked entity's panorama")
+    source_key: str | None = Field(description="the department's key of the record (户号, 纳税人识别号), desensitised at import")
+    name: str | None = Field(description="the name the record carries (户名, 纳税人名称), desensitised at import")
     identification_zh: str | None = Field(
-        description="who an unlinked or pending record is of: analytics keeps no 户号, 纳税人识别号 or name "
-                    "(feedback's 待核实记录 case, opened by match-failed, shows them)")
+        description="where to find who a record is of when analytics does not know (kept before it stored keys: "
+                    "feedback's 待核实记录 case, opened by match-failed, shows them)")
 
 
 def check_department(department: str | None, kind: str | None) -> None:
@@ -60,7 +63,7 @@ def check_department(department: str | None, kind: str | None) -> None:
         raise _refuse("unknown_kind", f"没有代码为 {kind} 的记录类别（可用：{'、'.join(KINDS)}）")
 
 
-@cached
+@cached(reads=(FIGURES,))
 async def read_records(
     service: Service, principal: Principal, panorama_path: str, period: str, department: str | None, kind: str | None,
     link: domain.LinkState | None, area: str | None, limit: int, offset: int,
@@ -83,7 +86,7 @@ async def read_records(
             township_code=r["township_code"], township_name=township.name if township else "",
             link=state, link_zh=domain.LINK_ZH[state], uscc=r["uscc"],
             entity_url=f"{panorama_path}/{r['uscc']}" if state is domain.LinkState.LINKED and r["uscc"] else None,
-            identification_zh=domain.identification_zh(state),
+            source_key=r["source_key"], name=r["record_name"], identification_zh=domain.identification_zh(state, r["source_key"]),
         ))
     return listed
 

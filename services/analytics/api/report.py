@@ -50,6 +50,7 @@ from services.analytics.domain.months import MONTH_PATTERN, shift
 from services.analytics.domain.overview import TownshipFigures
 from services.analytics.domain.report_xlsx import report_workbook
 from services.analytics.storage import repository
+from services.analytics.storage.tables import ALERTS, FIGURES
 
 PENDING_ROWS = 200  # alerts not yet 办结 a report lists (a township has far fewer)
 SUSPENDED_ROWS = 200
@@ -139,7 +140,7 @@ def _entity_url(panorama_path: str, uscc: str) -> str:
     return f"{panorama_path}/{uscc}"
 
 
-@cached
+@cached(reads=(FIGURES,))
 async def read_pillars(
     service: Service, principal: Principal, entities_path: str, period: str, area: str | None, basis: Basis,
 ) -> Pillars:
@@ -162,7 +163,7 @@ def report_links(request: Request) -> tuple[str, str, str]:
     return tuple(request.url_for(name).path for name in ("report_page", "get_report", "get_report_xlsx"))
 
 
-@cached
+@cached(reads=(FIGURES, ALERTS))
 async def read_report(
     service: Service, principal: Principal, links: tuple[str, str, str], paths: tuple[str, str], township: str | None,
     period: str | None, basis: Basis,
@@ -215,7 +216,7 @@ async def read_report(
     )
 
 
-@cached
+@cached(reads=(FIGURES, ALERTS))
 async def read_report_workbook(
     service: Service, principal: Principal, links: tuple[str, str, str], paths: tuple[str, str], township: str | None,
     period: str | None, basis: Basis,

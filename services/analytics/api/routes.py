@@ -16,6 +16,7 @@ from shared.service.read_cache import cached
 
 from services.analytics.domain.overview import overview
 from services.analytics.storage import repository
+from services.analytics.storage.tables import ALERTS, FIGURES, TIMELINESS
 
 
 class Figures(BaseModel):
@@ -49,7 +50,7 @@ class Submission(BaseModel):
     first_arrival: datetime | None
 
 
-@cached
+@cached(reads=(FIGURES, ALERTS))
 async def read_overview(service: Service, principal: Principal) -> Overview:
     """区域概况 as the caller may see it (the API's and the page's)."""
     prefix = principal.township_prefix or ""
@@ -59,7 +60,7 @@ async def read_overview(service: Service, principal: Principal) -> Overview:
     return Overview(townships=[TownshipOverview(**r) for r in rows], totals=Figures(**totals.__dict__))
 
 
-@cached
+@cached(reads=(TIMELINESS,))
 async def read_timeliness(service: Service, period: str | None, department: str | None, limit: int, offset: int) -> list[Submission]:
     """报送及时性 (the API's and 经济管理监管分析's page, for supervisors: it is the departments', not a township's)."""
     async with service.sessions() as session:

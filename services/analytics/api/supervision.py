@@ -43,6 +43,7 @@ from services.analytics.api.analyses import (
 from services.analytics.domain import alerts as domain
 from services.analytics.domain.months import MONTH_PATTERN, months_between
 from services.analytics.storage import repository
+from services.analytics.storage.tables import ALERTS, FIGURES
 
 MAX_MONTHS = 36
 
@@ -207,7 +208,7 @@ def _handling(row, alerts_path: str, filters: dict) -> dict:
 _EMPTY = dict(open=0, acknowledged=0, resolved=0, withdrawn=0, overdue=0, hours_to_acknowledge=None, hours_to_resolve=None)
 
 
-@cached
+@cached(reads=(ALERTS,))
 async def read_supervision(
     service: Service, principal: Principal, alerts_path: str, first: str, last: str, area: str | None, rule: str | None,
 ) -> Supervision:
@@ -242,7 +243,7 @@ def _entity_url(panorama_path: str, uscc: str | None) -> str | None:
     return f"{panorama_path}/{uscc}" if uscc else None
 
 
-@cached
+@cached(reads=(FIGURES, ALERTS))
 async def read_alerts(
     service: Service, principal: Principal, panorama_path: str, first: str | None, last: str | None,
     area: str | None, rule: str | None, state: AlertState | None, limit: int, offset: int,
@@ -271,7 +272,7 @@ async def read_alerts(
     ) for r in rows]
 
 
-@cached
+@cached(reads=(FIGURES, ALERTS))
 async def read_rule_lists(
     service: Service, principal: Principal, paths: tuple[str, str], rules: tuple[str, ...],
     first: str | None, last: str | None, area: str | None, limit: int, offset: int,

@@ -29,7 +29,7 @@ LINK_ZH = {LinkState.LINKED: "已关联", LinkState.UNLINKED: "未关联", LinkS
 # what a township can do about a record in each state (the page's explanation and each row's hint)
 ACTION_ZH = {
     LinkState.LINKED: "已关联到主体，其数据计入该主体的企业全景。",
-    LinkState.UNLINKED: "匹配核查未找到对应主体（户号、纳税人识别号、名称均未对上）：请在工作台「事项」的待核实记录中按部门、期间找到它，"
+    LinkState.UNLINKED: "匹配核查未找到对应主体（户号、纳税人识别号、名称均未对上）：请在工作台「事项」的待核实记录中按户号或纳税人识别号找到它，"
                    "现场核实后关联主体、认定无商事登记、分户或认定非同一主体。核实前，辖区主体“无税”“无电”的数字不可尽信。",
     LinkState.PENDING: "记录已导入，匹配核查尚未判定（通常几分钟内完成）；长时间待匹配请联系平台运维。",
 }
@@ -40,8 +40,10 @@ def link_of(match_rank: int) -> LinkState:
     return next(link for link, rank in LINK_RANKS.items() if rank == match_rank)
 
 
-def identification_zh(link: LinkState) -> str | None:
-    """What the list can say about who an unlinked or pending record is of (analytics keeps no name or account)."""
-    if link is LinkState.LINKED:
+def identification_zh(link: LinkState, source_key: str | None) -> str | None:
+    """What the list says about who a record is of when its entity does not: nothing while its key is
+    known (the row shows it); for a record kept before analytics stored keys (migration 0013, until a
+    rebuild), where to find it."""
+    if link is LinkState.LINKED or source_key:
         return None
-    return "户号、纳税人识别号和名称不在分析库中：见工作台的待核实记录" if link is LinkState.UNLINKED else "尚待匹配核查"
+    return "户号、纳税人识别号和名称未存入分析库：见工作台的待核实记录" if link is LinkState.UNLINKED else "尚待匹配核查"

@@ -89,18 +89,23 @@ async def upsert_records(session: AsyncSession, rows: Sequence[dict]) -> None:
         "kinds": [r["kind"] for r in rows], "townships": [r["township_code"] for r in rows],
         "periods": [r["period"] for r in rows], "usccs": [r["uscc"] for r in rows],
         "versions": [r["version"] for r in rows], "ranks": [r["match_rank"] for r in rows],
+        "source_keys": [r["source_key"] for r in rows], "names": [r["record_name"] for r in rows],
     })
 
 
 # The record upsert and its deltas to record_counts (as `_with_rollup` does for entity-months).
 _UPSERT_RECORDS = sa.text("""
 WITH changed AS (
-  INSERT INTO analytics.records AS t (record_id, department, kind, township_code, period, uscc, version, match_rank)
+  INSERT INTO analytics.records AS t (record_id, department, kind, township_code, period, uscc, version, match_rank,
+                                      source_key, record_name)
   SELECT * FROM unnest(CAST(:record_ids AS uuid[]), CAST(:departments AS text[]), CAST(:kinds AS text[]),
                        CAST(:townships AS text[]), CAST(:periods AS text[]), CAST(:usccs AS text[]),
-                       CAST(:versions AS integer[]), CAST(:ranks AS smallint[]))
+                       CAST(:versions AS integer[]), CAST(:ranks AS smallint[]),
+                       CAST(:source_keys AS text[]), CAST(:names AS text[]))
   ON CONFLICT (record_id) DO UPDATE SET
     version = greatest(t.version, excluded.version),
+    source_key = CASE WHEN excluded.version >= t.version THEN coalesce(excluded.source_key, t.source_key) ELSE t.source_key END,
+    record_name = CASE WHEN excluded.version >= t.version THEN coalesce(excluded.record_name, t.record_name) ELSE t.record_name END,
     township_code = CASE WHEN excluded.version > t.version THEN excluded.township_code ELSE t.township_code END,
     period = CASE WHEN excluded.version > t.version THEN excluded.period ELSE t.period END,
     match_rank = CASE WHEN excluded.version > t.version THEN excluded.match_rank

@@ -3,13 +3,21 @@
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 
+from shared import topics
 from shared.db.messaging_tables import messaging_tables, outbox_dead_letters_table
 
 metadata = sa.MetaData(schema="analytics")
 outbox, processed_events = messaging_tables(metadata)
 outbox_dead_letters = outbox_dead_letters_table(metadata)
-# advanced after every committed batch: the cached answers' validity (shared/service/read_cache.py)
-read_model_version = sa.Sequence("read_model_version", metadata=metadata)
+# the families of tables, by the topics whose handlers write them; one sequence each, advanced after
+# every batch that wrote it: the cached answers' validity (shared/service/read_cache.py)
+FIGURES, ALERTS, TIMELINESS = "figures", "alerts", "timeliness"  # registrations and records; alerts; submissions
+READ_FAMILIES = {
+    topics.RECORD_IMPORTED: FIGURES, topics.RECORD_MATCHED: FIGURES, topics.MATCH_FAILED: FIGURES,
+    topics.ANOMALY_DETECTED: ALERTS, topics.FEEDBACK_SUBMITTED: ALERTS,
+    topics.SUBMISSION_ASSESSED: TIMELINESS,
+}
+read_versions = [sa.Sequence(f"read_version_{family}", metadata=metadata) for family in (FIGURES, ALERTS, TIMELINESS)]
 
 entities = sa.Table(
     "entities",
@@ -42,6 +50,10 @@ records = sa.Table(
     sa.Column("uscc", sa.Text, nullable=True),
     sa.Column("version", sa.Integer, nullable=False),
     sa.Column("match_rank", sa.SmallInteger, nullable=False),
+    # who the record is of, as the department wrote it (desensitised at import): 户号 / 纳税人识别号 and
+    # 户名 / 纳税人名称, so an unlinked record is identifiable on 部门记录 (migration 0013)
+    sa.Column("source_key", sa.Text, nullable=True),
+    sa.Column("record_name", sa.Text, nullable=True),
     sa.Index("records_by_township", "township_code"),
     sa.Index("records_by_uscc", "uscc"),
 )
