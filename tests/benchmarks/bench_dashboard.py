@@ -131,14 +131,15 @@ async def _copy(conn: asyncpg.Connection, table: str, columns: list[str], rows) 
 def _records(month_rows) -> Iterator[tuple[tuple, tuple | None]]:
     """One department record per figure of an entity-month: (records row, figure_records row or None if unlinked)."""
     r = random.Random(3)
-    for code, m, township, _, _, kwh, tax, kwh_reported, tax_reported in month_rows:
-        for kind, department, measure, value, reported in (("power_usage", "power_supply", "kwh", kwh, kwh_reported),
-                                                         ("tax_payment", "tax", "tax", tax, tax_reported)):
+    for code, m, township, _, name, kwh, tax, kwh_reported, tax_reported in month_rows:
+        for kind, department, measure, value, reported, key in (
+                ("power_usage", "power_supply", "kwh", kwh, kwh_reported, f"P{code[-10:]}"),
+                ("tax_payment", "tax", "tax", tax, tax_reported, code)):
             if value is None:
                 continue
             record_id = uuid.UUID(int=r.getrandbits(128))
             linked = r.random() > 0.03
-            yield ((record_id, department, kind, township, m, code if linked else None, 1, 2 if linked else 1),
+            yield ((record_id, department, kind, township, m, code if linked else None, 1, 2 if linked else 1, key, name),
                    (record_id, code, m, measure, 1, value, None if reported is None else 1, reported) if linked else None)
 
 
@@ -156,7 +157,8 @@ async def load(platform: LocalPlatform, city: City, months: list[str]) -> dict:
         loaded["area_months_seconds"] = round(time.perf_counter() - began, 1)
         # records and their links: two passes over the same seeded draw, so nothing is held in memory
         loaded["records"] = await _copy(conn, "records", [
-            "record_id", "department", "kind", "township_code", "period", "uscc", "version", "match_rank"],
+            "record_id", "department", "kind", "township_code", "period", "uscc", "version", "match_rank", "source_key",
+            "record_name"],
             (record for record, _ in _records(city.month_rows(months))))
         loaded["figure_records"] = await _copy(conn, "figure_records", [
             "record_id", "uscc", "period", "measure", "version", "value", "reported_version", "reported_value"],
