@@ -372,7 +372,8 @@ def main() -> None:
     worst = {e: r["p95_ms"] for e, r in report["endpoints"].items()}
     targets = {e: 2000 if e.startswith("report") else 100 if e == "panorama" else 200 for e in worst}
     for endpoint, p95 in sorted(worst.items(), key=lambda item: -item[1]):
-        verdict = "ok" if p95 < targets[endpoint] else "OVER"
+        failed = sum(n for status, n in report["endpoints"][endpoint]["statuses"].items() if status != 200)
+        verdict = f"FAILED {failed} calls" if failed else "ok" if p95 < targets[endpoint] else "OVER"
         print(f"{endpoint:16} p95 {p95:6} ms  (target {targets[endpoint]} ms) {verdict}")
 
 
