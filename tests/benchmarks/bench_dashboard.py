@@ -53,6 +53,7 @@ from shared.reference import DIVISIONS, TOWNSHIPS
 from tests.benchmarks.bench_alerting_live import _server_pids
 from tests.benchmarks.bench_matcher import _cpu_seconds
 
+from services.analytics.domain import power
 from services.analytics.domain.months import section
 from services.analytics.storage.repository import REFILL_AREA_MONTHS, REFILL_RECORD_COUNTS
 
@@ -110,6 +111,19 @@ class City:
                 yield (code, m, township, letter, f"揭阳{code[-8:]}有限公司", kwh, tax,
                        None if restated else kwh, None if restated else tax)
 
+    def entity_month_rows(self, months: list[str]) -> Iterator[tuple]:
+        """`month_rows` with each month's base daily kWh (its entity's in the aligned base month, by each
+        basis), as the consumers keep it: the rows come entity by entity, months in order."""
+        entity, kwh_by_month = None, {}
+        for row in self.month_rows(months):
+            code, m, kwh, kwh_reported = row[0], row[1], row[5], row[7]
+            if code != entity:
+                entity, kwh_by_month = code, {}
+            kwh_by_month[m] = (kwh, kwh_reported)
+            base = power.known_base(m)
+            daily = [None if v is None else v / power.days_in(base) for v in kwh_by_month.get(base, (None, None))]
+            yield (*row, *daily)
+
 
 async def _copy(conn: asyncpg.Connection, table: str, columns: list[str], rows) -> dict:
     began = time.perf_counter()
@@ -151,7 +165,7 @@ async def load(platform: LocalPlatform, city: City, months: list[str]) -> dict:
             "established_on", "ended_on", "entity_type", "registered_capital"], city.entity_rows(months[-1]))}
         loaded["entity_months"] = await _copy(conn, "entity_months", [
             "uscc", "period", "township_code", "industry_section", "entity_name", "kwh", "tax", "kwh_reported",
-            "tax_reported"], city.month_rows(months))
+            "tax_reported", "base_daily_kwh", "base_daily_kwh_reported"], city.entity_month_rows(months))
         began = time.perf_counter()
         await conn.execute(REFILL_AREA_MONTHS)  # what the consumers keep by deltas as entity-months change
         loaded["area_months_seconds"] = round(time.perf_counter() - began, 1)

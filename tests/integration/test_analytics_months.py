@@ -162,6 +162,17 @@ async def test_power_trend_compares_the_festival_month_with_last_years_festival_
     assert (index["2026-02"]["entities_compared"], index["2026-02"]["below_share_pct"]) == (2, 50.0)
     assert body["area"] == township
 
+    # last year's figures arriving after this year's: the newcomer's base month comes in late (10 a
+    # day, below its 35.7 now), the busier plant's is corrected upwards (30 a day: now it is below)
+    await api.submit_all("power_supply", "power_usage", [power_row(newcomer, "2025-01", 310.0), power_row(busier, "2025-01", 930.0)])
+
+    async def rejudged():
+        found = await trend()
+        return found if found and found[1]["2026-02"]["entities_compared"] == 3 and found[1]["2026-02"]["entities_below"] == 2 else None
+
+    _, points = await eventually(rejudged, what="February 2026 compared again with the late and corrected January 2025")
+    assert points["2026-02"]["below_share_pct"] == 66.7
+
 
 async def test_the_rollups_are_the_sums_of_what_they_count(api, platform):
     """area_months and record_counts are kept by deltas; after imports, a correction and a registration
@@ -190,12 +201,16 @@ async def test_the_rollups_are_the_sums_of_what_they_count(api, platform):
                        count(*) FILTER (WHERE kwh IS NOT NULL OR tax IS NOT NULL) AS entities,
                        count(*) FILTER (WHERE kwh_reported IS NOT NULL OR tax_reported IS NOT NULL) AS entities_reported,
                        count(kwh) AS kwh_entities, count(tax) AS tax_entities,
+                       count(*) FILTER (WHERE kwh IS NOT NULL AND base_daily_kwh IS NOT NULL) AS kwh_compared,
+                       count(*) FILTER (WHERE kwh / analytics.days_in(period) < base_daily_kwh) AS kwh_below,
                        coalesce(sum(kwh::numeric), 0) AS kwh, coalesce(sum(tax::numeric), 0) AS tax,
                        coalesce(sum(kwh_reported::numeric), 0) AS kwh_reported
                 FROM analytics.entity_months GROUP BY 1, 2, 3)
             SELECT * FROM truth t FULL JOIN analytics.area_months a USING (period, township_code, section)
-            WHERE (t.entities, t.entities_reported, t.kwh_entities, t.tax_entities, t.kwh, t.tax, t.kwh_reported)
-                  IS DISTINCT FROM (a.entities, a.entities_reported, a.kwh_entities, a.tax_entities, a.kwh, a.tax, a.kwh_reported)
+            WHERE (t.entities, t.entities_reported, t.kwh_entities, t.tax_entities, t.kwh, t.tax, t.kwh_reported,
+                   t.kwh_compared, t.kwh_below)
+                  IS DISTINCT FROM (a.entities, a.entities_reported, a.kwh_entities, a.tax_entities, a.kwh, a.tax, a.kwh_reported,
+                                    a.kwh_compared, a.kwh_below)
               AND NOT (t.period IS NULL AND a.entities = 0 AND a.entities_reported = 0)""")
         assert [dict(r) for r in differences] == []
         counted = await conn.fetch("""

@@ -5,14 +5,17 @@ below last year (an entity without last year's figure is not compared)."""
 from services.analytics.domain.power import (
     Month,
     aligned_base,
+    based_on,
     below_last_year,
     combine,
     compare_entities,
     daily,
     days_in,
     first_needed,
+    known_base,
     trend,
 )
+from services.analytics.domain.months import months_between
 
 # a group that uses 1,000 kWh a day and 600 in its festival month, whichever month that is
 FESTIVAL_DIPS = {
@@ -29,6 +32,23 @@ def test_the_aligned_base_is_last_years_festival_month_for_the_festival_month_an
     assert aligned_base("2027-02") == "2026-02" and aligned_base("2027-01") == "2026-01"  # February both years
     assert aligned_base("2026-03") == "2025-03" and aligned_base("2025-12") == "2024-12"
     assert first_needed("2025-01") == "2023-12" and first_needed("2026-02") <= aligned_base("2026-02")
+
+
+def test_a_month_is_the_base_of_the_months_that_compare_with_it():
+    """What analytics re-judges when a month's figure changes: every month whose aligned base it is."""
+    assert based_on("2024-02") == ["2025-01"] and based_on("2024-01") == ["2025-02"]
+    assert based_on("2025-01") == ["2026-02"] and based_on("2025-02") == ["2026-01"]
+    assert based_on("2025-03") == ["2026-03"] and based_on("2025-12") == ["2026-12"]
+    for period in months_between("2016-01", "2035-12"):  # the inverse of aligned_base, every month
+        assert all(aligned_base(later) == period for later in based_on(period))
+        assert period in based_on(aligned_base(period))
+
+
+def test_a_january_beyond_the_festival_dates_known_is_not_compared_rather_than_refused():
+    assert known_base("2040-01") is None and known_base("2040-03") == "2039-03"
+    assert based_on("2035-01") == [] and based_on("2035-03") == ["2036-03"]
+    (point,) = trend({"2040-01": Month(3, 900.0)}, "2040-01", "2040-01")
+    assert (point.base_period, point.kwh, point.kwh_yoy_aligned_pct, point.kwh_daily_yoy_pct) == (None, 900.0, None, None)
 
 
 def test_days_and_the_average_daily_use_know_the_leap_february():

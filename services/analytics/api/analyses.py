@@ -113,8 +113,10 @@ class Industries(BaseModel):
 
 class TrendPoint(BaseModel):
     period: str
-    base_period: str = Field(description="the month a year before it is compared with, aligned to the Spring Festival "
-                                         "(January/February: festival month with last year's festival month, the other with the other)")
+    base_period: str | None = Field(description="the month a year before it is compared with, aligned to the Spring Festival "
+                                                "(January/February: festival month with last year's festival month, the other with "
+                                                "the other); null for a January or February beyond the festival dates the city's "
+                                                "file knows")
     entities: int
     kwh: float | None
     kwh_yoy_pct: float | None = Field(description="against the same calendar month a year before")
@@ -257,15 +259,11 @@ async def read_power_trend(
     """用电趋势 as the caller may see it (the API's and the page's); each month drills to `entities_path`."""
     check_months(first, last)
     prefix = area_prefix(principal, area)
-    months = months_between(first, last)
-    bases = [(p, power.aligned_base(p), float(power.days_in(p)), float(power.days_in(power.aligned_base(p)))) for p in months]
     async with service.sessions() as session:
         found = await repository.power_by_group(session, prefix, power.first_needed(first), last, group, basis)
-        compared = await repository.power_below_by_group(session, prefix, bases, group, basis)
-    counts = {(r["key"], r["period"]): (r["compared"], r["below"]) for r in compared}
     by_key: dict[str, dict[str, power.Month]] = {}
     for r in found:
-        by_key.setdefault(r["key"], {})[r["period"]] = power.Month(r["entities"], r["kwh"], *counts.get((r["key"], r["period"]), (0, 0)))
+        by_key.setdefault(r["key"], {})[r["period"]] = power.Month(r["entities"], r["kwh"], r["compared"], r["below"])
     series = []
     for key in sorted(by_key):
         if group is TrendGroup.TOWNSHIP:

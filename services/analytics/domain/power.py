@@ -31,7 +31,22 @@ from shared.periods import shift
 from services.analytics.domain.changes import change_pct, share_pct
 from services.analytics.domain.months import months_between
 
-__all__ = ["aligned_base", "days_in", "daily", "below_last_year", "compare_entities", "Month", "Point", "trend", "first_needed", "combine"]
+__all__ = ["aligned_base", "known_base", "based_on", "days_in", "daily", "below_last_year", "compare_entities", "Month", "Point", "trend", "first_needed", "combine"]
+
+
+def known_base(period: str) -> str | None:
+    """`aligned_base`, or None for a January or February beyond the festival dates the city's file
+    knows (shared/spring_festival.csv): such a month is not compared rather than refused."""
+    try:
+        return aligned_base(period)
+    except ValueError:
+        return None
+
+
+def based_on(period: str) -> list[str]:
+    """The months whose aligned base month is `period` (one, or none or two around the festival): a
+    change to `period`'s figure changes their comparison. A base is 11 to 13 months back."""
+    return [later for later in (shift(period, 11), shift(period, 12), shift(period, 13)) if known_base(later) == period]
 
 
 def days_in(period: str) -> int:
@@ -75,7 +90,7 @@ EMPTY = Month()
 @dataclass(frozen=True)
 class Point:
     period: str
-    base_period: str  # the aligned month a year before
+    base_period: str | None  # the aligned month a year before; None beyond the festival dates known
     entities: int
     kwh: float | None
     kwh_yoy_pct: float | None  # against the same calendar month a year before
@@ -92,14 +107,14 @@ def trend(months: Mapping[str, Month], first: str, last: str) -> list[Point]:
     `months` must hold the base months too: from 13 months before `first` (see `first_needed`)."""
     points = []
     for p in months_between(first, last):
-        base = aligned_base(p)
-        now, calendar_was, was = months.get(p, EMPTY), months.get(shift(p, -12), EMPTY), months.get(base, EMPTY)
+        base = known_base(p)
+        now, calendar_was, was = months.get(p, EMPTY), months.get(shift(p, -12), EMPTY), months.get(base, EMPTY) if base else EMPTY
         points.append(Point(
             period=p, base_period=base, entities=now.entities, kwh=now.kwh,
             kwh_yoy_pct=change_pct(now.kwh, calendar_was.kwh),
             kwh_yoy_aligned_pct=change_pct(now.kwh, was.kwh),
             kwh_daily=None if now.kwh is None else round(daily(now.kwh, p), 1),
-            kwh_daily_yoy_pct=change_pct(daily(now.kwh, p), daily(was.kwh, base)),
+            kwh_daily_yoy_pct=change_pct(daily(now.kwh, p), daily(was.kwh, base)) if base else None,
             compared=now.compared, below=now.below,
             below_share_pct=share_pct(now.below, now.compared),
         ))

@@ -18,6 +18,7 @@ from services.analytics.domain.overview import (
     MATCH_OK,
     TownshipFigures,
 )
+from services.analytics.domain import power
 from services.analytics.domain.months import UNKNOWN_SECTION
 from services.analytics.domain.pivot import Scope
 from services.analytics.domain.size_bands import UNDECLARED, SizeBands
@@ -250,7 +251,7 @@ _SUPERSEDE = sa.text(
 # What a change to entity-months does to the township × 门类 × month rollup (tables.area_months):
 # the changed rows' new figures are added to their group, their old ones (PostgreSQL 18's
 # RETURNING old.*; none for a new row) taken from theirs. One statement with the change itself.
-_ROW_FIGURES = ("kwh", "tax", "kwh_reported", "tax_reported")
+_ROW_FIGURES = ("kwh", "tax", "kwh_reported", "tax_reported", "base_daily_kwh", "base_daily_kwh_reported")
 _CHANGED = ", ".join(
     ["old.township_code AS old_township", "coalesce(old.industry_section, 'unknown') AS old_section",
      "new.township_code AS new_township", "coalesce(new.industry_section, 'unknown') AS new_section", "new.period"]
@@ -268,6 +269,8 @@ def _with_rollup(change: str) -> sa.TextClause:
         "entities": "kwh IS NOT NULL OR tax IS NOT NULL", "entities_reported": "kwh_reported IS NOT NULL OR tax_reported IS NOT NULL",
         **{f"{c}_entities": f"{c} IS NOT NULL" for c in ("kwh", "tax")},
         **{f"{c}_entities_reported": f"{c}_reported IS NOT NULL" for c in ("kwh", "tax")},
+        **{f"kwh_compared{s}": f"kwh{s} IS NOT NULL AND base_daily_kwh{s} IS NOT NULL" for s in ("", "_reported")},
+        **{f"kwh_below{s}": f"coalesce(kwh{s} / analytics.days_in(period) < base_daily_kwh{s}, false)" for s in ("", "_reported")},
     }
     columns = [*AREA_MONTH_COUNTS, *AREA_MONTH_SUMS]
     deltas = [f"sum(sign * ({counts[c]})::int) AS {c}" for c in AREA_MONTH_COUNTS]
@@ -284,34 +287,56 @@ def _with_rollup(change: str) -> sa.TextClause:
 
 
 # The rollup from scratch (a bulk load, as bench_dashboard's, bypasses the consumers' deltas).
-REFILL_AREA_MONTHS = """
-    INSERT INTO analytics.area_months
+REFILL_AREA_MONTHS = f"""
+    INSERT INTO analytics.area_months (period, township_code, section, {', '.join([*AREA_MONTH_COUNTS, *AREA_MONTH_SUMS])})
     SELECT period, township_code, coalesce(industry_section, 'unknown'),
            count(*) FILTER (WHERE kwh IS NOT NULL OR tax IS NOT NULL),
            count(*) FILTER (WHERE kwh_reported IS NOT NULL OR tax_reported IS NOT NULL),
            count(kwh), count(kwh_reported), count(tax), count(tax_reported),
+           count(*) FILTER (WHERE kwh IS NOT NULL AND base_daily_kwh IS NOT NULL),
+           count(*) FILTER (WHERE kwh_reported IS NOT NULL AND base_daily_kwh_reported IS NOT NULL),
+           count(*) FILTER (WHERE kwh / analytics.days_in(period) < base_daily_kwh),
+           count(*) FILTER (WHERE kwh_reported / analytics.days_in(period) < base_daily_kwh_reported),
            coalesce(sum(kwh::numeric), 0), coalesce(sum(kwh_reported::numeric), 0),
            coalesce(sum(tax::numeric), 0), coalesce(sum(tax_reported::numeric), 0)
     FROM analytics.entity_months GROUP BY 1, 2, 3"""
 
 # Recomputes the touched entity-months from their records (idempotent, whatever was redelivered).
-# Township, 门类 and name come from the registration when analytics has it, else from the link.
+# Township, 门类 and name come from the registration when analytics has it, else from the link; the
+# base daily kWh from the entity's row of the aligned base month (`:bases`, domain/power.py).
 _RECOMPUTE = _with_rollup("""
 INSERT INTO analytics.entity_months AS m
-  (uscc, period, township_code, industry_section, entity_name, kwh, tax, kwh_reported, tax_reported)
+  (uscc, period, township_code, industry_section, entity_name, kwh, tax, kwh_reported, tax_reported,
+   base_daily_kwh, base_daily_kwh_reported)
 SELECT t.uscc, t.period, coalesce(e.township_code, t.township_code), e.industry_section, coalesce(e.name, t.entity_name),
        sum(f.value) FILTER (WHERE f.measure = 'kwh'), sum(f.value) FILTER (WHERE f.measure = 'tax'),
-       sum(f.reported_value) FILTER (WHERE f.measure = 'kwh'), sum(f.reported_value) FILTER (WHERE f.measure = 'tax')
-FROM unnest(CAST(:usccs AS text[]), CAST(:periods AS text[]), CAST(:townships AS text[]), CAST(:names AS text[]))
-     AS t (uscc, period, township_code, entity_name)
+       sum(f.reported_value) FILTER (WHERE f.measure = 'kwh'), sum(f.reported_value) FILTER (WHERE f.measure = 'tax'),
+       b.kwh / analytics.days_in(t.base), b.kwh_reported / analytics.days_in(t.base)
+FROM unnest(CAST(:usccs AS text[]), CAST(:periods AS text[]), CAST(:townships AS text[]), CAST(:names AS text[]),
+            CAST(:bases AS text[]))
+     AS t (uscc, period, township_code, entity_name, base)
 LEFT JOIN analytics.figure_records AS f ON f.uscc = t.uscc AND f.period = t.period
 LEFT JOIN analytics.entities AS e ON e.entity_key = t.uscc
-GROUP BY t.uscc, t.period, t.township_code, t.entity_name, e.township_code, e.industry_section, e.name
+LEFT JOIN analytics.entity_months AS b ON b.uscc = t.uscc AND b.period = t.base
+GROUP BY t.uscc, t.period, t.township_code, t.entity_name, t.base, e.township_code, e.industry_section, e.name, b.kwh, b.kwh_reported
 ON CONFLICT (uscc, period) DO UPDATE SET
   kwh = excluded.kwh, tax = excluded.tax, kwh_reported = excluded.kwh_reported, tax_reported = excluded.tax_reported,
+  base_daily_kwh = excluded.base_daily_kwh, base_daily_kwh_reported = excluded.base_daily_kwh_reported,
   township_code = CASE WHEN excluded.township_code <> '' THEN excluded.township_code ELSE m.township_code END,
   industry_section = coalesce(excluded.industry_section, m.industry_section),
   entity_name = CASE WHEN excluded.entity_name <> '' THEN excluded.entity_name ELSE m.entity_name END
+""")
+
+# The months whose aligned base a recomputed month is (`:dependents`) take its new daily kWh. After
+# _RECOMPUTE, so a batch holding both a month and its base leaves the month with the base's new figure.
+_FOLLOW_BASES = _with_rollup("""
+UPDATE analytics.entity_months AS m
+SET base_daily_kwh = b.kwh / analytics.days_in(b.period), base_daily_kwh_reported = b.kwh_reported / analytics.days_in(b.period)
+FROM unnest(CAST(:usccs AS text[]), CAST(:periods AS text[]), CAST(:dependents AS text[])) AS t (uscc, period, dependent),
+     analytics.entity_months AS b
+WHERE b.uscc = t.uscc AND b.period = t.period AND m.uscc = t.uscc AND m.period = t.dependent
+  AND (m.base_daily_kwh, m.base_daily_kwh_reported)
+      IS DISTINCT FROM (b.kwh / analytics.days_in(b.period), b.kwh_reported / analytics.days_in(b.period))
 """)
 
 _FOLLOW_REGISTRATIONS = _with_rollup(
@@ -362,11 +387,17 @@ async def upsert_figures(session: AsyncSession, rows: Sequence[dict]) -> None:
     for r in merged.values():
         touched[(r["uscc"], r["period"])] = (r["township_code"], r["entity_name"])
     keys = sorted(k for k in touched if k[0])
-    if keys:  # in key order: concurrent batches lock entity-months in the same order
-        await session.execute(_RECOMPUTE, {
-            "usccs": [k[0] for k in keys], "periods": [k[1] for k in keys],
-            "townships": [touched[k][0] for k in keys], "names": [touched[k][1] for k in keys],
-        })
+    if not keys:
+        return
+    # in key order: concurrent batches lock entity-months in the same order
+    await session.execute(_RECOMPUTE, {
+        "usccs": [k[0] for k in keys], "periods": [k[1] for k in keys],
+        "townships": [touched[k][0] for k in keys], "names": [touched[k][1] for k in keys],
+        "bases": [power.known_base(k[1]) for k in keys],
+    })
+    dependents = sorted((uscc, later, period) for uscc, period in keys for later in power.based_on(period))
+    if dependents:
+        await session.execute(_FOLLOW_BASES, dict(zip(("usccs", "dependents", "periods"), map(list, zip(*dependents, strict=True)), strict=True)))
 
 
 async def follow_registrations(session: AsyncSession, entity_keys: Sequence[str]) -> None:
@@ -442,42 +473,19 @@ async def mover_candidates(
 
 
 async def power_by_group(session: AsyncSession, prefix: str, first: str, last: str, group: str, basis: str) -> list:
-    """kWh and entities with power per group (township or 门类) × month from `first` to `last` (from the rollup)."""
+    """Per group (township or 门类) × month from `first` to `last`, from the rollup: entities with power,
+    their kWh, and 用电景气's counts — entities with power in the month and in its aligned base month
+    (`compared`; the group and area are the month's, the base figure the entity's own, wherever it
+    was then) and those using less per day than then (`below`; domain/power.py `below_last_year`)."""
     a, figures = area_months.c, _rollup(basis)
+    suffix = "_reported" if basis == "reported" else ""
     key = a.township_code if group == "township" else a.section
     query = (
-        sa.select(key.label("key"), a.period, figures["kwh_entities"].label("entities"), figures["kwh"].label("kwh"))
+        sa.select(key.label("key"), a.period, figures["kwh_entities"].label("entities"), figures["kwh"].label("kwh"),
+                  sa.func.sum(a[f"kwh_compared{suffix}"]).label("compared"), sa.func.sum(a[f"kwh_below{suffix}"]).label("below"))
         .where(a.period >= first, a.period <= last, _in_area(a.township_code, prefix))
         .group_by(key, a.period)
         .having(_any_entity())
-    )
-    return (await session.execute(query)).mappings().all()
-
-
-async def power_below_by_group(
-    session: AsyncSession, prefix: str, bases: Sequence[tuple[str, str, float, float]], group: str, basis: str
-) -> list:
-    """用电景气 per group (township or 门类) × month: entities of the area with power in the month and
-    in its festival-aligned base month (`bases`: month, base month, their days), and how many of
-    them used less per day than in the base — domain/power.py's `below_last_year`, counted here.
-    The group and area are the month's; the base month is the entity's own, wherever it was then."""
-    if not bases:
-        return []
-    now, was = entity_months.alias("now"), entity_months.alias("was")
-    kwh_now, kwh_was = (t.c.kwh_reported if basis == "reported" else t.c.kwh for t in (now, was))
-    pairs = sa.values(
-        sa.column("period", sa.Text), sa.column("base", sa.Text), sa.column("days", sa.Float), sa.column("base_days", sa.Float),
-        name="pairs",
-    ).data(list(bases))
-    key = now.c.township_code if group == "township" else sa.func.coalesce(now.c.industry_section, "unknown")
-    below = kwh_now / pairs.c.days < kwh_was / pairs.c.base_days
-    query = (
-        sa.select(key.label("key"), pairs.c.period, sa.func.count().label("compared"), sa.func.count().filter(below).label("below"))
-        .select_from(pairs)
-        .join(now, now.c.period == pairs.c.period)
-        .join(was, sa.and_(was.c.uscc == now.c.uscc, was.c.period == pairs.c.base))
-        .where(kwh_now.isnot(None), kwh_was.isnot(None), _in_area(now.c.township_code, prefix))
-        .group_by(key, pairs.c.period)
     )
     return (await session.execute(query)).mappings().all()
 

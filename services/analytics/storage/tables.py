@@ -139,6 +139,11 @@ entity_months = sa.Table(
     sa.Column("tax", sa.Float, nullable=True),
     sa.Column("kwh_reported", sa.Float, nullable=True),
     sa.Column("tax_reported", sa.Float, nullable=True),
+    # the entity's average daily kWh in this month's festival-aligned base month (domain/power.py),
+    # by each basis; NULL without a figure there. Copied from that month's row whenever either
+    # changes (migration 0014), so the 用电景气 counts are kept in area_months like any sum.
+    sa.Column("base_daily_kwh", sa.Float, nullable=True),
+    sa.Column("base_daily_kwh_reported", sa.Float, nullable=True),
     sa.Index("entity_months_by_period_township", "period", "township_code"),
 )
 
@@ -147,7 +152,10 @@ entity_months = sa.Table(
 # change adds its new figures to its group and takes its old ones from the old group: row locks
 # serialise concurrent batches, a redelivered event changes nothing). Sums are exact decimals (no
 # drift from adding and taking away); a sum is meaningful only where its count is above zero.
-AREA_MONTH_COUNTS = ("entities", "entities_reported", "kwh_entities", "kwh_entities_reported", "tax_entities", "tax_entities_reported")
+# kwh_compared / kwh_below: 用电景气, entities with power in the month and in its aligned base month,
+# and those of them using less per day than then (domain/power.py `below_last_year`; migration 0014)
+AREA_MONTH_COUNTS = ("entities", "entities_reported", "kwh_entities", "kwh_entities_reported", "tax_entities", "tax_entities_reported",
+                     "kwh_compared", "kwh_compared_reported", "kwh_below", "kwh_below_reported")
 AREA_MONTH_SUMS = ("kwh", "kwh_reported", "tax", "tax_reported")
 area_months = sa.Table(
     "area_months",

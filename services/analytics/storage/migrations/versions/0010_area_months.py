@@ -9,12 +9,21 @@ Revision ID: analytics_0010
 import sqlalchemy as sa
 from alembic import op
 
-from services.analytics.storage.repository import REFILL_AREA_MONTHS
-from services.analytics.storage.tables import AREA_MONTH_COUNTS, AREA_MONTH_SUMS
-
 revision = "analytics_0010"
 down_revision = "analytics_0009"
 SCHEMA = "analytics"
+# the rollup's columns and its fill as they were at this revision (later ones add columns: 0014)
+AREA_MONTH_COUNTS = ("entities", "entities_reported", "kwh_entities", "kwh_entities_reported", "tax_entities", "tax_entities_reported")
+AREA_MONTH_SUMS = ("kwh", "kwh_reported", "tax", "tax_reported")
+REFILL_AREA_MONTHS = """
+    INSERT INTO analytics.area_months
+    SELECT period, township_code, coalesce(industry_section, 'unknown'),
+           count(*) FILTER (WHERE kwh IS NOT NULL OR tax IS NOT NULL),
+           count(*) FILTER (WHERE kwh_reported IS NOT NULL OR tax_reported IS NOT NULL),
+           count(kwh), count(kwh_reported), count(tax), count(tax_reported),
+           coalesce(sum(kwh::numeric), 0), coalesce(sum(kwh_reported::numeric), 0),
+           coalesce(sum(tax::numeric), 0), coalesce(sum(tax_reported::numeric), 0)
+    FROM analytics.entity_months GROUP BY 1, 2, 3"""
 
 
 def upgrade() -> None:
