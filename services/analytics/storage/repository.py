@@ -598,6 +598,15 @@ async def list_entity_months(session: AsyncSession, scope: Scope, order: str, li
     return (await session.execute(query)).mappings().all()
 
 
+_ROLLUP_DIMENSIONS = {"county", "township", "industry", "period"}
+
+
+def _rollup_answers(scope: Scope, rows: str, columns: str | None) -> bool:
+    """Whether a pivot's power or tax can be summed from the township × 门类 × month rollup: its
+    dimensions and filters are the rollup's own (not the entity's type or 规模档)."""
+    return not scope.entity_type and not scope.size_band and {rows, columns or "period"} <= _ROLLUP_DIMENSIONS
+
+
 async def pivot_cells(
     session: AsyncSession, scope: Scope, rows: str, columns: str | None, measure: str, basis: str, bands: SizeBands,
     month_ends: Sequence[tuple[str, date]] = (),
@@ -605,7 +614,7 @@ async def pivot_cells(
     """企业信息多维分析 (domain/pivot.py): (row key, column key, value) of every cell and, with None for
     the key summed over, every row's, column's and the grand total — one aggregate (GROUPING SETS), so
     an entity counted in several cells is counted once in their total. Over the scope's entity-months
-    (entities, kwh, tax); its registrations active at each of `month_ends` (period, last day: registered;
+    (entities, kwh, tax; power and tax from their rollup area_months where `_rollup_answers`); its registrations active at each of `month_ends` (period, last day: registered;
     a total over months is their sum, domain/pivot.py takes the last month's instead); its alerts
     counted in its months, not withdrawn (alerts; an alert's area is its township, its 门类, type and
     规模档 its entity's)."""
@@ -624,6 +633,14 @@ async def pivot_cells(
         where = [*_alerts_where(scope.prefix, scope.first, scope.last, []), a.withdrawn_at.is_(None),
                  *_entity_filters(bands, scope.industry, scope.entity_type, scope.size_band, e.industry_section)]
         counted = [a.uscc]
+    elif measure in ("kwh", "tax") and _rollup_answers(scope, rows, columns):
+        a, suffix = area_months.c, "_reported" if basis == "reported" else ""
+        columns_of, source = dict(township=a.township_code, section=a.section, period=a.period), area_months
+        where = [a.period >= scope.first, a.period <= scope.last, _in_area(a.township_code, scope.prefix),
+                 a.entities + a.entities_reported > 0]  # a group with an entity-month with a figure, as below
+        if scope.industry:
+            where.append(a.section == scope.industry)
+        counted = [a[f"{measure}{suffix}"].label(measure), a[f"{measure}_entities{suffix}"].label("summed")]
     else:
         m = entity_months.c
         kwh, tax = _measures(basis)
@@ -632,7 +649,9 @@ async def pivot_cells(
     keys = [_dimension(rows, bands, **columns_of).label("r")] + ([_dimension(columns, bands, **columns_of).label("c")] if columns else [])
     keyed = sa.select(*counted, *keys).select_from(source).where(*where).subquery()
     k = keyed.c
-    if measure in ("kwh", "tax"):
+    if measure in ("kwh", "tax") and "summed" in k:  # the rollup's exact sums; none where no entity gave a figure
+        value = sa.case((sa.func.sum(k.summed) > 0, sa.cast(sa.func.sum(k[measure]), sa.Float)))
+    elif measure in ("kwh", "tax"):
         value = sa.func.sum(k[measure])
     else:  # an entity with figures once however many months; a registration once per month's end; each alert
         value = sa.func.count(sa.distinct(k.uscc)) if measure == "entities" else sa.func.count()
