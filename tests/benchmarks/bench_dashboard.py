@@ -9,7 +9,7 @@ others are on no request's path). The read models are loaded directly with COPY 
 consumers would have built from the events (the benchmark of that path is bench_pipeline): the
 registry (type, 门类, township by the city's weights, status, 成立 and 注销/吊销 dates, 注册资本), per
 entity and month its kWh and tax (≈60 % of entities active in a month, a few restated after month
-end), one department record per figure with its link (`records`, `figure_records`; a few unlinked),
+end; written month by month, as the monthly imports lay them on disk), one department record per figure with its link (`records`, `figure_records`; a few unlinked),
 alerts (~1 % of entities a month, every rule, every handling state), departments' timeliness. Load
 time and rate are printed per table.
 
@@ -41,6 +41,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import asyncpg
+import numpy as np
 import httpx
 import psutil
 from prometheus_client.parser import text_string_to_metric_families
@@ -96,32 +97,38 @@ class City:
                    f"9{kind}", round(100 * size if kind == "1" else 5 * size, 2))
 
     def month_rows(self, months: list[str]) -> Iterator[tuple]:
-        r = random.Random(2)
-        for code, township, industry, kind, status, _, size, active, powered in self.entities:
-            if not active:
-                continue
-            base_kwh, base_tax = 3000 * size, 800 * size
-            letter = section(industry)
-            for m in months:
-                if r.random() < 0.1:  # a quiet month
-                    continue
-                kwh = round(base_kwh * (0.7 + 0.6 * r.random()), 1) if powered else None
-                tax = round(base_tax * (0.5 + r.random()), 2) if r.random() < 0.8 else 0.0
-                restated = r.random() < 0.02
-                yield (code, m, township, letter, f"揭阳{code[-8:]}有限公司", kwh, tax,
-                       None if restated else kwh, None if restated else tax)
+        """Each active entity's figures, month by month as a city's monthly imports bring them (so a
+        month's rows lie together on disk, as they do in production; loaded entity by entity, every
+        month's rows were spread over the whole table): ~10 % quiet months, kWh within ±30 % of the
+        entity's level (none for the unmetered), tax within ±50 % or a zero month, 2 % restated after
+        the month's end (as reported: none). The same months from the same seed, whatever the call."""
+        active = [i for i, e in enumerate(self.entities) if e[7]]
+        size = np.array([self.entities[i][6] for i in active])
+        powered = np.array([self.entities[i][8] for i in active])
+        fixed = [(self.entities[i][0], self.entities[i][1], section(self.entities[i][2]),
+                  f"揭阳{self.entities[i][0][-8:]}有限公司") for i in active]
+        r = np.random.default_rng(2)
+        for m in months:
+            quiet, kwh_draw, taxed, tax_draw, restated = r.random((5, len(active)))
+            kwh = np.round(3000 * size * (0.7 + 0.6 * kwh_draw), 1)
+            tax = np.where(taxed < 0.8, np.round(800 * size * (0.5 + tax_draw), 2), 0.0)
+            for j in np.flatnonzero(quiet >= 0.1).tolist():
+                code, township, letter, name = fixed[j]
+                k = float(kwh[j]) if powered[j] else None
+                t = float(tax[j])
+                yield (code, m, township, letter, name, k, t, None if restated[j] < 0.02 else k, None if restated[j] < 0.02 else t)
 
     def entity_month_rows(self, months: list[str]) -> Iterator[tuple]:
         """`month_rows` with each month's base daily kWh (its entity's in the aligned base month, by each
-        basis), as the consumers keep it: the rows come entity by entity, months in order."""
-        entity, kwh_by_month = None, {}
+        basis), as the consumers keep it: a base month is 11 to 13 months back, so those are kept."""
+        kwh_by_month: dict[str, dict[str, tuple]] = {}
         for row in self.month_rows(months):
             code, m, kwh, kwh_reported = row[0], row[1], row[5], row[7]
-            if code != entity:
-                entity, kwh_by_month = code, {}
-            kwh_by_month[m] = (kwh, kwh_reported)
+            if m not in kwh_by_month:
+                kwh_by_month = {p: v for p, v in kwh_by_month.items() if p >= shift(m, -13)} | {m: {}}
+            kwh_by_month[m][code] = (kwh, kwh_reported)
             base = power.known_base(m)
-            daily = [None if v is None else v / power.days_in(base) for v in kwh_by_month.get(base, (None, None))]
+            daily = [None if v is None else v / power.days_in(base) for v in kwh_by_month.get(base, {}).get(code, (None, None))]
             yield (*row, *daily)
 
 
