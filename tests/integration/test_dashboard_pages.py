@@ -432,6 +432,10 @@ async def test_the_monthly_report_as_json_is_the_townships_own(api, city, alerte
     f = body["figures"]  # November: the plant and the shop; October: the plant and the alerted entity's 25,000 kWh
     assert (f["entities"], f["tax"], f["tax_before"], f["tax_mom_pct"], f["kwh"], f["kwh_before"], f["kwh_mom_pct"]) == (
         2, 2900.0, 2000.0, 45.0, 55000.0, 65000.0, -15.4)
+    trend = body["trend"]  # the 13 months up to November, for the chart and the workbook
+    assert [m["period"] for m in trend][::12] == ["2025-11", MONTH] and len(trend) == 13
+    assert [(m["tax"], m["kwh"]) for m in trend[-2:]] == [(2000.0, 65000.0), (2900.0, 55000.0)]
+    assert (await api.as_township(HOME, "GET", "analytics", trend[-1]["entities_url"])).status_code == 200
     assert body["linkage"]["linked"] >= 5 and body["registered"]["by_status"]["active"] >= 4
     assert (body["registered"]["established"], body["registered"]["net_growth"]) == (1, 1)  # the shop, set up in November
     assert {a["rule"] for a in body["pending_alerts"]} == {"long_term_suspension", "persistent_losses", "tax_vs_peers", "tax_power_ratio"}
@@ -479,13 +483,15 @@ async def test_a_township_officer_reads_prints_and_downloads_his_monthly_report(
     officer, page, base = await _person(browser, platform, "zhangwei", **DESKTOP)
     await page.goto(f"{base}/report?period={MONTH}")
     await expect(page.locator("#pending tbody tr")).to_have_count(4)
+    await expect(page.locator("#report-chart svg").first).to_be_visible()  # the 13 months, drawn as SVG for print
     await officer.photograph("dashboard-report-desktop")
     async with page.expect_download() as downloading:
         await page.locator("#xlsx").click()
     download = await downloading.value
     assert download.suggested_filename.endswith(f"{MONTH}-{HOME}.xlsx")
     book = load_workbook(io.BytesIO((await download.path()).read_bytes()))
-    assert book.sheetnames == ["概况", "登记与关联", "行业", "预警处置", "待走访主体", "梁柱企业", "待办结预警"]
+    assert book.sheetnames == ["概况", "近13个月", "登记与关联", "行业", "预警处置", "待走访主体", "梁柱企业", "待办结预警"]
+    assert [c.value for c in book["近13个月"][15]] == [MONTH, 2, 2900.0, 55000.0]
     assert [c.value for c in book["概况"][2]][:4] == ["指标", "单位", "本月", "上月"]
     assert [c.value for c in book["概况"][4]][:4] == ["纳税", "元", 2900.0, 2000.0]
     assert idle["uscc"] in {row[1] for row in book["待走访主体"].iter_rows(min_row=3, values_only=True)}

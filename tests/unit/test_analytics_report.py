@@ -27,6 +27,17 @@ def test_a_month_without_figures_is_no_figures():
     assert (h.entities, h.tax, h.kwh, h.tax_mom_pct, h.kwh_yoy_pct) == (0, None, None, None, None)
 
 
+def test_the_trend_is_the_thirteen_months_up_to_the_month_oldest_first_gaps_kept():
+    cells = {("C", "2026-11"): Cell(2, 52000.0, 2600.0), ("F", "2026-11"): Cell(1, 3000.0, None),
+             ("C", "2025-11"): Cell(1, 50000.0, 1000.0), ("C", "2025-10"): Cell(1, 1.0, 1.0)}
+    months = report.trend(report.month_totals(cells), "2026-11")
+    assert [p for p, _ in months] == report.trend_months("2026-11") and len(months) == 13
+    assert months[0] == ("2025-11", Cell(1, 50000.0, 1000.0))  # last year's month beside this one; 2025-10 is not shown
+    assert months[-1] == ("2026-11", Cell(3, 55000.0, 2600.0))
+    assert months[6] == ("2026-05", Cell(0, None, None))  # a month without figures has none, not zero
+    assert report.trend_months("2026-02")[:2] == ["2025-02", "2025-03"]
+
+
 def test_linkage_shares_are_of_all_records_and_pending_is_the_rest():
     k = report.linkage(TownshipFigures(entities=5, records=40, matched_records=30, unmatched_records=6))
     assert (k.linked, k.unlinked, k.pending, k.linked_pct, k.unlinked_pct) == (30, 6, 4, 75.0, 15.0)
@@ -92,6 +103,8 @@ def _report():
     return SimpleNamespace(
         period="2026-11", basis="restated", generated_at=datetime(2026, 12, 3, 2, 0, tzinfo=UTC), township_code="445202001",
         township_name="榕华街道", division_name="榕城区", figures=figures,
+        trend=[SimpleNamespace(period=p, entities=c.entities, tax=c.tax, kwh=c.kwh)
+               for p, c in report.trend({"2026-11": Cell(3, 55000.0, 2900.0), "2026-10": Cell(1, 40000.0, 2000.0)}, "2026-11")],
         registered=SimpleNamespace(total=4, by_status_zh={"存续": 4}, established=1, deregistered=0, revoked=0, net_growth=1),
         linkage=report.linkage(TownshipFigures(records=10, matched_records=8, unmatched_records=2)),
         industries=[SimpleNamespace(industry="C", industry_name="制造业", entities=2, tax=2600.0, tax_mom_pct=30.0, tax_yoy_pct=None,
@@ -105,13 +118,16 @@ def _report():
 
 def test_the_workbook_has_a_sheet_per_part_with_titles_headers_and_numbers():
     book = load_workbook(io.BytesIO(report_workbook(_report())))
-    assert book.sheetnames == ["概况", "登记与关联", "行业", "预警处置", "待走访主体", "梁柱企业", "待办结预警"]
+    assert book.sheetnames == ["概况", "近13个月", "登记与关联", "行业", "预警处置", "待走访主体", "梁柱企业", "待办结预警"]
     summary = book["概况"]
     assert summary["A1"].value.startswith("榕城区榕华街道 2026年11月数据分析报告（现值（含更正和补报），生成时间 2026-12-03 10:00）")
     assert [c.value for c in summary[2]] == ["指标", "单位", "本月", "上月", "环比", "去年同月", "同比"]
     assert [c.value for c in summary[4]] == ["纳税", "元", 2900.0, 2000.0, 45.0, None, None]
     assert summary["C3"].number_format == "0" and summary.freeze_panes == "A3"
     assert [c.value for c in book["预警处置"][4]][:3] == ["合计", 2, 1]
+    assert [c.value for c in book["近13个月"][2]] == ["月份", "有数据主体", "纳税（元）", "用电（千瓦时）"]
+    assert [c.value for c in book["近13个月"][15]] == ["2026-11", 3, 2900.0, 55000.0]
+    assert [c.value for c in book["近13个月"][3]] == ["2025-11", 0, None, None]
     assert book["待走访主体"]["D3"].value == "用电无税预警待签收（2026-10）；梁柱企业"
     assert book["梁柱企业"]["F3"].value == 2600.0 and book["梁柱企业"]["H3"].value == 30.0
     assert book["登记与关联"]["B5"].value == 1 and book["登记与关联"]["B10"].value == 8 and book["登记与关联"]["C10"].value == 80.0

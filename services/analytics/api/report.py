@@ -99,6 +99,14 @@ class Visit(BaseModel):
     entity_url: str
 
 
+class TrendMonth(BaseModel):
+    period: str
+    entities: int = Field(description="entities with a figure in the month")
+    tax: float | None = Field(description="null: none reported")
+    kwh: float | None
+    entities_url: str
+
+
 class TownshipReport(BaseModel):
     township_code: str
     township_name: str
@@ -108,6 +116,7 @@ class TownshipReport(BaseModel):
     generated_at: datetime
     figures: domain.Headline = Field(description="tax and power of the month (null: none reported), the month and the year before")
     entities_url: str = Field(description="the entity list behind the figures")
+    trend: list[TrendMonth] = Field(description="the township's tax and power in the 13 months up to the month, oldest first")
     registered: Registered
     linkage: domain.Linkage = Field(description="the township's department records (registrations aside) by link; "
                                     "where unlinked_pct is high, a missing tax or power figure may be a missing link")
@@ -175,7 +184,7 @@ async def read_report(
     _check_month(period)
     entities_path, alerts_path = paths
     place = TOWNSHIPS[code]
-    months = [period, shift(period, -1), shift(period, -12)]
+    months = domain.trend_months(period)  # the month before and the year before among them
     async with service.sessions() as session:
         cells = await repository.figures_by_section(session, code, months, basis.value)
         statuses = await repository.entity_statuses(session, code)
@@ -204,6 +213,8 @@ async def read_report(
         township_code=code, township_name=place.name, division_name=place.division_name, period=period, basis=basis,
         generated_at=datetime.now(UTC),
         figures=domain.headline(totals, period), entities_url=drill(entities_path, area=code, period=period),
+        trend=[TrendMonth(period=p, entities=c.entities, tax=c.tax, kwh=c.kwh, entities_url=drill(entities_path, area=code, period=p))
+               for p, c in domain.trend(totals, period)],
         registered=Registered(total=sum(statuses.values()), by_status=statuses,
                               by_status_zh={STATUS_ZH.get(s, s): n for s, n in sorted(statuses.items())}, **changes,
                               net_growth=changes["established"] - changes["deregistered"] - changes["revoked"]),

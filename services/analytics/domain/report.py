@@ -6,7 +6,7 @@ Pure: the report is assembled here from rows the repository read; the API, the p
 workbook (report_xlsx.py) all show this one assembly.
 
 - **Figures**: tax and power of the month, summed over the township's entities, with MoM and YoY
-  (domain/changes.py: None where a month reported nothing, never 0 %).
+  (domain/changes.py: None where a month reported nothing, never 0 %), and the 13 months up to it.
 - **Linkage (关联)**: department records linked to a registered entity, unlinked (match failed) and
   pending, with the linked and unlinked shares of all records — how far a "no tax" figure can be
   trusted where linking is low.
@@ -66,6 +66,20 @@ def headline(totals: Mapping[str, Cell], period: str) -> Headline:
         tax_mom_pct=change_pct(now.tax, before.tax), tax_yoy_pct=change_pct(now.tax, year.tax),
         kwh_mom_pct=change_pct(now.kwh, before.kwh), kwh_yoy_pct=change_pct(now.kwh, year.kwh),
     )
+
+
+TREND_MONTHS = 13  # the report's chart: the month and the twelve before it, so last year's month is beside it
+
+
+def trend_months(period: str, n: int = TREND_MONTHS) -> list[str]:
+    """The months the report's trend shows, oldest first, ending with `period`."""
+    return [shift(period, i - n + 1) for i in range(n)]
+
+
+def trend(totals: Mapping[str, Cell], period: str) -> list[tuple[str, Cell]]:
+    """The township's tax and power month by month up to `period` (a month without figures: no
+    figures, never zero), for the report's chart and its workbook's sheet."""
+    return [(p, totals.get(p, Cell())) for p in trend_months(period)]
 
 
 def month_totals(cells: Mapping[tuple[str, str], Cell]) -> dict[str, Cell]:

@@ -1,5 +1,5 @@
 """The monthly township report as the workbook a township files upward: one sheet per part of the
-report (概况, 登记与关联, 行业, 预警处置, 待走访主体, 梁柱企业, 待办结预警), each with a title row saying
+report (概况, 近13个月, 登记与关联, 行业, 预警处置, 待走访主体, 梁柱企业, 待办结预警), each with a title row saying
 which township and month, as of when and on which basis, Chinese headers, figures as numbers.
 
 `report` is the report as the API answers it (api/report.py TownshipReport): any object with its
@@ -23,6 +23,8 @@ _SUMMARY = (
     _key("label", "指标", TEXT, 16), _key("unit", "单位", TEXT, 8), _key("now", "本月", MONEY, 16), _key("before", "上月", MONEY, 16),
     _key("mom", "环比", PERCENT, 10), _key("year", "去年同月", MONEY, 16), _key("yoy", "同比", PERCENT, 10),
 )
+_TREND = (_key("period", "月份", TEXT, 10), _key("entities", "有数据主体", COUNT, 12), _key("tax", "纳税（元）", MONEY, 16),
+          _key("kwh", "用电（千瓦时）", AMOUNT, 16))
 _LINKAGE = (_key("label", "指标", TEXT, 20), _key("value", "数值", COUNT, 12), _key("share", "占部门记录比重", PERCENT, 14))
 _INDUSTRIES = (
     _key("industry", "门类代码", TEXT, 10), _key("industry_name", "门类", TEXT, 24), _key("entities", "主体数", COUNT, 8),
@@ -63,6 +65,7 @@ def report_workbook(report: Any) -> bytes:
     workbook = new_workbook()
     for name, columns, rows in (
         ("概况", _SUMMARY, _summary(report)),
+        ("近13个月", _TREND, report.trend),
         ("登记与关联", _LINKAGE, _linkage(report)),
         ("行业", _INDUSTRIES, report.industries),
         ("预警处置", _HANDLING, [*report.alerts.by_rule, {**report.alerts.totals.model_dump(), "rule_zh": "合计"}]),

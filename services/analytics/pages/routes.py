@@ -2,7 +2,7 @@
 /v1/industries, /v1/power-trend, /v1/entities, /v1/entities/{uscc}, /v1/supervision, /v1/alerts,
 /v1/locked-entities, /v1/tax-anomalies, /v1/pillars, /v1/report, /v1/comparison, /v1/records, /v1/pivot), for leaders at desks and
 township heads on phones. Every figure links to the entity list behind it, every entity to its
-panorama; every page links to its data as JSON. Charts are drawn by static/dashboard-4.js from the
+panorama; every page links to its data as JSON. Charts are drawn by static/dashboard-5.js from the
 data the page carries in <script type="application/json" id="dashboard-data">."""
 
 from __future__ import annotations
@@ -50,9 +50,9 @@ from services.analytics.domain.pivot import Dimension, Listing, Measure
 from services.analytics.domain.months import SECTION_NAMES, UNKNOWN_SECTION, UNKNOWN_SECTION_NAME
 
 HERE = Path(__file__).parent
-SCRIPT = "dashboard-4.js"  # the versions in the names: raised whenever the file changes
+SCRIPT = "dashboard-5.js"  # the versions in the names: raised whenever the file changes
 STYLE = "dashboard-2.css"
-REPORT_STYLE = "report-1.css"  # the monthly report's screen and print (A4) layout
+REPORT_STYLE = "report-2.css"  # the monthly report's screen and print (A4) layout
 PAGE_SIZE = 50
 TREND_MONTHS = 12
 CHART_TOWNSHIPS = 20  # bars the ranking draws (the table lists every township)
@@ -330,7 +330,7 @@ def router(service: Service) -> APIRouter:
         request: Request, principal: Person, township: PageTownship = None, period: OptionalMonth = None,
         basis: Basis = Basis.RESTATED,
     ) -> HTMLResponse:
-        """The monthly township report, printable (report-1.css lays it out on A4); a supervisor who
+        """The monthly township report, printable (report-2.css lays it out on A4); a supervisor who
         names no township picks one of his area's."""
         own = principal.township_prefix or ""
         choices = [(code, f"{t.division_name} {t.name}") for code, t in sorted(TOWNSHIPS.items()) if code.startswith(own)]
@@ -340,7 +340,8 @@ def router(service: Service) -> APIRouter:
             return render(request, "report.html", principal, "report", None, report=None, period=period, **context)
         found = await read_report(service, principal, report_links(request), (entities_path(request), alerts_path(request)), township or None,
                                   period or None, basis)
-        return render(request, "report.html", principal, "report", None, report=found, **context)
+        data = {"chart": "report", "months": [{"period": m.period, "tax": m.tax, "kwh": m.kwh, "url": m.entities_url} for m in found.trend]}
+        return render(request, "report.html", principal, "report", data, report=found, **context)
 
     rule_lists_page("/locked-entities", "locked_page", "get_locked_entities", alert_domain.LOCKED_RULES, "长期停业和亏损企业锁定分析", "各乡镇（街道）锁定主体数")
     rule_lists_page("/tax-anomalies", "tax_page", "get_tax_anomalies", alert_domain.TAX_RULES, "异常纳税行为预警", "各乡镇（街道）异常纳税主体数")

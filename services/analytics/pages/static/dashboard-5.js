@@ -11,11 +11,11 @@
   const fmt = (v, digits = 0) => (v === null || v === undefined ? "无数据"
     : Number(v).toLocaleString("zh-CN", { maximumFractionDigits: digits, minimumFractionDigits: digits }));
 
-  function draw(id, option, height) {
+  function draw(id, option, height, renderer = "canvas") {
     const element = document.getElementById(id);
     if (!element) return null;
     if (height) element.style.height = `${height}px`;
-    const chart = echarts.init(element);
+    const chart = echarts.init(element, null, { renderer });
     chart.setOption({ animation: false, ...option });
     chart.on("click", (event) => {
       const url = event.data && event.data.url;
@@ -129,6 +129,29 @@
     });
   }
 
+  /* the monthly report: the township's 13 months, tax as bars and power as a line; a month opens
+     its entity list. SVG, so that the printed report is sharp; sized to the A4 page when printed. */
+  function report() {
+    const months = data.months;
+    const chart = draw("report-chart", {
+      tooltip: { trigger: "axis", confine: true },
+      legend: { data: ["纳税（元）", "用电（千瓦时）"], bottom: 0 },
+      grid: { left: 8, right: 8, top: 32, bottom: 32, containLabel: true },
+      xAxis: { type: "category", data: months.map((m) => (narrow() ? m.period.slice(2) : m.period)) },
+      yAxis: [{ type: "value", name: "元" }, { type: "value", name: "千瓦时" }],
+      series: [
+        { name: "纳税（元）", type: "bar", barMaxWidth: 32, itemStyle: { color: BLUE },
+          data: months.map((m) => ({ value: m.tax, url: m.url })) },
+        { name: "用电（千瓦时）", type: "line", yAxisIndex: 1, connectNulls: false, symbolSize: 6, itemStyle: { color: "#e08a00" },
+          data: months.map((m) => ({ value: m.kwh, url: m.url })) },
+      ],
+    }, null, "svg");
+    if (!chart) return;
+    const element = chart.getDom();
+    addEventListener("beforeprint", () => chart.resize({ width: Math.min(element.clientWidth, 680) }));
+    addEventListener("afterprint", () => chart.resize());
+  }
+
   /* 经济管理监管分析: each month's alerts stacked by handling state; a bar opens its alerts */
   const STATE_COLOURS = { open: RED, acknowledged: "#e08a00", resolved: "#2e7d32" };
   function supervision() {
@@ -177,6 +200,6 @@
     }, Math.max(180, names.length * 40 + 90));
   }
 
-  ({ overview, industries, trend, entity, supervision, rule_lists, comparison })[data.chart]();
+  ({ overview, industries, trend, entity, supervision, rule_lists, comparison, report })[data.chart]();
   addEventListener("resize", () => charts.forEach((c) => c.resize()));
 })();
