@@ -2,7 +2,7 @@
 under 8 concurrent clients.
 
     .venv/bin/python -m tests.benchmarks.bench_dashboard [--entities 600000] [--months 36] [--clients 8]
-        [--requests 40] [--last 2026-11] [--no-cache]
+        [--requests 40] [--last 2026-11] [--no-cache] [--solo 5]
 
 Starts its own broker and database (deploy/local/platform.py) and only the analytics service (the
 others are on no request's path). The read models are loaded directly with COPY — what the analytics
@@ -20,7 +20,8 @@ drawn anew (so a township's call is mostly the first of its kind, the city's and
 analytics keeps answers until its data changes, shared/service/read_cache.py; the hits, misses and
 joined calls are counted; `--no-cache` measures every call computed). Per endpoint: p50 /
 p95 / p99 / max latency in ms (from the call, queueing on the 8 connections included), answers by
-status; CPU µs per request of analytics and PostgreSQL; table sizes and the processes' memory.
+status; CPU µs per request of analytics and PostgreSQL; table sizes and the processes' memory. With `--solo n`,
+then n more calls of each endpoint (other draws) by one client: each call's own time, nothing queued.
 Targets (issue 13): p95 < 200 ms for every endpoint, the panorama < 100 ms, a township's monthly report < 2 s.
 Results: docs/benchmarks/dashboard.md.
 """
@@ -367,6 +368,8 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--requests", type=int, default=40, help="calls of each endpoint")
     parser.add_argument("--no-cache", action="store_true", help="analytics without its read cache: every call computed")
+    parser.add_argument("--solo", type=int, default=0,
+                        help="then this many calls of each endpoint by one client: each call's own time, no queue")
     args = parser.parse_args()
     if args.no_cache:
         os.environ["BIZPULSE_READ_CACHE_ENTRIES"] = "0"
@@ -384,9 +387,10 @@ def main() -> None:
             # warm: connections, plans, PostgreSQL's buffers; other draws than the measured calls
             asyncio.run(hammer(platform, city, months, args.clients, 2, seed=5))
             measured = asyncio.run(hammer(platform, city, months, args.clients, args.requests, seed=6))
-            report = {"entities": args.entities, "months": args.months, "clients": args.clients, "read_cache": not args.no_cache,
-                      "loaded": loaded,
-                      **measured, "table_sizes": asyncio.run(sizes(platform)), "memory": memory(platform)}
+            solo = asyncio.run(hammer(platform, city, months, 1, args.solo, seed=7)) if args.solo else None
+            report = {"entities": args.entities, "months": args.months, "clients": args.clients, "cached": not args.no_cache,
+                      "loaded": loaded, **measured, "solo": solo,
+                      "table_sizes": asyncio.run(sizes(platform)), "memory": memory(platform)}
         finally:
             platform.stop()
     print(json.dumps(report, indent=2, ensure_ascii=False))
@@ -395,7 +399,8 @@ def main() -> None:
     for endpoint, p95 in sorted(worst.items(), key=lambda item: -item[1]):
         failed = sum(n for status, n in report["endpoints"][endpoint]["statuses"].items() if status != 200)
         verdict = f"FAILED {failed} calls" if failed else "ok" if p95 < targets[endpoint] else "OVER"
-        print(f"{endpoint:16} p95 {p95:6} ms  (target {targets[endpoint]} ms) {verdict}")
+        alone = f"  one client: p50 {report['solo']['endpoints'][endpoint]['p50_ms']:5} ms" if report["solo"] else ""
+        print(f"{endpoint:16} p95 {p95:6} ms  (target {targets[endpoint]} ms) {verdict:6}{alone}")
 
 
 if __name__ == "__main__":

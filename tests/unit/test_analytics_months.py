@@ -1,9 +1,10 @@
 """The monthly read model's arithmetic on hand-made data: as known at month end, 门类, changes,
 shares, movers and the 产业运行监控 rows (the power trend: test_analytics_power.py)."""
 
+import random
 from datetime import datetime, timedelta
 
-from services.analytics.domain.changes import change_pct, movers, share_pct, total
+from services.analytics.domain.changes import change_pct, movers, outside_bound, proven_movers, share_pct, total
 from services.analytics.domain.industries import Cell, section_rows
 from services.analytics.domain.months import BEIJING, known_at_month_end, month_end_cutoff, months_between, section, shift
 
@@ -60,6 +61,44 @@ def test_movers_rank_by_absolute_change_counting_an_absent_month_as_zero():
     assert (top[0].delta, top[0].pct) == (-190.0, -95.0)
     assert (top[1].now, top[1].delta, top[1].pct) == (None, -60.0, None)
     assert [m.key for m in movers(pairs, 10)] == ["b", "d", "c", "a", "g"]
+
+
+def _read_ends(figures: dict[str, float], k: int) -> list[list[float]]:
+    """What the repository reads of a month: the k largest positive figures, the k most negative."""
+    return [sorted((v for v in figures.values() if v > 0), reverse=True)[:k], sorted(v for v in figures.values() if v < 0)[:k]]
+
+
+def test_movers_proven_from_the_largest_figures_are_the_movers_of_everyone():
+    """Whatever the population, the movers found among the candidates (the largest figures of each
+    month, both ends) are either refused (the repository then ranks everyone) or exactly everyone's."""
+    r = random.Random(4)
+    proven = 0
+    for _ in range(1000):
+        size, n = r.choice((5, 40, 300)), 5
+        k = r.choice((n, 2 * n, 4 * n))
+        draw = r.choice((lambda: r.lognormvariate(3, 1.5), lambda: r.uniform(0, 100)))  # heavy-tailed or even sizes
+        present = r.choice((0.5, 0.9))  # entities appearing and disappearing
+        now = {f"e{i}": round(draw() * r.choice((1, 1, 1, -1)), 2) for i in range(size) if r.random() < present}
+        was = {f"e{i}": round(draw(), 2) for i in range(size) if r.random() < present}
+        for e in r.sample(sorted(now), min(3, len(now))):  # unchanged and zero figures too
+            now[e] = was.get(e, 0.0)
+        keep = lambda figures: {e for e, v in sorted(figures.items(), key=lambda i: -i[1])[:k] if v > 0} | {  # noqa: E731
+            e for e, v in sorted(figures.items(), key=lambda i: i[1])[:k] if v < 0}
+        candidates = keep(now) | keep(was)
+        everyone = {e: (now.get(e), was.get(e)) for e in now.keys() | was.keys()}
+        found = proven_movers({e: everyone[e] for e in candidates}, n, outside_bound([_read_ends(now, k), _read_ends(was, k)], k))
+        if found is not None:
+            proven += 1
+            assert found == movers(everyone, n)
+    assert proven > 300  # and many populations are told from their candidates
+
+
+def test_movers_of_a_small_area_are_all_candidates():
+    assert outside_bound([[[5.0, 3.0], []], [[9.0], [-1.0]]], k=3) is None
+    assert outside_bound([[[5.0, 3.0, 2.0], []], [[9.0], [-4.0, -1.0, -0.5]]], k=3) == 2.0 + 0.5
+    pairs = {"a": (10.0, 1.0), "b": (2.0, 2.5)}
+    assert [m.key for m in proven_movers(pairs, 5, None)] == ["a", "b"]
+    assert proven_movers(pairs, 1, 9.0) is None and [m.key for m in proven_movers(pairs, 1, 8.9)] == ["a"]
 
 
 def test_section_rows_give_changes_and_shares_of_the_area():

@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from pydantic import BaseModel, Field
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.auth import Principal, Role, require_role
 from shared.reference import DIVISIONS, TOWNSHIPS
@@ -233,8 +234,8 @@ async def read_industries(
     before = shift(period, -1)
     async with service.sessions() as session:
         found = await repository.figures_by_section(session, prefix, [period, before, shift(period, -12)], basis)
-        tax_movers = await repository.mover_candidates(session, prefix, period, before, "tax", basis, MOVERS)
-        kwh_movers = await repository.mover_candidates(session, prefix, period, before, "kwh", basis, MOVERS)
+        tax_movers = await _mover_rows(session, prefix, period, before, "tax", basis)
+        kwh_movers = await _mover_rows(session, prefix, period, before, "kwh", basis)
     cells = {(r["section"], r["period"]): industries.Cell(r["entities"], r["kwh"], r["tax"]) for r in found}
     rows, totals = industries.section_rows(cells, period)
     filters = dict(area=area, period=period)
@@ -374,6 +375,15 @@ def router(service: Service) -> APIRouter:
         return await read_entities(service, principal, period, area, industry, order, page.limit, page.offset, to, entity_type, size_band)
 
     return api
+
+
+async def _mover_rows(session: AsyncSession, prefix: str, period: str, before: str, measure: str, basis: Basis) -> list:
+    """The rows the area's movers are among: the candidates read largest first where they prove it
+    (changes.proven_movers), else every entity of both months."""
+    rows, bound = await repository.mover_candidates(session, prefix, period, before, measure, basis, MOVERS)
+    if changes.proven_movers({r["uscc"]: (r["now"], r["before"]) for r in rows}, MOVERS, bound) is None:
+        rows = await repository.all_movers(session, prefix, period, before, measure, basis, MOVERS)
+    return rows
 
 
 def _movers(candidates: list, measure: str) -> list[Mover]:

@@ -6,7 +6,7 @@ Figures are None where nothing was reported (no record), which is not zero: a ch
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 
@@ -52,3 +52,28 @@ def movers(pairs: Mapping[str, tuple[float | None, float | None]], n: int) -> li
     moves = [m for m in moves if m.delta != 0]
     moves.sort(key=lambda m: (-abs(m.delta), m.key))
     return moves[:n]
+
+
+def proven_movers(pairs: Mapping[str, tuple[float | None, float | None]], n: int, bound: float | None) -> list[Move] | None:
+    """`movers(pairs, n)` where `pairs` are only candidates: the area's movers if no entity outside
+    them can have moved more — `bound` is the most any of those can have moved (None: there are none
+    outside) and the `n`-th mover found moved strictly more. None when the candidates cannot tell."""
+    found = movers(pairs, n)
+    if bound is None or (len(found) == n and abs(found[-1].delta) > bound):
+        return found
+    return None
+
+
+def outside_bound(months: Sequence[Sequence[Sequence[float]]], k: int) -> float | None:
+    """The most an entity outside the candidates can have moved, for `proven_movers`: `months` holds,
+    for each of the two months, the figures read from each end (the largest positive ones first, the
+    most negative first), at most `k` each. An entity's move is at most the sum of its two figures'
+    sizes; an end read short of `k` was read whole, so no entity is beyond it. None: all were read."""
+    bound, everyone = 0.0, True
+    for ends in months:
+        largest = 0.0
+        for read in ends:
+            if len(read) == k:
+                everyone, largest = False, max(largest, abs(read[-1]))
+        bound += largest
+    return None if everyone else bound

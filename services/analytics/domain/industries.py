@@ -6,9 +6,11 @@ statement that changes entity-months (storage/repository.py `_with_rollup`; migr
 city-wide month is a few hundred rows whatever the number of entities. Measured before it
 (50,000 entities × 12 months, medians of 20 calls), the sums over `entity_months` took 54 ms
 city-wide for 产业运行监控's three months and 253 ms for a 24-month 用电趋势 and grow with entities ×
-months; docs/benchmarks/dashboard.md has the figures at 600,000 entities × 36 months. The movers
-and the 用电景气 index's share below last year still read entity-months (they rank or compare
-entities), and remain the slow part city-wide.
+months; docs/benchmarks/dashboard.md has the figures at 600,000 entities × 36 months. The 用电景气
+index's counts are in the rollup too (each entity-month carries its base month's daily kWh). The
+movers rank entities: they are sought among the largest figures of both months, read down the
+(period, kwh|tax) indexes, and proven there (changes.py `proven_movers`) — every entity-month of
+both months is ranked only where the candidates cannot tell.
 """
 
 from __future__ import annotations

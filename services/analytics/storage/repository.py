@@ -18,7 +18,7 @@ from services.analytics.domain.overview import (
     MATCH_OK,
     TownshipFigures,
 )
-from services.analytics.domain import power
+from services.analytics.domain import changes, power
 from services.analytics.domain.months import UNKNOWN_SECTION
 from services.analytics.domain.pivot import Scope
 from services.analytics.domain.size_bands import UNDECLARED, SizeBands
@@ -453,18 +453,54 @@ async def figures_by_section(session: AsyncSession, prefix: str, periods: Sequen
     return (await session.execute(query)).mappings().all()
 
 
+MOVER_CANDIDATES = 4  # per mover sought, the largest figures read from each end of each month
+
+
 async def mover_candidates(
     session: AsyncSession, prefix: str, period: str, before: str, measure: str, basis: str, n: int, section: str | None = None
-) -> list:
-    """The `n` entities of the area whose `measure` changed most in absolute terms from `before` to `period`."""
+) -> tuple[list, float | None]:
+    """Candidates for the `n` entities of the area whose `measure` changed most from `before` to
+    `period`, and the most any other entity can have changed (None: every entity with a figure is a
+    candidate) — for domain/changes.py `proven_movers`. An entity's change is at most the sum of its
+    figures' sizes, so the largest figures of each month, from both ends (a tax can be negative), are
+    read down the (period, kwh|tax) indexes; an entity outside them is no larger than the last read."""
     m = entity_months.c
     column = dict(zip(("kwh", "tax"), _measures(basis), strict=True))[measure]
+    where, k = [_in_area(m.township_code, prefix), _in_section(section)], n * MOVER_CANDIDATES
+    picked: set[str] = set()
+    months = []
+    for month in (period, before):
+        ends = []
+        for side, order in ((column > 0, column.desc().nulls_last()), (column < 0, column.asc())):
+            rows = (await session.execute(
+                sa.select(m.uscc, column).where(m.period == month, side, *where).order_by(order, m.uscc).limit(k))).all()
+            picked.update(r[0] for r in rows)
+            ends.append([r[1] for r in rows])
+        months.append(ends)
+    found = await _mover_figures(session, period, before, column, [m.uscc.in_(sorted(picked)), *where]) if picked else []
+    return found, changes.outside_bound(months, k)
+
+
+async def all_movers(
+    session: AsyncSession, prefix: str, period: str, before: str, measure: str, basis: str, n: int, section: str | None = None
+) -> list:
+    """The `n` entities of the area whose `measure` changed most, from every entity-month of both
+    months (where the candidates of `mover_candidates` could not tell)."""
+    m = entity_months.c
+    column = dict(zip(("kwh", "tax"), _measures(basis), strict=True))[measure]
+    return await _mover_figures(session, period, before, column, [_in_area(m.township_code, prefix), _in_section(section)], n)
+
+
+async def _mover_figures(
+    session: AsyncSession, period: str, before: str, column: sa.ColumnElement, where: list, n: int | None = None,
+) -> list:
+    m = entity_months.c
     now = sa.func.max(column).filter(m.period == period)
     was = sa.func.max(column).filter(m.period == before)
     query = (
         sa.select(m.uscc, sa.func.max(m.entity_name).label("name"), sa.func.max(m.township_code).label("township_code"),
                   sa.func.max(m.industry_section).label("section"), now.label("now"), was.label("before"))
-        .where(m.period.in_([period, before]), _in_area(m.township_code, prefix), _in_section(section))
+        .where(m.period.in_([period, before]), *where)
         .group_by(m.uscc)
         .order_by(sa.func.abs(sa.func.coalesce(now, 0) - sa.func.coalesce(was, 0)).desc(), m.uscc)
         .limit(n)
@@ -498,7 +534,7 @@ async def pillar_candidates(session: AsyncSession, prefix: str, period: str, bef
     top: set[str] = set()
     for column in (tax, kwh):
         query = (sa.select(m.uscc).where(m.period == period, _in_area(m.township_code, prefix), column > 0)
-                 .order_by(column.desc(), m.uscc).limit(n))
+                 .order_by(column.desc().nulls_last(), m.uscc).limit(n))  # as the (period, kwh|tax) indexes run
         top.update((await session.execute(query)).scalars())
     if not top:
         return []
@@ -582,6 +618,18 @@ async def list_entity_months(session: AsyncSession, scope: Scope, order: str, li
     """The entities with figures in the scope's months (one row each, its figures summed over them),
     largest first by `order`."""
     m, e = entity_months.c, entities.c
+    if scope.first == scope.last and not scope.entity_type and not scope.size_band:
+        # one month: one row per entity, read largest first down the (period, kwh|tax) index and joined
+        # to its registration only for the rows shown (a county's 产业 list is otherwise a sort of all)
+        query = (
+            sa.select(m.uscc, m.entity_name, m.township_code, m.industry_section, e.industry_code, m.kwh, m.tax, m.kwh_reported, m.tax_reported)
+            .select_from(_ENTITY_MONTHS)
+            .where(*_entity_months_in(scope, bands))
+            .order_by(m[order].desc().nulls_last(), m.uscc)
+            .limit(limit)
+            .offset(offset)
+        )
+        return (await session.execute(query)).mappings().all()
     total = lambda column: sa.func.sum(column).label(column.name)  # noqa: E731
     sort = {"kwh": sa.func.sum(m.kwh), "tax": sa.func.sum(m.tax)}[order]
     query = (
@@ -798,16 +846,16 @@ async def comparison_counts(
     """Per township of the area: the entities registered at `month_end` (established by then, not
     ended by then); the entities with tax and with power in `period`; the records of `kinds` by
     match_rank (monthly kinds: of `period`; registers, without a period: all current ones)."""
-    e, m, c = entities.c, entity_months.c, record_counts.c
+    e, a, c = entities.c, area_months.c, record_counts.c
     exists = sa.and_(
         sa.or_(e.established_on.is_(None), e.established_on <= month_end),
         sa.or_(e.status == "active", e.ended_on > month_end),
     )
     registered = {code: n for code, n in await session.execute(
         sa.select(e.township_code, sa.func.count()).where(_in_area(e.township_code, prefix), exists).group_by(e.township_code))}
-    with_figures = (await session.execute(
-        sa.select(m.township_code, sa.func.count().filter(m.tax.isnot(None)), sa.func.count().filter(m.kwh.isnot(None)))
-        .where(m.period == period, _in_area(m.township_code, prefix)).group_by(m.township_code))).all()
+    with_figures = (await session.execute(  # from the township × 门类 × month rollup
+        sa.select(a.township_code, sa.func.sum(a.tax_entities), sa.func.sum(a.kwh_entities))
+        .where(a.period == period, _in_area(a.township_code, prefix)).group_by(a.township_code))).all()
     counted = (await session.execute(
         sa.select(c.township_code, c.kind, c.match_rank, sa.func.sum(c.records))
         .where(_in_area(c.township_code, prefix), c.kind.in_(list(kinds)), c.period.in_([period, ""]))
