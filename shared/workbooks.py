@@ -53,10 +53,11 @@ def write_sheet(sheet: Worksheet, title: str, columns: Sequence[Column], rows: S
         header.fill = _HEADER_FILL
         header.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
         sheet.column_dimensions[get_column_letter(index)].width = column.width
-    for row in rows:
+    last = 2
+    for last, row in enumerate(rows, 3):  # cells by their row number: openpyxl's max_row scans every cell
         sheet.append([column.value(row) for column in columns])
-        for cell, column in zip(sheet[sheet.max_row], columns, strict=True):
-            cell.number_format = column.number_format
+        for index, column in enumerate(columns, 1):
+            sheet.cell(row=last, column=index).number_format = column.number_format
     sheet.row_dimensions[2].height = 32
     sheet.freeze_panes = "A3"
-    sheet.auto_filter.ref = f"A2:{get_column_letter(len(columns))}{sheet.max_row}"
+    sheet.auto_filter.ref = f"A2:{get_column_letter(len(columns))}{last}"
