@@ -18,11 +18,13 @@ from sqlalchemy.pool import NullPool
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
-def upgrade(service: str, database_url: str) -> None:
+def upgrade(service: str, database_url: str, revision: str = "head") -> None:
+    """Upgrade the service's schema to `revision` (a test stops at an older one to check a later
+    migration on the rows kept before it)."""
     config = Config()
     config.set_main_option("script_location", str(REPO_ROOT / "services" / service / "storage" / "migrations"))
     config.set_main_option("sqlalchemy.url", database_url)
-    command.upgrade(config, "head")
+    command.upgrade(config, revision)
 
 
 def run_env(metadata: sa.MetaData) -> None:
