@@ -16,9 +16,18 @@ from shared.contracts import Event, SubmissionAssessed
 from shared.messaging import codec
 from shared.working_days import LOCAL_TZ, WorkingCalendar
 
-from services.alerting.domain.catalogue import Finding, Judgement, judge
+from services.alerting.domain.catalogue import Finding, Judgement, absence_rules, judge
 from services.alerting.domain.deadlines import deadlines
-from services.alerting.domain.history import EMPTY_POPULATION, History, POWER, TAX, finance_periods_ending, month_of_period, shift
+from services.alerting.domain.history import (
+    EMPTY_POPULATION,
+    OPEN,
+    POWER,
+    TAX,
+    History,
+    finance_periods_ending,
+    month_of_period,
+    shift,
+)
 from services.alerting.domain.intervals import fit_population
 from services.alerting.domain.reconcile import Outcome, reconcile
 from services.alerting.domain.ruleset import RuleSet, Severity
@@ -93,9 +102,17 @@ async def _judge_window(
     return await _judge(session, ruleset, histories, judged)
 
 
-async def _judge(session: AsyncSession, ruleset: RuleSet, histories, judged: Mapping[str, set[str]]) -> Changes:
+async def _judge(
+    session: AsyncSession, ruleset: RuleSet, histories, judged: Mapping[str, set[str]], *, closing: bool = False
+) -> Changes:
+    """`closing`: these are a closing's own judgements. Any other judgement of an entity-month that
+    a closing under way has yet to reach leaves its absence rules to that closing: the records of
+    the submission that closed the period may still be in the matcher, and an absence raised now
+    (用电无税 "无纳税记录" on the power record, the tax record seconds behind) would be withdrawn
+    before the township could open it."""
     all_periods = {p for ps in judged.values() for p in ps}
     closures = await repository.closures_of(session, all_periods)
+    under_way = {} if closing else await repository.closings_under_way(session, all_periods)
     populations = await repository.populations_of(session, all_periods)
     keys = [(uscc, key) for uscc, ps in judged.items() for p in ps for key in (p, *finance_periods_ending(p))]
     # the consumers, the closing pages and the sweep may judge one entity at once: one at a time,
@@ -105,16 +122,19 @@ async def _judge(session: AsyncSession, ruleset: RuleSet, histories, judged: Map
     now = datetime.now(UTC)
     silences = await repository.active_silences(session, now)
     enabled = frozenset(rule for rule, spec in ruleset.rules.items() if spec.enabled)
+    present_only = enabled - absence_rules()  # what a deferred judgement decides
     outcome, changes, silenced = Outcome(), Changes(), {}
     for uscc, ps in judged.items():
         history = histories[uscc]
         for period in ps:
-            judgement = judge(ruleset, history, period, closures[period], populations.get(period, EMPTY_POPULATION))
+            deferred = period in under_way and uscc > under_way[period]
+            closure = OPEN if deferred else closures[period]
+            judgement = judge(ruleset, history, period, closure, populations.get(period, EMPTY_POPULATION))
             before = [r for key in (period, *finance_periods_ending(period)) for r in raised.get((uscc, key), ())]
             if silences:
                 judgement, held = _silenced(judgement, history.entity, silences, now, {r.alert_id for r in before if r.published})
                 silenced |= held
-            found = reconcile(judgement, before, enabled)
+            found = reconcile(judgement, before, present_only if deferred else enabled)
             outcome.add(found)
             month = history.month(period)
             changes.detected += [Detection(f, history.entity.name, month.record_ids,
@@ -187,7 +207,7 @@ async def judge_closing(
         await repository.closing_judged(session, period, None, 0)
         return Changes(), cause
     histories = await repository.histories(session, usccs, first, period)
-    changes = await _judge(session, ruleset, histories, {uscc: {period} for uscc in histories})
+    changes = await _judge(session, ruleset, histories, {uscc: {period} for uscc in histories}, closing=True)
     await repository.closing_judged(session, period, usccs[-1], len(usccs))
     return changes, cause
 

@@ -8,7 +8,7 @@ from datetime import date
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from services.alerting.domain.catalogue import CATALOGUE, alert_id, depends_on, judge, judge_all
+from services.alerting.domain.catalogue import CATALOGUE, absence_rules, alert_id, depends_on, judge, judge_all
 from shared.festival import festival_month
 from services.alerting.domain.history import (
     EMPTY_POPULATION,
@@ -368,3 +368,21 @@ def test_batch_mode_finds_exactly_what_judging_each_entity_month_finds(histories
         for f in (*j.findings, *j.inhibited)
     ]
     assert batch == one_by_one
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(history=_history_strategy, closure=st.sampled_from([CLOSED, Closure(frozenset({TAX, POWER}), frozenset({TAX}))]))
+def test_only_the_absence_rules_read_the_closure(history, closure):
+    """A judgement that cannot trust the period's closure yet leaves the absence rules undecided and
+    decides the rest: so every rule whose findings depend on the closure must say it is one."""
+    period = PERIODS[-1]
+    population = fit_populations(RULESET, [history, *_STEADY], PERIODS)[period]
+
+    def found(c: Closure) -> set:
+        j = judge(RULESET, history, period, c, population)
+        return {(f.rule, f.alert_id, f.message_zh, tuple(sorted(f.facts.items()))) for f in (*j.findings, *j.inhibited)}
+    assert {rule for rule, *_ in found(closure) ^ found(OPEN)} <= absence_rules()
+
+
+def test_the_absence_rules_are_those_that_speak_on_missing_data():
+    assert absence_rules() == {"power_without_tax", "tax_without_power", "long_term_suspension"}

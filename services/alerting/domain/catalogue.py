@@ -108,17 +108,26 @@ class Rule:
     reads: frozenset[str]  # Month fields, "finance" and "entity" (registration) it reads
     departments: frozenset[str]  # departments whose data it judges, i.e. whose arrival re-judges it
     check: Callable[[Any, Case], Hit | None]
+    absence: bool  # it speaks on what did not arrive, so only once the period's `Closure` says so
 
 
 CATALOGUE: dict[str, Rule] = {}
 
 
-def _rule(rule_id: str, params: type[BaseModel], reads: Iterable[str], departments: Iterable[str]) -> Callable:
+def _rule(
+    rule_id: str, params: type[BaseModel], reads: Iterable[str], departments: Iterable[str], absence: bool = False
+) -> Callable:
     def register(check: Callable[[Any, Case], Hit | None]) -> Callable[[Any, Case], Hit | None]:
-        CATALOGUE[rule_id] = Rule(rule_id, params, frozenset(reads), frozenset(departments), check)
+        CATALOGUE[rule_id] = Rule(rule_id, params, frozenset(reads), frozenset(departments), check, absence)
         return check
 
     return register
+
+
+def absence_rules() -> frozenset[str]:
+    """The rules a judgement leaves undecided while it cannot trust the period's closure (a closing
+    still settling: records of the submission that closed it may be on their way)."""
+    return frozenset(rule.id for rule in CATALOGUE.values() if rule.absence)
 
 
 def depends_on(rule_id: str) -> Rule:
@@ -141,7 +150,7 @@ class PowerWithoutTaxParams(Params):
     min_kwh: NonNegativeFloat
 
 
-@_rule("power_without_tax", PowerWithoutTaxParams, reads=("kwh", "tax"), departments=(POWER, TAX))
+@_rule("power_without_tax", PowerWithoutTaxParams, reads=("kwh", "tax"), departments=(POWER, TAX), absence=True)
 def power_without_tax(p: PowerWithoutTaxParams, c: Case) -> Hit | None:
     """Electricity used, tax reported as zero or a net refund (退税 larger than what was paid) —
     or, once tax is closed for the month, no tax record at all."""
@@ -183,7 +192,7 @@ class TaxWithoutPowerParams(Params):
         return tuple(_industry_prefix(v) for v in values)
 
 
-@_rule("tax_without_power", TaxWithoutPowerParams, reads=("kwh", "tax", "entity"), departments=(POWER, TAX))
+@_rule("tax_without_power", TaxWithoutPowerParams, reads=("kwh", "tax", "entity"), departments=(POWER, TAX), absence=True)
 def tax_without_power(p: TaxWithoutPowerParams, c: Case) -> Hit | None:
     """Tax paid by a business whose trade cannot run without electricity, and no (or hardly any)
     electricity: production elsewhere, or a meter not linked to it."""
@@ -335,7 +344,7 @@ def _active(month: Month, p: LongTermSuspensionParams) -> bool:
     return (month.kwh or 0.0) > p.max_kwh or (month.tax or 0.0) > p.max_tax
 
 
-@_rule("long_term_suspension", LongTermSuspensionParams, reads=("kwh", "tax", "entity"), departments=(POWER, TAX))
+@_rule("long_term_suspension", LongTermSuspensionParams, reads=("kwh", "tax", "entity"), departments=(POWER, TAX), absence=True)
 def long_term_suspension(p: LongTermSuspensionParams, c: Case) -> Hit | None:
     """Registered active, yet no (or hardly any) electricity and tax for months after it was seen
     working: a business that stopped while the register still counts it. Months without a record

@@ -317,6 +317,14 @@ async def closing_judged(session: AsyncSession, period: str, last: str | None, j
     await session.execute(sa.update(closings).where(k.period == period).values(values))
 
 
+async def closings_under_way(session: AsyncSession, periods: Iterable[str]) -> dict[str, str]:
+    """Of these periods, those whose closing has not finished, each with the last entity (uscc) it
+    has judged ("": none yet)."""
+    k = closings.c
+    rows = await session.execute(sa.select(k.period, k.after).where(k.period.in_(set(periods)), k.finished_at.is_(None)))
+    return dict(rows.tuples().all())
+
+
 async def closed_periods(session: AsyncSession, first: str, last: str) -> set[str]:
     """Periods some department has closed: absence rules may judge them."""
     return set(await session.scalars(sa.select(closures.c.period).where(closures.c.period.between(first, last)).distinct()))
