@@ -18,7 +18,7 @@ from services.alerting import backtest
 from services.alerting.api import backtests, rules
 from services.alerting.domain.ruleset import load_ruleset
 from services.alerting.handlers import AlertingHandlers
-from services.alerting.jobs import judge_closings_forever, sweep_forever
+from services.alerting.jobs import judge_closings_forever, run_backtests_forever, sweep_forever
 from services.alerting.settings import AlertingSettings
 from services.alerting.storage.tables import metadata
 
@@ -39,7 +39,8 @@ def build() -> ServiceSpec:
         ],
         routers=lambda service: [rules.router(service, ruleset), backtests.router(service)],
         commands={"backtest": backtest.command},
-        background=lambda service: [lambda: sweep_forever(service, ruleset), lambda: judge_closings_forever(service, ruleset)],
+        background=lambda service: [lambda: sweep_forever(service, ruleset), lambda: judge_closings_forever(service, ruleset),
+                                    lambda: run_backtests_forever(service)],
         publications=[
             Publication(topics.ANOMALY_DETECTED, AnomalyDetected, "a new alert, or one the data supports again (all townships)"),
             Publication(topics.ANOMALY_DETECTED, AnomalyResolved, "an alert the data no longer supports"),

@@ -13,10 +13,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import logging
 import os
 import sys
 import unicodedata
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from multiprocessing import get_context
@@ -32,8 +33,9 @@ from services.alerting.domain.history import Closure, History, Population, shift
 from services.alerting.domain.intervals import Samples, fit, sample
 from services.alerting.domain.ruleset import RuleSet, RuleSetError, parse_ruleset
 from services.alerting.judging import LOOKBACK_MONTHS
-from services.alerting.storage import repository
+from services.alerting.storage import backtest_jobs, repository
 
+log = logging.getLogger(__name__)
 PAGE = 2_000  # entities per page: one query per table, a few MB of histories per worker
 FITTED_RULES = ("tax_power_ratio", "tax_vs_peers")
 
@@ -170,25 +172,64 @@ async def _each_page(pool: Executor, workers: int, source: Source, task: Callabl
 # --- the backtest ----------------------------------------------------------------------------
 
 
-async def backtest(source: Source, text: str, name: str, first: str, last: str, *, workers: int, within: str = "") -> Report:
+def passes(ruleset: RuleSet) -> int:
+    """How often a backtest reads every page: twice when it fits intervals or peers first."""
+    return 2 if any(ruleset.params(rule) is not None for rule in FITTED_RULES) else 1
+
+
+async def backtest(
+    source: Source, text: str, name: str, first: str, last: str, *, workers: int, within: str = "",
+    on_page: Callable[[], Awaitable[None]] | None = None,
+) -> Report:
     """The proposal (rule-set YAML `text`, errors located in `name`: RuleSetError) over the months
     from `first` to `last`; `within`: only entities and alerts of townships under this prefix are
-    judged (the populations are still the whole city's)."""
+    judged (the populations are still the whole city's). `on_page` is awaited after every page of
+    every pass (a job's progress)."""
     ruleset = parse_ruleset(text, name)
     periods = months(first, last)
     window = (shift(first, -LOOKBACK_MONTHS), last)
     closures = await source.closures(periods)
     samples = Samples()
-    if any(ruleset.params(rule) is not None for rule in FITTED_RULES):
+    if passes(ruleset) == 2:
         with _pool(workers, text, name, {}, {}) as pool:
             async for part in _each_page(pool, workers, source, _sample_page, periods, window):
                 samples.merge(part)
+                if on_page is not None:
+                    await on_page()
     populations = fit(ruleset, samples, periods)
     counts: dict[Key, Counts] = {}
     with _pool(workers, text, name, closures, populations) as pool:
         async for part in _each_page(pool, workers, source, _judge_page, periods, window, within):
             merge(counts, part)
+            if on_page is not None:
+                await on_page()
     return Report.of(counts).within(within)
+
+
+async def run_job(sessions: Callable[[], Any], database_url: str, job: backtest_jobs.Job, workers: int) -> None:
+    """Replay a taken job and leave its report (or why it failed) on it; every page beats its
+    heartbeat, so a job whose instance dies is taken again by another."""
+    ruleset = parse_ruleset(job.ruleset, "ruleset")  # checked when it was submitted
+    async with sessions() as session, session.begin():
+        pages = max(1, -(-await backtest_jobs.registered_count(session) // PAGE))
+        await backtest_jobs.progress(session, job.backtest_id, 0, passes(ruleset) * pages)
+    done = 0
+
+    async def on_page() -> None:
+        nonlocal done
+        done += 1
+        async with sessions() as session, session.begin():
+            await backtest_jobs.progress(session, job.backtest_id, done)
+
+    try:
+        report = await backtest(Database(database_url), job.ruleset, "ruleset", job.first, job.last,
+                                workers=workers, within=job.area, on_page=on_page)
+        result, error = BacktestOut.of(report, ruleset, job.first, job.last).model_dump(mode="json"), None
+    except Exception as e:  # a job that cannot finish says so, rather than staying "running"
+        log.exception("backtest %s failed", job.backtest_id)
+        result, error = None, f"回测未能完成（{type(e).__name__}）：{e}"
+    async with sessions() as session, session.begin():
+        await backtest_jobs.finish(session, job.backtest_id, result, error)
 
 
 # --- the report as programs read it (API, --json) --------------------------------------------
@@ -200,7 +241,7 @@ class CountsOut(BaseModel):
     would_disappear: int = Field(description="of today's alerts, the ones the proposal would not raise")
     would_appear: int = Field(description="alerts the proposal raises that townships do not have today")
     handled: int = Field(description="stored alerts townships resolved (办结)")
-    confirmed: int = Field(description="of those, the ones found real (today: every resolution)")
+    confirmed: int = Field(description="of those, the ones found real (属实; a resolution without a disposition counts)")
     confirmed_missed: int = Field(description="confirmed alerts the proposal would not raise")
     confirmed_share: float | None = Field(description="confirmed / handled; null before any was handled")
 

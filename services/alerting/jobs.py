@@ -1,7 +1,7 @@
-"""Background work of alerting: closed periods are judged page by page; once per sweep and by one
-instance at a time (an advisory lock), closed periods whose facts changed are refitted and judged
-again, what ended silences held back goes out, passed deadlines are announced, townships get their
-digest."""
+"""Background work of alerting: closed periods are judged page by page; supervisors' backtests
+run as jobs; once per sweep and by one instance at a time (an advisory lock), closed periods whose
+facts changed are refitted and judged again, what ended silences held back goes out, passed
+deadlines are announced, townships get their digest."""
 
 from __future__ import annotations
 
@@ -16,13 +16,13 @@ from shared.service import Service
 from shared.service.periodic import every
 from shared.working_days import LOCAL_TZ
 
-from services.alerting import judging
+from services.alerting import backtest, judging
 from services.alerting.domain.deadlines import ACKNOWLEDGE, RESOLVE, passed
 from services.alerting.domain.digest import digest, digest_id
 from services.alerting.domain.ruleset import RuleSet
 from services.alerting.publishing import PRODUCER, publish, route
 from services.alerting.settings import AlertingSettings
-from services.alerting.storage import repository
+from services.alerting.storage import backtest_jobs, repository
 from services.alerting.storage.tables import outbox
 
 log = logging.getLogger(__name__)
@@ -60,6 +60,23 @@ async def judge_closings_forever(service: Service, ruleset: RuleSet) -> None:
         except Exception:
             log.exception("judging a closed period failed; trying again")
             await asyncio.sleep(settings.closing_poll_seconds)
+
+
+async def run_backtests_forever(service: Service) -> None:
+    """Supervisors' queued backtests, one at a time per instance, oldest first."""
+    settings: AlertingSettings = service.settings  # type: ignore[assignment]
+    stale = timedelta(seconds=settings.backtest_stale_seconds)
+    while True:
+        try:
+            async with service.sessions() as session, session.begin():
+                job = await backtest_jobs.take(session, stale)
+            if job is None:
+                await asyncio.sleep(settings.backtest_poll_seconds)
+            else:
+                await backtest.run_job(service.sessions, settings.database_url, job, settings.backtest_workers)
+        except Exception:
+            log.exception("taking a backtest failed; trying again")
+            await asyncio.sleep(settings.backtest_poll_seconds)
 
 
 async def sweep(session, uow: UnitOfWork, ruleset: RuleSet, settings: AlertingSettings, now: datetime) -> None:

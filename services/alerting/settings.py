@@ -1,3 +1,4 @@
+import os
 from pathlib import Path
 
 from pydantic import Field
@@ -27,3 +28,10 @@ class AlertingSettings(ServiceSettings):
     closing_settle_max_seconds: float = Field(default=300.0, ge=0)
     # the local hour (Asia/Shanghai) from which townships get the day's digest
     digest_hour: int = Field(default=8, ge=0, le=23)
+    # backtests run as jobs, one at a time per instance, in this many worker processes
+    backtest_workers: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=0)
+    backtest_poll_seconds: float = Field(default=2.0, gt=0)
+    # a running backtest whose instance has not reported a page for this long died: another takes it
+    backtest_stale_seconds: float = Field(default=300.0, gt=0)
+    # how many backtests one person may have queued or running at once
+    backtest_waiting_max: int = Field(default=3, gt=0)

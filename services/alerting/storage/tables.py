@@ -150,3 +150,27 @@ digests = sa.Table(
     sa.Column("township_code", sa.Text, primary_key=True),
     sa.Column("sent_at", sa.DateTime(timezone=True), nullable=False),
 )
+
+# a supervisor's backtest, queued until an instance takes it (see storage.backtest_jobs)
+backtests = sa.Table(
+    "backtests",
+    metadata,
+    sa.Column("backtest_id", sa.Uuid, primary_key=True),
+    sa.Column("requested_by", sa.Text, nullable=False),  # the principal's actor
+    sa.Column("area", sa.Text, nullable=False),  # township-code prefix judged; "" the city
+    sa.Column("first", sa.Text, nullable=False),
+    sa.Column("last", sa.Text, nullable=False),
+    sa.Column("ruleset", sa.Text, nullable=False),  # the proposal's YAML, as sent
+    sa.Column("ruleset_version", sa.Text, nullable=False),
+    sa.Column("status", sa.Text, nullable=False, server_default="queued"),  # queued, running, done, failed
+    sa.Column("pages_done", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("pages_total", sa.Integer, nullable=True),  # an estimate from the registry, once started
+    sa.Column("submitted_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
+    sa.Column("started_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("heartbeat_at", sa.DateTime(timezone=True), nullable=True),  # stale: its instance died
+    sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("result", JSONB, nullable=True),  # backtest.BacktestOut
+    sa.Column("error", sa.Text, nullable=True),
+    sa.CheckConstraint("status in ('queued', 'running', 'done', 'failed')", name="backtest_status"),
+    sa.Index("backtests_waiting", "submitted_at", postgresql_where=sa.text("status in ('queued', 'running')")),
+)
