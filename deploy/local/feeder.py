@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter
+from collections.abc import Callable
 
 import httpx
 
@@ -15,8 +16,10 @@ from shared.records import KINDS
 FEED_CONCURRENCY = 4
 
 
-async def feed(platform: LocalPlatform, cfg: DemoConfig, progress: bool = True) -> Counter:
-    """POST the demo batches as each department would, a few requests in flight."""
+async def feed(
+    platform: LocalPlatform, cfg: DemoConfig, progress: bool = True, kinds: Callable[[str], bool] = lambda _: True
+) -> Counter:
+    """POST the demo batches as each department would, a few requests in flight (those of `kinds`)."""
     totals: Counter = Counter()
     started = time.perf_counter()
     queue: asyncio.Queue = asyncio.Queue(maxsize=FEED_CONCURRENCY * 2)
@@ -40,6 +43,8 @@ async def feed(platform: LocalPlatform, cfg: DemoConfig, progress: bool = True) 
         workers = [asyncio.create_task(worker(client)) for _ in range(FEED_CONCURRENCY)]
         last_report = 0.0
         for item in demo_records(cfg):
+            if not kinds(item[0]):
+                continue
             await queue.put(item)
             if progress and time.perf_counter() - last_report > 2:
                 last_report = time.perf_counter()
