@@ -202,7 +202,7 @@ async def judge_closing(
         await repository.closing_fitted(session, period)
         return Changes(), cause
     first = shift(period, -LOOKBACK_MONTHS)
-    usccs = await repository.usccs_active_in(session, first, period, closing.after, page)
+    usccs = await repository.usccs_after(session, closing.after, page, (first, period))
     if not usccs:
         await repository.closing_judged(session, period, None, 0)
         return Changes(), cause

@@ -201,15 +201,6 @@ class _Months(Mapping[str, Month]):
         return len(self._rows)
 
 
-async def usccs_active_in(session: AsyncSession, first: str, last: str, after: str, limit: int) -> list[str]:
-    """Entities with any fact from `first` to `last` or registered, in uscc order after `after`:
-    the population a period's closing judges, page by page."""
-    with_facts = sa.select(facts.c.uscc).where(facts.c.period.between(first, last), facts.c.uscc > after)
-    registered = sa.select(entities.c.uscc).where(entities.c.uscc > after)
-    union = sa.union(with_facts, registered).subquery()
-    return list(await session.scalars(sa.select(union.c.uscc).order_by(union.c.uscc).limit(limit)))
-
-
 async def save_closure(session: AsyncSession, period: str, department: str, missing: bool) -> bool:
     """True when this closes the period for the department (first news of it, or data arrived
     after all: `missing` only ever turns false)."""
@@ -572,11 +563,14 @@ async def fitted_intervals(session: AsyncSession, period: str | None, limit: int
         for d, c, low, high, n, source in sorted(document["intervals"], key=lambda i: (i[0], i[1] or ""))
     ]
     return rows[offset:offset + limit]
-async def usccs_after(session: AsyncSession, after: str, limit: int) -> list[str]:
-    """The next page of every entity alerting knows (facts or registration), in uscc order: two
-    index-ordered scans that stop at `limit`, where a UNION would sort the whole table per page."""
-    with_facts = await session.scalars(
-        sa.select(facts.c.uscc).where(facts.c.uscc > after).group_by(facts.c.uscc).order_by(facts.c.uscc).limit(limit))
+async def usccs_after(session: AsyncSession, after: str, limit: int, periods: tuple[str, str] | None = None) -> list[str]:
+    """The next page of the entities alerting knows (a fact, within `periods` if given, or a
+    registration), in uscc order: two index-ordered scans that stop at `limit`. A UNION sorted the
+    rest of both tables on every page: a 600,000-entity closing spent 0.9 ms of PostgreSQL per entity."""
+    with_facts = sa.select(facts.c.uscc).where(facts.c.uscc > after)
+    if periods is not None:
+        with_facts = with_facts.where(facts.c.period.between(*periods))
+    with_facts = await session.scalars(with_facts.group_by(facts.c.uscc).order_by(facts.c.uscc).limit(limit))
     registered = await session.scalars(
         sa.select(entities.c.uscc).where(entities.c.uscc > after).order_by(entities.c.uscc).limit(limit))
     return sorted({*with_facts, *registered})[:limit]
