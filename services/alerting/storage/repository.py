@@ -137,8 +137,10 @@ _HISTORIES = (
     f" sum(value) FILTER (WHERE kind = '{NET_PROFIT}'),"
     f" array_agg(DISTINCT record_township_code) FILTER (WHERE kind = '{POWER_KIND}' AND record_township_code <> ''),"
     f" array_agg(record_id ORDER BY record_id) FILTER (WHERE kind <> '{NET_PROFIT}'), min(entity_name), min(township_code)"
-    f" FROM {facts.schema}.{facts.name}"
-    f" WHERE uscc = ANY($1::text[]) AND (kind = '{NET_PROFIT}' OR period BETWEEN $2 AND $3)"
+    # the page joined, not `uscc = ANY(…)`: PostgreSQL took a 2,000-entity ANY for a third of a
+    # 600,000-entity facts table and read all of it, 1.3 s a page, against 0.1 s down the index
+    f" FROM unnest($1::text[]) AS page (uscc) JOIN {facts.schema}.{facts.name} USING (uscc)"
+    f" WHERE kind = '{NET_PROFIT}' OR period BETWEEN $2 AND $3"
     " GROUP BY uscc, period"
 )
 _REGISTERED = (
