@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-import zlib
 from collections import Counter
 
 import orjson
@@ -30,8 +29,6 @@ log = logging.getLogger(__name__)
 # dead row its deletes left behind until vacuum: once per idle moment, it was the busiest
 # statement of a loaded matcher's database.
 PENDING_REFRESH_SECONDS = 10.0
-ANOTHER_RELAY = -1  # relay_once: another instance's relay is publishing this outbox's oldest rows
-BUSY_RETRY_SECONDS = 0.02
 
 
 class UnitOfWork:
@@ -70,13 +67,11 @@ class UnitOfWork:
 class OutboxRelay:
     """Publishes committed outbox rows in order, deleting them once Kafka acknowledged (acks=all).
 
-    Several instances may run a relay over the same table; one at a time takes, publishes and
-    deletes a batch (an advisory lock held for the batch's transaction), so the table is published
-    in the order it was written. A crash between publish and delete republishes those rows;
-    consumers drop them by event id. A row the broker refuses for good (too large, unknown topic,
-    invalid) is moved to the outbox's dead letters with the reason in the same transaction, and the
-    relay goes on; a failure that may pass (broker down, timeout) rolls the batch back and the
-    relay waits.
+    Several instances may relay the same table: `FOR UPDATE SKIP LOCKED` gives each its own
+    rows. A crash between publish and delete republishes those rows; consumers drop them by
+    event id. A row the broker refuses for good (too large, unknown topic, invalid) is moved to
+    the outbox's dead letters with the reason in the same transaction, and the relay goes on; a
+    failure that may pass (broker down, timeout) rolls the batch back and the relay waits.
     """
 
     def __init__(
@@ -99,10 +94,6 @@ class OutboxRelay:
         self._wake = asyncio.Event()
         self._counted_at = -PENDING_REFRESH_SECONDS
         table = f"{outbox.schema}.{outbox.name}"
-        # One relay at a time per outbox, whatever the number of instances: two relays taking
-        # consecutive batches at once could publish the later one first (a withdrawal before its
-        # alert). Held for the batch's transaction: until its rows are acknowledged and deleted.
-        self._lock_key = (0x6F7574 << 32) | zlib.crc32(table.encode())
         # `= ANY(ARRAY(…))`, not `IN (…)`: the ids are fetched once and deleted through the primary
         # key; with IN the planner may hash-join the whole table, every batch, under a backlog
         self._take = f"""
@@ -150,9 +141,7 @@ class OutboxRelay:
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
                 continue
-            if relayed == ANOTHER_RELAY:  # it holds the oldest rows: take what follows once it is done
-                await asyncio.sleep(BUSY_RETRY_SECONDS)
-            elif relayed < self._batch_size:  # caught up: the next take waits for a commit
+            if relayed < self._batch_size:  # caught up: the next take waits for a commit
                 await self._idle()
 
     async def _report_pending(self) -> None:
@@ -174,12 +163,9 @@ class OutboxRelay:
     async def relay_once(self) -> int:
         """Take the oldest rows, publish them, and commit their deletion only once every one is
         acknowledged or refused for good: one statement per batch (DELETE … RETURNING) and one
-        per refused row; a failure that may pass rolls the deletion back. ANOTHER_RELAY while
-        another instance's relay is at it."""
+        per refused row; a failure that may pass rolls the deletion back."""
         async with self._sessions() as session, session.begin():
             connection = await driver_connection(session)
-            if not await connection.fetchval("SELECT pg_try_advisory_xact_lock($1)", self._lock_key):
-                return ANOTHER_RELAY
             rows = await connection.fetch(self._take, self._batch_size)
             if not rows:
                 return 0
