@@ -39,7 +39,10 @@ async def feed(
                 totals[f"{kind}.{field}"] += body[field]
             totals["rows"] += len(batch)
 
-    async with httpx.AsyncClient(timeout=120) as client:
+    # idle connections dropped before the server's keep-alive timeout (uvicorn's 5 s) drops them: a
+    # request sent on a connection the server is closing fails with ReadError (the generator of a
+    # big city can pause that long between batches)
+    async with httpx.AsyncClient(timeout=120, limits=httpx.Limits(keepalive_expiry=2.0)) as client:
         workers = [asyncio.create_task(worker(client)) for _ in range(FEED_CONCURRENCY)]
         last_report = 0.0
         for item in demo_records(cfg):
