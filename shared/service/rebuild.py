@@ -10,6 +10,7 @@ its consumer group has members. Then, in this order:
    right behind it and applies nothing twice (and an interrupted rebuild is simply run again);
 3. its tables are emptied in one transaction, the inbox (processed event ids) with them, so that every
    event is applied again; the outbox and its dead letters are left alone, as is the migrations' table;
+   then the service's `prepare` runs as at a start (analytics: its tables banded by the 规模档 file);
 4. the service's own consumer (shared/messaging/consumer.py: same handlers, same inbox, same batches
    and commits) runs until the group's committed offsets reach the end offsets of step 1. A key's
    events are on one partition, read in order, so they are applied in the order the live service did.
@@ -93,6 +94,8 @@ async def _rebuild(service: Service) -> int:
     request = ConsumerGroupTopicPartitions(group, [TopicPartition(t, p, o) for (t, p), o in start.items()])
     await asyncio.wrap_future(admin.alter_consumer_group_offsets([request])[group])
     await _empty(service)
+    if service.spec.prepare is not None:  # in line with the service's data files before the replay, as at a start
+        await service.spec.prepare(service)
     print(f"{name}: tables emptied; replaying {', '.join(topics)} up to the end offsets taken at start", flush=True)
     started = time.monotonic()
     await service.broker.start()

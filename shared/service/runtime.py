@@ -69,6 +69,8 @@ class ServiceSpec:
     publications: Sequence[Publication] = ()
     routers: Callable[[Service], Sequence[APIRouter]] = lambda _: ()
     background: Callable[[Service], Sequence[Callable[[], Coroutine]]] = lambda _: ()
+    # before the service consumes: bring its tables in line with its data files (analytics' 规模档)
+    prepare: Callable[[Service], Coroutine] | None = None
     request_limit: Callable[[str], int] | None = None  # bytes allowed per request path
     preflight: Callable[[], None] = lambda: None  # refuses to run (SystemExit with the reason) when misconfigured
     # service-specific subcommands (`python -m services.<name> <command> …`): each takes the arguments
@@ -162,6 +164,8 @@ class Service:
 
     @contextlib.asynccontextmanager
     async def _lifespan(self, _: FastAPI) -> AsyncIterator[None]:
+        if self.spec.prepare is not None:
+            await self.spec.prepare(self)
         await self.broker.start()
         tasks = [
             asyncio.create_task(self.relay.run(), name=f"{self.name}-outbox-relay"),

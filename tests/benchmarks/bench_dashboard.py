@@ -57,7 +57,14 @@ from tests.benchmarks.bench_matcher import _cpu_seconds
 
 from services.analytics.domain import power
 from services.analytics.domain.months import section
-from services.analytics.storage.repository import REFILL_AREA_MONTHS, REFILL_RECORD_COUNTS
+from services.analytics.domain.size_bands import DEFAULT_SIZE_BANDS, load_size_bands
+from services.analytics.storage.repository import (
+    REFILL_AREA_MONTHS,
+    REFILL_KIND_MONTHS,
+    REFILL_RECORD_COUNTS,
+    bands_fingerprint,
+    size_band_function,
+)
 
 INDUSTRIES = ("0511", "1311", "1713", "1810", "2231", "3071", "3311", "3411", "3951", "4411", "4700", "5212",
               "5261", "5411", "5810", "6110", "6210", "6520", "7010", "7212", "8111", "8621", "9011")
@@ -68,6 +75,11 @@ SEVERITY = {"power_without_tax": "high", "deregistered_active": "high", "tax_wit
 
 def _months(last: str, n: int) -> list[str]:
     return [shift(last, -i) for i in range(n - 1, -1, -1)]
+
+
+def _capital(kind: str, size: float) -> float:
+    """注册资本 (万元): an enterprise's by its size, an individual business's a twentieth of that."""
+    return round(100 * size if kind == "1" else 5 * size, 2)
 
 
 class City:
@@ -95,7 +107,7 @@ class City:
             established = end - timedelta(days=int(3650 * age ** 0.5))
             ended = established + timedelta(days=int((end - established).days * r.random())) if status != "active" else None
             yield (code, f"揭阳{code[-8:]}有限公司", township, status, industry, section(industry), 1, established, ended,
-                   f"9{kind}", round(100 * size if kind == "1" else 5 * size, 2))
+                   f"9{kind}", _capital(kind, size))
 
     def month_rows(self, months: list[str]) -> Iterator[tuple]:
         """Each active entity's figures, month by month as a city's monthly imports bring them (so a
@@ -121,7 +133,10 @@ class City:
 
     def entity_month_rows(self, months: list[str]) -> Iterator[tuple]:
         """`month_rows` with each month's base daily kWh (its entity's in the aligned base month, by each
-        basis), as the consumers keep it: a base month is 11 to 13 months back, so those are kept."""
+        basis), its entity's type and 规模档 (the packaged band file), as the consumers keep them: a base
+        month is 11 to 13 months back, so those are kept."""
+        bands = load_size_bands(DEFAULT_SIZE_BANDS)
+        kinds = {code: (f"9{kind}", bands.band_of(_capital(kind, size))) for code, _, _, kind, _, _, size, _, _ in self.entities}
         kwh_by_month: dict[str, dict[str, tuple]] = {}
         for row in self.month_rows(months):
             code, m, kwh, kwh_reported = row[0], row[1], row[5], row[7]
@@ -130,7 +145,7 @@ class City:
             kwh_by_month[m][code] = (kwh, kwh_reported)
             base = power.known_base(m)
             daily = [None if v is None else v / power.days_in(base) for v in kwh_by_month.get(base, {}).get(code, (None, None))]
-            yield (*row, *daily)
+            yield (*row, *daily, *kinds[code])
 
 
 async def _copy(conn: asyncpg.Connection, table: str, columns: list[str], rows) -> dict:
@@ -173,10 +188,15 @@ async def load(platform: LocalPlatform, city: City, months: list[str]) -> dict:
             "established_on", "ended_on", "entity_type", "registered_capital"], city.entity_rows(months[-1]))}
         loaded["entity_months"] = await _copy(conn, "entity_months", [
             "uscc", "period", "township_code", "industry_section", "entity_name", "kwh", "tax", "kwh_reported",
-            "tax_reported", "base_daily_kwh", "base_daily_kwh_reported"], city.entity_month_rows(months))
-        began = time.perf_counter()
-        await conn.execute(REFILL_AREA_MONTHS)  # what the consumers keep by deltas as entity-months change
-        loaded["area_months_seconds"] = round(time.perf_counter() - began, 1)
+            "tax_reported", "base_daily_kwh", "base_daily_kwh_reported", "entity_type", "size_band"], city.entity_month_rows(months))
+        for rollup, refill in (("area_months", REFILL_AREA_MONTHS), ("kind_months", REFILL_KIND_MONTHS)):
+            began = time.perf_counter()
+            await conn.execute(refill)  # what the consumers keep by deltas as entity-months change
+            loaded[f"{rollup}_seconds"] = round(time.perf_counter() - began, 1)
+        # banded by the packaged file, as the service's start would otherwise do again
+        await conn.execute("INSERT INTO analytics.applied_files (name, fingerprint) VALUES ('size_bands', $1)",
+                           bands_fingerprint(load_size_bands(DEFAULT_SIZE_BANDS)))
+        await conn.execute(size_band_function(load_size_bands(DEFAULT_SIZE_BANDS)))
         # records and their links: two passes over the same seeded draw, so nothing is held in memory
         loaded["records"] = await _copy(conn, "records", [
             "record_id", "department", "kind", "township_code", "period", "uscc", "version", "match_rank", "source_key",

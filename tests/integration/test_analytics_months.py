@@ -175,17 +175,17 @@ async def test_power_trend_compares_the_festival_month_with_last_years_festival_
 
 
 async def test_the_rollups_are_the_sums_of_what_they_count(api, platform):
-    """area_months and record_counts are kept by deltas; after imports, a correction and a registration
-    that moves an entity to another township and 门类, every group equals what it sums."""
+    """area_months, kind_months and record_counts are kept by deltas; after imports, a correction and a
+    registration that moves an entity to another township, 门类 and 规模档, every group equals what it sums."""
     township, elsewhere = townships_of("445224")[10:12]
-    mover = _entity(township, "3311", "惠来县金帆五金制品有限公司")
+    mover = {**_entity(township, "3311", "惠来县金帆五金制品有限公司"), "registered_capital": "80"}  # 100万元以下
     await api.submit_all("market_regulation", "registration", [mover])
     await registered(platform, mover["uscc"])
     await api.submit_all("power_supply", "power_usage", [power_row(mover, OPEN, 900.0), power_row(mover, LATE, 700.0)])
     await api.submit_all("tax", "tax_payment", [tax_row(mover, OPEN, "120.50")])
     await api.submit_all("power_supply", "power_usage", [power_row(mover, OPEN, 950.0)])  # a correction
     await api.submit_all("market_regulation", "registration", [  # a 变更: another township and 门类
-        {**mover, "township_code": elsewhere, "industry_code": "5212", "event": "变更"}])
+        {**mover, "township_code": elsewhere, "industry_code": "5212", "registered_capital": "6000", "event": "变更"}])
 
     async def moved():
         reply = await api.as_supervisor("analytics", "/v1/entities", params={"period": OPEN, "area": elsewhere})
@@ -219,6 +219,24 @@ async def test_the_rollups_are_the_sums_of_what_they_count(api, platform):
             FULL JOIN analytics.record_counts c USING (township_code, kind, period, match_rank)
             WHERE t.records IS DISTINCT FROM c.records AND NOT (t.records IS NULL AND c.records = 0)""")
         assert [dict(r) for r in counted] == []
+        kinds = await conn.fetch("""
+            WITH truth AS (
+                SELECT m.period, m.township_code, coalesce(m.industry_section, 'unknown') AS section, e.entity_type,
+                       CASE WHEN e.registered_capital IS NULL THEN 'undeclared' WHEN e.registered_capital >= 10000 THEN 'huge'
+                            WHEN e.registered_capital >= 5000 THEN 'large' WHEN e.registered_capital >= 500 THEN 'medium'
+                            WHEN e.registered_capital >= 100 THEN 'small' ELSE 'micro' END AS size_band,
+                       count(*) FILTER (WHERE kwh IS NOT NULL OR tax IS NOT NULL) AS entities,
+                       count(tax_reported) AS tax_entities_reported,
+                       coalesce(sum(kwh::numeric), 0) AS kwh, coalesce(sum(tax_reported::numeric), 0) AS tax_reported
+                FROM analytics.entity_months AS m JOIN analytics.entities AS e ON e.entity_key = m.uscc GROUP BY 1, 2, 3, 4, 5)
+            SELECT * FROM truth t LEFT JOIN analytics.kind_months k USING (period, township_code, section, entity_type, size_band)
+            WHERE (t.entities, t.tax_entities_reported, t.kwh, t.tax_reported)
+                  IS DISTINCT FROM (k.entities, k.tax_entities_reported, k.kwh, k.tax_reported)""")
+        assert [dict(r) for r in kinds] == []  # the packaged band file's bands, from the registrations as they are now
+        moved_from = await conn.fetchrow(
+            "SELECT * FROM analytics.kind_months WHERE period = $1 AND township_code = $2 AND section = 'C' AND size_band = 'micro'"
+            " AND entity_type = '91'", OPEN, township)
+        assert (moved_from["entities"], moved_from["kwh"]) == (0, 0)
         left = await conn.fetchrow("SELECT * FROM analytics.area_months WHERE period = $1 AND township_code = $2 AND section = 'C'",
                                    OPEN, township)
         assert (left["entities"], left["kwh"]) == (0, 0)  # the entity took its figures with it

@@ -13,6 +13,11 @@ import pytest
 from openpyxl import load_workbook
 from playwright.async_api import expect
 
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+
+from services.analytics.domain.size_bands import DEFAULT_SIZE_BANDS, load_size_bands, parse_size_bands
+from services.analytics.storage import repository
 from shared import uscc as codes
 from tests.integration.harness import Api, eventually, new_uscc, power_row, raise_alert, registered, tax_row
 from tests.integration.test_dashboard_pages import DESKTOP, HOME, NEIGHBOUR, PHONE, _done, _drawn, _entity, _fits_the_screen, _person
@@ -126,6 +131,39 @@ async def test_imported_records_are_counted_by_township_and_size_band_and_each_c
     assert await _listed(api, row["cells"][0]["entities_url"]) == {plant, workshop}
     people = await _pivot(api, rows="industry", entity_type="92", measure="tax")
     assert [(r["label"], r["total"]) for r in people["rows"]] == [("F 批发和零售业", 200.0)]
+
+
+async def test_power_by_size_band_and_type_is_summed_and_a_new_band_file_bands_every_month_again(api, city, platform):
+    """By 规模档 and 主体类型 the sums come from kind_months (kept by the same deltas as area_months).
+    A city that changes its band file: at the service's next start (repository.apply_size_bands, run
+    here as the start runs it) every entity-month is banded again and the pivot sums the new bands."""
+    found = await _pivot(api, rows="size_band", columns="entity_type", measure="kwh")
+    assert [c["key"] for c in found["columns"]] == ["91", "92"] and found["total"] == 78000.0
+    assert {r["key"]: [c["value"] for c in r["cells"]] for r in found["rows"]} == {  # the plant, the mill, the workshop (企业)
+        "micro": [None, None], "medium": [66000.0, None], "huge": [8000.0, None], "undeclared": [4000.0, None]}  # the shop: no power
+    narrowed = await _pivot(api, rows="township", measure="tax", size_band="medium", entity_type="91")
+    assert [(r["key"], r["total"]) for r in narrowed["rows"]] == [(HOME, 2500.0)]
+
+    engine = create_async_engine(platform.database_url)
+    sessions = async_sessionmaker(engine)
+
+    async def apply(bands) -> bool:
+        async with sessions() as session, session.begin():
+            applied = await repository.apply_size_bands(session, bands)
+            await session.execute(sa.text("SELECT nextval('analytics.read_version_figures')"))  # as the start does: cached answers out of date
+            return applied
+
+    try:
+        assert not await apply(load_size_bands(DEFAULT_SIZE_BANDS))  # the file the service started with: nothing to do
+        assert await apply(parse_size_bands("code,name,lower_wan\nsmall,1000万元以下,0\nbig,1000万元及以上,1000\n", "bands.csv"))
+        rebanded = await _pivot(api, rows="size_band", measure="kwh")
+        assert {r["key"]: r["total"] for r in rebanded["rows"]} == {"small": 66000.0, "big": 8000.0, "undeclared": 4000.0}
+        assert [r["key"] for r in rebanded["rows"]] == ["small", "undeclared", "big"]  # a band the service's file does not name: last
+    finally:
+        assert await apply(load_size_bands(DEFAULT_SIZE_BANDS))
+        await engine.dispose()
+    again = await _pivot(api, rows="size_band", measure="kwh")
+    assert {r["key"]: r["total"] for r in again["rows"]} == {"micro": None, "medium": 66000.0, "huge": 8000.0, "undeclared": 4000.0}
 
 
 def _cooperative(township: str, established_on: str, capital: str | None) -> dict:

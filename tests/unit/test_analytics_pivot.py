@@ -29,6 +29,7 @@ def test_the_packaged_band_file_loads():
     ("code,name,lower_wan\nmicro,小,0\nsmall,中,0\n", 3, "lower_wan", "不能重叠"),
     ("code,name,lower_wan\nmicro,小,0\nmicro,中,100\n", 3, "code", "重复"),
     ("code,name,lower_wan\nmicro,小,0\nsmall,中,一百\n", 3, "lower_wan", "应为数字"),
+    ("code,name,lower_wan\nmicro,小,0\nsmall,中,inf\n", 3, "lower_wan", "有限的数字"),
     ("code,name,lower_wan\nmicro,小,0\nundeclared,中,100\n", 3, "code", "保留代码"),
     ("code,name,lower_wan\nmicro,,0\n", 2, "name", "缺少中文名称"),
     ("code,name,lower_wan\nmicro,小\n", 2, "", "应有 3 列"),

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import re
 from bisect import bisect_right
 from dataclasses import dataclass
@@ -79,6 +80,8 @@ def parse_size_bands(text: str, name: str) -> SizeBands:
             lower = float(lower_text)
         except ValueError:
             raise SizeBandsError(name, line, "lower_wan", f"下限 {lower_text!r} 应为数字（万元）") from None
+        if not math.isfinite(lower):
+            raise SizeBandsError(name, line, "lower_wan", f"下限 {lower_text!r} 应为有限的数字（万元）")
         if not bands and lower != 0:
             raise SizeBandsError(name, line, "lower_wan", "第一档的下限应为 0（否则低于它的注册资本不属于任何一档）")
         if bands and lower <= bands[-1].lower:

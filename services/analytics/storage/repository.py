@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Hashable, Sequence
 from datetime import date, timedelta
 from operator import itemgetter
@@ -25,11 +26,14 @@ from services.analytics.domain.size_bands import UNDECLARED, SizeBands
 from services.analytics.storage.tables import (
     AREA_MONTH_COUNTS,
     AREA_MONTH_SUMS,
+    KIND_MONTH_COUNTS,
     alerts,
+    applied_files,
     area_months,
     entities,
     entity_months,
     figure_records,
+    kind_months,
     record_counts,
     records,
     submissions,
@@ -248,58 +252,112 @@ _SUPERSEDE = sa.text(
     " RETURNING f.uscc, f.period"
 )
 
-# What a change to entity-months does to the township × 门类 × month rollup (tables.area_months):
-# the changed rows' new figures are added to their group, their old ones (PostgreSQL 18's
-# RETURNING old.*; none for a new row) taken from theirs. One statement with the change itself.
+# What a change to entity-months does to the rollups (tables.area_months, tables.kind_months): the
+# changed rows' new figures are added to their group, their old ones (PostgreSQL 18's RETURNING
+# old.*; none for a new row) taken from theirs. One statement with the change itself.
 _ROW_FIGURES = ("kwh", "tax", "kwh_reported", "tax_reported", "base_daily_kwh", "base_daily_kwh_reported")
+_AREA_KEYS = ("period", "township_code", "section")
+_KIND_KEYS = (*_AREA_KEYS, "entity_type", "size_band")
+_ROLLUP_COUNTS = {  # what each count of the rollups counts, over an entity-month's row
+    "entities": "kwh IS NOT NULL OR tax IS NOT NULL", "entities_reported": "kwh_reported IS NOT NULL OR tax_reported IS NOT NULL",
+    **{f"{c}_entities": f"{c} IS NOT NULL" for c in ("kwh", "tax")},
+    **{f"{c}_entities_reported": f"{c}_reported IS NOT NULL" for c in ("kwh", "tax")},
+    **{f"kwh_compared{s}": f"kwh{s} IS NOT NULL AND base_daily_kwh{s} IS NOT NULL" for s in ("", "_reported")},
+    **{f"kwh_below{s}": f"coalesce(kwh{s} / analytics.days_in(period) < base_daily_kwh{s}, false)" for s in ("", "_reported")},
+}
+# an entity-month's keys in the rollups, over its row (`{r}`: the row's name and a dot, or nothing)
+_ROW_KEYS = {"township_code": "{r}township_code", "section": "coalesce({r}industry_section, 'unknown')",
+             "entity_type": f"coalesce({{r}}entity_type, '{UNKNOWN_ENTITY_TYPE}')",
+             "size_band": f"coalesce({{r}}size_band, '{UNDECLARED}')"}
 _CHANGED = ", ".join(
-    ["old.township_code AS old_township", "coalesce(old.industry_section, 'unknown') AS old_section",
-     "new.township_code AS new_township", "coalesce(new.industry_section, 'unknown') AS new_section", "new.period"]
-    + [f"{age}.{c} AS {age}_{c}" for age in ("old", "new") for c in _ROW_FIGURES])
+    [f"{expression.format(r=age + '.')} AS {age}_{key}" for age in ("old", "new") for key, expression in _ROW_KEYS.items()]
+    + ["new.period"] + [f"{age}.{c} AS {age}_{c}" for age in ("old", "new") for c in _ROW_FIGURES])
 
 
 def _side(age: str, sign: int) -> str:
-    return (f"SELECT period, {age}_township AS township_code, {age}_section AS section, {sign} AS sign, "
-            + ", ".join(f"{age}_{c} AS {c}" for c in _ROW_FIGURES) + f" FROM changed WHERE {age}_township IS NOT NULL")
+    return (f"SELECT period, {', '.join(f'{age}_{k} AS {k}' for k in _ROW_KEYS)}, {sign} AS sign, "
+            + ", ".join(f"{age}_{c} AS {c}" for c in _ROW_FIGURES) + f" FROM changed WHERE {age}_township_code IS NOT NULL")
+
+
+def _upsert_deltas(table: str, keys: Sequence[str], counts: Sequence[str]) -> str:
+    """Adds the grouped deltas of the change's sides to a rollup keyed by `keys`, in key order
+    (concurrent batches lock a rollup's rows in the same order)."""
+    columns, key = [*counts, *AREA_MONTH_SUMS], ", ".join(keys)
+    deltas = [f"sum(sign * ({_ROLLUP_COUNTS[c]})::int) AS {c}" for c in counts]
+    deltas += [f"sum(sign * coalesce({c}::numeric, 0)) AS {c}" for c in AREA_MONTH_SUMS]
+    return (f"INSERT INTO analytics.{table} AS a ({key}, {', '.join(columns)})"
+            f" SELECT {key}, {', '.join(deltas)} FROM sides GROUP BY {key} ORDER BY {key}"
+            f" ON CONFLICT ({key}) DO UPDATE SET " + ", ".join(f"{c} = a.{c} + excluded.{c}" for c in columns))
 
 
 def _with_rollup(change: str) -> sa.TextClause:
-    """`change` (an INSERT or UPDATE of entity_months, without RETURNING) and the rollup's deltas."""
-    counts = {
-        "entities": "kwh IS NOT NULL OR tax IS NOT NULL", "entities_reported": "kwh_reported IS NOT NULL OR tax_reported IS NOT NULL",
-        **{f"{c}_entities": f"{c} IS NOT NULL" for c in ("kwh", "tax")},
-        **{f"{c}_entities_reported": f"{c}_reported IS NOT NULL" for c in ("kwh", "tax")},
-        **{f"kwh_compared{s}": f"kwh{s} IS NOT NULL AND base_daily_kwh{s} IS NOT NULL" for s in ("", "_reported")},
-        **{f"kwh_below{s}": f"coalesce(kwh{s} / analytics.days_in(period) < base_daily_kwh{s}, false)" for s in ("", "_reported")},
-    }
-    columns = [*AREA_MONTH_COUNTS, *AREA_MONTH_SUMS]
-    deltas = [f"sum(sign * ({counts[c]})::int) AS {c}" for c in AREA_MONTH_COUNTS]
-    deltas += [f"sum(sign * coalesce({c}::numeric, 0)) AS {c}" for c in AREA_MONTH_SUMS]
+    """`change` (an INSERT or UPDATE of entity_months, without RETURNING) and both rollups' deltas."""
     return sa.text(
         f"WITH changed AS ({change} RETURNING {_CHANGED}),"
-        f" sides AS ({_side('new', 1)} UNION ALL {_side('old', -1)})"
-        f" INSERT INTO analytics.area_months AS a (period, township_code, section, {', '.join(columns)})"
-        f" SELECT period, township_code, section, {', '.join(deltas)} FROM sides"
-        " GROUP BY period, township_code, section ORDER BY period, township_code, section"
-        " ON CONFLICT (period, township_code, section) DO UPDATE SET "
-        + ", ".join(f"{c} = a.{c} + excluded.{c}" for c in columns)
+        f" sides AS ({_side('new', 1)} UNION ALL {_side('old', -1)}),"
+        f" areas AS ({_upsert_deltas('area_months', _AREA_KEYS, AREA_MONTH_COUNTS)})"
+        f" {_upsert_deltas('kind_months', _KIND_KEYS, KIND_MONTH_COUNTS)}"
     )
 
 
-# The rollup from scratch (a bulk load, as bench_dashboard's, bypasses the consumers' deltas).
-REFILL_AREA_MONTHS = f"""
-    INSERT INTO analytics.area_months (period, township_code, section, {', '.join([*AREA_MONTH_COUNTS, *AREA_MONTH_SUMS])})
-    SELECT period, township_code, coalesce(industry_section, 'unknown'),
-           count(*) FILTER (WHERE kwh IS NOT NULL OR tax IS NOT NULL),
-           count(*) FILTER (WHERE kwh_reported IS NOT NULL OR tax_reported IS NOT NULL),
-           count(kwh), count(kwh_reported), count(tax), count(tax_reported),
-           count(*) FILTER (WHERE kwh IS NOT NULL AND base_daily_kwh IS NOT NULL),
-           count(*) FILTER (WHERE kwh_reported IS NOT NULL AND base_daily_kwh_reported IS NOT NULL),
-           count(*) FILTER (WHERE kwh / analytics.days_in(period) < base_daily_kwh),
-           count(*) FILTER (WHERE kwh_reported / analytics.days_in(period) < base_daily_kwh_reported),
-           coalesce(sum(kwh::numeric), 0), coalesce(sum(kwh_reported::numeric), 0),
-           coalesce(sum(tax::numeric), 0), coalesce(sum(tax_reported::numeric), 0)
-    FROM analytics.entity_months GROUP BY 1, 2, 3"""
+def _refill(table: str, keys: Sequence[str], counts: Sequence[str]) -> str:
+    """A rollup from scratch (a bulk load, as bench_dashboard's, and a new band file bypass the deltas)."""
+    grouped = [_ROW_KEYS.get(k, k).format(r="") for k in keys]
+    return (f"INSERT INTO analytics.{table} ({', '.join(keys)}, {', '.join([*counts, *AREA_MONTH_SUMS])})"
+            f" SELECT {', '.join(grouped)}, " + ", ".join(f"count(*) FILTER (WHERE {_ROLLUP_COUNTS[c]})" for c in counts)
+            + ", " + ", ".join(f"coalesce(sum({c}::numeric), 0)" for c in AREA_MONTH_SUMS)
+            + f" FROM analytics.entity_months GROUP BY {', '.join(map(str, range(1, len(keys) + 1)))}")
+
+
+REFILL_AREA_MONTHS = _refill("area_months", _AREA_KEYS, AREA_MONTH_COUNTS)
+REFILL_KIND_MONTHS = _refill("kind_months", _KIND_KEYS, KIND_MONTH_COUNTS)
+
+
+def size_band_function(bands: SizeBands) -> str:
+    """analytics.size_band(capital): SizeBands.band_of in SQL, for the statements that band entity-months."""
+    higher = " ".join(f"WHEN capital >= {b.lower!r} THEN '{b.code}'" for b in reversed(bands.bands[1:]))
+    return ("CREATE OR REPLACE FUNCTION analytics.size_band(capital double precision) RETURNS text"
+            " LANGUAGE sql STABLE PARALLEL SAFE"
+            f" RETURN CASE WHEN capital IS NULL THEN '{UNDECLARED}' {higher} ELSE '{bands.bands[0].code}' END")
+
+
+def bands_fingerprint(bands: SizeBands) -> str:
+    """What of a band file the tables depend on: its codes and lower bounds (not the names people read)."""
+    return hashlib.sha256(";".join(f"{b.code}:{b.lower!r}" for b in bands.bands).encode()).hexdigest()
+
+
+_BAND_ENTITY_MONTHS = (
+    "UPDATE analytics.entity_months AS m SET entity_type = e.entity_type, size_band = analytics.size_band(e.registered_capital)"
+    " FROM analytics.entities AS e WHERE e.entity_key = m.uscc"
+    " AND (m.entity_type, m.size_band) IS DISTINCT FROM (e.entity_type, analytics.size_band(e.registered_capital))",
+    f"UPDATE analytics.entity_months AS m SET entity_type = '{UNKNOWN_ENTITY_TYPE}', size_band = '{UNDECLARED}'"
+    " WHERE NOT EXISTS (SELECT FROM analytics.entities AS e WHERE e.entity_key = m.uscc)"
+    f" AND (m.entity_type, m.size_band) IS DISTINCT FROM ('{UNKNOWN_ENTITY_TYPE}', '{UNDECLARED}')",
+)
+
+
+async def apply_size_bands(session: AsyncSession, bands: SizeBands) -> bool:
+    """Brings the tables in line with the city's band file when it is not the one they were banded by
+    (the first start after migration 0016, or a changed file): analytics.size_band() written from it,
+    every entity-month's 规模档 (and type) set again, kind_months refilled. The consumers' statements
+    wait meanwhile (the two tables are locked), so no delta falls between. True if anything was done."""
+    fingerprint = bands_fingerprint(bands)
+    applied = sa.select(applied_files.c.fingerprint).where(applied_files.c.name == "size_bands")
+    if await session.scalar(applied) == fingerprint:
+        return False
+    await session.execute(sa.text("LOCK TABLE analytics.entity_months, analytics.kind_months IN SHARE ROW EXCLUSIVE MODE"))
+    if await session.scalar(applied) == fingerprint:  # another instance did it while this one waited
+        return False
+    await session.execute(sa.text(size_band_function(bands)))
+    for statement in _BAND_ENTITY_MONTHS:
+        await session.execute(sa.text(statement))
+    await session.execute(sa.delete(kind_months))
+    await session.execute(sa.text(REFILL_KIND_MONTHS))
+    stmt = insert(applied_files).values(name="size_bands", fingerprint=fingerprint)
+    await session.execute(stmt.on_conflict_do_update(
+        index_elements=[applied_files.c.name], set_={"fingerprint": stmt.excluded.fingerprint, "applied_at": sa.func.now()}))
+    return True
+
 
 # Recomputes the touched entity-months from their records (idempotent, whatever was redelivered).
 # Township, 门类 and name come from the registration when analytics has it, else from the link; the
@@ -307,19 +365,22 @@ REFILL_AREA_MONTHS = f"""
 _RECOMPUTE = _with_rollup("""
 INSERT INTO analytics.entity_months AS m
   (uscc, period, township_code, industry_section, entity_name, kwh, tax, kwh_reported, tax_reported,
-   base_daily_kwh, base_daily_kwh_reported)
+   base_daily_kwh, base_daily_kwh_reported, entity_type, size_band)
 SELECT t.uscc, t.period, coalesce(e.township_code, t.township_code), e.industry_section, coalesce(e.name, t.entity_name),
        sum(f.value) FILTER (WHERE f.measure = 'kwh'), sum(f.value) FILTER (WHERE f.measure = 'tax'),
        sum(f.reported_value) FILTER (WHERE f.measure = 'kwh'), sum(f.reported_value) FILTER (WHERE f.measure = 'tax'),
-       b.kwh / analytics.days_in(t.base), b.kwh_reported / analytics.days_in(t.base)
+       b.kwh / analytics.days_in(t.base), b.kwh_reported / analytics.days_in(t.base),
+       coalesce(e.entity_type, 'unknown'), analytics.size_band(e.registered_capital)
 FROM unnest(CAST(:usccs AS text[]), CAST(:periods AS text[]), CAST(:townships AS text[]), CAST(:names AS text[]),
             CAST(:bases AS text[]))
      AS t (uscc, period, township_code, entity_name, base)
 LEFT JOIN analytics.figure_records AS f ON f.uscc = t.uscc AND f.period = t.period
 LEFT JOIN analytics.entities AS e ON e.entity_key = t.uscc
 LEFT JOIN analytics.entity_months AS b ON b.uscc = t.uscc AND b.period = t.base
-GROUP BY t.uscc, t.period, t.township_code, t.entity_name, t.base, e.township_code, e.industry_section, e.name, b.kwh, b.kwh_reported
+GROUP BY t.uscc, t.period, t.township_code, t.entity_name, t.base, e.township_code, e.industry_section, e.name,
+         e.entity_type, e.registered_capital, b.kwh, b.kwh_reported
 ON CONFLICT (uscc, period) DO UPDATE SET
+  entity_type = excluded.entity_type, size_band = excluded.size_band,
   kwh = excluded.kwh, tax = excluded.tax, kwh_reported = excluded.kwh_reported, tax_reported = excluded.tax_reported,
   base_daily_kwh = excluded.base_daily_kwh, base_daily_kwh_reported = excluded.base_daily_kwh_reported,
   township_code = CASE WHEN excluded.township_code <> '' THEN excluded.township_code ELSE m.township_code END,
@@ -341,10 +402,12 @@ WHERE b.uscc = t.uscc AND b.period = t.period AND m.uscc = t.uscc AND m.period =
 
 _FOLLOW_REGISTRATIONS = _with_rollup(
     "UPDATE analytics.entity_months AS m"
-    " SET township_code = e.township_code, industry_section = e.industry_section, entity_name = e.name"
+    " SET township_code = e.township_code, industry_section = e.industry_section, entity_name = e.name,"
+    "     entity_type = e.entity_type, size_band = analytics.size_band(e.registered_capital)"
     " FROM analytics.entities AS e"
     " WHERE e.entity_key = ANY(CAST(:keys AS text[])) AND m.uscc = e.entity_key"
-    " AND (m.township_code, m.industry_section, m.entity_name) IS DISTINCT FROM (e.township_code, e.industry_section, e.name)"
+    " AND (m.township_code, m.industry_section, m.entity_name, m.entity_type, m.size_band)"
+    "     IS DISTINCT FROM (e.township_code, e.industry_section, e.name, e.entity_type, analytics.size_band(e.registered_capital))"
 )
 
 
@@ -401,7 +464,7 @@ async def upsert_figures(session: AsyncSession, rows: Sequence[dict]) -> None:
 
 
 async def follow_registrations(session: AsyncSession, entity_keys: Sequence[str]) -> None:
-    """An entity's months move with its registration (township, 门类, name)."""
+    """An entity's months move with its registration (township, 门类, name, type, 规模档)."""
     if entity_keys:
         await session.execute(_FOLLOW_REGISTRATIONS, {"keys": sorted(set(entity_keys))})
 
@@ -579,14 +642,16 @@ def _size_band(bands: SizeBands) -> sa.ColumnElement:
 def _dimension(
     dimension: str, bands: SizeBands, township: sa.ColumnElement = entity_months.c.township_code,
     section: sa.ColumnElement = entity_months.c.industry_section, period: sa.ColumnElement = entity_months.c.period,
+    entity_type: sa.ColumnElement | None = None, size_band: sa.ColumnElement | None = None,
 ) -> sa.ColumnElement:
     """A row's value of a pivot dimension (domain/pivot.py), over entity_months ⟕ entities (or, given
-    their township, 门类 and month columns, over another table joined to entities)."""
-    e = entities.c
+    their township, 门类 and month columns, over another table joined to entities; given the type's and
+    规模档's columns too, over a table that has them all: kind_months)."""
     return {
         "county": sa.func.substr(township, 1, 6), "township": township,
         "industry": sa.func.coalesce(section, UNKNOWN_SECTION),
-        "entity_type": sa.func.coalesce(e.entity_type, UNKNOWN_ENTITY_TYPE), "size_band": _size_band(bands), "period": period,
+        "entity_type": sa.func.coalesce(entities.c.entity_type, UNKNOWN_ENTITY_TYPE) if entity_type is None else entity_type,
+        "size_band": _size_band(bands) if size_band is None else size_band, "period": period,
     }[dimension]
 
 
@@ -649,9 +714,9 @@ async def list_entity_months(session: AsyncSession, scope: Scope, order: str, li
 _ROLLUP_DIMENSIONS = {"county", "township", "industry", "period"}
 
 
-def _rollup_answers(scope: Scope, rows: str, columns: str | None) -> bool:
+def _area_rollup_answers(scope: Scope, rows: str, columns: str | None) -> bool:
     """Whether a pivot's power or tax can be summed from the township × 门类 × month rollup: its
-    dimensions and filters are the rollup's own (not the entity's type or 规模档)."""
+    dimensions and filters are that rollup's own (not the entity's type or 规模档: kind_months has those)."""
     return not scope.entity_type and not scope.size_band and {rows, columns or "period"} <= _ROLLUP_DIMENSIONS
 
 
@@ -662,7 +727,7 @@ async def pivot_cells(
     """企业信息多维分析 (domain/pivot.py): (row key, column key, value) of every cell and, with None for
     the key summed over, every row's, column's and the grand total — one aggregate (GROUPING SETS), so
     an entity counted in several cells is counted once in their total. Over the scope's entity-months
-    (entities, kwh, tax; power and tax from their rollup area_months where `_rollup_answers`); its registrations active at each of `month_ends` (period, last day: registered;
+    (entities; power and tax summed from the rollups area_months or kind_months); its registrations active at each of `month_ends` (period, last day: registered;
     a total over months is their sum, domain/pivot.py takes the last month's instead); its alerts
     counted in its months, not withdrawn (alerts; an alert's area is its township, its 门类, type and
     规模档 its entity's)."""
@@ -681,13 +746,17 @@ async def pivot_cells(
         where = [*_alerts_where(scope.prefix, scope.first, scope.last, []), a.withdrawn_at.is_(None),
                  *_entity_filters(bands, scope.industry, scope.entity_type, scope.size_band, e.industry_section)]
         counted = [a.uscc]
-    elif measure in ("kwh", "tax") and _rollup_answers(scope, rows, columns):
-        a, suffix = area_months.c, "_reported" if basis == "reported" else ""
-        columns_of, source = dict(township=a.township_code, section=a.section, period=a.period), area_months
+    elif measure in ("kwh", "tax"):  # summed from a rollup: the township × 门类 one where it answers, else the finer one
+        source = area_months if _area_rollup_answers(scope, rows, columns) else kind_months
+        a, suffix = source.c, "_reported" if basis == "reported" else ""
+        columns_of = dict(township=a.township_code, section=a.section, period=a.period)
         where = [a.period >= scope.first, a.period <= scope.last, _in_area(a.township_code, scope.prefix),
                  a.entities + a.entities_reported > 0]  # a group with an entity-month with a figure, as below
         if scope.industry:
             where.append(a.section == scope.industry)
+        if source is kind_months:
+            columns_of.update(entity_type=a.entity_type, size_band=a.size_band)
+            where += [a[k] == getattr(scope, k) for k in ("entity_type", "size_band") if getattr(scope, k)]
         counted = [a[f"{measure}{suffix}"].label(measure), a[f"{measure}_entities{suffix}"].label("summed")]
     else:
         m = entity_months.c

@@ -144,6 +144,10 @@ entity_months = sa.Table(
     # changes (migration 0014), so the 用电景气 counts are kept in area_months like any sum.
     sa.Column("base_daily_kwh", sa.Float, nullable=True),
     sa.Column("base_daily_kwh_reported", sa.Float, nullable=True),
+    # the entity's 主体类型 and 规模档 (the city's band file, analytics.size_band()) copied from its
+    # registration like its township, so kind_months is kept by the same deltas (migration 0016)
+    sa.Column("entity_type", sa.Text, nullable=True),
+    sa.Column("size_band", sa.Text, nullable=True),
     sa.Index("entity_months_by_period_township", "period", "township_code"),
     # a month's largest taxpayers and power users first (梁柱企业, the entity lists): read down these,
     # not sorted from all of the month's rows (migration 0015)
@@ -169,6 +173,33 @@ area_months = sa.Table(
     sa.Column("section", sa.Text, primary_key=True),  # 门类 letter or "unknown"
     *(sa.Column(c, sa.Integer, nullable=False, server_default="0") for c in AREA_MONTH_COUNTS),
     *(sa.Column(c, sa.Numeric, nullable=False, server_default="0") for c in AREA_MONTH_SUMS),
+)
+
+# The same rollup finer, by the entity's 主体类型 and 规模档 too (migration 0016): the pivots of power
+# and tax by type or band (企业信息多维分析) sum these instead of every entity-month of the year joined
+# to its registration (1–3 s of PostgreSQL city-wide). Kept by the same deltas; refilled when the
+# city's band file changes (repository.apply_size_bands, at start).
+KIND_MONTH_COUNTS = AREA_MONTH_COUNTS[:6]  # entities, kwh_entities, tax_entities by each basis
+kind_months = sa.Table(
+    "kind_months",
+    metadata,
+    sa.Column("period", sa.Text, primary_key=True),
+    sa.Column("township_code", sa.Text, primary_key=True),
+    sa.Column("section", sa.Text, primary_key=True),
+    sa.Column("entity_type", sa.Text, primary_key=True),
+    sa.Column("size_band", sa.Text, primary_key=True),
+    *(sa.Column(c, sa.Integer, nullable=False, server_default="0") for c in KIND_MONTH_COUNTS),
+    *(sa.Column(c, sa.Numeric, nullable=False, server_default="0") for c in AREA_MONTH_SUMS),
+)
+
+# The data files whose content the tables were last brought in line with (the band file: its
+# fingerprint; a change re-bands entity_months and refills kind_months at start).
+applied_files = sa.Table(
+    "applied_files",
+    metadata,
+    sa.Column("name", sa.Text, primary_key=True),
+    sa.Column("fingerprint", sa.Text, nullable=False),
+    sa.Column("applied_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
 )
 
 # Department records counted per township × kind × period ("" for a register's) × link rank
