@@ -33,15 +33,17 @@ SPEC = build()
 TOPICS = sorted({s.topic for s in SPEC.subscriptions(None)})
 # every table of the schema but what analytics publishes (nothing): stated here, not taken from the rebuild's own list
 TABLES = [t for t in SPEC.metadata.sorted_tables if t.name not in ("outbox", "outbox_dead_letters")]
-# processed_at is when this process applied the event, the one column that is time of processing, not
-# the event's content: the replay writes its own. Every read-model column comes from the events.
-TIME_OF_PROCESSING = {"processed_events": {"processed_at"}}
+# processed_at is when this process applied the event, applied_at when it banded its tables by its
+# 规模档 file: times of processing, not the events' content (the replay writes its own). Every
+# read-model column comes from the events.
+TIME_OF_PROCESSING = {"processed_events": {"processed_at"}, "applied_files": {"applied_at"}}
 
 
 # A rollup keeps a zero row for a group an entity-month or record passed through (it moved on when
 # its registration or link arrived): which groups it passed through depends on the order events of
 # different topics arrived in, so only the rows that count something are compared.
-EMPTY_GROUPS = {"area_months": "entities + entities_reported > 0", "record_counts": "records <> 0"}
+EMPTY_GROUPS = {"area_months": "entities + entities_reported > 0", "kind_months": "entities + entities_reported > 0",
+                "record_counts": "records <> 0"}
 
 
 async def _snapshot(platform) -> dict[str, list[dict]]:
