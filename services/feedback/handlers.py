@@ -2,6 +2,7 @@
 correction requests and answers in, for the clock 效能监测 charges them."""
 
 from dataclasses import dataclass
+from itertools import groupby
 
 from shared.contracts import (
     AlertDeadlinePassed,
@@ -29,13 +30,13 @@ class Handlers:
         """In the order alerting published them: a detection, a change of its figures, a withdrawal, a
         detection again. A deadline alerting saw pass is its own view; the case's clock is feedback's
         (returns, transfers)."""
-        for event in events:
-            if isinstance(event, AnomalyDetected):
-                await repository.add_alerts(uow.session, [event], self.policy.default_deadlines)
-            elif isinstance(event, AnomalyUpdated):
-                await repository.update_alerts(uow.session, [event])
-            elif isinstance(event, AnomalyResolved):
-                await repository.withdraw_alerts(uow.session, [event])
+        for kind, run in groupby(events, type):  # a run of one kind at a time: the order between kinds holds
+            if kind is AnomalyDetected:
+                await repository.add_alerts(uow.session, list(run), self.policy.default_deadlines)
+            elif kind is AnomalyUpdated:
+                await repository.update_alerts(uow.session, list(run))
+            elif kind is AnomalyResolved:
+                await repository.withdraw_alerts(uow.session, list(run))
 
     async def on_match_failed(self, events: list[MatchFailed], uow: UnitOfWork) -> None:
         await repository.open_match_cases(

@@ -2,20 +2,26 @@
 with their Chinese states, photos from the field, review and return by a supervisor, transfer to a
 neighbour, replays over a bad network, the assessment, and the timeline rebuilt from Kafka alone."""
 
+import asyncio
 import io
 import uuid
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from openpyxl import load_workbook
+from aiokafka import AIOKafkaProducer
 from PIL import Image
 
 from shared import topics
+from shared.contracts import AnomalyDetected, AnomalyResolved, AnomalyUpdated, EvidencePacket
+from shared.messaging.codec import encode
 from tests.integration.harness import (
     TopicReader,
     db_execute,
     db_scalar,
     eventually,
     json_value,
+    new_uscc,
     raise_alert,
     restart_with_env,
     townships_of,
@@ -248,3 +254,61 @@ async def test_not_the_same_entity_on_an_alert_keeps_the_power_account_from_the_
 
 async def _equals(value, expected):
     return (await value) == expected
+
+
+def _alerting_said(kind, code: str, at: datetime, **payload):
+    """An event as alerting publishes it about `code`'s September 用电无税 alert, at `at`."""
+    common = {"alert_id": uuid.uuid5(uuid.NAMESPACE_URL, f"power_without_tax/{code}/2026-09"), "rule": "power_without_tax",
+              "uscc": code, "township_code": HOME, "period": "2026-09", "ruleset_version": "test"}
+    event = kind.create(kind.model_fields["payload"].annotation(**common, **payload),
+                        producer="alerting", correlation_id=uuid.uuid4())
+    return event.model_copy(update={"occurred_at": at})
+
+
+def _raised(code: str, at: datetime, kwh: float):
+    return _alerting_said(AnomalyDetected, code, at, entity_name=f"测试{code[-4:]}有限公司", facts={"kwh": kwh},
+                          message_zh=f"用电 {kwh:,.0f} 千瓦时，无纳税", record_ids=[])
+
+
+def _changed(code: str, at: datetime, kwh: float, before: float):
+    packet = EvidencePacket(industry_code="C3311", status="active", status_since=None, months=[])
+    return _alerting_said(AnomalyUpdated, code, at, facts={"kwh": kwh}, previous_facts={"kwh": before},
+                          message_zh=f"用电 {kwh:,.0f} 千瓦时，无纳税", record_ids=[], evidence=packet)
+
+
+def _withdrawn(code: str, at: datetime):
+    return _alerting_said(AnomalyResolved, code, at, message_zh="已补报纳税，预警自动撤销")
+
+
+async def test_an_alert_raised_changed_withdrawn_and_raised_again_in_one_burst_ends_as_alerting_last_said(api, kafka):
+    """Feedback applies a poll's events a run of one kind at a time; the order alerting published them in
+    must still decide: a later detection brings a withdrawn alert back, a stale change or one after the
+    withdrawal changes nothing."""
+    back, gone = new_uscc(DIVISION), new_uscc(DIVISION)
+    t = datetime.now(UTC) - timedelta(minutes=10)
+    s = timedelta(seconds=1)
+    burst = [
+        _raised(back, t, 25_000), _raised(gone, t, 9_000),
+        _changed(back, t + s, 18_000, 25_000), _changed(gone, t + 2 * s, 7_000, 9_000),
+        _changed(gone, t + s, 8_000, 9_000),  # older than the change already held
+        _withdrawn(back, t + 3 * s), _withdrawn(gone, t + 3 * s),
+        _raised(back, t + 4 * s, 30_000), _changed(gone, t + 5 * s, 6_000, 7_000),  # after its withdrawal
+    ]
+    producer = AIOKafkaProducer(**kafka.aiokafka(), acks="all", enable_idempotence=True, linger_ms=50)
+    await producer.start()
+    try:
+        sent = [await producer.send(topics.ANOMALY_DETECTED, encode(e), key=e.payload.uscc.encode()) for e in burst]
+        await asyncio.gather(*sent)
+    finally:
+        await producer.stop()
+
+    async def alert(code: str, settled):
+        alert_id = burst[0 if code == back else 1].payload.alert_id
+        reply = await api.as_township(HOME, "GET", "feedback", f"/v1/alerts/{alert_id}")
+        return reply.json() if reply.status_code == 200 and settled(reply.json()) else None
+    raised_again = await eventually(lambda: alert(back, lambda a: a["facts"] == {"kwh": 30_000}), what="the alert raised again")
+    assert raised_again["withdrawn_at"] is None
+    case = (await api.as_township(HOME, "GET", "feedback", f"/v1/cases/{raised_again['alert_id']}")).json()
+    assert case["changed_at"] is None and case["changes_since"] == []  # its packet frozen afresh: nothing changed since
+    withdrawn = await eventually(lambda: alert(gone, lambda a: a["withdrawn_at"]), what="the withdrawal")
+    assert withdrawn["facts"] == {"kwh": 7_000} and withdrawn["withdrawn_message_zh"] == "已补报纳税，预警自动撤销"

@@ -44,8 +44,9 @@ def _new_case(case_id: uuid.UUID, kind: CaseKind, township_code: str, title: str
 async def add_alerts(session: AsyncSession, events: Sequence[AnomalyDetected], default_time: Deadlines) -> None:
     """A new alert joins the worklist as a case with the time its severity allows; one raised again
     (the data supports it again after a withdrawal) comes back with its handling as it was."""
-    rows = {
-        e.payload.alert_id: {
+    rows: dict = {}
+    for e in sorted(events, key=lambda e: e.occurred_at):  # the first detection: a later one changes nothing unless withdrawn between
+        rows.setdefault(e.payload.alert_id, {
             "alert_id": e.payload.alert_id,
             "township_code": e.payload.township_code,
             "rule": e.payload.rule,
@@ -59,9 +60,7 @@ async def add_alerts(session: AsyncSession, events: Sequence[AnomalyDetected], d
             "also_townships": e.payload.also_townships,
             "record_ids": [str(r) for r in e.payload.record_ids],
             "evidence": e.payload.evidence.model_dump(mode="json") if e.payload.evidence else None,
-        }
-        for e in sorted(events, key=lambda e: e.occurred_at)
-    }
+        })
     if not rows:
         return
     stmt = insert(alerts)
@@ -91,28 +90,36 @@ async def add_alerts(session: AsyncSession, events: Sequence[AnomalyDetected], d
 async def update_alerts(session: AsyncSession, events: Sequence[AnomalyUpdated]) -> None:
     """The data still supports these alerts with other figures: what it says now is kept beside the
     packet frozen when each was raised. An update older than what is held changes nothing."""
-    for e in events:
-        p = e.payload
-        await session.execute(
-            sa.update(alerts)
-            .where(alerts.c.alert_id == p.alert_id, alerts.c.withdrawn_at.is_(None),
-                   sa.func.coalesce(alerts.c.changed_at, alerts.c.detected_at) < e.occurred_at)
-            .values(facts=p.facts, record_ids=[str(r) for r in p.record_ids],
-                    latest_evidence=p.evidence.model_dump(mode="json"), latest_message_zh=p.message_zh,
-                    changed_at=e.occurred_at, updated_at=e.occurred_at)
-        )
+    if events:  # one statement, executed per event in their order
+        await session.execute(_UPDATE_ALERT, [
+            {"b_alert_id": e.payload.alert_id, "b_at": e.occurred_at, "b_facts": e.payload.facts,
+             "b_record_ids": [str(r) for r in e.payload.record_ids], "b_evidence": e.payload.evidence.model_dump(mode="json"),
+             "b_message_zh": e.payload.message_zh} for e in events])
+
+
+_UPDATE_ALERT = (
+    sa.update(alerts)
+    .where(alerts.c.alert_id == sa.bindparam("b_alert_id"), alerts.c.withdrawn_at.is_(None),
+           sa.func.coalesce(alerts.c.changed_at, alerts.c.detected_at) < sa.bindparam("b_at"))
+    .values(facts=sa.bindparam("b_facts"), record_ids=sa.bindparam("b_record_ids"), latest_evidence=sa.bindparam("b_evidence"),
+            latest_message_zh=sa.bindparam("b_message_zh"), changed_at=sa.bindparam("b_at"), updated_at=sa.bindparam("b_at"))
+)
 
 
 async def withdraw_alerts(session: AsyncSession, events: Sequence[AnomalyResolved]) -> None:
     """The data no longer supports these alerts: they leave the township's work, marked as such.
     A withdrawal older than the alert's last detection changes nothing."""
-    for e in events:
-        await session.execute(
-            sa.update(alerts)
-            .where(alerts.c.alert_id == e.payload.alert_id,
-                   sa.or_(alerts.c.updated_at <= e.occurred_at, alerts.c.withdrawn_at.is_not(None)))
-            .values(withdrawn_at=e.occurred_at, withdrawn_message_zh=e.payload.message_zh, updated_at=e.occurred_at)
-        )
+    if events:  # one statement, executed per event in their order
+        await session.execute(_WITHDRAW_ALERT, [
+            {"b_alert_id": e.payload.alert_id, "b_at": e.occurred_at, "b_message_zh": e.payload.message_zh} for e in events])
+
+
+_WITHDRAW_ALERT = (
+    sa.update(alerts)
+    .where(alerts.c.alert_id == sa.bindparam("b_alert_id"),
+           sa.or_(alerts.c.updated_at <= sa.bindparam("b_at"), alerts.c.withdrawn_at.is_not(None)))
+    .values(withdrawn_at=sa.bindparam("b_at"), withdrawn_message_zh=sa.bindparam("b_message_zh"), updated_at=sa.bindparam("b_at"))
+)
 
 
 # the case's township (it follows a transfer), the alert's own facts
