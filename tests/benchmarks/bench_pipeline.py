@@ -1,7 +1,7 @@
 """Pipeline benchmark over the real platform: throughput of a demo month and alert latency.
 
     .venv/bin/python -m tests.benchmarks.bench_pipeline [--entities 20000] [--months 2026-10] [--alerts 200] [--brokers 3]
-        [--hop-messages 50000] [--registry-first]
+        [--hop-messages 50000] [--registry-first] [--instances 2] [--alerts-during 100]
 
 Starts its own broker (or three: replication factor 3, min.insync.replicas 2), database and five service
 processes (deploy/local/platform.py), then
@@ -14,6 +14,8 @@ processes (deploy/local/platform.py), then
    as a share of the hop's msgs/s, issue 14's machine-independent ratio (skipped with --hop-messages 0);
 3. posts `--alerts` power records (above 用电无税's min_kwh) one by one for entities that declared zero tax, and
    times each from the POST to the alert's arrival on its township topic (a plain aiokafka consumer).
+   With --alerts-during, the same probes also run while the month flows, 0.2 s apart (issue 14's latency under
+   load). With --instances 2, matcher and alerting run two instances each, counted together.
 Results are recorded in docs/benchmarks/pipeline.md.
 """
 
@@ -45,14 +47,21 @@ from tests.benchmarks.bench_one_hop import SAMPLE, broker_cpu_seconds, one_hop, 
 
 
 async def _lag(client: httpx.AsyncClient, platform: LocalPlatform, service: str) -> float:
-    text = (await client.get(f"{platform.url(service)}/metrics/")).text
-    return sum(
-        s.value for f in text_string_to_metric_families(text) for s in f.samples if s.name == "bizpulse_consumer_lag"
-    )
+    """The group's lag: each instance reports the partitions it holds."""
+    lag = 0.0
+    for url in platform.instance_urls(service):
+        text = (await client.get(f"{url}/metrics/")).text
+        lag += sum(s.value for f in text_string_to_metric_families(text) for s in f.samples
+                   if s.name == "bizpulse_consumer_lag")
+    return lag
 
 
 def _pids(platform: LocalPlatform) -> dict[str, list[int]]:
-    return {name: [process.pid] for name, process in platform.services.items()} | _server_pids(platform)
+    """Each service's processes (every instance counted under its service's name), brokers and PostgreSQL."""
+    pids = {name: [process.pid] for name, process in platform.services.items()}
+    for process in platform.extra_instances:
+        pids[process.name].append(process.pid)
+    return pids | _server_pids(platform)
 
 
 _TABLES = """
@@ -128,7 +137,15 @@ async def registry(platform: LocalPlatform, cfg: DemoConfig) -> dict:
             "rows_per_second": round(totals["rows"] / total), "cpu_us_per_row": cpu_us | {"total": sum(cpu_us.values())}}
 
 
-async def throughput(platform: LocalPlatform, cfg: DemoConfig, kinds=lambda _: True) -> dict:
+def _everything(kind: str) -> bool:
+    return True
+
+
+def _records_only(kind: str) -> bool:
+    return kind != "registration"
+
+
+async def throughput(platform: LocalPlatform, cfg: DemoConfig, kinds=_everything) -> dict:
     cpu_before = _cpu_seconds(_pids(platform))
     started = time.perf_counter()
     totals = await feed(platform, cfg, progress=False, kinds=kinds)
@@ -150,10 +167,14 @@ async def throughput(platform: LocalPlatform, cfg: DemoConfig, kinds=lambda _: T
             "cpu_us_per_row": cpu_us | {"total": sum(cpu_us.values())}}
 
 
-async def alert_latency(platform: LocalPlatform, n: int) -> dict:
+async def alert_latency(platform: LocalPlatform, n: int, spacing: float = 0.05, wait: float = 30,
+                        series: str = "LT") -> dict:
+    """`n` 用电无税 alerts provoked one by one, `spacing` seconds apart: each timed from its power record's POST
+    to its arrival on the township's topic, waiting up to `wait` seconds after the last POST. Each `series`
+    (two letters of the USCC alphabet) is its own set of entities."""
     township = sorted(TOWNSHIPS)[0]
     keys = platform.credentials.departments
-    codes = [uscc.build("9", "1", township[:6], "LT" + "".join(uscc.ALPHABET[(i // 31**j) % 31] for j in range(6)))
+    codes = [uscc.build("9", "1", township[:6], series + "".join(uscc.ALPHABET[(i // 31**j) % 31] for j in range(6)))
              for i in range(n)]
     async with httpx.AsyncClient(timeout=30) as client:
         async def post(department, kind, records):
@@ -162,7 +183,7 @@ async def alert_latency(platform: LocalPlatform, n: int) -> dict:
             r.raise_for_status()
 
         await post("market_regulation", "registration",
-                   [{"uscc": c, "name": f"延迟测试{i}有限公司", "township_code": township} for i, c in enumerate(codes)])
+                   [{"uscc": c, "name": f"延迟测试{series}{i}有限公司", "township_code": township} for i, c in enumerate(codes)])
         await post("tax", "tax_payment", [{"taxpayer_id": c, "uscc": c, "township_code": township,
                                             "period": "2026-11", "amount": "0"} for c in codes])
         # let registration and the zero declarations settle: the power record (above the rule's min_kwh) is what
@@ -185,18 +206,30 @@ async def alert_latency(platform: LocalPlatform, n: int) -> dict:
         sent: dict[str, float] = {}
         for i, c in enumerate(codes):
             sent[c] = time.perf_counter()
-            await post("power_supply", "power_usage", [{"power_account": f"LT{i:08d}", "uscc": c,
+            await post("power_supply", "power_usage", [{"power_account": f"{series}{i:08d}", "uscc": c,
                                                         "township_code": township, "period": "2026-11", "kwh": 25000.0}])
-            await asyncio.sleep(0.05)
-        deadline = time.perf_counter() + 30
+            await asyncio.sleep(spacing)
+        deadline = time.perf_counter() + wait
         while len(arrived) < n and time.perf_counter() < deadline:
             await asyncio.sleep(0.1)
         listener.cancel()
         await consumer.stop()
     latencies = sorted((arrived[c] - sent[c]) * 1000 for c in codes if c in arrived)
-    q = statistics.quantiles(latencies, n=100)
+    if len(latencies) < 2:
+        return {"alerts": n, "received": len(latencies)}
+    q = statistics.quantiles(latencies, n=100, method="inclusive")  # within the sample: no p99 above the max
     return {"alerts": n, "received": len(latencies), "p50_ms": round(q[49]), "p95_ms": round(q[94]),
             "p99_ms": round(q[98]), "max_ms": round(latencies[-1])}
+
+
+async def month_with_probes(platform: LocalPlatform, cfg: DemoConfig, probes: int, kinds) -> tuple[dict, dict]:
+    """The month's records and, beside them, `probes` alerts provoked one by one while the month flows: the
+    latency a township sees on import day, queueing behind the month included (issue 14). Their records
+    (a registration, a zero declaration and a power record each) are not counted in the month's rows."""
+    feeding = asyncio.create_task(throughput(platform, cfg, kinds))
+    await asyncio.sleep(1)  # the feed under way
+    latency = await alert_latency(platform, probes, spacing=0.2, wait=600, series="LD")
+    return await feeding, latency
 
 
 def main() -> None:
@@ -210,20 +243,30 @@ def main() -> None:
                         help="3: three brokers, replication factor 3, min.insync.replicas 2")
     parser.add_argument("--registry-first", action="store_true",
                         help="load and time the register on its own, then the month's records (the city-scale order)")
+    parser.add_argument("--instances", type=int, default=1, help="instances of matcher and alerting (one consumer group each)")
+    parser.add_argument("--alerts-during", type=int, default=0,
+                        help="alerts provoked one by one (0.2 s apart) while the month flows, timed to the township topic")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bizpulse-bench-") as run_dir:
         platform = LocalPlatform.on_free_ports(Path(run_dir), args.brokers)
         try:
             platform.start_infrastructure()
             platform.start_services()
+            for _ in range(args.instances - 1):
+                platform.start_instance("matcher")
+                platform.start_instance("alerting")
             print("start-up seconds:", {k: round(v, 1) for k, v in platform.timings.items()})
             cfg = DemoConfig(entities=args.entities, months=tuple(args.months.split(",")))
+            kinds = _records_only if args.registry_first else _everything
             if args.registry_first:
                 print("registry:", asyncio.run(registry(platform, cfg)), flush=True)
-                measured = asyncio.run(throughput(platform, cfg, kinds=lambda kind: kind != "registration"))
+            if args.alerts_during:
+                measured, during = asyncio.run(month_with_probes(platform, cfg, args.alerts_during, kinds))
+                print("throughput:", measured, flush=True)
+                print("alert latency while the month flows:", during, flush=True)
             else:
-                measured = asyncio.run(throughput(platform, cfg))
-            print("throughput:", measured, flush=True)
+                measured = asyncio.run(throughput(platform, cfg, kinds))
+                print("throughput:", measured, flush=True)
             print("idle CPU % after it (warm):", asyncio.run(idle_cpu(platform)))
             print("disk after the month:", asyncio.run(disk_use(platform)))
             if args.hop_messages:
