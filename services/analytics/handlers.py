@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import groupby
+
 from shared.contracts import (
     AlertDeadlinePassed,
     AnomalyDetected,
@@ -114,43 +116,39 @@ async def on_match_failed(events: list[MatchFailed], uow: UnitOfWork) -> None:
 async def on_anomaly(
     events: list[AnomalyDetected | AnomalyUpdated | AnomalyResolved | AlertDeadlinePassed], uow: UnitOfWork
 ) -> None:
-    """In order: a detection, a change of its figures, a withdrawal, a detection again. A passed
-    deadline is feedback's to escalate; here it marks the alert overdue (经济管理监管分析 counts them).
-    Every column is only filled or raised, so a redelivered event changes nothing."""
-    for e in events:
-        if isinstance(e, AlertDeadlinePassed):
-            p = e.payload
+    """In order: a detection, a change of its figures, a withdrawal, a detection again, a run of one kind
+    at a time (one statement each). A passed deadline is feedback's to escalate; here it marks the alert
+    overdue (经济管理监管分析 counts them). Every column is only filled or raised, so a redelivered event
+    changes nothing."""
+    for kind, run in groupby(events, type):
+        if kind is AlertDeadlinePassed:
             await repository.upsert_alerts(uow.session, [{
                 "alert_id": p.alert_id, "township_code": p.township_code, "rule": p.rule, "uscc": p.uscc,
                 "period": p.period, "month": month_of(p.period), "severity": p.severity, "status_rank": ALERT_OPEN, "overdue": True,
-            }])
-            continue
-        if isinstance(e, AnomalyResolved):
-            await repository.withdraw_alerts(uow.session, [{"alert_id": e.payload.alert_id, "withdrawn_at": e.occurred_at}])
-            continue
-        if isinstance(e, AnomalyUpdated):
-            p = e.payload
-            await repository.restate_alert(uow.session, p.alert_id, p.message_zh, dict(p.facts),
-                                           [m.model_dump() for m in p.evidence.months])
-            continue
-        await repository.upsert_alerts(
-            uow.session,
-            [{
-                "alert_id": e.payload.alert_id,
-                "township_code": e.payload.township_code,
-                "rule": e.payload.rule,
-                "message_zh": e.payload.message_zh,
-                "uscc": e.payload.uscc,
-                "period": e.payload.period,
-                "month": month_of(e.payload.period),
+            } for e in run for p in [e.payload]])
+        elif kind is AnomalyResolved:
+            await repository.withdraw_alerts(uow.session, [{"alert_id": e.payload.alert_id, "withdrawn_at": e.occurred_at} for e in run])
+        elif kind is AnomalyUpdated:
+            await repository.restate_alerts(uow.session, [{
+                "alert_id": p.alert_id, "message_zh": p.message_zh, "facts": dict(p.facts),
+                "evidence_months": [m.model_dump() for m in p.evidence.months],
+            } for e in run for p in [e.payload]])
+        else:
+            await repository.upsert_alerts(uow.session, [{
+                "alert_id": p.alert_id,
+                "township_code": p.township_code,
+                "rule": p.rule,
+                "message_zh": p.message_zh,
+                "uscc": p.uscc,
+                "period": p.period,
+                "month": month_of(p.period),
                 "status_rank": ALERT_OPEN,
                 "detected_at": e.occurred_at,
-                "entity_name": e.payload.entity_name,
-                "severity": e.payload.severity,
-                "facts": dict(e.payload.facts),
-                "evidence_months": [m.model_dump() for m in e.payload.evidence.months] if e.payload.evidence else None,
-            }],
-        )
+                "entity_name": p.entity_name,
+                "severity": p.severity,
+                "facts": dict(p.facts),
+                "evidence_months": [m.model_dump() for m in p.evidence.months] if p.evidence else None,
+            } for e in run for p in [e.payload]])
 
 
 async def on_feedback_submitted(events: list[FeedbackSubmitted], uow: UnitOfWork) -> None:

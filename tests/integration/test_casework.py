@@ -281,9 +281,9 @@ def _withdrawn(code: str, at: datetime):
 
 
 async def test_an_alert_raised_changed_withdrawn_and_raised_again_in_one_burst_ends_as_alerting_last_said(api, kafka):
-    """Feedback applies a poll's events a run of one kind at a time; the order alerting published them in
-    must still decide: a later detection brings a withdrawn alert back, a stale change or one after the
-    withdrawal changes nothing."""
+    """Feedback and analytics apply a poll's events a run of one kind at a time; the order alerting published
+    them in must still decide: a later detection brings a withdrawn alert back, a stale change or one after
+    the withdrawal changes nothing."""
     back, gone = new_uscc(DIVISION), new_uscc(DIVISION)
     t = datetime.now(UTC) - timedelta(minutes=10)
     s = timedelta(seconds=1)
@@ -312,3 +312,11 @@ async def test_an_alert_raised_changed_withdrawn_and_raised_again_in_one_burst_e
     assert case["changed_at"] is None and case["changes_since"] == []  # its packet frozen afresh: nothing changed since
     withdrawn = await eventually(lambda: alert(gone, lambda a: a["withdrawn_at"]), what="the withdrawal")
     assert withdrawn["facts"] == {"kwh": 7_000} and withdrawn["withdrawn_message_zh"] == "已补报纳税，预警自动撤销"
+
+    async def counted():  # 经济管理监管分析's list: one raised again (its message as last detected), one withdrawn
+        reply = await api.as_township(HOME, "GET", "analytics", "/v1/alerts",
+                                      params={"from": "2026-09", "to": "2026-09", "rule": "power_without_tax", "limit": 500})
+        ours = {a["uscc"]: (a["state"], a["message_zh"]) for a in reply.json() if a["uscc"] in (back, gone)}
+        return ours if len(ours) == 2 and ours[gone][0] == "withdrawn" and "30,000" in ours[back][1] else None
+    ours = await eventually(counted, what="both alerts in analytics")
+    assert ours[back] == ("open", "用电 30,000 千瓦时，无纳税")

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Callable, Hashable, Sequence
 from datetime import date, timedelta
@@ -140,36 +141,51 @@ REFILL_RECORD_COUNTS = """
 
 
 async def upsert_alerts(session: AsyncSession, rows: Sequence[dict]) -> None:
-    """Detection and feedback may arrive in either order; each fills its own columns."""
+    """Detection and feedback may arrive in either order; each fills its own columns. Rows with the same
+    columns go as one statement executed row by row in their order; between such groups order does not
+    matter, as every column is only filled (coalesce) or raised (greatest)."""
+    groups: dict[tuple[str, ...], list[dict]] = {}
     for row in rows:
-        stmt = insert(alerts).values(row)
-        updates = {
-            c: sa.func.coalesce(stmt.excluded[c], alerts.c[c])
-            for c in row
-            if c not in ("alert_id", "status_rank")
-        }
-        updates["status_rank"] = sa.func.greatest(alerts.c.status_rank, stmt.excluded.status_rank)
-        if row.get("detected_at") is not None:  # raised again after a withdrawal: counted again
-            updates["detected_at"] = sa.func.greatest(alerts.c.detected_at, stmt.excluded.detected_at)
-            updates["withdrawn_at"] = sa.case(
-                (alerts.c.withdrawn_at < stmt.excluded.detected_at, None), else_=alerts.c.withdrawn_at)
-        await session.execute(stmt.on_conflict_do_update(index_elements=[alerts.c.alert_id], set_=updates))
+        groups.setdefault(tuple(row), []).append(row)
+    for columns, group in groups.items():
+        await session.execute(_upsert_alert(columns), group)
+
+
+@functools.lru_cache(maxsize=32)
+def _upsert_alert(columns: tuple[str, ...]):
+    stmt = insert(alerts)
+    updates = {c: sa.func.coalesce(stmt.excluded[c], alerts.c[c]) for c in columns if c not in ("alert_id", "status_rank")}
+    updates["status_rank"] = sa.func.greatest(alerts.c.status_rank, stmt.excluded.status_rank)
+    if "detected_at" in columns:  # raised again after a withdrawal: counted again
+        updates["detected_at"] = sa.func.greatest(alerts.c.detected_at, stmt.excluded.detected_at)
+        updates["withdrawn_at"] = sa.case(
+            (alerts.c.withdrawn_at < stmt.excluded.detected_at, None), else_=alerts.c.withdrawn_at)
+    return stmt.on_conflict_do_update(index_elements=[alerts.c.alert_id], set_=updates)
 
 
 async def withdraw_alerts(session: AsyncSession, rows: Sequence[dict]) -> None:
     """`rows`: alert_id, withdrawn_at. A withdrawal older than the alert's last detection does nothing."""
-    for row in rows:
-        stmt = insert(alerts).values(alert_id=row["alert_id"], status_rank=0, withdrawn_at=row["withdrawn_at"])
-        await session.execute(stmt.on_conflict_do_update(
-            index_elements=[alerts.c.alert_id], set_={"withdrawn_at": stmt.excluded.withdrawn_at},
-            where=sa.or_(alerts.c.detected_at.is_(None), alerts.c.detected_at <= stmt.excluded.withdrawn_at),
-        ))
+    if rows:
+        await session.execute(_WITHDRAW_ALERT, [{**row, "status_rank": 0} for row in rows])
 
 
-async def restate_alert(session: AsyncSession, alert_id, message_zh: str, facts: dict, evidence_months: list[dict]) -> None:
-    """The alert still holds with other figures: its message, figures and months as the data reads now."""
-    await session.execute(sa.update(alerts).where(alerts.c.alert_id == alert_id).values(
-        message_zh=message_zh, facts=facts, evidence_months=evidence_months))
+_withdrawal = insert(alerts)
+_WITHDRAW_ALERT = _withdrawal.on_conflict_do_update(
+    index_elements=[alerts.c.alert_id], set_={"withdrawn_at": _withdrawal.excluded.withdrawn_at},
+    where=sa.or_(alerts.c.detected_at.is_(None), alerts.c.detected_at <= _withdrawal.excluded.withdrawn_at),
+)
+
+
+async def restate_alerts(session: AsyncSession, rows: Sequence[dict]) -> None:
+    """`rows`: alert_id, message_zh, facts, evidence_months — alerts that still hold with other figures, as
+    the data reads now."""
+    if rows:
+        await session.execute(_RESTATE_ALERT, [{f"b_{k}": v for k, v in row.items()} for row in rows])
+
+
+_RESTATE_ALERT = sa.update(alerts).where(alerts.c.alert_id == sa.bindparam("b_alert_id")).values(
+    message_zh=sa.bindparam("b_message_zh"), facts=sa.bindparam("b_facts"),
+    evidence_months=sa.bindparam("b_evidence_months"))
 
 
 async def figures_by_township(session: AsyncSession, township_prefix: str) -> dict[str, TownshipFigures]:
