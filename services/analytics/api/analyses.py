@@ -378,12 +378,13 @@ def router(service: Service) -> APIRouter:
 
 
 async def _mover_rows(session: AsyncSession, prefix: str, period: str, before: str, measure: str, basis: Basis) -> list:
-    """The rows the area's movers are among: the candidates read largest first where they prove it
+    """The rows the area's movers are among: the candidates read largest first, deeper until they prove it
     (changes.proven_movers), else every entity of both months."""
-    rows, bound = await repository.mover_candidates(session, prefix, period, before, measure, basis, MOVERS)
-    if changes.proven_movers({r["uscc"]: (r["now"], r["before"]) for r in rows}, MOVERS, bound) is None:
-        rows = await repository.all_movers(session, prefix, period, before, measure, basis, MOVERS)
-    return rows
+    for depth in repository.MOVER_DEPTHS:
+        rows, bound = await repository.mover_candidates(session, prefix, period, before, measure, basis, MOVERS, depth=depth)
+        if changes.proven_movers({r["uscc"]: (r["now"], r["before"]) for r in rows}, MOVERS, bound) is not None:
+            return rows  # (bound None: every entity was a candidate)
+    return await repository.all_movers(session, prefix, period, before, measure, basis, MOVERS)
 
 
 def _movers(candidates: list, measure: str) -> list[Mover]:

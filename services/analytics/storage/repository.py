@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from operator import itemgetter
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.reference import UNKNOWN_ENTITY_TYPE
@@ -532,11 +532,15 @@ async def figures_by_section(session: AsyncSession, prefix: str, periods: Sequen
     return (await session.execute(query)).mappings().all()
 
 
-MOVER_CANDIDATES = 4  # per mover sought, the largest figures read from each end of each month
+# per mover sought, the largest figures read from each end of each month: deeper while they cannot prove the
+# movers (in a city-wide month the 10 largest moves are often whole figures of entities that went quiet, below the
+# 40th largest figure but above the 2,560th), before every entity-month of both months is read
+MOVER_DEPTHS = (4, 32, 256)
 
 
 async def mover_candidates(
-    session: AsyncSession, prefix: str, period: str, before: str, measure: str, basis: str, n: int, section: str | None = None
+    session: AsyncSession, prefix: str, period: str, before: str, measure: str, basis: str, n: int, section: str | None = None,
+    depth: int = MOVER_DEPTHS[0],
 ) -> tuple[list, float | None]:
     """Candidates for the `n` entities of the area whose `measure` changed most from `before` to
     `period`, and the most any other entity can have changed (None: every entity with a figure is a
@@ -545,7 +549,7 @@ async def mover_candidates(
     read down the (period, kwh|tax) indexes; an entity outside them is no larger than the last read."""
     m = entity_months.c
     column = dict(zip(("kwh", "tax"), _measures(basis), strict=True))[measure]
-    where, k = [_in_area(m.township_code, prefix), _in_section(section)], n * MOVER_CANDIDATES
+    where, k = [_in_area(m.township_code, prefix), _in_section(section)], n * depth
     picked: set[str] = set()
     months = []
     for month in (period, before):
@@ -556,7 +560,8 @@ async def mover_candidates(
             picked.update(r[0] for r in rows)
             ends.append([r[1] for r in rows])
         months.append(ends)
-    found = await _mover_figures(session, period, before, column, [m.uscc.in_(sorted(picked)), *where]) if picked else []
+    candidates = m.uscc == sa.any_(sa.bindparam("candidates", sorted(picked), type_=ARRAY(sa.Text)))  # one parameter, however many
+    found = await _mover_figures(session, period, before, column, [candidates, *where]) if picked else []
     return found, changes.outside_bound(months, k)
 
 
