@@ -33,26 +33,27 @@ class Cost:
     python: bool = True  # a Python service: one core per instance at most
 
 
-# docs/benchmarks/pipeline.md, "2026-12-04, feedback takes a poll's alert events a run at a time", the after run of
-# bench_pipeline --entities 100000 --registry-first: CPU µs per row of each process over the month (121,140 tax and
-# power records after the 100,000-entity register was loaded and settled: a province's month is records, few
-# registrations), a quiet machine, one broker. The broker's figure is net of what it burns idle (3.0 % of a core
-# over the 75.8 s month, ~19 µs per row), then multiplied by REPLICATION_CPU, the factor three brokers with
-# replication factor 3 measured against one (same file, "Replication": 1,100-1,560 against 420-440 µs per row, net
-# of idle). PostgreSQL's is gross. The earlier inputs (the 20,000-entity runs of 2026-12-03 afternoon, on a machine
-# loaded by other engineers' tests: 206 / 349 / 352 / 293 / 551 / 402 / 686) gave ~2.5 times these.
+# docs/benchmarks/pipeline.md, "2026-12-04, the month to its last alert, one and two instances", one instance each:
+# bench_pipeline --entities 100000 --registry-first, CPU µs per row of each process over the month (121,140 tax and
+# power records after the 100,000-entity register was loaded and settled, up to the last alert published and the
+# closings the month set off judged: a province's month is records, few registrations), a quiet machine, one
+# broker. The broker's figure is net of what it burns idle (3.4 % of a core over the 74.0 s month, ~21 µs per
+# row), then multiplied by REPLICATION_CPU, the factor three brokers with replication factor 3 measured against
+# one (same file, "Replication": 1,100-1,560 against 420-440 µs per row, net of idle). PostgreSQL's is gross. The
+# earlier inputs (the 20,000-entity runs of 2026-12-03 afternoon, on a machine loaded by other engineers' tests:
+# 206 / 349 / 352 / 293 / 551 / 402 / 686) gave ~2.5 times these.
 REPLICATION_CPU = 3.0
 MEASURED = (
     # ingest's HTTP path is spread by the load balancer; its Kafka intake is one 3-partition topic per department
     # (topics.INTAKE_PARTITIONS), a department's own stream: what bounds its group's instances is the shared topic
-    Cost("ingest", 69, ("feedback-submitted",)),
-    Cost("matcher", 108, ("record-imported", "feedback-submitted")),
-    Cost("alerting", 158, ("record-matched", "submission-assessed", "feedback-submitted")),
-    Cost("feedback", 43, ("anomaly-detected", "match-failed")),
-    Cost("analytics", 187, ("record-imported", "record-matched", "match-failed", "anomaly-detected",
+    Cost("ingest", 75, ("feedback-submitted",)),
+    Cost("matcher", 116, ("record-imported", "feedback-submitted")),
+    Cost("alerting", 171, ("record-matched", "submission-assessed", "feedback-submitted")),
+    Cost("feedback", 46, ("anomaly-detected", "match-failed")),
+    Cost("analytics", 135, ("record-imported", "record-matched", "match-failed", "anomaly-detected",
                             "feedback-submitted", "submission-assessed")),
-    Cost("kafka x3 (RF 3)", 109 * REPLICATION_CPU, python=False),
-    Cost("postgres", 347, python=False),
+    Cost("kafka x3 (RF 3)", 115 * REPLICATION_CPU, python=False),
+    Cost("postgres", 372, python=False),
 )
 
 # Bytes one pipeline row leaves behind (same file, runs 2 and 3, which report disk): on the brokers one replica's
