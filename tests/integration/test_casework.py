@@ -8,8 +8,8 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from openpyxl import load_workbook
 from aiokafka import AIOKafkaProducer
+from openpyxl import load_workbook
 from PIL import Image
 
 from shared import topics
