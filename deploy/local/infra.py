@@ -550,6 +550,7 @@ class LocalPostgres(_Server):
     """
 
     port: int | None = None
+    settings: dict[str, str] = field(default_factory=dict)  # more `-c name=value` (a benchmark's profiling)
 
     _name: ClassVar[str] = "PostgreSQL"
     _stop_signal: ClassVar[int] = signal.SIGINT
@@ -574,7 +575,8 @@ class LocalPostgres(_Server):
         self._launch(
             [POSTGRES_BIN_PATH / "postgres", "-D", str(self.data_dir),
              "-c", "listen_addresses=127.0.0.1", "-c", f"port={self.port}",
-             "-c", "unix_socket_directories="],  # TCP only: no socket path or permission trouble
+             "-c", "unix_socket_directories=",  # TCP only: no socket path or permission trouble
+             *(flag for name, value in self.settings.items() for flag in ("-c", f"{name}={value}"))],
             self.data_dir / "postgres.log", self._answers, deadline,
             where=f"127.0.0.1:{self.port} within {timeout:.0f}s",
             cwd=self.data_dir, **_run_as(os_user),
