@@ -14,6 +14,9 @@ from deploy.local.platform import LocalPlatform
 from shared.records import KINDS
 
 FEED_CONCURRENCY = 4
+# a connection lost mid-request (a busy server closing an idle keep-alive connection as the next request is
+# sent on it: ReadError, seen at 100,000 entities on a loaded machine despite the expiry below)
+SEND_ATTEMPTS = 3
 
 
 async def feed(
@@ -28,11 +31,18 @@ async def feed(
         while (item := await queue.get()) is not None:
             kind, batch = item
             key = platform.credentials.departments[KINDS[kind].department]
-            reply = await client.post(
-                f"{platform.url('ingest')}/v1/records",
-                json={"kind": kind, "records": batch},
-                headers={"Authorization": f"Bearer {key}"},
-            )
+            for attempt in range(1, SEND_ATTEMPTS + 1):
+                try:
+                    reply = await client.post(
+                        f"{platform.url('ingest')}/v1/records",
+                        json={"kind": kind, "records": batch},
+                        headers={"Authorization": f"Bearer {key}"},
+                    )
+                    break
+                except httpx.TransportError:  # sent again, as a department's system would: ingest drops a repeat
+                    if attempt == SEND_ATTEMPTS:
+                        raise
+                    await asyncio.sleep(0.5 * attempt)
             reply.raise_for_status()
             body = reply.json()
             for field in ("accepted", "corrections", "duplicates", "rejected"):
