@@ -14,6 +14,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.contracts import EvidenceLink
+from shared.db.bulk import arrays, insert_rows
 from shared.db.engine import driver_connection
 from shared.working_days import LOCAL_TZ
 
@@ -55,6 +56,9 @@ _DROP_SUPERSEDED = sa.text(
 )
 
 
+_FACT_COLUMNS = tuple(c.name for c in facts.c)
+
+
 async def upsert_facts(session: AsyncSession, rows: Sequence[dict]) -> tuple[list[tuple[uuid.UUID, str, str]], Counter[str]]:
     """Newest version of each (record, entity); a newer version of a record also drops the
     entities its older version was linked to (a correction may change the link). Returns what was
@@ -70,16 +74,19 @@ async def upsert_facts(session: AsyncSession, rows: Sequence[dict]) -> tuple[lis
     newest: dict[uuid.UUID, int] = {}
     for row in latest.values():
         newest[row["record_id"]] = max(newest.get(row["record_id"], 0), row["version"])
-    dropped = (await session.execute(_DROP_SUPERSEDED, {"record_ids": list(newest), "versions": list(newest.values())})).all()
-    stmt = insert(facts)
-    changing = ("version", "period", "kind", "value", "entity_name", "township_code", "record_township_code", "link")
+    corrected = {record_id: version for record_id, version in newest.items() if version > 1}  # a first version drops nothing
+    dropped = []
+    if corrected:
+        params = {"record_ids": list(corrected), "versions": list(corrected.values())}
+        dropped = (await session.execute(_DROP_SUPERSEDED, params)).all()
+    stmt = insert_rows(facts, _FACT_COLUMNS)
     await session.execute(
         stmt.on_conflict_do_update(
             index_elements=[facts.c.record_id, facts.c.uscc],
-            set_={c: stmt.excluded[c] for c in changing},
+            set_={c: stmt.excluded[c] for c in _FACT_COLUMNS if c not in ("record_id", "uscc")},
             where=facts.c.version < stmt.excluded.version,
         ),
-        list(latest.values()),
+        arrays(latest.values(), _FACT_COLUMNS),
     )
     return [tuple(row) for row in dropped], Counter(row["period"] for row in latest.values())
 
