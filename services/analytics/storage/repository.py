@@ -411,6 +411,12 @@ ON CONFLICT (uscc, period) DO UPDATE SET
   entity_name = CASE WHEN excluded.entity_name <> '' THEN excluded.entity_name ELSE m.entity_name END
 """)
 
+# Whether any entity has figures for one of the months: a month's dependents are a year later and
+# mostly not there yet. One index probe a batch, where _FOLLOW_BASES probes two per entity-month
+# (20 ms a batch of 400, 5 % of PostgreSQL's statement time in the month that updated nothing).
+_ANY_MONTH_OF = sa.text(
+    "SELECT EXISTS (SELECT FROM analytics.entity_months WHERE period = ANY(CAST(:periods AS text[])))")
+
 # The months whose aligned base a recomputed month is (`:dependents`) take its new daily kWh. After
 # _RECOMPUTE, so a batch holding both a month and its base leaves the month with the base's new figure.
 _FOLLOW_BASES = _with_rollup("""
@@ -484,7 +490,7 @@ async def upsert_figures(session: AsyncSession, rows: Sequence[dict]) -> None:
         "bases": [power.known_base(k[1]) for k in keys],
     })
     dependents = sorted((uscc, later, period) for uscc, period in keys for later in power.based_on(period))
-    if dependents:
+    if dependents and await session.scalar(_ANY_MONTH_OF, {"periods": sorted({later for _, later, _ in dependents})}):
         await session.execute(_FOLLOW_BASES, dict(zip(("usccs", "dependents", "periods"), map(list, zip(*dependents, strict=True)), strict=True)))
 
 
