@@ -1,7 +1,7 @@
 """Pipeline benchmark over the real platform: throughput of a demo month and alert latency.
 
     .venv/bin/python -m tests.benchmarks.bench_pipeline [--entities 20000] [--months 2026-10] [--alerts 200] [--brokers 3]
-        [--hop-messages 50000] [--registry-first] [--instances 2] [--alerts-during 100]
+        [--hop-messages 50000] [--registry-first] [--instances 2] [--alerts-during 100] [--profile-sql]
 
 Starts its own broker (or three: replication factor 3, min.insync.replicas 2), database and five service
 processes (deploy/local/platform.py), then
@@ -17,6 +17,8 @@ processes (deploy/local/platform.py), then
    times each from the POST to the alert's arrival on its township topic (a plain aiokafka consumer).
    With --alerts-during, the same probes also run while the month flows, 0.2 s apart (issue 14's latency under
    load). With --instances 2, matcher and alerting run two instances each, counted together.
+With --profile-sql, PostgreSQL preloads pg_stat_statements and the month's costliest statements are printed (µs of
+planning and execution per row of the month: where PostgreSQL's share of the CPU goes).
 Results are recorded in docs/benchmarks/pipeline.md.
 """
 
