@@ -24,7 +24,11 @@ from sqlalchemy.dialects.postgresql import ARRAY, Insert, insert
 def unnested(table: sa.Table, columns: Sequence[str], name: str = "incoming") -> sa.Select:
     """SELECT of the rows bound as one array per column (parameters named as the columns), typed
     as `table`'s columns (the asyncpg dialect casts each parameter: `unnest($1::UUID[], …)`)."""
-    typed = [sa.bindparam(c, type_=ARRAY(table.c[c].type)) for c in columns]
+    for c in columns:
+        if isinstance(table.c[c].type, sa.ARRAY):  # unnest would flatten an array of arrays into its elements
+            raise ValueError(f"{table.name}.{c} is an array column: it cannot travel as an array of arrays")
+    # one dimension: a JSON value that is itself a list stays one document, not a second dimension
+    typed = [sa.bindparam(c, type_=ARRAY(table.c[c].type, dimensions=1)) for c in columns]
     incoming = sa.func.unnest(*typed).table_valued(*columns).render_derived(name=name)
     return sa.select(*incoming.c)
 

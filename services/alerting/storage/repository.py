@@ -399,7 +399,8 @@ async def record_findings(
         }
         for f, inhibited in findings
     }
-    stmt = insert(alerts)
+    columns = tuple(next(iter(rows.values())))
+    stmt = insert_rows(alerts, columns)
     refreshed = ("township_code", "supported", "inhibited", "severity", "ruleset_version", "facts", "message_zh",
                  "also_townships", "silenced_by")
     await session.execute(
@@ -407,7 +408,7 @@ async def record_findings(
             index_elements=[alerts.c.alert_id],
             set_={**{c: stmt.excluded[c] for c in refreshed}, "updated_at": sa.func.now()},
         ),
-        list(rows.values()),
+        arrays(rows.values(), columns),
     )
 
 

@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.contracts import CaseState, FeedbackPayload
+from shared.db.bulk import arrays, insert_rows
 
 from services.feedback.domain.cases import Case, CaseKind
 from services.feedback.storage.tables import actions, alerts, cases, corrections, evidence, match_cases
@@ -23,7 +23,9 @@ OPEN_STATES = (CaseState.PENDING, CaseState.ACKNOWLEDGED, CaseState.VERIFYING, C
 async def open_cases(session: AsyncSession, rows: Sequence[dict]) -> None:
     """New worklist items; an item already there (an alert raised again) keeps its handling."""
     if rows:
-        await session.execute(insert(cases).on_conflict_do_nothing(index_elements=[cases.c.case_id]), list(rows))
+        columns = tuple(rows[0])
+        await session.execute(insert_rows(cases, columns).on_conflict_do_nothing(index_elements=[cases.c.case_id]),
+                              arrays(rows, columns))
 
 
 def case_of(row) -> Case:

@@ -18,6 +18,7 @@ from shared.contracts import (
     FeedbackPayload,
     MatchFailed,
 )
+from shared.db.bulk import arrays, insert_rows
 from shared.records import record_name
 from shared.working_days import WorkingCalendar
 
@@ -63,7 +64,8 @@ async def add_alerts(session: AsyncSession, events: Sequence[AnomalyDetected], d
         })
     if not rows:
         return
-    stmt = insert(alerts)
+    columns = tuple(next(iter(rows.values())))
+    stmt = insert_rows(alerts, columns)
     t = alerts.c
     await session.execute(
         stmt.on_conflict_do_update(
@@ -74,7 +76,7 @@ async def add_alerts(session: AsyncSession, events: Sequence[AnomalyDetected], d
                   "updated_at": stmt.excluded.detected_at},
             where=t.withdrawn_at < stmt.excluded.detected_at,  # only a withdrawn one, and only by a later detection
         ),
-        list(rows.values()),
+        arrays(rows.values(), columns),
     )
     await casework.open_cases(session, [
         _new_case(
