@@ -2,7 +2,7 @@
 under 8 concurrent clients.
 
     .venv/bin/python -m tests.benchmarks.bench_dashboard [--entities 600000] [--months 36] [--clients 8]
-        [--requests 40] [--last 2026-11] [--no-cache] [--solo 5]
+        [--requests 40] [--last 2026-11] [--no-cache] [--solo 5] [--profile-sql]
 
 Starts its own broker and database (deploy/local/platform.py) and only the analytics service (the
 others are on no request's path). The read models are loaded directly with COPY — what the analytics
@@ -22,6 +22,7 @@ joined calls are counted; `--no-cache` measures every call computed). Per endpoi
 p95 / p99 / max latency in ms (from the call, queueing on the 8 connections included), answers by
 status; CPU µs per request of analytics and PostgreSQL; table sizes and the processes' memory. With `--solo n`,
 then n more calls of each endpoint (other draws) by one client: each call's own time, nothing queued.
+With `--profile-sql`, the statements that cost PostgreSQL most during the measured calls (µs per call).
 Targets (issue 13): p95 < 200 ms for every endpoint, the panorama < 100 ms, a township's monthly report < 2 s.
 Results: docs/benchmarks/dashboard.md.
 """
@@ -52,6 +53,7 @@ from shared import uscc
 from shared.contracts.rules import RULE_NAMES_ZH
 from shared.periods import shift
 from shared.reference import DIVISIONS, TOWNSHIPS
+from tests.benchmarks import sql_profile
 from tests.benchmarks.bench_alerting_live import _server_pids
 from tests.benchmarks.bench_matcher import _cpu_seconds
 
@@ -388,6 +390,8 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--requests", type=int, default=40, help="calls of each endpoint")
     parser.add_argument("--no-cache", action="store_true", help="analytics without its read cache: every call computed")
+    parser.add_argument("--profile-sql", action="store_true",
+                        help="print the statements that cost PostgreSQL most during the measured calls (pg_stat_statements)")
     parser.add_argument("--solo", type=int, default=0,
                         help="then this many calls of each endpoint by one client: each call's own time, no queue")
     args = parser.parse_args()
@@ -396,6 +400,8 @@ def main() -> None:
     months = _months(args.last, args.months)
     with tempfile.TemporaryDirectory(prefix="bench-dashboard-") as run_dir:
         platform = LocalPlatform.on_free_ports(Path(run_dir))
+        if args.profile_sql:
+            sql_profile.preload(platform)
         try:
             platform.start_infrastructure()
             began = time.perf_counter()
@@ -406,7 +412,12 @@ def main() -> None:
             platform.start_services(("analytics",))
             # warm: connections, plans, PostgreSQL's buffers; other draws than the measured calls
             asyncio.run(hammer(platform, city, months, args.clients, 2, seed=5))
+            if args.profile_sql:
+                asyncio.run(sql_profile.reset(platform))
             measured = asyncio.run(hammer(platform, city, months, args.clients, args.requests, seed=6))
+            if args.profile_sql:
+                print("PostgreSQL's statements during the measured calls:",
+                      *asyncio.run(sql_profile.report(platform, measured["requests"], "call", top=30, width=300)), sep="\n  ")
             solo = asyncio.run(hammer(platform, city, months, 1, args.solo, seed=7)) if args.solo else None
             report = {"entities": args.entities, "months": args.months, "clients": args.clients, "cached": not args.no_cache,
                       "loaded": loaded, **measured, "solo": solo,

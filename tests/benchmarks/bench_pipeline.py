@@ -46,6 +46,7 @@ from shared import topics, uscc
 from shared.reference import TOWNSHIPS
 from tests.benchmarks.bench_alerting_live import _server_pids
 from tests.benchmarks.bench_matcher import _cpu_seconds
+from tests.benchmarks import sql_profile
 from tests.benchmarks.bench_one_hop import SAMPLE, broker_cpu_seconds, one_hop, ratio, sample_event
 
 
@@ -95,40 +96,6 @@ async def disk_use(platform: LocalPlatform, tables: int = 12) -> dict:
     busiest = dict(sorted(topics_bytes.items(), key=lambda item: -item[1])[:8])
     return {"postgres_database_bytes": database, "postgres_largest_tables": largest,
             "kafka_log_bytes": sum(topics_bytes.values()), "kafka_log_bytes_by_topic": busiest}
-
-
-_PROFILE = """
-    SELECT regexp_replace(query, '\\s+', ' ', 'g') AS query, calls, rows,
-           total_exec_time + total_plan_time AS ms, total_plan_time AS plan_ms
-    FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
-    ORDER BY ms DESC"""
-
-
-async def reset_sql_profile(platform: LocalPlatform) -> None:
-    """From here on, what each statement costs PostgreSQL (needs pg_stat_statements preloaded: --profile-sql)."""
-    connection = await _connect(platform)
-    try:
-        await connection.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
-        await connection.execute("SELECT pg_stat_statements_reset()")
-    finally:
-        await connection.close()
-
-
-async def sql_profile(platform: LocalPlatform, rows: int, top: int = 25) -> list[str]:
-    """The statements that cost PostgreSQL most since the reset, as µs of planning and execution per row of the
-    month: where its share of the pipeline's CPU goes (time in a statement includes waits, so the shares are an
-    upper bound of each one's CPU)."""
-    connection = await _connect(platform)
-    try:
-        statements = await connection.fetch(_PROFILE)
-    finally:
-        await connection.close()
-    total = sum(s["ms"] for s in statements)
-    lines = [f"all {len(statements)} statements: {total * 1000 / rows:,.0f} µs per row"]
-    for s in statements[:top]:
-        lines.append(f"{s['ms'] * 1000 / rows:7.1f} µs/row {s['ms'] / total:6.1%} {s['calls']:>9,} calls "
-                     f"{s['rows']:>10,} rows plan {s['plan_ms'] / s['ms']:4.0%}  {s['query'][:150]}")
-    return lines
 
 
 async def hop_ratio(platform: LocalPlatform, measured: dict, messages: int) -> dict:
@@ -315,8 +282,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bizpulse-bench-") as run_dir:
         platform = LocalPlatform.on_free_ports(Path(run_dir), args.brokers)
         if args.profile_sql:
-            platform.postgres.settings |= {"shared_preload_libraries": "pg_stat_statements",
-                                           "pg_stat_statements.track_planning": "on"}
+            sql_profile.preload(platform)
         try:
             platform.start_infrastructure()
             platform.start_services()
@@ -329,7 +295,7 @@ def main() -> None:
             if args.registry_first:
                 print("registry:", asyncio.run(registry(platform, cfg)), flush=True)
             if args.profile_sql:
-                asyncio.run(reset_sql_profile(platform))
+                asyncio.run(sql_profile.reset(platform))
             if args.alerts_during:
                 measured, during = asyncio.run(month_with_probes(platform, cfg, args.alerts_during, kinds))
                 print("throughput:", measured, flush=True)
@@ -338,7 +304,7 @@ def main() -> None:
                 measured = asyncio.run(throughput(platform, cfg, kinds))
                 print("throughput:", measured, flush=True)
             if args.profile_sql:
-                print("PostgreSQL's statements during the month:", *asyncio.run(sql_profile(platform, measured["rows"])),
+                print("PostgreSQL's statements during the month:", *asyncio.run(sql_profile.report(platform, measured["rows"])),
                       sep="\n  ")
             print("idle CPU % after it (warm):", asyncio.run(idle_cpu(platform)))
             print("disk after the month:", asyncio.run(disk_use(platform)))
