@@ -216,9 +216,11 @@ async def load(platform: LocalPlatform, city: City, months: list[str]) -> dict:
             "overdue"], _alerts(city, months))
         loaded["submissions"] = await _copy(conn, "submissions", [
             "department", "kind", "period", "deadline", "status", "first_arrival", "assessed_at"], _submissions(months))
+        # what autovacuum leaves a city's months in: statistics, and the visibility map set, so the
+        # indexes that carry what a query reads are read without the table (index-only scans)
         began = time.perf_counter()
-        await conn.execute("ANALYZE")
-        loaded["analyze_seconds"] = round(time.perf_counter() - began, 1)
+        await conn.execute("VACUUM (ANALYZE)")
+        loaded["vacuum_analyze_seconds"] = round(time.perf_counter() - began, 1)
     finally:
         await conn.close()
     return loaded

@@ -794,11 +794,9 @@ async def pivot_cells(
             columns_of.update(entity_type=a.entity_type, size_band=a.size_band)
             where += [a[k] == getattr(scope, k) for k in ("entity_type", "size_band") if getattr(scope, k)]
         counted = [a[f"{measure}{suffix}"].label(measure), a[f"{measure}_entities{suffix}"].label("summed")]
-    else:
-        m = entity_months.c
-        kwh, tax = _measures(basis)
+    else:  # entities: read from entity_months_with_figures alone unless a type or 规模档 joins the registrations
         columns_of, source, where = {}, _ENTITY_MONTHS, _entity_months_in(scope, bands)
-        counted = [m.uscc, kwh.label("kwh"), tax.label("tax")]
+        counted = [entity_months.c.uscc]
     keys = [_dimension(rows, bands, **columns_of).label("r")] + ([_dimension(columns, bands, **columns_of).label("c")] if columns else [])
     keyed = sa.select(*counted, *keys).select_from(source).where(*where).subquery()
     k = keyed.c
