@@ -1,63 +1,101 @@
 """Workbooks (.xlsx) people download, in one house style: a title row saying what and as of when,
 Chinese headers (bold, filled, frozen, filterable), figures left as numbers with a number format
-(empty where there is none) so they can be sorted, filtered and rechecked in Excel."""
+(empty where there is none) so they can be sorted, filtered and rechecked in Excel.
+
+Written with XlsxWriter, which streams cells straight to the sheet's XML: openpyxl builds a cell
+object and a style per cell and was ~60 % of the township report workbook's time, the costliest
+call of the dashboards under load (docs/benchmarks/dashboard.md). Every value is written by its
+type, never through XlsxWriter's guessing `write()`: a text starting with "=" stays text, not a
+formula."""
 
 from __future__ import annotations
 
 import io
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.worksheet import Worksheet
+import xlsxwriter
+from xlsxwriter.format import Format
+from xlsxwriter.worksheet import Worksheet
 
 COUNT, RATE, HOURS, TEXT, MONEY = "0", "0.0%", "0.0", "@", "#,##0.00"
 AMOUNT = "#,##0"  # kWh and other whole quantities
 PERCENT = '0.0"%"'  # a figure already in per cent (12.5 means 12.5 %), as the dashboards' *_pct
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-_HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
+_HEADER = {"bold": True, "bg_color": "#DDEBF7", "pattern": 1, "align": "center", "valign": "vcenter", "text_wrap": True}
 
 
 @dataclass(frozen=True)
 class Column:
     header: str
     value: Callable[[Any], object]  # the row's cell
-    number_format: str
+    number_format: str | Callable[[Any], str]  # one for the column, or the row's own
     width: int
 
 
-def new_workbook() -> Workbook:
-    workbook = Workbook()
-    workbook.remove(workbook.active)
-    return workbook
+class Book:
+    """A workbook being written in memory: sheets in the order they are added, formats shared."""
+
+    def __init__(self) -> None:
+        self._out = io.BytesIO()
+        self._workbook = xlsxwriter.Workbook(self._out, {"in_memory": True, "nan_inf_to_errors": True})
+        self._formats: dict[str, Format] = {}
+        self.title_format = self._workbook.add_format({"bold": True, "font_size": 14})
+        self.header_format = self._workbook.add_format(_HEADER)
+
+    def add_sheet(self, name: str) -> Worksheet:
+        return self._workbook.add_worksheet(name)
+
+    def number(self, number_format: str) -> Format:
+        if number_format not in self._formats:
+            self._formats[number_format] = self._workbook.add_format({"num_format": number_format})
+        return self._formats[number_format]
+
+    def close(self) -> bytes:
+        self._workbook.close()
+        return self._out.getvalue()
 
 
-def saved(workbook: Workbook) -> bytes:
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue()
+def new_workbook() -> Book:
+    return Book()
 
 
-def write_sheet(sheet: Worksheet, title: str, columns: Sequence[Column], rows: Sequence[Any]) -> None:
-    """Row 1 the title, row 2 the headers (frozen, filterable), then one row per item."""
-    sheet.append([title])
-    sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=max(len(columns), 1))
-    sheet["A1"].font = Font(bold=True, size=14)
-    sheet.append([column.header for column in columns])
-    for index, column in enumerate(columns, 1):
-        header = sheet.cell(row=2, column=index)
-        header.font = Font(bold=True)
-        header.fill = _HEADER_FILL
-        header.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-        sheet.column_dimensions[get_column_letter(index)].width = column.width
-    last = 2
-    for last, row in enumerate(rows, 3):  # cells by their row number: openpyxl's max_row scans every cell
-        sheet.append([column.value(row) for column in columns])
-        for index, column in enumerate(columns, 1):
-            sheet.cell(row=last, column=index).number_format = column.number_format
-    sheet.row_dimensions[2].height = 32
-    sheet.freeze_panes = "A3"
-    sheet.auto_filter.ref = f"A2:{get_column_letter(len(columns))}{last}"
+def saved(book: Book) -> bytes:
+    return book.close()
+
+
+def write_sheet(book: Book, name: str, title: str, columns: Sequence[Column], rows: Sequence[Any]) -> None:
+    """The sheet `name`: row 1 the title, row 2 the headers (frozen, filterable), then one row per item."""
+    sheet = book.add_sheet(name)
+    width = max(len(columns), 1)
+    if width > 1:
+        sheet.merge_range(0, 0, 0, width - 1, title, book.title_format)
+    else:
+        sheet.write_string(0, 0, title, book.title_format)
+    for index, column in enumerate(columns):
+        sheet.write_string(1, index, column.header, book.header_format)
+        sheet.set_column(index, index, column.width)
+    last = 1
+    for last, row in enumerate(rows, 2):
+        for index, column in enumerate(columns):
+            number_format = column.number_format if isinstance(column.number_format, str) else column.number_format(row)
+            _write(sheet, last, index, column.value(row), book.number(number_format))
+    sheet.set_row(1, 32)
+    sheet.freeze_panes(2, 0)
+    sheet.autofilter(1, 0, last, width - 1)
+
+
+def _write(sheet: Worksheet, row: int, column: int, value: object, cell_format: Format) -> None:
+    if value is None:
+        sheet.write_blank(row, column, None, cell_format)
+    elif isinstance(value, bool):
+        sheet.write_boolean(row, column, value, cell_format)
+    elif isinstance(value, int | float | Decimal):
+        sheet.write_number(row, column, float(value) if isinstance(value, Decimal) else value, cell_format)
+    elif isinstance(value, datetime | date):
+        sheet.write_string(row, column, value.isoformat(), cell_format)
+    else:
+        sheet.write_string(row, column, str(value), cell_format)

@@ -192,7 +192,7 @@ def workbook(found: Pivot) -> bytes:
     columns = [Column(headers[0], lambda line: line[0], TEXT, 22)] + [
         Column(header, lambda line, i=i: line[i], number, 16) for i, header in enumerate(headers[1:], 1)]
     book = new_workbook()
-    write_sheet(book.create_sheet("多维分析"), title(found), columns, lines)
+    write_sheet(book, "多维分析", title(found), columns, lines)
     return saved(book)
 
 

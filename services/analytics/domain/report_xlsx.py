@@ -7,6 +7,7 @@ attributes; this module only lays it out (shared/workbooks.py's house style)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from shared.workbooks import AMOUNT, COUNT, HOURS, MONEY, PERCENT, TEXT, Column, new_workbook, saved, write_sheet
@@ -15,13 +16,19 @@ from shared.working_days import LOCAL_TZ
 BASIS_ZH = {"restated": "现值（含更正和补报）", "reported": "月末口径"}
 
 
-def _key(name: str, header: str, number_format: str, width: int = 12) -> Column:
+def _key(name: str, header: str, number_format: str | Callable[[Any], str], width: int = 12) -> Column:
     return Column(header, lambda row: row[name] if isinstance(row, dict) else getattr(row, name), number_format, width)
 
 
+def _count_or_money(row: dict) -> str:
+    """概况's figures: the entity count a whole number, tax and power as amounts."""
+    return COUNT if row["unit"] == "户" else MONEY
+
+
 _SUMMARY = (
-    _key("label", "指标", TEXT, 16), _key("unit", "单位", TEXT, 8), _key("now", "本月", MONEY, 16), _key("before", "上月", MONEY, 16),
-    _key("mom", "环比", PERCENT, 10), _key("year", "去年同月", MONEY, 16), _key("yoy", "同比", PERCENT, 10),
+    _key("label", "指标", TEXT, 16), _key("unit", "单位", TEXT, 8), _key("now", "本月", _count_or_money, 16),
+    _key("before", "上月", _count_or_money, 16), _key("mom", "环比", PERCENT, 10), _key("year", "去年同月", _count_or_money, 16),
+    _key("yoy", "同比", PERCENT, 10),
 )
 _TREND = (_key("period", "月份", TEXT, 10), _key("entities", "有数据主体", COUNT, 12), _key("tax", "纳税（元）", MONEY, 16),
           _key("kwh", "用电（千瓦时）", AMOUNT, 16))
@@ -76,11 +83,7 @@ def report_workbook(report: Any) -> bytes:
                                "detected": a.detected_at.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M") if a.detected_at else None}
                               for a in report.pending_alerts]),
     ):
-        sheet = workbook.create_sheet(name)
-        write_sheet(sheet, f"{title} · {name}", columns, rows)
-        if name == "概况":  # the entity counts are whole numbers
-            for cell in sheet[3][2:]:
-                cell.number_format = COUNT if cell.column_letter not in ("E", "G") else PERCENT
+        write_sheet(workbook, name, f"{title} · {name}", columns, rows)
     return saved(workbook)
 
 

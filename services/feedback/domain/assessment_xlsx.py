@@ -74,7 +74,7 @@ def assessment_workbook(assessment: Assessment, generated_at: datetime) -> bytes
     ):
         if not rows and name not in ("乡镇", "部门更正"):
             continue  # a township's or county's own cut has no city (or county) sheet to show
-        write_sheet(workbook.create_sheet(name), f"{title} · {name}", columns, rows)
+        write_sheet(workbook, name, f"{title} · {name}", columns, rows)
     return saved(workbook)
 
 
