@@ -63,9 +63,11 @@ def test_movers_rank_by_absolute_change_counting_an_absent_month_as_zero():
     assert [m.key for m in movers(pairs, 10)] == ["b", "d", "c", "a", "g"]
 
 
-def _read_ends(figures: dict[str, float], k: int) -> list[list[float]]:
-    """What the repository reads of a month: the k largest positive figures, the k most negative."""
-    return [sorted((v for v in figures.values() if v > 0), reverse=True)[:k], sorted(v for v in figures.values() if v < 0)[:k]]
+def _read_ends(figures: dict[str, float], k: int) -> list[tuple[int, float | None]]:
+    """What the repository reads of a month: of the k largest positive figures and of the k most
+    negative, how many there are and the smallest size."""
+    ends = [sorted((v for v in figures.values() if v > 0), reverse=True)[:k], sorted(v for v in figures.values() if v < 0)[:k]]
+    return [(len(end), min(map(abs, end), default=None)) for end in ends]
 
 
 def test_movers_proven_from_the_largest_figures_are_the_movers_of_everyone():
@@ -86,7 +88,11 @@ def test_movers_proven_from_the_largest_figures_are_the_movers_of_everyone():
             e for e, v in sorted(figures.items(), key=lambda i: i[1])[:k] if v < 0}
         candidates = keep(now) | keep(was)
         everyone = {e: (now.get(e), was.get(e)) for e in now.keys() | was.keys()}
-        found = proven_movers({e: everyone[e] for e in candidates}, n, outside_bound([_read_ends(now, k), _read_ends(was, k)], k))
+        bound = outside_bound([_read_ends(now, k), _read_ends(was, k)], k)
+        found = proven_movers({e: everyone[e] for e in candidates}, n, bound)
+        change = lambda e: abs((everyone[e][0] or 0.0) - (everyone[e][1] or 0.0))  # noqa: E731
+        ranked = sorted(candidates, key=lambda e: (-change(e), e))[:n]  # what PostgreSQL sends back of the candidates
+        assert proven_movers({e: everyone[e] for e in ranked}, n, bound) == found
         if found is not None:
             proven += 1
             assert found == movers(everyone, n)
@@ -94,8 +100,8 @@ def test_movers_proven_from_the_largest_figures_are_the_movers_of_everyone():
 
 
 def test_movers_of_a_small_area_are_all_candidates():
-    assert outside_bound([[[5.0, 3.0], []], [[9.0], [-1.0]]], k=3) is None
-    assert outside_bound([[[5.0, 3.0, 2.0], []], [[9.0], [-4.0, -1.0, -0.5]]], k=3) == 2.0 + 0.5
+    assert outside_bound([[(2, 3.0), (0, None)], [(1, 9.0), (1, 1.0)]], k=3) is None
+    assert outside_bound([[(3, 2.0), (0, None)], [(1, 9.0), (3, 0.5)]], k=3) == 2.0 + 0.5
     pairs = {"a": (10.0, 1.0), "b": (2.0, 2.5)}
     assert [m.key for m in proven_movers(pairs, 5, None)] == ["a", "b"]
     assert proven_movers(pairs, 1, 9.0) is None and [m.key for m in proven_movers(pairs, 1, 8.9)] == ["a"]

@@ -378,8 +378,8 @@ def router(service: Service) -> APIRouter:
 
 
 async def _mover_rows(session: AsyncSession, prefix: str, period: str, before: str, measure: str, basis: Basis) -> list:
-    """The rows the area's movers are among: the candidates read largest first, deeper until they prove it
-    (changes.proven_movers), else every entity of both months."""
+    """The area's movers' rows: those that changed most among the candidates read largest first, deeper
+    until they prove it (changes.proven_movers), else among every entity of both months."""
     for depth in repository.MOVER_DEPTHS:
         rows, bound = await repository.mover_candidates(session, prefix, period, before, measure, basis, MOVERS, depth=depth)
         if changes.proven_movers({r["uscc"]: (r["now"], r["before"]) for r in rows}, MOVERS, bound) is not None:

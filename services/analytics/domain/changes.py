@@ -55,7 +55,8 @@ def movers(pairs: Mapping[str, tuple[float | None, float | None]], n: int) -> li
 
 
 def proven_movers(pairs: Mapping[str, tuple[float | None, float | None]], n: int, bound: float | None) -> list[Move] | None:
-    """`movers(pairs, n)` where `pairs` are only candidates: the area's movers if no entity outside
+    """`movers(pairs, n)` where `pairs` are only candidates (or the `n` of them that changed most, as
+    the repository ranks them: the answer is the same): the area's movers if no entity outside
     them can have moved more — `bound` is the most any of those can have moved (None: there are none
     outside) and the `n`-th mover found moved strictly more. None when the candidates cannot tell."""
     found = movers(pairs, n)
@@ -64,16 +65,17 @@ def proven_movers(pairs: Mapping[str, tuple[float | None, float | None]], n: int
     return None
 
 
-def outside_bound(months: Sequence[Sequence[Sequence[float]]], k: int) -> float | None:
+def outside_bound(months: Sequence[Sequence[tuple[int, float | None]]], k: int) -> float | None:
     """The most an entity outside the candidates can have moved, for `proven_movers`: `months` holds,
-    for each of the two months, the figures read from each end (the largest positive ones first, the
-    most negative first), at most `k` each. An entity's move is at most the sum of its two figures'
-    sizes; an end read short of `k` was read whole, so no entity is beyond it. None: all were read."""
+    for each of the two months and each end read (the largest positive figures, the most negative),
+    how many figures were read (at most `k`) and the smallest size among them. An entity's move is at
+    most the sum of its two figures' sizes; an end read short of `k` was read whole, so no entity is
+    beyond it. None: all were read."""
     bound, everyone = 0.0, True
     for ends in months:
         largest = 0.0
-        for read in ends:
-            if len(read) == k:
-                everyone, largest = False, max(largest, abs(read[-1]))
+        for count, smallest in ends:
+            if count == k:
+                everyone, largest = False, max(largest, abs(smallest))
         bound += largest
     return None if everyone else bound

@@ -557,27 +557,29 @@ async def mover_candidates(
     session: AsyncSession, prefix: str, period: str, before: str, measure: str, basis: str, n: int, section: str | None = None,
     depth: int = MOVER_DEPTHS[0],
 ) -> tuple[list, float | None]:
-    """Candidates for the `n` entities of the area whose `measure` changed most from `before` to
-    `period`, and the most any other entity can have changed (None: every entity with a figure is a
+    """The `n` entities of the area whose `measure` changed most from `before` to `period` among the
+    candidates, and the most any other entity can have changed (None: every entity with a figure is a
     candidate) — for domain/changes.py `proven_movers`. An entity's change is at most the sum of its
     figures' sizes, so the largest figures of each month, from both ends (a tax can be negative), are
-    read down the (period, kwh|tax) indexes; an entity outside them is no larger than the last read."""
+    read down the (period, kwh|tax) indexes; an entity outside them is no larger than the last read.
+    Two statements: the four ends answer as four rows (how many read, the smallest size, the USCCs),
+    and the candidates' changes are ranked by PostgreSQL, so only the movers come back."""
     m = entity_months.c
     column = dict(zip(("kwh", "tax"), _measures(basis), strict=True))[measure]
     where, k = [_in_area(m.township_code, prefix), _in_section(section)], n * depth
-    picked: set[str] = set()
-    months = []
+    ends = []
     for month in (period, before):
-        ends = []
         for side, order in ((column > 0, column.desc().nulls_last()), (column < 0, column.asc())):
-            rows = (await session.execute(
-                sa.select(m.uscc, column).where(m.period == month, side, *where).order_by(order, m.uscc).limit(k))).all()
-            picked.update(r[0] for r in rows)
-            ends.append([r[1] for r in rows])
-        months.append(ends)
-    candidates = m.uscc == sa.any_(sa.bindparam("candidates", sorted(picked), type_=ARRAY(sa.Text)))  # one parameter, however many
-    found = await _mover_figures(session, period, before, column, [candidates, *where]) if picked else []
-    return found, changes.outside_bound(months, k)
+            read = sa.select(m.uscc, column.label("v")).where(m.period == month, side, *where).order_by(order, m.uscc).limit(k).subquery()
+            ends.append(sa.select(sa.literal(len(ends)), sa.func.count(), sa.func.min(sa.func.abs(read.c.v)),
+                                  sa.func.array_agg(read.c.uscc)).select_from(read))
+    stats = sorted((await session.execute(sa.union_all(*ends))).all())  # this month's two ends, then the month before's
+    picked = sorted({uscc for *_, usccs in stats for uscc in usccs or ()})
+    bound = changes.outside_bound([[(count, smallest) for _, count, smallest, _ in stats[i:i + 2]] for i in (0, 2)], k)
+    if not picked:
+        return [], bound
+    candidates = m.uscc == sa.any_(sa.bindparam("candidates", picked, type_=ARRAY(sa.Text)))  # one parameter, however many
+    return await _mover_figures(session, period, before, column, [candidates, *where], n), bound
 
 
 async def all_movers(
