@@ -218,8 +218,7 @@ async def read_supervision(
     prefix = area_prefix(principal, area)
     rules = [rule] if rule else []
     async with service.sessions() as session:
-        tallies = {g: await repository.alert_tallies(session, prefix, first, last, rules, g)
-                   for g in ("all", "rule", "township", "month", "effect")}
+        tallies = await repository.alert_tallies(session, prefix, first, last, rules)
     base = {"from": first, "to": last, "area": area, "rule": rule}
     by_month = {r["key"]: r for r in tallies["month"]}
     by_township = sorted(tallies["township"], key=lambda r: (-(r["open"] + r["acknowledged"] + r["resolved"]), r["key"] or ""))
