@@ -12,6 +12,11 @@ under the older values and recomputed on the next call, never kept stale. Every 
 service reads the same sequences; `max_age` bounds what a lost advance (a crash between commit and
 advance) could leave behind.
 
+A read made while computing another (the township report reads 产业运行监控, the alert lists, …) is
+checked against the versions the enclosing read was computed under, not asked for again: its answer
+is computed after them, so it is at least as new as the versions it is kept under — the one safe way
+round. The report costs one look at the sequences instead of nine.
+
 Identical calls that arrive while the first is being computed wait for it (single flight): eight
 leaders opening the month's board at nine o'clock cost one query, not eight. The key is the reading
 function and its arguments, with the caller reduced to its scope (role and code): two township
@@ -21,6 +26,7 @@ officers of one township share answers, two townships never do.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import dataclasses
 import functools
 import time
@@ -41,6 +47,10 @@ READS = Counter("bizpulse_read_cache_total", "Cached reads by outcome (hit, miss
 
 P = ParamSpec("P")
 T = TypeVar("T")
+
+
+# the versions the reads being computed in this task were computed under: (cache, family) → value
+_ENCLOSING: contextvars.ContextVar[dict[tuple[int, str], Any]] = contextvars.ContextVar("read_cache_enclosing", default={})  # noqa: B039 never mutated
 
 
 def sequence_name(schema: str, family: str) -> str:
@@ -92,7 +102,11 @@ class ReadCache:
 
     async def get(self, key: Hashable, reads: tuple[str, ...] | None, compute: Callable[[], Awaitable[T]]) -> T:
         """`compute()`'s answer, kept under `key` while the families it `reads` (None: all) are unchanged."""
-        version = await self.version(self.declared(reads))
+        families, enclosing = self.declared(reads), _ENCLOSING.get()
+        if all((id(self), f) in enclosing for f in families):
+            version = tuple(enclosing[(id(self), f)] for f in families)
+        else:
+            version = await self.version(families)
         full_key = (version, key)
         kept = self._answers.get(key)
         if kept is not None and kept[0] == version and time.monotonic() - kept[1] < self._max_age:
@@ -110,6 +124,7 @@ class ReadCache:
         READS.labels(self._service, "miss").inc()
         future: asyncio.Future = asyncio.get_running_loop().create_future()
         self._computing[full_key] = future
+        computing = _ENCLOSING.set(enclosing | {(id(self), f): v for f, v in zip(families, version, strict=True)})
         try:
             answer = await compute()
         except asyncio.CancelledError:
@@ -120,6 +135,7 @@ class ReadCache:
             future.exception()  # retrieved: no "never retrieved" warning when nobody waited
             raise
         finally:
+            _ENCLOSING.reset(computing)
             del self._computing[full_key]
         future.set_result(answer)
         self._answers[key] = (version, time.monotonic(), answer)

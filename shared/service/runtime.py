@@ -114,7 +114,7 @@ class Service:
             idle_poll_seconds=settings.outbox_idle_poll_seconds,
         )
         self.read_cache = ReadCache(
-            service=spec.name, schema=spec.metadata.schema, families=spec.read_families, sessions=self.sessions,
+            service=spec.name, schema=spec.metadata.schema, families=spec.read_families, sessions=self.read_sessions,
             entries=settings.read_cache_entries, max_age=settings.read_cache_seconds,
         ) if spec.read_families else None
         subscriptions = spec.subscriptions(self)

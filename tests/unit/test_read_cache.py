@@ -18,8 +18,10 @@ class _Cache(ReadCache):
         super().__init__(service="test", schema="test", families={"records": "figures", "alerts": "alerts"},
                          sessions=None, entries=entries, max_age=max_age)
         self.current = {"figures": 1, "alerts": 1}
+        self.asked = 0  # looks at the versions
 
     async def version(self, families: tuple[str, ...]) -> tuple:
+        self.asked += 1
         return tuple(self.current[f] for f in families)
 
     async def changed(self, topics) -> None:
@@ -73,6 +75,33 @@ async def test_an_answer_outlives_changes_to_what_it_does_not_read():
     await cache.changed({"a-topic-without-a-family"})  # unknown: every family is out of date
     await read_power(service, TOWNSHIP, "2026-10")
     assert len(service.computed) == 3
+
+
+@cached(reads=("figures", "alerts"))
+async def read_report(service: _Service, principal: Principal, period: str) -> dict:
+    service.computed.append(("report", period))
+    power = await read_power(service, principal, period)
+    await service.read_cache.changed({"records"})  # new figures committed while the report is being computed
+    return {"power": power, "alerts": await read_alerts(service, principal)}
+
+
+@cached(reads=("alerts",))
+async def read_alerts(service: _Service, principal: Principal) -> list:
+    service.computed.append(("alerts",))
+    return []
+
+
+async def test_reads_within_a_read_use_the_versions_it_was_computed_under_and_stay_no_older_than_them():
+    service = _Service(cache := _Cache())
+    first = await read_report(service, TOWNSHIP, "2026-10")
+    assert cache.asked == 1  # one look for the report and the two reads inside it
+    assert await read_alerts(service, TOWNSHIP) == []  # kept under the versions the report read
+    assert cache.asked == 2 and service.computed.count(("alerts",)) == 1
+    # the figures changed during the report: the power read inside it was kept under the older version,
+    # which only makes it computed again, never served as newer than it is
+    again = await read_power(service, TOWNSHIP, "2026-10")
+    assert again["n"] > first["power"]["n"]
+    assert (await read_report(service, TOWNSHIP, "2026-10"))["power"] != first["power"]
 
 
 async def test_a_reading_that_declares_an_unknown_family_is_refused():

@@ -219,7 +219,7 @@ def this_month() -> str:
 async def read_default_period(service: Service, principal: Principal) -> str:
     """The month a page opens on: the newest with figures in the caller's area, else last month."""
     today = this_month()
-    async with service.sessions() as session:
+    async with service.read_sessions() as session:
         found = await repository.latest_period(session, principal.township_prefix or "", today)
     return found or shift(today, -1)
 
@@ -232,7 +232,7 @@ async def read_industries(
     _check_month(period)
     prefix = area_prefix(principal, area)
     before = shift(period, -1)
-    async with service.sessions() as session:
+    async with service.read_sessions() as session:
         found = await repository.figures_by_section(session, prefix, [period, before, shift(period, -12)], basis)
         tax_movers = await _mover_rows(session, prefix, period, before, "tax", basis)
         kwh_movers = await _mover_rows(session, prefix, period, before, "kwh", basis)
@@ -260,7 +260,7 @@ async def read_power_trend(
     """用电趋势 as the caller may see it (the API's and the page's); each month drills to `entities_path`."""
     check_months(first, last)
     prefix = area_prefix(principal, area)
-    async with service.sessions() as session:
+    async with service.read_sessions() as session:
         found = await repository.power_by_group(session, prefix, power.first_needed(first), last, group, basis)
     by_key: dict[str, dict[str, power.Month]] = {}
     for r in found:
@@ -323,7 +323,7 @@ async def read_entities(
     figures summed over the months from `period` to `to`."""
     check_months(period, to or period)
     scope = entity_scope(service, area_prefix(principal, area), period, to or period, industry, entity_type, size_band)
-    async with service.sessions() as session:
+    async with service.read_sessions() as session:
         rows = await repository.list_entity_months(session, scope, order, limit, offset, size_bands(service))
     return [EntityMonth(
         uscc=r["uscc"], name=r["entity_name"], township_code=r["township_code"],

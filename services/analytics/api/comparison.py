@@ -119,7 +119,7 @@ async def read_comparison(
     prefix = area_prefix(principal, area)
     threshold = service.settings.comparison_low_coverage_pct
     kinds = [k for ks in domain.DEPARTMENTS.values() for k in ks]
-    async with service.sessions() as session:
+    async with service.read_sessions() as session:
         registered, with_figures, records = await repository.comparison_counts(session, prefix, period, _month_end(period), kinds)
     rows, totals = domain.comparison(registered, with_figures, records, prefix)
     townships = [TownshipCompared(

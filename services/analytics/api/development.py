@@ -156,7 +156,7 @@ async def read_development(
     check_entity_type(entity_type)
     prefix = area_prefix(principal, area)
     first = shift(period, 1 - months)
-    async with service.sessions() as session:
+    async with service.read_sessions() as session:
         found = await repository.registration_counts(
             session, prefix, entity_type, industry, domain.month_start(period), domain.month_start(shift(period, 1)),
             domain.month_end(shift(period, -12)))
@@ -208,7 +208,7 @@ async def read_registrations(
     prefix = area_prefix(principal, area)
     end = domain.month_end(month)
     in_band = (size_bands(service), check_size_band(service, size_band)) if size_band else None
-    async with service.sessions() as session:
+    async with service.read_sessions() as session:
         found = await repository.list_registrations(session, prefix, entity_type, industry, event.value, domain.month_start(month),
                                                     domain.month_start(shift(month, 1)), limit, offset, in_band)
     listed = []

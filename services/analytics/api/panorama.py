@@ -115,7 +115,7 @@ def _link(rank: int) -> str:
 @cached(reads=(FIGURES, ALERTS))
 async def read_entity(service: Service, principal: Principal, uscc: str) -> Panorama:
     """One entity as the caller may see it (the API's and the panorama page's)."""
-    async with service.sessions() as session:
+    async with service.read_sessions() as session:
         registration = await repository.entity_registration(session, uscc)
         months = await repository.entity_month_rows(session, uscc)
         if registration is None and not months:

@@ -121,7 +121,7 @@ async def read_pivot(service: Service, principal: Principal, paths: Mapping[doma
     cells = domain.cell_count(q.rows, q.columns, scope.prefix, q.first, q.last, bands)
     if cells > domain.MAX_CELLS:
         raise _refuse("too_many_cells", f"行 × 列最多 {domain.MAX_CELLS} 个单元格，当前选择可能有 {cells} 个：请缩小区域或月份范围，或换一个维度")
-    async with service.sessions() as session:
+    async with service.read_sessions() as session:
         found = await repository.pivot_cells(
             session, scope, q.rows, q.columns, q.measure, q.basis, bands,
             [(m, month_end(m)) for m in domain.counted_months(q.measure, q.rows, q.columns, q.first, q.last)])

@@ -72,7 +72,7 @@ async def read_records(
     _check_month(period)
     check_department(department, kind)
     prefix = area_prefix(principal, area)
-    async with service.sessions() as session:
+    async with service.read_sessions() as session:
         found = await repository.list_records(session, prefix, period, department, kind,
                                               domain.LINK_RANKS[link] if link else None, limit, offset)
     listed = []

@@ -157,7 +157,7 @@ async def read_pillars(
     _check_month(period)
     prefix = area_prefix(principal, area)
     top = service.settings.pillar_count
-    async with service.sessions() as session:
+    async with service.read_sessions() as session:
         candidates = await repository.pillar_candidates(session, prefix, period, shift(period, -1), basis.value, top)
     return Pillars(
         period=period, basis=basis, area=prefix, top=top,
@@ -185,7 +185,7 @@ async def read_report(
     entities_path, alerts_path = paths
     place = TOWNSHIPS[code]
     months = domain.trend_months(period)  # the month before and the year before among them
-    async with service.sessions() as session:
+    async with service.read_sessions() as session:
         cells = await repository.figures_by_section(session, code, months, basis.value)
         statuses = await repository.entity_statuses(session, code)
         first_day = date(int(period[:4]), int(period[5:]), 1)

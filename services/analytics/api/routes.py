@@ -54,7 +54,7 @@ class Submission(BaseModel):
 async def read_overview(service: Service, principal: Principal) -> Overview:
     """区域概况 as the caller may see it (the API's and the page's)."""
     prefix = principal.township_prefix or ""
-    async with service.sessions() as session:
+    async with service.read_sessions() as session:
         figures = await repository.figures_by_township(session, prefix)
     rows, totals = overview(figures, prefix)
     return Overview(townships=[TownshipOverview(**r) for r in rows], totals=Figures(**totals.__dict__))
@@ -63,7 +63,7 @@ async def read_overview(service: Service, principal: Principal) -> Overview:
 @cached(reads=(TIMELINESS,))
 async def read_timeliness(service: Service, period: str | None, department: str | None, limit: int, offset: int) -> list[Submission]:
     """报送及时性 (the API's and 经济管理监管分析's page, for supervisors: it is the departments', not a township's)."""
-    async with service.sessions() as session:
+    async with service.read_sessions() as session:
         rows = await repository.list_submissions(session, period, department, limit, offset)
     return [Submission(**row) for row in rows]
 

@@ -217,7 +217,7 @@ async def read_supervision(
     _check_rule(rule)
     prefix = area_prefix(principal, area)
     rules = [rule] if rule else []
-    async with service.sessions() as session:
+    async with service.read_sessions() as session:
         tallies = await repository.alert_tallies(session, prefix, first, last, rules)
     base = {"from": first, "to": last, "area": area, "rule": rule}
     by_month = {r["key"]: r for r in tallies["month"]}
@@ -257,7 +257,7 @@ async def read_alerts(
     check_entity_type(entity_type)
     of_entities = ((size_bands(service), industry, entity_type, check_size_band(service, size_band))
                    if industry or entity_type or size_band else None)
-    async with service.sessions() as session:
+    async with service.read_sessions() as session:
         rows = await repository.list_alerts(session, prefix, first, last, [rule] if rule else [],
                                             state.value if state else None, limit, offset,
                                             effect=effect.value if effect else None, of_entities=of_entities)
@@ -282,7 +282,7 @@ async def read_rule_lists(
     prefix = area_prefix(principal, area)
     panorama_path, alerts_path = paths
     lists = []
-    async with service.sessions() as session:
+    async with service.read_sessions() as session:
         for rule in rules:
             rows = await repository.list_alerts(session, prefix, first, last, [rule], None, limit, offset, per_entity=True)
             lists.append(RuleList(
