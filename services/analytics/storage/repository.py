@@ -579,7 +579,7 @@ async def mover_candidates(
     if not picked:
         return [], bound
     candidates = m.uscc == sa.any_(sa.bindparam("candidates", picked, type_=ARRAY(sa.Text)))  # one parameter, however many
-    return await _mover_figures(session, period, before, column, [candidates, *where], n), bound
+    return await _mover_figures(session, prefix, section, period, before, column, n, candidates), bound
 
 
 async def all_movers(
@@ -587,24 +587,40 @@ async def all_movers(
 ) -> list:
     """The `n` entities of the area whose `measure` changed most, from every entity-month of both
     months (where the candidates of `mover_candidates` could not tell)."""
-    m = entity_months.c
     column = dict(zip(("kwh", "tax"), _measures(basis), strict=True))[measure]
-    return await _mover_figures(session, period, before, column, [_in_area(m.township_code, prefix), _in_section(section)], n)
+    return await _mover_figures(session, prefix, section, period, before, column, n)
 
 
 async def _mover_figures(
-    session: AsyncSession, period: str, before: str, column: sa.ColumnElement, where: list, n: int | None = None,
+    session: AsyncSession, prefix: str, section: str | None, period: str, before: str, column: sa.ColumnElement, n: int,
+    candidates: sa.ColumnElement = sa.true(),
 ) -> list:
+    """The `n` entity-months of the area (among `candidates`) whose `column` changed most, ranked from
+    what the primary key carries (migration 0019); names, townships and 门类 read for those `n` only."""
     m = entity_months.c
     now = sa.func.max(column).filter(m.period == period)
     was = sa.func.max(column).filter(m.period == before)
-    query = (
-        sa.select(m.uscc, sa.func.max(m.entity_name).label("name"), sa.func.max(m.township_code).label("township_code"),
-                  sa.func.max(m.industry_section).label("section"), now.label("now"), was.label("before"))
-        .where(m.period.in_([period, before]), *where)
+    moved = (
+        sa.select(m.uscc, now.label("now"), was.label("before"))
+        .where(m.period.in_([period, before]), candidates, _in_area(m.township_code, prefix), _in_section(section))
         .group_by(m.uscc)
         .order_by(sa.func.abs(sa.func.coalesce(now, 0) - sa.func.coalesce(was, 0)).desc(), m.uscc)
         .limit(n)
+        .subquery("moved")
+    )
+    x = entity_months.alias("named").c
+    named = (
+        sa.select(sa.func.max(x.entity_name).label("name"), sa.func.max(x.township_code).label("township_code"),
+                  sa.func.max(x.industry_section).label("section"))
+        .where(x.uscc == moved.c.uscc, x.period.in_([period, before]), _in_area(x.township_code, prefix),
+               _in_section(section, x.industry_section))
+        .lateral("named")
+    )
+    change = sa.func.abs(sa.func.coalesce(moved.c.now, 0) - sa.func.coalesce(moved.c.before, 0))
+    query = (
+        sa.select(moved.c.uscc, named.c.name, named.c.township_code, named.c.section, moved.c.now, moved.c.before)
+        .select_from(moved.join(named, sa.true()))
+        .order_by(change.desc(), moved.c.uscc)
     )
     return (await session.execute(query)).mappings().all()
 

@@ -135,8 +135,8 @@ WITH_FIGURES = "kwh IS NOT NULL OR tax IS NOT NULL OR kwh_reported IS NOT NULL O
 entity_months = sa.Table(
     "entity_months",
     metadata,
-    sa.Column("uscc", sa.Text, primary_key=True),
-    sa.Column("period", sa.Text, primary_key=True),
+    sa.Column("uscc", sa.Text, nullable=False),
+    sa.Column("period", sa.Text, nullable=False),
     sa.Column("township_code", sa.Text, nullable=False),
     sa.Column("industry_section", sa.Text, nullable=True),
     sa.Column("entity_name", sa.Text, nullable=False),
@@ -153,6 +153,9 @@ entity_months = sa.Table(
     # registration like its township, so kind_months is kept by the same deltas (migration 0016)
     sa.Column("entity_type", sa.Text, nullable=True),
     sa.Column("size_band", sa.Text, nullable=True),
+    # an entity's figures of a month from the key alone (the movers' candidates, migration 0019)
+    sa.PrimaryKeyConstraint("uscc", "period", name="entity_months_pkey",
+                            postgresql_include=["kwh", "tax", "kwh_reported", "tax_reported", "township_code", "industry_section"]),
     sa.Index("entity_months_by_period_township", "period", "township_code"),
     # a month's largest taxpayers and power users first (梁柱企业, the movers, the entity lists): read
     # down these, not sorted from all of the month's rows (migration 0015), and a row's township and
