@@ -725,7 +725,8 @@ def _entity_months_in(scope: Scope, bands: SizeBands) -> list[sa.ColumnElement]:
     """The entity-months of the scope with a figure (restated or as reported): those an entity list
     shows and a pivot counts, the same rows for both."""
     m = entity_months.c
-    return [m.period >= scope.first, m.period <= scope.last, _in_area(m.township_code, scope.prefix),
+    months = [m.period == scope.first] if scope.first == scope.last else [m.period >= scope.first, m.period <= scope.last]
+    return [*months, _in_area(m.township_code, scope.prefix),  # one month by equality: read in the indexes' order
             sa.or_(m.kwh.isnot(None), m.tax.isnot(None), m.kwh_reported.isnot(None), m.tax_reported.isnot(None)),
             *_entity_filters(bands, scope.industry, scope.entity_type, scope.size_band, m.industry_section)]
 
@@ -738,15 +739,17 @@ async def list_entity_months(session: AsyncSession, scope: Scope, order: str, li
     largest first by `order`."""
     m, e = entity_months.c, entities.c
     if scope.first == scope.last and not scope.entity_type and not scope.size_band:
-        # one month: one row per entity, read largest first down the (period, kwh|tax) index and joined
-        # to its registration only for the rows shown (a county's 产业 list is otherwise a sort of all)
+        # one month: one row per entity. The page is found down the (period, kwh|tax) index of the rows
+        # with a figure, which carries township and 门类 (migration 0020), and only its rows are read and
+        # joined to their registrations (a county's 产业 list is otherwise a sort of all, or a heap page
+        # read for every row walked past)
+        largest_first = (m[order].desc().nulls_last(), m.uscc)
+        page = (sa.select(m.uscc).where(*_entity_months_in(scope, bands)).order_by(*largest_first)
+                .limit(limit).offset(offset).subquery("page"))
         query = (
             sa.select(m.uscc, m.entity_name, m.township_code, m.industry_section, e.industry_code, m.kwh, m.tax, m.kwh_reported, m.tax_reported)
-            .select_from(_ENTITY_MONTHS)
-            .where(*_entity_months_in(scope, bands))
-            .order_by(m[order].desc().nulls_last(), m.uscc)
-            .limit(limit)
-            .offset(offset)
+            .select_from(page.join(_ENTITY_MONTHS, (m.uscc == page.c.uscc) & (m.period == scope.first)))
+            .order_by(*largest_first)
         )
         return (await session.execute(query)).mappings().all()
     total = lambda column: sa.func.sum(column).label(column.name)  # noqa: E731

@@ -159,9 +159,11 @@ entity_months = sa.Table(
     sa.Index("entity_months_by_period_township", "period", "township_code"),
     # a month's largest taxpayers and power users first (梁柱企业, the movers, the entity lists): read
     # down these, not sorted from all of the month's rows (migration 0015), and a row's township and
-    # 门类 tested in the index, not on its heap page (0017)
+    # 门类 tested in the index, not on its heap page (0017); only the rows with a figure, so an entity
+    # list's page is found in the index alone (0020)
     *(sa.Index(f"entity_months_by_period_{m}", "period", sa.text(f"{m} DESC NULLS LAST"), "uscc",
-               postgresql_include=["township_code", "industry_section"]) for m in ("tax", "kwh")),
+               postgresql_include=["township_code", "industry_section"], postgresql_where=sa.text(WITH_FIGURES))
+      for m in ("tax", "kwh")),
     # the rows with a figure, what a pivot counts of them (0017)
     sa.Index("entity_months_with_figures", "period", "township_code", postgresql_include=["industry_section", "uscc"],
              postgresql_where=sa.text(WITH_FIGURES)),
