@@ -2,7 +2,7 @@
 under 8 concurrent clients.
 
     .venv/bin/python -m tests.benchmarks.bench_dashboard [--entities 600000] [--months 36] [--clients 8]
-        [--requests 40] [--last 2026-11] [--no-cache] [--solo 5] [--profile-sql]
+        [--requests 40] [--last 2026-11] [--no-cache] [--solo 5] [--profile-sql] [--keep DIR]
 
 Starts its own broker and database (deploy/local/platform.py) and only the analytics service (the
 others are on no request's path). The read models are loaded directly with COPY — what the analytics
@@ -23,6 +23,10 @@ p95 / p99 / max latency in ms (from the call, queueing on the 8 connections incl
 status; CPU µs per request of analytics and PostgreSQL; table sizes and the processes' memory. With `--solo n`,
 then n more calls of each endpoint (other draws) by one client: each call's own time, nothing queued.
 With `--profile-sql`, the statements that cost PostgreSQL most during the measured calls (µs per call).
+With `--keep DIR`, the database is kept in DIR and a later run with the same DIR and city reuses it: the
+migrations added since are applied to it (a new index is built over the loaded months) and the 35-minute
+load at 600,000 entities is skipped, so a change to a statement is measured against the same data
+(`loaded` then says `"reused": true` and gives the first load's figures).
 Targets (issue 13): p95 < 200 ms for every endpoint, the panorama < 100 ms, a township's monthly report < 2 s.
 Results: docs/benchmarks/dashboard.md.
 """
@@ -34,6 +38,7 @@ import asyncio
 import json
 import os
 import random
+import shutil
 import statistics
 import tempfile
 import time
@@ -384,6 +389,29 @@ def memory(platform: LocalPlatform) -> dict:
     return {f"{group}_rss_mib": rss(pids) for group, pids in _pids(platform).items()}
 
 
+LOADED = "bench-dashboard-loaded.json"  # in a kept directory: which city its database holds, and its load's figures
+
+
+def _city_key(args: argparse.Namespace) -> dict:
+    return {"entities": args.entities, "months": args.months, "last": args.last}
+
+
+def _kept_load(run_dir: Path, args: argparse.Namespace) -> dict | None:
+    """The first load's figures when `run_dir` already holds this city's months, else None. The broker's
+    data is not kept (the load never went through it, and its ports are drawn anew); a directory holding
+    another city, or a load that did not finish, is refused rather than measured."""
+    marker = run_dir / LOADED
+    if not marker.exists():
+        if (run_dir / "postgres").exists():
+            raise SystemExit(f"{run_dir} holds a database whose load did not finish: remove the directory")
+        return None
+    kept = json.loads(marker.read_text())
+    if kept["city"] != _city_key(args):
+        raise SystemExit(f"{run_dir} holds another city ({kept['city']}): remove it, or ask for that city")
+    shutil.rmtree(run_dir / "kafka", ignore_errors=True)
+    return {**kept["loaded"], "reused": True}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--entities", type=int, default=600_000)
@@ -396,21 +424,26 @@ def main() -> None:
                         help="print the statements that cost PostgreSQL most during the measured calls (pg_stat_statements)")
     parser.add_argument("--solo", type=int, default=0,
                         help="then this many calls of each endpoint by one client: each call's own time, no queue")
+    parser.add_argument("--keep", type=Path, help="keep the loaded database in this directory, or reuse the one there")
     args = parser.parse_args()
     if args.no_cache:
         os.environ["BIZPULSE_READ_CACHE_ENTRIES"] = "0"
     months = _months(args.last, args.months)
-    with tempfile.TemporaryDirectory(prefix="bench-dashboard-") as run_dir:
-        platform = LocalPlatform.on_free_ports(Path(run_dir))
+    with tempfile.TemporaryDirectory(prefix="bench-dashboard-") as scratch:
+        run_dir = args.keep or Path(scratch)
+        kept = _kept_load(run_dir, args)
+        platform = LocalPlatform.on_free_ports(run_dir)
         if args.profile_sql:
             sql_profile.preload(platform)
         try:
             platform.start_infrastructure()
             began = time.perf_counter()
             city = City(args.entities)
-            print(f"city of {args.entities:,} entities drawn in {time.perf_counter() - began:.1f}s; loading {months[0]}…{months[-1]}",
-                  flush=True)
-            loaded = asyncio.run(load(platform, city, months))
+            print(f"city of {args.entities:,} entities drawn in {time.perf_counter() - began:.1f}s; "
+                  + (f"reusing the months loaded in {run_dir}" if kept else f"loading {months[0]}…{months[-1]}"), flush=True)
+            loaded = kept or asyncio.run(load(platform, city, months))
+            if args.keep and not kept:
+                (run_dir / LOADED).write_text(json.dumps({"city": _city_key(args), "loaded": loaded}))
             platform.start_services(("analytics",))
             # warm: connections, plans, PostgreSQL's buffers; other draws than the measured calls
             asyncio.run(hammer(platform, city, months, args.clients, 2, seed=5))
