@@ -121,6 +121,8 @@ async def test_imported_records_are_counted_by_township_and_size_band_and_each_c
     for c in found["columns"]:
         assert len(await _listed(api, c["entities_url"])) == c["total"]
     assert await _listed(api, found["entities_url"]) == {plant, shop, workshop, mill}
+    only_rows = await _pivot(api, rows="township")  # no columns: each entity once in its row and once in all
+    assert ([(r["key"], r["total"]) for r in only_rows["rows"]], only_rows["total"]) == ([(HOME, 3), (NEIGHBOUR, 1)], 4)
 
     by_month = await _pivot(api, rows="entity_type", columns="period", measure="kwh")
     assert [(r["key"], r["label"], [c["value"] for c in r["cells"]], r["total"]) for r in by_month["rows"]] == [
