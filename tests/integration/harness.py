@@ -28,7 +28,9 @@ class Api:
 
     def __init__(self, platform: LocalPlatform) -> None:
         self.platform = platform
-        self.client = httpx.AsyncClient(timeout=30)
+        # uvicorn closes a connection idle for 5 s (timeout_keep_alive); reusing one it is closing fails
+        # the next call with a ReadError, so the client lets its idle connections go sooner
+        self.client = httpx.AsyncClient(timeout=30, limits=httpx.Limits(keepalive_expiry=2))
 
     def _auth(self, key: str | None) -> dict[str, str]:
         return {"Authorization": f"Bearer {key}"} if key else {}
