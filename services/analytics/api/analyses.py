@@ -379,8 +379,10 @@ def router(service: Service) -> APIRouter:
 
 async def _mover_rows(session: AsyncSession, prefix: str, period: str, before: str, measure: str, basis: Basis) -> list:
     """The area's movers' rows: those that changed most among the candidates read largest first, deeper
-    until they prove it (changes.proven_movers), else among every entity of both months."""
-    for depth in repository.MOVER_DEPTHS:
+    until they prove it (changes.proven_movers), else among every entity of both months. A township's
+    two months are read whole at once: a few thousand entity-months, cheaper (11–27 ms on the 600,000-
+    entity benchmark) than finding its largest among the city's (30–40 ms for the depths it needs)."""
+    for depth in () if prefix in TOWNSHIPS else repository.MOVER_DEPTHS:
         rows, bound = await repository.mover_candidates(session, prefix, period, before, measure, basis, MOVERS, depth=depth)
         if changes.proven_movers({r["uscc"]: (r["now"], r["before"]) for r in rows}, MOVERS, bound) is not None:
             return rows  # (bound None: every entity was a candidate)

@@ -504,7 +504,12 @@ def _in_area(column: sa.ColumnElement, prefix: str) -> sa.ColumnElement:
     """township_code starts with `prefix` (codes are digits), as a range the index can use."""
     if not prefix:
         return sa.true()
-    return sa.and_(column >= prefix, column < prefix[:-1] + chr(ord(prefix[-1]) + 1))
+    return sa.and_(column >= prefix, column < _area_end(prefix))
+
+
+def _area_end(prefix: str) -> str:
+    """The first code after every code starting with `prefix`."""
+    return prefix[:-1] + chr(ord(prefix[-1]) + 1)
 
 
 def _measures(basis: str) -> tuple[sa.ColumnElement, sa.ColumnElement]:
@@ -549,8 +554,9 @@ async def figures_by_section(session: AsyncSession, prefix: str, periods: Sequen
 
 # per mover sought, the largest figures read from each end of each month: deeper while they cannot prove the
 # movers (in a city-wide month the 10 largest moves are often whole figures of entities that went quiet, below the
-# 40th largest figure but above the 2,560th), before every entity-month of both months is read
-MOVER_DEPTHS = (4, 32, 256)
+# 40th largest figure but above the 320th: a first read 40 deep proved none of the city's or a county's movers on
+# the 600,000-entity benchmark), before every entity-month of both months is read
+MOVER_DEPTHS = (32, 256)
 
 
 async def mover_candidates(
@@ -564,22 +570,16 @@ async def mover_candidates(
     read down the (period, kwh|tax) indexes; an entity outside them is no larger than the last read.
     Two statements: the four ends answer as four rows (how many read, the smallest size, the USCCs),
     and the candidates' changes are ranked by PostgreSQL, so only the movers come back."""
-    m = entity_months.c
-    column = dict(zip(("kwh", "tax"), _measures(basis), strict=True))[measure]
-    where, k = [_in_area(m.township_code, prefix), _in_section(section)], n * depth
-    ends = []
-    for month in (period, before):
-        for side, order in ((column > 0, column.desc().nulls_last()), (column < 0, column.asc())):
-            read = sa.select(m.uscc, column.label("v")).where(m.period == month, side, *where).order_by(order, m.uscc).limit(k).subquery()
-            ends.append(sa.select(sa.literal(len(ends)), sa.func.count(), sa.func.min(sa.func.abs(read.c.v)),
-                                  sa.func.array_agg(read.c.uscc)).select_from(read))
-    stats = sorted((await session.execute(sa.union_all(*ends))).all())  # this month's two ends, then the month before's
+    column, k = _measure_name(measure, basis), n * depth
+    params = {"period": period, "before": before, "k": k, **_area_params(prefix), **_section_params(section)}
+    ends = _mover_ends(column, bool(prefix), _section_shape(section))
+    stats = sorted((await session.execute(ends, params)).all())  # this month's two ends, then the month before's
     picked = sorted({uscc for *_, usccs in stats for uscc in usccs or ()})
     bound = changes.outside_bound([[(count, smallest) for _, count, smallest, _ in stats[i:i + 2]] for i in (0, 2)], k)
     if not picked:
         return [], bound
-    candidates = m.uscc == sa.any_(sa.bindparam("candidates", picked, type_=ARRAY(sa.Text)))  # one parameter, however many
-    return await _mover_figures(session, prefix, section, period, before, column, n, candidates), bound
+    ranked = _mover_figures(column, bool(prefix), _section_shape(section), candidates=True)
+    return (await session.execute(ranked, {**params, "n": n, "candidates": picked})).mappings().all(), bound
 
 
 async def all_movers(
@@ -587,42 +587,92 @@ async def all_movers(
 ) -> list:
     """The `n` entities of the area whose `measure` changed most, from every entity-month of both
     months (where the candidates of `mover_candidates` could not tell)."""
-    column = dict(zip(("kwh", "tax"), _measures(basis), strict=True))[measure]
-    return await _mover_figures(session, prefix, section, period, before, column, n)
+    ranked = _mover_figures(_measure_name(measure, basis), bool(prefix), _section_shape(section), candidates=False)
+    params = {"period": period, "before": before, "n": n, **_area_params(prefix), **_section_params(section)}
+    return (await session.execute(ranked, params)).mappings().all()
 
 
-async def _mover_figures(
-    session: AsyncSession, prefix: str, section: str | None, period: str, before: str, column: sa.ColumnElement, n: int,
-    candidates: sa.ColumnElement = sa.true(),
-) -> list:
-    """The `n` entity-months of the area (among `candidates`) whose `column` changed most, ranked from
-    what the primary key carries (migration 0019); names, townships and 门类 read for those `n` only."""
+# The movers' statements are built once per shape (measure, area or city, 门类 or not) with their values
+# as parameters: building and keying a statement of this size cost SQLAlchemy ~2.5 ms of CPU per
+# execution, more than PostgreSQL took to answer it.
+
+def _measure_name(measure: str, basis: str) -> str:
+    return dict(zip(("kwh", "tax"), _measures(basis), strict=True))[measure].name
+
+
+def _area_params(prefix: str) -> dict[str, str]:
+    return {"area_from": prefix, "area_to": _area_end(prefix)} if prefix else {}
+
+
+def _bound_area(column: sa.ColumnElement, area: bool) -> sa.ColumnElement:
+    """_in_area with the range as the parameters `area_from`, `area_to`."""
+    return sa.and_(column >= sa.bindparam("area_from"), column < sa.bindparam("area_to")) if area else sa.true()
+
+
+def _section_shape(section: str | None) -> str | None:
+    return None if section is None else "unknown" if section == "unknown" else "one"
+
+
+def _section_params(section: str | None) -> dict[str, str]:
+    return {"section": section} if _section_shape(section) == "one" else {}
+
+
+def _bound_section(shape: str | None, column: sa.ColumnElement) -> sa.ColumnElement:
+    """_in_section with the 门类 as the parameter `section`."""
+    if shape is None:
+        return sa.true()
+    return column.is_(None) if shape == "unknown" else column == sa.bindparam("section")
+
+
+@functools.cache
+def _mover_ends(column_name: str, area: bool, section: str | None) -> sa.CompoundSelect:
+    """The four ends of mover_candidates, `k` deep."""
     m = entity_months.c
-    now = sa.func.max(column).filter(m.period == period)
-    was = sa.func.max(column).filter(m.period == before)
+    column = m[column_name]
+    where = [_bound_area(m.township_code, area), _bound_section(section, m.industry_section)]
+    ends = []
+    for month in ("period", "before"):
+        for side, order in ((column > 0, column.desc().nulls_last()), (column < 0, column.asc())):
+            read = (sa.select(m.uscc, column.label("v")).where(m.period == sa.bindparam(month), side, *where)
+                    .order_by(order, m.uscc).limit(sa.bindparam("k", type_=sa.Integer)).subquery())
+            ends.append(sa.select(sa.literal_column(str(len(ends))), sa.func.count(), sa.func.min(sa.func.abs(read.c.v)),
+                                  sa.func.array_agg(read.c.uscc)).select_from(read))
+    return sa.union_all(*ends)
+
+
+@functools.cache
+def _mover_figures(column_name: str, area: bool, section: str | None, candidates: bool) -> sa.Select:
+    """The `n` entity-months of the area (among the parameter `candidates`, one array however many)
+    whose figure changed most, ranked from what the primary key carries (migration 0019); names,
+    townships and 门类 read for those `n` only."""
+    m = entity_months.c
+    column = m[column_name]
+    months = [sa.bindparam("period"), sa.bindparam("before")]
+    now = sa.func.max(column).filter(m.period == sa.bindparam("period"))
+    was = sa.func.max(column).filter(m.period == sa.bindparam("before"))
+    among = m.uscc == sa.any_(sa.bindparam("candidates", type_=ARRAY(sa.Text))) if candidates else sa.true()
     moved = (
         sa.select(m.uscc, now.label("now"), was.label("before"))
-        .where(m.period.in_([period, before]), candidates, _in_area(m.township_code, prefix), _in_section(section))
+        .where(m.period.in_(months), among, _bound_area(m.township_code, area), _bound_section(section, m.industry_section))
         .group_by(m.uscc)
         .order_by(sa.func.abs(sa.func.coalesce(now, 0) - sa.func.coalesce(was, 0)).desc(), m.uscc)
-        .limit(n)
+        .limit(sa.bindparam("n", type_=sa.Integer))
         .subquery("moved")
     )
     x = entity_months.alias("named").c
     named = (
         sa.select(sa.func.max(x.entity_name).label("name"), sa.func.max(x.township_code).label("township_code"),
                   sa.func.max(x.industry_section).label("section"))
-        .where(x.uscc == moved.c.uscc, x.period.in_([period, before]), _in_area(x.township_code, prefix),
-               _in_section(section, x.industry_section))
+        .where(x.uscc == moved.c.uscc, x.period.in_(months), _bound_area(x.township_code, area),
+               _bound_section(section, x.industry_section))
         .lateral("named")
     )
     change = sa.func.abs(sa.func.coalesce(moved.c.now, 0) - sa.func.coalesce(moved.c.before, 0))
-    query = (
+    return (
         sa.select(moved.c.uscc, named.c.name, named.c.township_code, named.c.section, moved.c.now, moved.c.before)
         .select_from(moved.join(named, sa.true()))
         .order_by(change.desc(), moved.c.uscc)
     )
-    return (await session.execute(query)).mappings().all()
 
 
 async def power_by_group(session: AsyncSession, prefix: str, first: str, last: str, group: str, basis: str) -> list:
