@@ -24,7 +24,7 @@ from pydantic import BaseModel, Field
 from shared.auth import Principal
 from shared.service import Service
 from shared.service.http import error_responses
-from shared.workbooks import AMOUNT, COUNT, MONEY, TEXT, XLSX, Column, new_workbook, saved, write_sheet
+from shared.workbooks import AMOUNT, COUNT, MONEY, TEXT, XLSX, Column, new_workbook, saved, write_sheet, written_aside
 from shared.service.read_cache import cached
 
 from services.analytics.api.analyses import (
@@ -213,7 +213,7 @@ async def read_pivot_file(
 ) -> tuple[dict[str, str], bytes]:
     """The pivot as a file (`form`: xlsx or csv), with its Content-Disposition header."""
     found = await read_pivot(service, principal, paths, q)
-    return _file_name(found, form), workbook(found) if form == "xlsx" else comma_separated(found)
+    return _file_name(found, form), await written_aside(workbook, found) if form == "xlsx" else comma_separated(found)
 
 
 Asked = Annotated[PivotQuery, Depends()]

@@ -23,7 +23,7 @@ from shared.auth import Principal, Role
 from shared.reference import TOWNSHIPS
 from shared.service import Service
 from shared.service.http import error_responses
-from shared.workbooks import XLSX
+from shared.workbooks import XLSX, written_aside
 from shared.service.read_cache import cached
 
 from services.analytics.api.analyses import (
@@ -234,7 +234,7 @@ async def read_report_workbook(
 ) -> tuple[str, bytes]:
     """The report as a workbook, with its file name."""
     report = await read_report(service, principal, links, paths, township, period, basis)
-    return f"乡镇月度数据分析报告-{report.period}-{report.township_code}.xlsx", report_workbook(report)
+    return f"乡镇月度数据分析报告-{report.period}-{report.township_code}.xlsx", await written_aside(report_workbook, report)
 
 
 def router(service: Service) -> APIRouter:

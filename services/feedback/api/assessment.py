@@ -14,6 +14,7 @@ from shared.reference import DIVISIONS, TOWNSHIPS, department_name
 from shared.service import Service
 from shared.service.http import error_responses
 from shared.working_days import LOCAL_TZ
+from shared.workbooks import XLSX, written_aside
 
 from services.feedback.api.access import AnyReader
 from services.feedback.assessing import assessment_of, within
@@ -21,7 +22,6 @@ from services.feedback.domain.assessment import Assessment, Figures
 from services.feedback.domain.assessment_xlsx import assessment_workbook
 
 Month = Annotated[str | None, Query(pattern=r"^20[0-9]{2}-(0[1-9]|1[0-2])$", description="YYYY-MM; default: this month")]
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 class FiguresOut(BaseModel):
@@ -118,7 +118,7 @@ def router(service: Service) -> APIRouter:
     async def get_workbook(principal: AnyReader, month: Month = None) -> Response:
         assessment = await scoped(month, principal)
         name = f"效能监测-{assessment.month}-{principal.code}.xlsx"
-        return Response(assessment_workbook(assessment, datetime.now(UTC)), media_type=XLSX, headers={
+        return Response(await written_aside(assessment_workbook, assessment, datetime.now(UTC)), media_type=XLSX, headers={
             "Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}"})
 
     return api
