@@ -123,6 +123,13 @@ async def test_imported_records_are_counted_by_township_and_size_band_and_each_c
     assert await _listed(api, found["entities_url"]) == {plant, shop, workshop, mill}
     only_rows = await _pivot(api, rows="township")  # no columns: each entity once in its row and once in all
     assert ([(r["key"], r["total"]) for r in only_rows["rows"]], only_rows["total"]) == ([(HOME, 3), (NEIGHBOUR, 1)], 4)
+    # by month: a month's cells and total count rows (an entity has one a month), a row spanning both months
+    # and the grand total count the plant, there in both, once
+    monthly = await _pivot(api, rows="township", columns="period")
+    assert ([[c["value"] for c in r["cells"]] for r in monthly["rows"]], [r["total"] for r in monthly["rows"]],
+            [c["total"] for c in monthly["columns"]], monthly["total"]) == ([[2, 2], [None, 1]], [3, 1], [2, 3], 4)
+    months = await _pivot(api, rows="period")
+    assert ([(r["key"], r["total"]) for r in months["rows"]], months["total"]) == ([(BEFORE, 2), (MONTH, 3)], 4)
 
     by_month = await _pivot(api, rows="entity_type", columns="period", measure="kwh")
     assert [(r["key"], r["label"], [c["value"] for c in r["cells"]], r["total"]) for r in by_month["rows"]] == [
