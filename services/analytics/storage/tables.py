@@ -93,6 +93,8 @@ alerts = sa.Table(
     sa.Index("alerts_by_township", "township_code"),
     sa.Index("alerts_by_uscc", "uscc"),
     sa.Index("alerts_by_month", "month", "township_code"),
+    # a township's live alerts by rule and state: the report's lists and counts (migration 0022)
+    sa.Index("alerts_live_by_township", "township_code", "rule", "status_rank", postgresql_where=sa.text("withdrawn_at IS NULL")),
 )
 
 # each department's timeliness per kind and period, as ingest last judged it
