@@ -643,8 +643,9 @@ def _mover_ends(column_name: str, area: bool, section: str | None) -> sa.Compoun
 @functools.cache
 def _mover_figures(column_name: str, area: bool, section: str | None, candidates: bool) -> sa.Select:
     """The `n` entity-months of the area (among the parameter `candidates`, one array however many)
-    whose figure changed most, ranked from what the primary key carries (migration 0019); names,
-    townships and 门类 read for those `n` only."""
+    whose figure changed most, ranked from what an index carries (the candidates' from the primary key,
+    migration 0019; an area's from its months' entity-months with figures, 0023); names, townships and
+    门类 read for those `n` only."""
     m = entity_months.c
     column = m[column_name]
     months = [sa.bindparam("period"), sa.bindparam("before")]
@@ -653,7 +654,8 @@ def _mover_figures(column_name: str, area: bool, section: str | None, candidates
     among = m.uscc == sa.any_(sa.bindparam("candidates", type_=ARRAY(sa.Text))) if candidates else sa.true()
     moved = (
         sa.select(m.uscc, now.label("now"), was.label("before"))
-        .where(m.period.in_(months), among, _bound_area(m.township_code, area), _bound_section(section, m.industry_section))
+        .where(m.period.in_(months), among, _bound_area(m.township_code, area), _bound_section(section, m.industry_section),
+               _with_figures())  # an area's are read from entity_months_with_figures alone (migration 0023)
         .group_by(m.uscc)
         .order_by(sa.func.abs(sa.func.coalesce(now, 0) - sa.func.coalesce(was, 0)).desc(), m.uscc)
         .limit(sa.bindparam("n", type_=sa.Integer))
@@ -777,8 +779,14 @@ def _entity_months_in(scope: Scope, bands: SizeBands) -> list[sa.ColumnElement]:
     m = entity_months.c
     months = [m.period == scope.first] if scope.first == scope.last else [m.period >= scope.first, m.period <= scope.last]
     return [*months, _in_area(m.township_code, scope.prefix),  # one month by equality: read in the indexes' order
-            sa.or_(m.kwh.isnot(None), m.tax.isnot(None), m.kwh_reported.isnot(None), m.tax_reported.isnot(None)),
+            _with_figures(),
             *_entity_filters(bands, scope.industry, scope.entity_type, scope.size_band, m.industry_section)]
+
+
+def _with_figures() -> sa.ColumnElement:
+    """An entity-month with a figure (restated or as reported): tables.WITH_FIGURES, the partial indexes' predicate."""
+    m = entity_months.c
+    return sa.or_(m.kwh.isnot(None), m.tax.isnot(None), m.kwh_reported.isnot(None), m.tax_reported.isnot(None))
 
 
 _ENTITY_MONTHS = entity_months.outerjoin(entities, entities.c.entity_key == entity_months.c.uscc)
