@@ -1021,6 +1021,10 @@ async def alert_tallies(
     return tallies
 
 
+# an alert list's columns: not the figures that raised it (JSONB, decoded per row; the rule lists' evidence only)
+_LISTED = [column for column in alerts.c if column.name not in ("facts", "evidence_months")]
+
+
 async def list_alerts(
     session: AsyncSession, prefix: str, first: str | None, last: str | None, rules: Sequence[str],
     state: str | None, limit: int, offset: int, per_entity: bool = False, effect: str | None = None,
@@ -1049,7 +1053,7 @@ async def list_alerts(
         query = sa.select(ranked).where(ranked.c.n == 1).order_by(
             ranked.c.rule, ranked.c.month.desc().nulls_last(), ranked.c.township_code, ranked.c.uscc)
     else:
-        query = sa.select(alerts, sa.literal(1).label("alerts")).select_from(source).where(*where).order_by(
+        query = sa.select(*_LISTED, sa.literal(1).label("alerts")).select_from(source).where(*where).order_by(
             a.month.desc().nulls_last(), a.rule, a.township_code, a.uscc, a.alert_id)
     return (await session.execute(query.limit(limit).offset(offset))).mappings().all()
 
