@@ -2,7 +2,7 @@
 under 8 concurrent clients.
 
     .venv/bin/python -m tests.benchmarks.bench_dashboard [--entities 600000] [--months 36] [--clients 8]
-        [--requests 40] [--last 2026-11] [--no-cache] [--solo 5] [--profile-sql] [--keep DIR]
+        [--requests 40] [--last 2026-11] [--instances 1] [--no-cache] [--solo 5] [--profile-sql] [--keep DIR]
 
 Starts its own broker and database (deploy/local/platform.py) and only the analytics service (the
 others are on no request's path). The read models are loaded directly with COPY — what the analytics
@@ -20,7 +20,9 @@ drawn anew (so a township's call is mostly the first of its kind, the city's and
 analytics keeps answers until its data changes, shared/service/read_cache.py; the hits, misses and
 joined calls are counted; `--no-cache` measures every call computed). Per endpoint: p50 /
 p95 / p99 / max latency in ms (from the call, queueing on the 8 connections included), answers by
-status; CPU µs per request of analytics and PostgreSQL; table sizes and the processes' memory. With `--solo n`,
+status; CPU µs per request of analytics (its instances together) and PostgreSQL; table sizes and the
+processes' memory. With `--instances n`, n analytics processes, each on its own port, the clients'
+connections spread over them as a balancer would. With `--solo n`,
 then n more calls of each endpoint (other draws) by one client: each call's own time, nothing queued.
 With `--profile-sql`, the statements that cost PostgreSQL most during the measured calls (µs per call).
 With `--keep DIR`, the database is kept in DIR and a later run with the same DIR and city reuses it: the
@@ -302,6 +304,8 @@ def _requests(city: City, months: list[str], r: random.Random) -> dict[str, list
 
 
 async def hammer(platform: LocalPlatform, city: City, months: list[str], clients: int, requests: int, seed: int) -> dict:
+    """The calls shuffled and shared by `clients` connections; with more than one analytics instance,
+    connection i goes to instance i mod n, as a balancer spreads connections."""
     calls = []
     r = random.Random(seed)
     for i in range(requests):
@@ -313,10 +317,10 @@ async def hammer(platform: LocalPlatform, city: City, months: list[str], clients
         queue.put_nowait(call)
     timings: dict[str, list[float]] = {}
     statuses: dict[str, dict[int, int]] = {}
-    base = platform.url("analytics")
+    bases = platform.instance_urls("analytics")
     keys = platform.credentials
 
-    async def client() -> None:
+    async def client(base: str) -> None:
         async with httpx.AsyncClient(base_url=base, timeout=120, limits=httpx.Limits(max_connections=1)) as http:
             while not queue.empty():
                 endpoint, (township, path, params) = queue.get_nowait()
@@ -334,7 +338,7 @@ async def hammer(platform: LocalPlatform, city: City, months: list[str], clients
     cpu_before = _cpu_seconds(pids)
     psutil.cpu_percent(None)
     began = time.perf_counter()
-    await asyncio.gather(*(client() for _ in range(clients)))
+    await asyncio.gather(*(client(bases[i % len(bases)]) for i in range(clients)))
     wall = time.perf_counter() - began
     busy = psutil.cpu_percent(None)  # the whole machine meanwhile, other people's work included
     cpu = _cpu_seconds(_pids(platform))
@@ -352,16 +356,22 @@ async def hammer(platform: LocalPlatform, city: City, months: list[str], clients
 
 
 async def _cache_reads(platform: LocalPlatform) -> dict[str, float]:
-    """analytics' cached reads so far by outcome (hit, miss, joined); each call makes one or more."""
+    """analytics' cached reads so far by outcome (hit, miss, joined), over its instances; each call makes one or more."""
+    reads: dict[str, float] = {}
     async with httpx.AsyncClient() as http:
-        text = (await http.get(f"{platform.url('analytics')}/metrics/")).text
-    return {s.labels["outcome"]: s.value for family in text_string_to_metric_families(text) for s in family.samples
-            if s.name == "bizpulse_read_cache_total"}
+        for base in platform.instance_urls("analytics"):
+            text = (await http.get(f"{base}/metrics/")).text
+            for family in text_string_to_metric_families(text):
+                for s in family.samples:
+                    if s.name == "bizpulse_read_cache_total":
+                        reads[s.labels["outcome"]] = reads.get(s.labels["outcome"], 0) + s.value
+    return reads
 
 
 def _pids(platform: LocalPlatform) -> dict[str, list[int]]:
     servers = _server_pids(platform)
-    return {"analytics": [platform.services["analytics"].pid], "postgres": servers["postgres"]}
+    analytics = [platform.services["analytics"], *(p for p in platform.extra_instances if p.name == "analytics")]
+    return {"analytics": [p.pid for p in analytics], "postgres": servers["postgres"]}
 
 
 async def sizes(platform: LocalPlatform) -> dict:
@@ -419,6 +429,8 @@ def main() -> None:
     parser.add_argument("--last", default="2026-11")
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--requests", type=int, default=40, help="calls of each endpoint")
+    parser.add_argument("--instances", type=int, default=1,
+                        help="analytics instances (each its own process and port); the clients' connections spread over them")
     parser.add_argument("--no-cache", action="store_true", help="analytics without its read cache: every call computed")
     parser.add_argument("--profile-sql", action="store_true",
                         help="print the statements that cost PostgreSQL most during the measured calls (pg_stat_statements)")
@@ -445,6 +457,8 @@ def main() -> None:
             if args.keep and not kept:
                 (run_dir / LOADED).write_text(json.dumps({"city": _city_key(args), "loaded": loaded}))
             platform.start_services(("analytics",))
+            for _ in range(args.instances - 1):
+                platform.start_instance("analytics")
             # warm: connections, plans, PostgreSQL's buffers; other draws than the measured calls
             asyncio.run(hammer(platform, city, months, args.clients, 2, seed=5))
             if args.profile_sql:
@@ -454,7 +468,8 @@ def main() -> None:
                 print("PostgreSQL's statements during the measured calls:",
                       *asyncio.run(sql_profile.report(platform, measured["requests"], "call", top=30, width=300)), sep="\n  ")
             solo = asyncio.run(hammer(platform, city, months, 1, args.solo, seed=7)) if args.solo else None
-            report = {"entities": args.entities, "months": args.months, "clients": args.clients, "cached": not args.no_cache,
+            report = {"entities": args.entities, "months": args.months, "clients": args.clients, "instances": args.instances,
+                      "cached": not args.no_cache,
                       "loaded": loaded, **measured, "solo": solo,
                       "table_sizes": asyncio.run(sizes(platform)), "memory": memory(platform)}
         finally:
