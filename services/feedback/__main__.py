@@ -2,4 +2,5 @@ from shared.service import main
 
 from services.feedback.app import build
 
-main(build)
+if __name__ == "__main__":  # not when a worker process (shared/workbooks.py) imports it as its parent's main module
+    main(build)

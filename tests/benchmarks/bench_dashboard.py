@@ -20,14 +20,15 @@ drawn anew (so a township's call is mostly the first of its kind, the city's and
 analytics keeps answers until its data changes, shared/service/read_cache.py; the hits, misses and
 joined calls are counted; `--no-cache` measures every call computed). Per endpoint: p50 /
 p95 / p99 / max latency in ms (from the call, queueing on the 8 connections included), answers by
-status; CPU µs per request of analytics (its instances together) and PostgreSQL; table sizes and the
-processes' memory. With `--instances n`, n analytics processes, each on its own port, the clients'
-connections spread over them as a balancer would. With `--solo n`,
-then n more calls of each endpoint (other draws) by one client: each call's own time, nothing queued.
-With `--profile-sql`, the statements that cost PostgreSQL most during the measured calls (µs per call).
-With `--keep DIR`, the database is kept in DIR and a later run with the same DIR and city reuses it: the
-migrations added since are applied to it (a new index is built over the loaded months) and the 35-minute
-load at 600,000 entities is skipped, so a change to a statement is measured against the same data
+status; CPU µs per request of analytics (its instances and their workbook writers together), PostgreSQL
+and the clients (this process: load the same two cores carry); table sizes and the processes' memory.
+With `--instances n`, n analytics processes, each on its own port, the clients' connections spread over
+them as a balancer would. With `--solo n`, then n more calls of each endpoint (other draws) by one
+client: each call's own time, nothing queued. With `--profile-sql`, the statements that cost PostgreSQL
+most during the measured calls (µs per call). With `--keep DIR`, the database is kept in DIR and a later
+run with the same DIR and city reuses it: the migrations added since are applied to it (a new index is
+built over the loaded months) and the 35-minute load at 600,000 entities is skipped, so a change to a
+statement is measured against the same data
 (`loaded` then says `"reused": true` and gives the first load's figures).
 Targets (issue 13): p95 < 200 ms for every endpoint, the panorama < 100 ms, a township's monthly report < 2 s.
 Results: docs/benchmarks/dashboard.md.
@@ -336,12 +337,14 @@ async def hammer(platform: LocalPlatform, city: City, months: list[str], clients
     pids = _pids(platform)
     cache_before = await _cache_reads(platform)
     cpu_before = _cpu_seconds(pids)
+    clients_before = time.process_time()  # this process: the clients, the load the machine also carries
     psutil.cpu_percent(None)
     began = time.perf_counter()
     await asyncio.gather(*(client(bases[i % len(bases)]) for i in range(clients)))
     wall = time.perf_counter() - began
     busy = psutil.cpu_percent(None)  # the whole machine meanwhile, other people's work included
     cpu = _cpu_seconds(_pids(platform))
+    cpu["clients"] = time.process_time() - clients_before
     n = len(calls)
     result = {}
     for endpoint, ms in sorted(timings.items()):
@@ -370,8 +373,9 @@ async def _cache_reads(platform: LocalPlatform) -> dict[str, float]:
 
 def _pids(platform: LocalPlatform) -> dict[str, list[int]]:
     servers = _server_pids(platform)
-    analytics = [platform.services["analytics"], *(p for p in platform.extra_instances if p.name == "analytics")]
-    return {"analytics": [p.pid for p in analytics], "postgres": servers["postgres"]}
+    analytics = [platform.services["analytics"].pid, *(p.pid for p in platform.extra_instances if p.name == "analytics")]
+    workers = [child.pid for pid in analytics for child in psutil.Process(pid).children(recursive=True)]  # its workbook writer
+    return {"analytics": analytics + workers, "postgres": servers["postgres"]}
 
 
 async def sizes(platform: LocalPlatform) -> dict:
