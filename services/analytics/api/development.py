@@ -159,9 +159,10 @@ async def read_development(
     async with service.read_sessions() as session:
         found = await repository.registration_counts(
             session, prefix, entity_type, industry, domain.month_start(period), domain.month_start(shift(period, 1)),
-            domain.month_end(shift(period, -12)))
-        opening, flows = await repository.registration_flows(
+            domain.month_end(shift(period, -12)), domain.month_end(shift(first, -1)))
+        flows = await repository.registration_flows(
             session, prefix, entity_type, industry, domain.month_start(first), domain.month_start(shift(period, 1)))
+    opening = sum(r["opening"] for r in found)
     cells = [((r["township_code"], r["township_code"][:6], r["entity_type"], r["section"]), domain.Count(
         r["active"], r["active_year_before"], domain.Flow(r["new"], r["deregistered"], r["revoked"]))) for r in found]
     filters = dict(area=area, entity_type=entity_type, industry=industry)
