@@ -1042,20 +1042,25 @@ async def list_alerts(
     if of_entities:
         source = alerts.outerjoin(entities, entities.c.entity_key == a.uscc)
         where += _entity_filters(*of_entities, entities.c.industry_section)
-    if per_entity:
+    if per_entity:  # ranked by their keys alone, then the page's newest alerts read whole: sorting the
+        # city's year of a rule with every column (its JSONB figures too) was most of the statement
         where.append(a.withdrawn_at.is_(None))
         ranked = (
-            sa.select(alerts, sa.func.count().over(partition_by=(a.rule, a.uscc)).label("alerts"),
+            sa.select(a.alert_id, a.rule, a.month, a.township_code, a.uscc,
+                      sa.func.count().over(partition_by=(a.rule, a.uscc)).label("alerts"),
                       sa.func.row_number().over(partition_by=(a.rule, a.uscc), order_by=(a.month.desc().nulls_last(), a.alert_id)).label("n"))
             .select_from(source).where(*where)
             .subquery()
         )
-        query = sa.select(ranked).where(ranked.c.n == 1).order_by(
-            ranked.c.rule, ranked.c.month.desc().nulls_last(), ranked.c.township_code, ranked.c.uscc)
+        r = ranked.c
+        page = (sa.select(r.alert_id, r.alerts).where(r.n == 1)
+                .order_by(r.rule, r.month.desc().nulls_last(), r.township_code, r.uscc).limit(limit).offset(offset).subquery())
+        query = (sa.select(alerts, page.c.alerts).join(page, a.alert_id == page.c.alert_id)
+                 .order_by(a.rule, a.month.desc().nulls_last(), a.township_code, a.uscc))
     else:
-        query = sa.select(*_LISTED, sa.literal(1).label("alerts")).select_from(source).where(*where).order_by(
-            a.month.desc().nulls_last(), a.rule, a.township_code, a.uscc, a.alert_id)
-    return (await session.execute(query.limit(limit).offset(offset))).mappings().all()
+        query = (sa.select(*_LISTED, sa.literal(1).label("alerts")).select_from(source).where(*where)
+                 .order_by(a.month.desc().nulls_last(), a.rule, a.township_code, a.uscc, a.alert_id).limit(limit).offset(offset))
+    return (await session.execute(query)).mappings().all()
 
 
 # ---- 公共信息对比分析 (#5) ----------------------------------------------------------------------

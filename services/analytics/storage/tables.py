@@ -95,6 +95,9 @@ alerts = sa.Table(
     sa.Index("alerts_by_month", "month", "township_code"),
     # a township's live alerts by rule and state: the report's lists and counts (migration 0022)
     sa.Index("alerts_live_by_township", "township_code", "rule", "status_rank", postgresql_where=sa.text("withdrawn_at IS NULL")),
+    # a rule's live alerts by month, with the keys the per-entity lists rank by (migration 0024)
+    sa.Index("alerts_live_by_rule", "rule", "month", "uscc", "alert_id", postgresql_include=["township_code"],
+             postgresql_where=sa.text("withdrawn_at IS NULL")),
 )
 
 # each department's timeliness per kind and period, as ingest last judged it
