@@ -989,9 +989,11 @@ def _state_filter(state: str | None) -> sa.ColumnElement:
 
 
 def _hours(later: sa.ColumnElement) -> sa.ColumnElement:
-    """The median hours from detection to `later` (签收 or 办结) of the group's live alerts."""
+    """The median hours from detection to `later` (签收 or 办结) of the group's live alerts. In float8
+    (date_part), not numeric (EXTRACT since PostgreSQL 14): the medians sort every alert once per
+    grouping, and numeric made the city's year of alerts ~600 ms instead of ~340."""
     a = alerts.c
-    hours = sa.extract("epoch", later - a.detected_at) / 3600
+    hours = sa.func.date_part("epoch", later - a.detected_at) / 3600
     return sa.func.percentile_cont(0.5).within_group(hours).filter(a.withdrawn_at.is_(None), later.isnot(None), a.detected_at.isnot(None))
 
 
