@@ -324,7 +324,7 @@ async def read_entities(
     check_months(period, to or period)
     scope = entity_scope(service, area_prefix(principal, area), period, to or period, industry, entity_type, size_band)
     async with service.read_sessions() as session:
-        rows = await repository.list_entity_months(session, scope, order, limit, offset, size_bands(service))
+        rows = await repository.list_entity_months(session, scope, order, limit, offset)
     return [EntityMonth(
         uscc=r["uscc"], name=r["entity_name"], township_code=r["township_code"],
         township_name=TOWNSHIPS[r["township_code"]].name if r["township_code"] in TOWNSHIPS else "",

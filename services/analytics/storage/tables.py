@@ -172,10 +172,10 @@ entity_months = sa.Table(
     *(sa.Index(f"entity_months_by_period_{m}", "period", sa.text(f"{m} DESC NULLS LAST"), "uscc",
                postgresql_include=["township_code", "industry_section"], postgresql_where=sa.text(WITH_FIGURES))
       for m in ("tax", "kwh")),
-    # the rows with a figure, what a pivot counts of them (0017), and a township's figures of a month
-    # (its movers, 0023)
+    # the rows with a figure, what a pivot counts of them (0017; by type and 规模档 too, 0025), and a
+    # township's figures of a month (its movers, 0023)
     sa.Index("entity_months_with_figures", "period", "township_code",
-             postgresql_include=["industry_section", "uscc", "kwh", "tax", "kwh_reported", "tax_reported"],
+             postgresql_include=["industry_section", "uscc", "kwh", "tax", "kwh_reported", "tax_reported", "entity_type", "size_band"],
              postgresql_where=sa.text(WITH_FIGURES)),
 )
 
